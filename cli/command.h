@@ -1,0 +1,27 @@
+// The `longrope <command>` table and the option-parsing helper every command uses.
+#pragma once
+
+#include <boost/program_options.hpp>
+#include <string>
+#include <vector>
+
+namespace longrope {
+
+struct Command {
+  const char* name;
+  const char* summary;
+  int (*run)(const std::vector<std::string>& args);  // args exclude the program and command names
+};
+
+const std::vector<Command>& commands();
+
+// Parses args into `options`. Returns false after printing --help; throws
+// boost::program_options::error on bad input (main turns it into one line and exit code 2).
+bool parse_command_line(const std::string& command, const std::string& usage, const std::vector<std::string>& args,
+                        const boost::program_options::options_description& options);
+
+int eval_command(const std::vector<std::string>& args);
+int forward_command(const std::vector<std::string>& args);
+int init_model_command(const std::vector<std::string>& args);
+
+}  // namespace longrope

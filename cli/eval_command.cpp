@@ -1,0 +1,126 @@
+// longrope eval: perplexity on long documents at one length, for one or more RoPE methods.
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <unistd.h>
+
+#include "cli/command.h"
+#include "cli/progress.h"
+#include "cli/runtime_options.h"
+#include "eval/documents.h"
+#include "eval/perplexity.h"
+#include "models/formats/atomic_file.h"
+
+namespace po = boost::program_options;
+
+namespace longrope {
+namespace {
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ','))
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+std::string tokenize_exe_path() {
+  char buf[4096];
+  const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return "longrope-tokenize";
+  buf[n] = 0;
+  return (std::filesystem::path(buf).parent_path() / "longrope-tokenize").string();
+}
+
+}  // namespace
+
+int eval_command(const std::vector<std::string>& args) {
+  std::string model_dir, data, json_out, token_format = "auto", tokenizer, bos = "auto";
+  int64_t length = 0, docs = 5, min_tokens = 0, original_length = 0, batch = 1, loss_chunk = 2048;
+  int64_t sample_seed = -1;
+  RuntimeArgs runtime;
+  RopeArgs rope;
+  po::options_description o("Evaluation");
+  o.add_options()
+      ("model", po::value(&model_dir)->required(), "model directory (config.json + model.safetensors or shards)")
+      ("data", po::value(&data)->required(), "a document or a directory of them (.txt, .npy, .u16, .u32)")
+      ("length", po::value(&length)->required(), "tokens per document window, BOS included")
+      ("docs", po::value(&docs)->default_value(docs), "documents to score (the first K long enough)")
+      ("min-tokens", po::value(&min_tokens)->default_value(min_tokens), "keep documents with at least this many tokens (0: --length)")
+      ("sample-seed", po::value(&sample_seed)->default_value(sample_seed), "draw the K documents at random with this seed (-1: first K)")
+      ("token-format", po::value(&token_format)->default_value(token_format), "auto (by extension), text, u16, u32 or npy")
+      ("tokenizer", po::value(&tokenizer), "SentencePiece tokenizer.model for text (default: one token per byte)")
+      ("bos", po::value(&bos)->default_value(bos), "auto (the config's bos_token_id), none, or a token id")
+      ("original-length", po::value(&original_length)->default_value(original_length), "override the pre-training length L (0: from config.json)")
+      ("batch", po::value(&batch)->default_value(batch), "documents per forward")
+      ("loss-chunk", po::value(&loss_chunk)->default_value(loss_chunk), "positions per LM-head/cross-entropy block")
+      ("json", po::value(&json_out), "also write the result as JSON to this file");
+  o.add(rope_options(rope, /*allow_list=*/true)).add(runtime_options(runtime));
+  if (!parse_command_line("eval", "--model DIR --data PATH --length N [options]", args, o)) return 0;
+  if (length < 2) throw std::invalid_argument(fmt::format("--length must be at least 2, got {}", length));
+  if (docs < 1) throw std::invalid_argument(fmt::format("--docs must be positive, got {}", docs));
+  if (original_length < 0) throw std::invalid_argument("--original-length must be positive");
+  const std::vector<std::string> methods = split_list(rope.method);
+  if (methods.empty()) throw std::invalid_argument("--method is empty");
+
+  ModelOptions model_options = make_model_options(runtime);
+  LlamaModel model = LlamaModel::load(model_dir, model_options);
+  LlamaConfig config = model.config();
+  if (original_length > 0) config.original_max_position_embeddings = original_length;
+  const std::optional<int64_t> bos_id = bos == "none" ? std::nullopt : bos == "auto" ? config.bos_token_id : std::optional<int64_t>(std::stoll(bos));
+  if (bos_id && (*bos_id < 0 || *bos_id >= config.vocab_size))
+    throw std::invalid_argument(fmt::format("--bos {} is outside the vocabulary ({})", *bos_id, config.vocab_size));
+
+  DocumentSource source{data, token_format, tokenizer, tokenize_exe_path()};
+  const int64_t needed = bos_id ? length - 1 : length;
+  DocumentSelection selection{min_tokens > 0 ? min_tokens : needed, docs,
+                              sample_seed >= 0 ? std::optional<uint64_t>(sample_seed) : std::nullopt};
+  const std::vector<Document> documents = select_documents(load_documents(source), selection, data);
+  if (static_cast<int64_t>(documents.size()) < docs)
+    fmt::print(stderr, "warning: only {} of the {} requested documents have at least {} tokens\n", documents.size(), docs, selection.min_tokens);
+
+  // The evaluator reads geometry from the model; an --original-length override must reach it too.
+  LlamaModel evaluated(config, model.weights(), model_options);
+  PerplexityEvaluator evaluator(evaluated, PerplexityOptions{length, bos_id, loss_chunk, batch});
+  nlohmann::json results = nlohmann::json::array();
+  fmt::print("model {}  ({} parameters, {}, {})\n", model_dir, evaluated.parameter_count(), runtime.device, dtype_name(model_options.load.dtype));
+  fmt::print("data  {}  ({} documents, window {} tokens, original length {})\n\n", data, documents.size(), length,
+             config.original_max_position_embeddings);
+  fmt::print("{:<12} {:>7} {:>5} {:>12} {:>9} {:>10} {:>10}\n", "method", "scale", "n̂", "ppl", "± (1σ)", "mean NLL", "tokens/s");
+  for (const std::string& method : methods) {
+    const RopeMethodSpec spec = make_rope_spec(rope, method);
+    const RopeScaling scaling = make_rope_scaling(config, spec, length);
+    Progress progress("eval " + method, documents.size());
+    const PerplexityResult r = evaluator.evaluate(documents, scaling, [&](size_t done, size_t total) {
+      (void)total;
+      progress.update(done);
+    });
+    progress.finish();
+    const double scale = spec.scale.value_or(std::max(1.0, static_cast<double>(length) / config.original_max_position_embeddings));
+    const double ppl_err = r.ppl * r.nll_stderr;  // delta method
+    const double tps = static_cast<double>(r.predictions + static_cast<int64_t>(r.documents.size())) / r.seconds;
+    fmt::print("{:<12} {:>7.3f} {:>5} {:>12.4f} {:>9.4f} {:>10.5f} {:>10.1f}\n", method, scale, scaling.start_tokens, r.ppl,
+               ppl_err, r.mean_nll, tps);
+    nlohmann::json docs_json = nlohmann::json::array();
+    for (const auto& d : r.documents) docs_json.push_back({{"name", d.name}, {"mean_nll", d.mean_nll}, {"predictions", d.predictions}});
+    results.push_back({{"method", method}, {"scale", scale}, {"ppl", r.ppl}, {"ppl_stderr", ppl_err}, {"mean_nll", r.mean_nll},
+                       {"nll_stderr", r.nll_stderr}, {"predictions", r.predictions}, {"seconds", r.seconds},
+                       {"tokens_per_second", tps}, {"lambda", scaling.lambda}, {"start_tokens", scaling.start_tokens},
+                       {"attention_factor", scaling.attention_factor}, {"documents", docs_json}});
+  }
+  if (!json_out.empty()) {
+    nlohmann::json j = {{"model", model_dir}, {"data", data}, {"length", length},
+                        {"original_length", config.original_max_position_embeddings}, {"device", runtime.device},
+                        {"dtype", dtype_name(model_options.load.dtype)}, {"bos", bos_id ? nlohmann::json(*bos_id) : nlohmann::json(nullptr)},
+                        {"results", results}};
+    j["ppl"] = results[0]["ppl"];  // the first (usually only) method, for scripts
+    j["method"] = results[0]["method"];
+    formats::write_file_atomically(json_out, j.dump(2) + "\n");
+  }
+  return 0;
+}
+
+}  // namespace longrope

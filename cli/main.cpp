@@ -1,0 +1,78 @@
+// longrope: find LongRoPE rescale factors for RoPE language models. Dispatches `longrope <command>`.
+#include <fmt/format.h>
+
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <iostream>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "cli/command.h"
+
+namespace longrope {
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> table = {
+      {"eval", "perplexity of a model on long documents under a RoPE scaling", eval_command},
+      {"forward", "write the logits of one token sequence (checks against other runtimes)", forward_command},
+      {"init-model", "write a random-weight LLaMA checkpoint for tests and benchmarks", init_model_command},
+  };
+  return table;
+}
+
+bool parse_command_line(const std::string& command, const std::string& usage, const std::vector<std::string>& args,
+                        const boost::program_options::options_description& options) {
+  namespace po = boost::program_options;
+  po::options_description all(options);
+  all.add_options()("help,h", "show this help");
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).run(), vm);
+  if (vm.count("help")) {
+    fmt::print("usage: longrope {} {}\n\n", command, usage);
+    std::cout << all << "\n";
+    return false;
+  }
+  po::notify(vm);
+  return true;
+}
+
+}  // namespace longrope
+
+namespace {
+
+void print_usage() {
+  fmt::print("usage: longrope <command> [options]   (longrope <command> --help for its options)\n\ncommands:\n");
+  for (const auto& c : longrope::commands()) fmt::print("  {:<12} {}\n", c.name, c.summary);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
+    print_usage();
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string name = argv[1];
+  for (const auto& c : longrope::commands()) {
+    if (name != c.name) continue;
+    const std::vector<std::string> args(argv + 2, argv + argc);
+    try {
+      return c.run(args);
+    } catch (const boost::program_options::error& e) {
+      fmt::print(stderr, "longrope {}: {} (see longrope {} --help)\n", name, e.what(), name);
+      return 2;
+    } catch (const std::invalid_argument& e) {
+      fmt::print(stderr, "longrope {}: {}\n", name, e.what());
+      return 2;
+    } catch (const std::exception& e) {
+      // c10::Error carries a backtrace after the first line; one line is enough for a user.
+      std::string what = e.what();
+      fmt::print(stderr, "longrope {}: error: {}\n", name, what.substr(0, what.find('\n')));
+      return 1;
+    }
+  }
+  fmt::print(stderr, "longrope: unknown command '{}'\n", name);
+  print_usage();
+  return 2;
+}

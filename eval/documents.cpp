@@ -1,0 +1,178 @@
+// Reading documents from text, raw token files and .npy, and choosing the scored subset.
+#include "eval/documents.h"
+
+#include <fmt/format.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <random>
+#include <stdexcept>
+
+#include "models/formats/mapped_file.h"
+#include "models/formats/npy.h"
+
+extern char** environ;
+
+namespace longrope {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string extension_format(const fs::path& p) {
+  const std::string ext = p.extension().string();
+  if (ext == ".npy") return "npy";
+  if (ext == ".u16") return "u16";
+  if (ext == ".u32") return "u32";
+  if (ext == ".txt" || ext == ".text" || ext == ".md") return "text";
+  return "";
+}
+
+template <typename T>
+std::vector<int32_t> widen(const uint8_t* data, size_t count) {
+  std::vector<int32_t> out(count);
+  for (size_t i = 0; i < count; ++i) {
+    T v;
+    std::memcpy(&v, data + i * sizeof(T), sizeof(T));
+    if (static_cast<uint64_t>(v) > static_cast<uint64_t>(INT32_MAX))
+      throw std::runtime_error(fmt::format("token {} at index {} does not fit a token id", static_cast<uint64_t>(v), i));
+    out[i] = static_cast<int32_t>(v);
+  }
+  return out;
+}
+
+std::vector<int32_t> raw_tokens(const fs::path& file, size_t width) {
+  const formats::MappedFile m = formats::MappedFile::open(file.string());
+  if (m.size() % width != 0)
+    throw std::runtime_error(fmt::format("{}: size {} is not a multiple of {} bytes per token", file.string(), m.size(), width));
+  try {
+    return width == 2 ? widen<uint16_t>(m.data(), m.size() / 2) : widen<uint32_t>(m.data(), m.size() / 4);
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(file.string() + ": " + e.what());
+  }
+}
+
+void npy_documents(const fs::path& file, std::vector<Document>& out) {
+  const formats::MappedFile m = formats::MappedFile::open(file.string());
+  const formats::NpyArray a = formats::parse_npy(m.data(), m.size(), file.string());
+  if (a.shape.empty() || a.shape.size() > 2)
+    throw std::runtime_error(file.string() + ": field 'shape': expected a 1-D array of token ids (or 2-D, one document per row)");
+  using formats::DType;
+  const size_t width = formats::dtype_size(a.dtype);
+  const int64_t rows = a.shape.size() == 2 ? a.shape[0] : 1;
+  const size_t per_row = static_cast<size_t>(a.shape.back());
+  for (int64_t r = 0; r < rows; ++r) {
+    const uint8_t* p = a.data + static_cast<size_t>(r) * per_row * width;
+    Document d;
+    d.name = rows == 1 ? file.filename().string() : fmt::format("{}#{}", file.filename().string(), r);
+    try {
+      switch (a.dtype) {
+        case DType::U16: d.tokens = widen<uint16_t>(p, per_row); break;
+        case DType::U32: d.tokens = widen<uint32_t>(p, per_row); break;
+        case DType::I32: d.tokens = widen<int32_t>(p, per_row); break;
+        case DType::I64: d.tokens = widen<int64_t>(p, per_row); break;
+        case DType::U8: d.tokens = widen<uint8_t>(p, per_row); break;
+        default: throw std::runtime_error(std::string("field 'descr': token ids must be integers, got ") + formats::safetensors_name(a.dtype));
+      }
+      for (int32_t t : d.tokens)
+        if (t < 0) throw std::runtime_error("negative token id");
+    } catch (const std::runtime_error& e) {
+      throw std::runtime_error(file.string() + ": " + e.what());
+    }
+    out.push_back(std::move(d));
+  }
+}
+
+// SentencePiece's bundled protobuf clashes with LibTorch's, so a separate executable tokenizes.
+std::vector<int32_t> sentencepiece_tokens(const DocumentSource& s, const fs::path& file) {
+  if (s.tokenize_exe.empty() || !fs::exists(s.tokenize_exe))
+    throw std::runtime_error("longrope-tokenize not found (expected beside the longrope binary): " + s.tokenize_exe);
+  const fs::path out = fs::temp_directory_path() / fmt::format("longrope-tokens-{}-{}.u32", getpid(), std::hash<std::string>{}(file.string()));
+  std::vector<std::string> args = {s.tokenize_exe, "--model", s.tokenizer, "--input", file.string(), "--output", out.string()};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  if (posix_spawn(&pid, s.tokenize_exe.c_str(), nullptr, nullptr, argv.data(), environ) != 0)
+    throw std::runtime_error("cannot start " + s.tokenize_exe);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    fs::remove(out);
+    throw std::runtime_error(fmt::format("{}: tokenizing with {} failed", file.string(), s.tokenizer));
+  }
+  std::vector<int32_t> tokens = raw_tokens(out, 4);
+  fs::remove(out);
+  return tokens;
+}
+
+std::vector<int32_t> text_tokens(const DocumentSource& s, const fs::path& file) {
+  if (!s.tokenizer.empty()) return sentencepiece_tokens(s, file);
+  const formats::MappedFile m = formats::MappedFile::open(file.string());
+  return std::vector<int32_t>(m.data(), m.data() + m.size());  // byte-level: token = byte value
+}
+
+void read_file(const DocumentSource& s, const fs::path& file, const std::string& format, std::vector<Document>& out) {
+  if (format == "npy") return npy_documents(file, out);
+  Document d;
+  d.name = file.filename().string();
+  if (format == "u16") d.tokens = raw_tokens(file, 2);
+  else if (format == "u32") d.tokens = raw_tokens(file, 4);
+  else if (format == "text") d.tokens = text_tokens(s, file);
+  else throw std::invalid_argument(fmt::format("{}: unknown token format '{}' (text, u16, u32, npy)", file.string(), format));
+  out.push_back(std::move(d));
+}
+
+}  // namespace
+
+std::vector<Document> load_documents(const DocumentSource& s) {
+  const fs::path root(s.path);
+  if (s.path.empty() || !fs::exists(root)) throw std::runtime_error(fmt::format("{}: data path does not exist", s.path));
+  std::vector<Document> docs;
+  if (fs::is_directory(root)) {
+    std::vector<fs::path> files;
+    for (const auto& e : fs::directory_iterator(root))
+      if (e.is_regular_file()) files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    for (const fs::path& f : files) {
+      const std::string format = s.token_format == "auto" ? extension_format(f) : s.token_format;
+      if (format.empty()) continue;  // e.g. index.json beside the books
+      read_file(s, f, format, docs);
+    }
+    if (docs.empty())
+      throw std::runtime_error(fmt::format("{}: no documents (.txt, .npy, .u16, .u32) in this directory", s.path));
+  } else {
+    std::string format = s.token_format == "auto" ? extension_format(root) : s.token_format;
+    if (format.empty()) format = "text";
+    read_file(s, root, format, docs);
+  }
+  return docs;
+}
+
+std::vector<Document> select_documents(std::vector<Document> docs, const DocumentSelection& sel, const std::string& source) {
+  if (sel.count <= 0) throw std::invalid_argument(fmt::format("--docs must be positive, got {}", sel.count));
+  size_t longest = 0;
+  std::string longest_name;
+  std::vector<Document> kept;
+  for (Document& d : docs) {
+    if (d.tokens.size() > longest) {
+      longest = d.tokens.size();
+      longest_name = d.name;
+    }
+    if (static_cast<int64_t>(d.tokens.size()) >= sel.min_tokens) kept.push_back(std::move(d));
+  }
+  if (kept.empty())
+    throw std::runtime_error(fmt::format("{}: no document has at least {} tokens (the longest, {}, has {})", source,
+                                         sel.min_tokens, longest_name.empty() ? "none" : longest_name, longest));
+  if (sel.seed) {
+    std::mt19937_64 rng(*sel.seed);
+    std::shuffle(kept.begin(), kept.end(), rng);
+  }
+  if (static_cast<int64_t>(kept.size()) > sel.count) kept.resize(static_cast<size_t>(sel.count));
+  return kept;
+}
+
+}  // namespace longrope

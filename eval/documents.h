@@ -1,0 +1,37 @@
+// Long documents for perplexity: text files (bytes or a SentencePiece model), pre-tokenized raw
+// uint16/uint32 files and .npy arrays; and the reference rule for choosing which ones to score.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace longrope {
+
+struct Document {
+  std::string name;             // file name (or file#row for 2-D .npy)
+  std::vector<int32_t> tokens;
+};
+
+struct DocumentSource {
+  std::string path;             // a file, or a directory whose matching files are read in name order
+  std::string token_format = "auto";  // auto (by extension) | text | u16 | u32 | npy
+  std::string tokenizer;        // SentencePiece tokenizer.model for text; empty: one token per byte
+  std::string tokenize_exe;     // the longrope-tokenize executable (SentencePiece runs outside this process)
+};
+
+// Throws std::runtime_error naming the file when nothing can be read or a file is malformed.
+std::vector<Document> load_documents(const DocumentSource& source);
+
+struct DocumentSelection {
+  int64_t min_tokens = 0;       // keep documents with at least this many tokens
+  int64_t count = 5;            // then the first `count` of them ...
+  std::optional<uint64_t> seed; // ... or `count` drawn at random with this seed
+};
+
+// Throws when no document is long enough, naming the source and the longest document found.
+std::vector<Document> select_documents(std::vector<Document> documents, const DocumentSelection& selection,
+                                       const std::string& source_name);
+
+}  // namespace longrope

@@ -1,0 +1,93 @@
+// Perplexity over documents, with the LM head and cross-entropy in chunks.
+#include "eval/perplexity.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cmath>
+#include <stdexcept>
+
+namespace longrope {
+
+at::Tensor chunked_nll_sum(const at::Tensor& hidden, const at::Tensor& targets, const at::Tensor& head, int64_t chunk) {
+  const int64_t n = hidden.size(1);
+  at::Tensor total = at::zeros({hidden.size(0)}, hidden.options().dtype(at::kDouble));
+  for (int64_t begin = 0; begin < n; begin += chunk) {
+    const int64_t end = std::min(n, begin + chunk);
+    at::Tensor logits = at::linear(hidden.slice(1, begin, end), head).to(at::kFloat);  // (B, c, V)
+    at::Tensor logp = at::log_softmax(logits, -1);
+    at::Tensor picked = logp.gather(-1, targets.slice(1, begin, end).unsqueeze(-1)).squeeze(-1);  // (B, c)
+    total -= picked.sum(1).to(at::kDouble);
+  }
+  return total;
+}
+
+PerplexityEvaluator::PerplexityEvaluator(const LlamaModel& model, PerplexityOptions options)
+    : model_(model), options_(options), tables_(model.rope_geometry()) {
+  if (options_.length < 2) throw std::invalid_argument(fmt::format("--length must be at least 2, got {}", options_.length));
+  if (options_.batch < 1) throw std::invalid_argument(fmt::format("--batch must be positive, got {}", options_.batch));
+  if (options_.loss_chunk_tokens < 1) options_.loss_chunk_tokens = options_.length;
+}
+
+at::Tensor PerplexityEvaluator::window(const Document& doc) const {
+  const int64_t body = options_.bos_id ? options_.length - 1 : options_.length;
+  if (static_cast<int64_t>(doc.tokens.size()) < body)
+    throw std::runtime_error(fmt::format("document '{}' has {} tokens, fewer than the {} a window of {} needs", doc.name,
+                                         doc.tokens.size(), body, options_.length));
+  at::Tensor t = at::empty({options_.length}, at::kLong);
+  int64_t* p = t.data_ptr<int64_t>();
+  int64_t at_pos = 0;
+  if (options_.bos_id) p[at_pos++] = *options_.bos_id;
+  const int64_t vocab = model_.config().vocab_size;
+  for (int64_t i = 0; i < body; ++i) {
+    const int32_t id = doc.tokens[static_cast<size_t>(i)];
+    if (id >= vocab)
+      throw std::runtime_error(fmt::format("document '{}': token id {} at {} is outside the vocabulary ({})", doc.name, id, i, vocab));
+    p[at_pos++] = id;
+  }
+  return t;
+}
+
+std::vector<double> PerplexityEvaluator::nll_sums(const at::Tensor& tokens, const RopeTable& table) const {
+  c10::InferenceMode guard;
+  at::Tensor on_device = tokens.to(model_.device());
+  at::Tensor hidden = model_.hidden_states(on_device, table);       // (B, T, C)
+  const int64_t t = tokens.size(1);
+  at::Tensor sums = chunked_nll_sum(hidden.slice(1, 0, t - 1), on_device.slice(1, 1, t), model_.weights().lm_head,
+                                    options_.loss_chunk_tokens).to(at::kCPU);
+  return std::vector<double>(sums.data_ptr<double>(), sums.data_ptr<double>() + sums.numel());
+}
+
+PerplexityResult PerplexityEvaluator::evaluate(const std::vector<Document>& documents, const RopeScaling& scaling,
+                                               const ProgressCallback& progress) {
+  if (documents.empty()) throw std::invalid_argument("no documents to evaluate");
+  const auto start = std::chrono::steady_clock::now();
+  const RopeTable table = tables_.get(scaling, options_.length, model_.device(), model_.dtype());
+  PerplexityResult r;
+  const int64_t predictions = options_.length - 1;
+  for (size_t begin = 0; begin < documents.size(); begin += static_cast<size_t>(options_.batch)) {
+    const size_t end = std::min(documents.size(), begin + static_cast<size_t>(options_.batch));
+    std::vector<at::Tensor> rows;
+    for (size_t i = begin; i < end; ++i) rows.push_back(window(documents[i]));
+    const std::vector<double> sums = nll_sums(at::stack(rows), table);
+    for (size_t i = begin; i < end; ++i)
+      r.documents.push_back({documents[i].name, sums[i - begin] / static_cast<double>(predictions), predictions});
+    if (progress) progress(end, documents.size());
+  }
+  double mean = 0;
+  for (const auto& d : r.documents) mean += d.mean_nll;
+  mean /= static_cast<double>(r.documents.size());
+  double var = 0;
+  for (const auto& d : r.documents) var += (d.mean_nll - mean) * (d.mean_nll - mean);
+  const double n = static_cast<double>(r.documents.size());
+  r.mean_nll = mean;
+  r.nll_stderr = n > 1 ? std::sqrt(var / (n - 1) / n) : 0.0;
+  r.ppl = std::exp(mean);
+  r.predictions = predictions * static_cast<int64_t>(r.documents.size());
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return r;
+}
+
+}  // namespace longrope

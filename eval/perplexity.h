@@ -1,0 +1,70 @@
+// PerplexityEvaluator: perplexity of a model under a RoPE scaling, scored the way the LongRoPE
+// reference scores a search candidate (one truncated forward per document).
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "eval/documents.h"
+#include "models/llama_model.h"
+#include "models/rope_table.h"
+
+namespace longrope {
+
+struct PerplexityOptions {
+  int64_t length = 0;               // tokens per forward, BOS included
+  std::optional<int64_t> bos_id;    // prepended (never scored) when set
+  int64_t loss_chunk_tokens = 2048; // LM head + cross-entropy over blocks of this many positions
+  int64_t batch = 1;                // documents per forward
+};
+
+struct DocumentScore {
+  std::string name;
+  double mean_nll = 0;              // nats per predicted token
+  int64_t predictions = 0;
+};
+
+struct PerplexityResult {
+  double ppl = 0;                   // exp(mean over documents of the per-document mean NLL)
+  double mean_nll = 0;
+  double nll_stderr = 0;            // standard error of that mean across documents (0 for one document)
+  int64_t predictions = 0;
+  double seconds = 0;
+  std::vector<DocumentScore> documents;
+};
+
+using ProgressCallback = std::function<void(size_t done, size_t total)>;
+
+class PerplexityEvaluator {
+ public:
+  // The model must outlive the evaluator.
+  PerplexityEvaluator(const LlamaModel& model, PerplexityOptions options);
+
+  // Each document is truncated to the window (length − 1 tokens after a BOS, or length tokens).
+  // Throws std::runtime_error naming a document that is too short or holds an id >= vocab size.
+  PerplexityResult evaluate(const std::vector<Document>& documents, const RopeScaling& scaling,
+                            const ProgressCallback& progress = {});
+
+  // Sum of token NLLs for each row of a (B, T) batch; positions 0..T-2 predict 1..T-1.
+  std::vector<double> nll_sums(const at::Tensor& tokens, const RopeTable& table) const;
+
+  const PerplexityOptions& options() const { return options_; }
+
+ private:
+  at::Tensor window(const Document& doc) const;  // (T) int64
+
+  const LlamaModel& model_;
+  PerplexityOptions options_;
+  RopeTableCache tables_;
+};
+
+// Summed NLL per batch row of `targets` (B, N) under logits = hidden (B, N, C) · head^T, computed
+// over blocks of `chunk` positions so that full-vocabulary logits are never held for all N at once.
+at::Tensor chunked_nll_sum(const at::Tensor& hidden, const at::Tensor& targets, const at::Tensor& head, int64_t chunk);
+
+}  // namespace longrope

@@ -1,0 +1,31 @@
+// Causal self-attention for long sequences without a full T×T score matrix.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+
+namespace longrope {
+
+enum class AttentionBackend {
+  kAuto,     // SDPA (flash / memory-efficient kernels) on LibTorch >= 2.0 when no sliding window; else chunked
+  kChunked,  // query blocks against the causal prefix of keys; works on every LibTorch
+  kSdpa,     // at::scaled_dot_product_attention; LibTorch >= 2.0 only
+  kFull,     // one T×T matrix: the plain reference, for tests and short sequences
+};
+
+struct AttentionOptions {
+  AttentionBackend backend = AttentionBackend::kAuto;
+  int64_t sliding_window = 0;          // > 0: a query sees only the last `sliding_window` keys (Mistral)
+  int64_t chunk_score_bytes = 256 << 20;  // budget for one block of fp32 scores (chunked backend)
+};
+
+// q: (B, H, T, D), k and v: (B, KVH, T, D) with H a multiple of KVH (grouped-query attention).
+// Returns (B, T, H·D) in q's dtype. Softmax runs in float32.
+at::Tensor causal_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                            const AttentionOptions& options);
+
+bool sdpa_available();
+AttentionBackend parse_attention_backend(const std::string& name);
+
+}  // namespace longrope

@@ -1,0 +1,131 @@
+// Hugging Face checkpoint I/O on top of the safetensors reader/writer.
+#include "models/checkpoint.h"
+
+#include <ATen/ATen.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
+
+#include "models/formats/atomic_file.h"
+#include "models/formats/safetensors.h"
+
+namespace longrope {
+namespace {
+
+namespace fs = std::filesystem;
+using formats::DType;
+
+c10::ScalarType scalar_type_of(DType d, const std::string& context) {
+  switch (d) {
+    case DType::F32: return at::kFloat;
+    case DType::F16: return at::kHalf;
+    case DType::BF16: return at::kBFloat16;
+    case DType::F64: return at::kDouble;
+    default: throw std::runtime_error(context + ": unsupported dtype " + formats::safetensors_name(d) + " (F32, F16, BF16, F64)");
+  }
+}
+
+DType dtype_of(c10::ScalarType t) {
+  switch (t) {
+    case at::kFloat: return DType::F32;
+    case at::kHalf: return DType::F16;
+    case at::kBFloat16: return DType::BF16;
+    case at::kDouble: return DType::F64;
+    default: throw std::runtime_error("cannot save tensors of dtype " + dtype_name(t));
+  }
+}
+
+// One copy from the mapped file into a tensor of the target dtype and device.
+at::Tensor tensor_from_view(const formats::TensorView& view, const std::string& context, const LoadOptions& o) {
+  const c10::ScalarType src = scalar_type_of(view.dtype, context);
+  at::Tensor staged = at::empty(view.shape, at::TensorOptions().dtype(src));
+  std::memcpy(staged.data_ptr(), view.data, view.nbytes);  // memcpy: the mapping may be unaligned
+  return staged.to(o.device, o.dtype);
+}
+
+}  // namespace
+
+c10::ScalarType parse_dtype(const std::string& name) {
+  if (name == "f32" || name == "float32" || name == "fp32") return at::kFloat;
+  if (name == "bf16" || name == "bfloat16") return at::kBFloat16;
+  if (name == "f16" || name == "float16" || name == "fp16") return at::kHalf;
+  throw std::invalid_argument("unknown dtype '" + name + "' (f32, bf16, f16)");
+}
+
+std::string dtype_name(c10::ScalarType dtype) {
+  switch (dtype) {
+    case at::kFloat: return "float32";
+    case at::kBFloat16: return "bfloat16";
+    case at::kHalf: return "float16";
+    case at::kDouble: return "float64";
+    default: return c10::toString(dtype);
+  }
+}
+
+LlamaWeights load_llama_weights(const LlamaConfig& config, const std::string& dir, const LoadOptions& options) {
+  const formats::SafetensorsCheckpoint ckpt = formats::SafetensorsCheckpoint::open(dir);
+  LlamaWeights w;
+  for_each_weight(config, w, [&](const std::string& name, at::Tensor& slot, const std::vector<int64_t>& shape, bool required) {
+    if (!ckpt.contains(name)) {
+      if (required) throw std::runtime_error(fmt::format("{}: missing tensor '{}'", dir, name));
+      return;
+    }
+    const formats::TensorView& view = ckpt.get(name);
+    const std::string context = fmt::format("{}: tensor '{}'", dir, name);
+    if (view.shape != shape)
+      throw std::runtime_error(fmt::format("{}: shape [{}] does not match the config, expected [{}]", context,
+                                           fmt::join(view.shape, ", "), fmt::join(shape, ", ")));
+    slot = tensor_from_view(view, context, options);
+  });
+  if (!w.lm_head.defined()) w.lm_head = w.embed;  // tied embeddings
+  return w;
+}
+
+void save_llama_checkpoint(const std::string& dir, const LlamaConfig& config, const LlamaWeights& weights,
+                           size_t max_shard_bytes) {
+  fs::create_directories(dir);
+  LlamaWeights w = weights;
+  std::vector<at::Tensor> keep;  // contiguous CPU copies must outlive the writer call
+  std::vector<formats::TensorToWrite> out;
+  for_each_weight(config, w, [&](const std::string& name, at::Tensor& slot, const std::vector<int64_t>& shape, bool required) {
+    if (!slot.defined() || (!required && name == "lm_head.weight")) return;
+    TORCH_CHECK(slot.sizes().vec() == shape, "tensor ", name, " has shape ", slot.sizes(), ", expected ", shape);
+    at::Tensor cpu = slot.detach().to(at::kCPU).contiguous();
+    keep.push_back(cpu);
+    out.push_back({name, dtype_of(cpu.scalar_type()), shape, cpu.data_ptr(), cpu.nbytes()});
+  });
+  LlamaConfig saved = config;
+  saved.torch_dtype = dtype_name(weights.embed.scalar_type());
+  if (max_shard_bytes > 0) {
+    formats::write_sharded_safetensors(dir, out, max_shard_bytes);
+  } else {
+    formats::write_safetensors((fs::path(dir) / "model.safetensors").string(), out, {{"format", "pt"}});
+  }
+  formats::write_file_atomically((fs::path(dir) / "config.json").string(), llama_config_to_json(saved));
+}
+
+LlamaWeights random_llama_weights(const LlamaConfig& config, uint64_t seed, const LoadOptions& options) {
+  at::Generator gen = at::detail::createCPUGenerator(seed);
+  LlamaWeights w;
+  for_each_weight(config, w, [&](const std::string& name, at::Tensor& slot, const std::vector<int64_t>& shape, bool required) {
+    const bool is_bias = name.size() > 5 && name.compare(name.size() - 5, 5, ".bias") == 0;
+    if (is_bias) {
+      const bool attn = name.find("self_attn") != std::string::npos;
+      const bool o_proj = name.find("o_proj") != std::string::npos;
+      const bool wanted = attn ? (config.attention_bias && !(o_proj && config.model_type == "qwen2")) : config.mlp_bias;
+      if (!wanted) return;
+    } else if (!required) {
+      return;  // tied lm_head
+    }
+    at::Tensor t = name.find("norm") != std::string::npos ? at::ones(shape, at::kFloat)
+                                                           : at::normal(0.0, 0.02, shape, gen, at::TensorOptions().dtype(at::kFloat));
+    slot = t.to(options.device, options.dtype);
+  });
+  if (!w.lm_head.defined()) w.lm_head = w.embed;
+  return w;
+}
+
+}  // namespace longrope

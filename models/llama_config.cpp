@@ -1,0 +1,184 @@
+// Reading and writing LlamaConfig as Hugging Face config.json.
+#include "models/llama_config.h"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <stdexcept>
+
+namespace longrope {
+namespace {
+
+using nlohmann::json;
+
+std::runtime_error config_error(const std::string& source, const std::string& field, const std::string& what) {
+  return std::runtime_error(fmt::format("{}: field '{}': {}", source, field, what));
+}
+
+// Required integer key: fatal when missing or not a number.
+int64_t require_int(const json& j, const char* key, const std::string& source) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) throw config_error(source, key, "missing");
+  if (!it->is_number_integer()) throw config_error(source, key, "expected an integer, got " + it->dump());
+  return it->get<int64_t>();
+}
+
+template <typename T>
+T optional_value(const json& j, const char* key, T fallback, const std::string& source) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return fallback;
+  try {
+    return it->get<T>();
+  } catch (const json::exception&) {
+    throw config_error(source, key, "unexpected value " + it->dump());
+  }
+}
+
+std::vector<double> factor_list(const json& j, const char* key, const std::string& source) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return {};
+  if (!it->is_array()) throw config_error(source, key, "expected a list of numbers");
+  std::vector<double> out;
+  for (const auto& v : *it) {
+    if (!v.is_number()) throw config_error(source, key, "expected a list of numbers, found " + v.dump());
+    out.push_back(v.get<double>());
+  }
+  return out;
+}
+
+ConfigRopeScaling parse_rope_scaling(const json& params, const std::string& source) {
+  ConfigRopeScaling r;
+  r.type = optional_value<std::string>(params, "rope_type", optional_value<std::string>(params, "type", "default", source), source);
+  if (r.type == "su") r.type = "longrope";
+  if (params.contains("factor") && !params["factor"].is_null()) r.factor = optional_value<double>(params, "factor", 1.0, source);
+  if (params.contains("attention_factor") && !params["attention_factor"].is_null())
+    r.attention_factor = optional_value<double>(params, "attention_factor", 1.0, source);
+  // transformers treats a missing or falsy beta as its default.
+  double beta_fast = optional_value<double>(params, "beta_fast", 0.0, source);
+  double beta_slow = optional_value<double>(params, "beta_slow", 0.0, source);
+  r.beta_fast = beta_fast != 0.0 ? beta_fast : 32.0;
+  r.beta_slow = beta_slow != 0.0 ? beta_slow : 1.0;
+  r.truncate = optional_value<bool>(params, "truncate", true, source);
+  r.short_factor = factor_list(params, "short_factor", source);
+  r.long_factor = factor_list(params, "long_factor", source);
+  const std::string& t = r.type;
+  if (t != "default" && t != "linear" && t != "dynamic" && t != "yarn" && t != "longrope")
+    throw config_error(source, "rope_scaling.rope_type", "unsupported type '" + t + "'");
+  if ((t == "linear" || t == "dynamic") && !r.factor) throw config_error(source, "rope_scaling.factor", "missing");
+  return r;
+}
+
+}  // namespace
+
+void LlamaConfig::validate(const std::string& source) const {
+  auto positive = [&](const char* field, int64_t v) {
+    if (v <= 0) throw config_error(source, field, fmt::format("must be positive, got {}", v));
+  };
+  positive("vocab_size", vocab_size);
+  positive("hidden_size", hidden_size);
+  positive("intermediate_size", intermediate_size);
+  positive("num_hidden_layers", num_hidden_layers);
+  positive("num_attention_heads", num_attention_heads);
+  positive("num_key_value_heads", num_key_value_heads);
+  positive("head_dim", head_dim);
+  positive("max_position_embeddings", max_position_embeddings);
+  if (num_attention_heads % num_key_value_heads != 0)
+    throw config_error(source, "num_key_value_heads",
+                       fmt::format("{} does not divide num_attention_heads {}", num_key_value_heads, num_attention_heads));
+  if (rotary_dim() % 2 != 0 || rotary_dim() <= 0 || rotary_dim() > head_dim)
+    throw config_error(source, "partial_rotary_factor", fmt::format("gives rotary dim {} for head_dim {}", rotary_dim(), head_dim));
+  if (!(rope_theta > 1.0)) throw config_error(source, "rope_theta", fmt::format("must be > 1, got {}", rope_theta));
+  const size_t half = static_cast<size_t>(rotary_dim() / 2);
+  for (const auto* list : {&rope_scaling.short_factor, &rope_scaling.long_factor}) {
+    if (!list->empty() && list->size() != half)
+      throw config_error(source, list == &rope_scaling.short_factor ? "rope_scaling.short_factor" : "rope_scaling.long_factor",
+                         fmt::format("has {} values, expected rotary_dim/2 = {}", list->size(), half));
+  }
+  if (rope_scaling.type == "longrope" && (rope_scaling.short_factor.empty() || rope_scaling.long_factor.empty()))
+    throw config_error(source, "rope_scaling", "longrope needs both short_factor and long_factor");
+}
+
+LlamaConfig parse_llama_config(const std::string& json_text, const std::string& source) {
+  json j;
+  try {
+    j = json::parse(json_text);
+  } catch (const json::exception& e) {
+    throw std::runtime_error(fmt::format("{}: not valid JSON: {}", source, e.what()));
+  }
+  if (!j.is_object()) throw std::runtime_error(source + ": expected a JSON object");
+  LlamaConfig c;
+  c.model_type = optional_value<std::string>(j, "model_type", "llama", source);
+  c.vocab_size = require_int(j, "vocab_size", source);
+  c.hidden_size = require_int(j, "hidden_size", source);
+  c.intermediate_size = require_int(j, "intermediate_size", source);
+  c.num_hidden_layers = require_int(j, "num_hidden_layers", source);
+  c.num_attention_heads = require_int(j, "num_attention_heads", source);
+  c.num_key_value_heads = optional_value<int64_t>(j, "num_key_value_heads", c.num_attention_heads, source);
+  c.head_dim = optional_value<int64_t>(j, "head_dim", c.hidden_size / c.num_attention_heads, source);
+  c.rms_norm_eps = optional_value<double>(j, "rms_norm_eps", 1e-6, source);
+  c.max_position_embeddings = optional_value<int64_t>(j, "max_position_embeddings", 2048, source);
+  c.tie_word_embeddings = optional_value<bool>(j, "tie_word_embeddings", false, source);
+  // Qwen2 has q/k/v biases without declaring attention_bias; the loader also looks at the tensors.
+  c.attention_bias = optional_value<bool>(j, "attention_bias", c.model_type == "qwen2", source);
+  c.mlp_bias = optional_value<bool>(j, "mlp_bias", false, source);
+  if (j.contains("sliding_window") && j["sliding_window"].is_number_integer() &&
+      optional_value<bool>(j, "use_sliding_window", true, source))
+    c.sliding_window = j["sliding_window"].get<int64_t>();
+  if (j.contains("bos_token_id") && j["bos_token_id"].is_number_integer()) c.bos_token_id = j["bos_token_id"].get<int64_t>();
+  if (j.contains("eos_token_id") && j["eos_token_id"].is_number_integer()) c.eos_token_id = j["eos_token_id"].get<int64_t>();
+  c.torch_dtype = optional_value<std::string>(j, "torch_dtype", optional_value<std::string>(j, "dtype", "", source), source);
+
+  // transformers 5.x nests rope_theta and friends in rope_parameters; 4.x keeps them top level.
+  json rope = j.contains("rope_parameters") && j["rope_parameters"].is_object() ? j["rope_parameters"]
+              : j.contains("rope_scaling") && j["rope_scaling"].is_object()  ? j["rope_scaling"]
+                                                                             : json::object();
+  c.rope_theta = optional_value<double>(rope, "rope_theta", optional_value<double>(j, "rope_theta", 10000.0, source), source);
+  c.partial_rotary_factor = optional_value<double>(
+      rope, "partial_rotary_factor", optional_value<double>(j, "partial_rotary_factor", 1.0, source), source);
+  c.rope_scaling = parse_rope_scaling(rope, source);
+  // A top-level original_max_position_embeddings (Phi-3) wins over the one in the rope dict.
+  c.original_max_position_embeddings = optional_value<int64_t>(
+      j, "original_max_position_embeddings",
+      optional_value<int64_t>(rope, "original_max_position_embeddings", c.max_position_embeddings, source), source);
+  c.validate(source);
+  return c;
+}
+
+LlamaConfig load_llama_config(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path + ": cannot open");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_llama_config(ss.str(), path);
+}
+
+std::string llama_config_to_json(const LlamaConfig& c) {
+  json j = {
+      {"architectures", {c.model_type == "mistral" ? "MistralForCausalLM" : "LlamaForCausalLM"}},
+      {"model_type", c.model_type},
+      {"vocab_size", c.vocab_size},
+      {"hidden_size", c.hidden_size},
+      {"intermediate_size", c.intermediate_size},
+      {"num_hidden_layers", c.num_hidden_layers},
+      {"num_attention_heads", c.num_attention_heads},
+      {"num_key_value_heads", c.num_key_value_heads},
+      {"head_dim", c.head_dim},
+      {"rms_norm_eps", c.rms_norm_eps},
+      {"rope_theta", c.rope_theta},
+      {"max_position_embeddings", c.max_position_embeddings},
+      {"tie_word_embeddings", c.tie_word_embeddings},
+      {"attention_bias", c.attention_bias},
+      {"mlp_bias", c.mlp_bias},
+      {"hidden_act", "silu"},
+      {"torch_dtype", c.torch_dtype.empty() ? "float32" : c.torch_dtype},
+  };
+  if (c.bos_token_id) j["bos_token_id"] = *c.bos_token_id;
+  if (c.eos_token_id) j["eos_token_id"] = *c.eos_token_id;
+  if (c.sliding_window) j["sliding_window"] = *c.sliding_window;
+  if (c.partial_rotary_factor != 1.0) j["partial_rotary_factor"] = c.partial_rotary_factor;
+  return j.dump(2) + "\n";
+}
+
+}  // namespace longrope

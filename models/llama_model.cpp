@@ -1,0 +1,85 @@
+// The LLaMA forward pass, read top to bottom.
+// Shapes: B batch, T tokens, C hidden, H query heads, KVH key/value heads, D head dim, I MLP width, V vocab.
+#include "models/llama_model.h"
+
+#include <ATen/ATen.h>
+
+#include <filesystem>
+
+namespace longrope {
+
+at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
+  at::Tensor xf = x.to(at::kFloat);
+  at::Tensor normed = xf * at::rsqrt(xf.pow(2).mean(-1, /*keepdim=*/true) + eps);
+  return weight * normed.to(x.scalar_type());
+}
+
+LlamaModel::LlamaModel(LlamaConfig config, LlamaWeights weights, ModelOptions options)
+    : config_(std::move(config)), weights_(std::move(weights)), options_(options), attention_(options.attention) {
+  if (config_.sliding_window && !options_.disable_sliding_window) attention_.sliding_window = *config_.sliding_window;
+}
+
+LlamaModel LlamaModel::load(const std::string& dir, const ModelOptions& options) {
+  namespace fs = std::filesystem;
+  if (!fs::exists(dir)) throw std::runtime_error(dir + ": model directory does not exist");
+  const fs::path config_path = fs::is_directory(dir) ? fs::path(dir) / "config.json" : fs::path(dir).parent_path() / "config.json";
+  if (!fs::exists(config_path)) throw std::runtime_error(config_path.string() + ": missing (a model directory holds config.json and safetensors weights)");
+  LlamaConfig config = load_llama_config(config_path.string());
+  LlamaWeights weights = load_llama_weights(config, dir, options.load);
+  return LlamaModel(std::move(config), std::move(weights), options);
+}
+
+RopeGeometry LlamaModel::rope_geometry() const {
+  return RopeGeometry{config_.rotary_dim(), config_.rope_theta, config_.original_max_position_embeddings};
+}
+
+int64_t LlamaModel::parameter_count() const {
+  int64_t n = 0;
+  LlamaWeights w = weights_;
+  for_each_weight(config_, w, [&](const std::string& name, at::Tensor& t, const std::vector<int64_t>&, bool) {
+    if (t.defined() && !(name == "lm_head.weight" && config_.tie_word_embeddings)) n += t.numel();
+  });
+  return n;
+}
+
+at::Tensor LlamaModel::attention_block(const at::Tensor& x, const LlamaLayerWeights& l, const RopeTable& rope) const {
+  const int64_t B = x.size(0), T = x.size(1), H = config_.num_attention_heads, KVH = config_.num_key_value_heads,
+                D = config_.head_dim;
+  at::Tensor h = rms_norm(x, l.attn_norm, config_.rms_norm_eps);
+  at::Tensor q = at::linear(h, l.wq, l.bq).view({B, T, H, D}).transpose(1, 2);    // (B, H, T, D)
+  at::Tensor k = at::linear(h, l.wk, l.bk).view({B, T, KVH, D}).transpose(1, 2);  // (B, KVH, T, D)
+  at::Tensor v = at::linear(h, l.wv, l.bv).view({B, T, KVH, D}).transpose(1, 2);  // (B, KVH, T, D)
+  q = apply_rope(q, rope);
+  k = apply_rope(k, rope);
+  at::Tensor a = causal_attention(q, k, v.contiguous(), attention_);  // (B, T, H·D)
+  return at::linear(a, l.wo, l.bo);                                   // (B, T, C)
+}
+
+at::Tensor LlamaModel::mlp_block(const at::Tensor& x, const LlamaLayerWeights& l) const {
+  // down(silu(gate(h)) · up(h)), over token blocks so that (B, T, I) is never held whole.
+  const int64_t T = x.size(1), step = options_.mlp_chunk_tokens > 0 ? options_.mlp_chunk_tokens : T;
+  at::Tensor out = at::empty_like(x);
+  for (int64_t begin = 0; begin < T; begin += step) {
+    const int64_t end = std::min(T, begin + step);
+    at::Tensor h = rms_norm(x.slice(1, begin, end), l.mlp_norm, config_.rms_norm_eps);
+    at::Tensor inner = at::silu(at::linear(h, l.w_gate, l.b_gate)).mul_(at::linear(h, l.w_up, l.b_up));  // (B, t, I)
+    out.slice(1, begin, end).copy_(at::linear(inner, l.w_down, l.b_down));
+  }
+  return out;
+}
+
+at::Tensor LlamaModel::hidden_states(const at::Tensor& tokens, const RopeTable& rope) const {
+  TORCH_CHECK(tokens.dim() == 2, "tokens must be (B, T)");
+  at::Tensor x = at::embedding(weights_.embed, tokens.to(device(), at::kLong));  // (B, T, C)
+  for (const LlamaLayerWeights& layer : weights_.layers) {
+    x = x + attention_block(x, layer, rope);
+    x = x + mlp_block(x, layer);
+  }
+  return rms_norm(x, weights_.final_norm, config_.rms_norm_eps);
+}
+
+at::Tensor LlamaModel::logits(const at::Tensor& hidden) const {
+  return at::linear(hidden, weights_.lm_head).to(at::kFloat);
+}
+
+}  // namespace longrope

@@ -1,0 +1,58 @@
+// LlamaModel: a LLaMA-family decoder (RMSNorm, grouped-query attention, SwiGLU, RoPE) in LibTorch.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <memory>
+#include <string>
+
+#include "models/attention.h"
+#include "models/checkpoint.h"
+#include "models/llama_config.h"
+#include "models/llama_weights.h"
+#include "models/rope_scaling.h"
+#include "models/rope_table.h"
+
+namespace longrope {
+
+struct ModelOptions {
+  LoadOptions load;
+  AttentionOptions attention;
+  bool disable_sliding_window = false;  // LongRoPE runs Mistral without its window
+  int64_t mlp_chunk_tokens = 8192;      // the MLP runs over token blocks to bound its (T, I) activations
+};
+
+class LlamaModel {
+ public:
+  LlamaModel(LlamaConfig config, LlamaWeights weights, ModelOptions options);
+
+  // Loads a Hugging Face model directory (config.json + safetensors).
+  static LlamaModel load(const std::string& dir, const ModelOptions& options);
+
+  // tokens: (B, T) int64 → hidden states after the final norm, (B, T, C) in the model dtype.
+  at::Tensor hidden_states(const at::Tensor& tokens, const RopeTable& rope) const;
+  // hidden: (..., C) → logits (..., V) in float32. Long sequences should go through eval's chunked loss.
+  at::Tensor logits(const at::Tensor& hidden) const;
+
+  const LlamaConfig& config() const { return config_; }
+  const LlamaWeights& weights() const { return weights_; }
+  const ModelOptions& options() const { return options_; }
+  c10::Device device() const { return options_.load.device; }
+  c10::ScalarType dtype() const { return options_.load.dtype; }
+  RopeGeometry rope_geometry() const;
+  int64_t parameter_count() const;
+
+ private:
+  at::Tensor attention_block(const at::Tensor& x, const LlamaLayerWeights& l, const RopeTable& rope) const;
+  at::Tensor mlp_block(const at::Tensor& x, const LlamaLayerWeights& l) const;
+
+  LlamaConfig config_;
+  LlamaWeights weights_;
+  ModelOptions options_;
+  AttentionOptions attention_;
+};
+
+// RMSNorm as transformers computes it: normalise in float32, round, then scale by the weight.
+at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps);
+
+}  // namespace longrope

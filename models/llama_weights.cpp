@@ -1,0 +1,39 @@
+// The one table of LLaMA tensor names and shapes.
+#include "models/llama_weights.h"
+
+#include <fmt/format.h>
+
+namespace longrope {
+
+void for_each_weight(const LlamaConfig& c, LlamaWeights& w, const WeightVisitor& visit) {
+  const int64_t C = c.hidden_size, I = c.intermediate_size, V = c.vocab_size;
+  const int64_t q_out = c.num_attention_heads * c.head_dim, kv_out = c.num_key_value_heads * c.head_dim;
+  // Biases are optional: Qwen2 has q/k/v ones, LLaMA's attention_bias adds o, mlp_bias the MLP's.
+  visit("model.embed_tokens.weight", w.embed, {V, C}, true);
+  w.layers.resize(static_cast<size_t>(c.num_hidden_layers));
+  for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
+    LlamaLayerWeights& l = w.layers[static_cast<size_t>(i)];
+    const std::string p = fmt::format("model.layers.{}.", i);
+    visit(p + "input_layernorm.weight", l.attn_norm, {C}, true);
+    visit(p + "self_attn.q_proj.weight", l.wq, {q_out, C}, true);
+    visit(p + "self_attn.q_proj.bias", l.bq, {q_out}, false);
+    visit(p + "self_attn.k_proj.weight", l.wk, {kv_out, C}, true);
+    visit(p + "self_attn.k_proj.bias", l.bk, {kv_out}, false);
+    visit(p + "self_attn.v_proj.weight", l.wv, {kv_out, C}, true);
+    visit(p + "self_attn.v_proj.bias", l.bv, {kv_out}, false);
+    visit(p + "self_attn.o_proj.weight", l.wo, {C, q_out}, true);
+    visit(p + "self_attn.o_proj.bias", l.bo, {C}, false);
+    visit(p + "post_attention_layernorm.weight", l.mlp_norm, {C}, true);
+    visit(p + "mlp.gate_proj.weight", l.w_gate, {I, C}, true);
+    visit(p + "mlp.gate_proj.bias", l.b_gate, {I}, false);
+    visit(p + "mlp.up_proj.weight", l.w_up, {I, C}, true);
+    visit(p + "mlp.up_proj.bias", l.b_up, {I}, false);
+    visit(p + "mlp.down_proj.weight", l.w_down, {C, I}, true);
+    visit(p + "mlp.down_proj.bias", l.b_down, {C}, false);
+  }
+  visit("model.norm.weight", w.final_norm, {C}, true);
+  // A tied head is not stored; the loader aliases it to the embedding.
+  visit("lm_head.weight", w.lm_head, {V, C}, !c.tie_word_embeddings);
+}
+
+}  // namespace longrope

@@ -1,0 +1,61 @@
+// Dispatch from method names (CLI and config.json) to the RopeScaling generators.
+#include "models/rope_methods.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace longrope {
+namespace {
+
+RopeScaling from_config(const LlamaConfig& c, int64_t length) {
+  const RopeGeometry g{c.rotary_dim(), c.rope_theta, c.original_max_position_embeddings};
+  const ConfigRopeScaling& r = c.rope_scaling;
+  // transformers: a missing factor is max_position_embeddings / original_max_position_embeddings.
+  const double derived = static_cast<double>(c.max_position_embeddings) / static_cast<double>(c.original_max_position_embeddings);
+  if (r.type == "default") return rope_none(g);
+  if (r.type == "linear") return rope_pi(g, *r.factor);
+  if (r.type == "dynamic") {
+    // transformers' dynamic type measures against max_position_embeddings.
+    RopeGeometry dg = g;
+    dg.original_length = c.max_position_embeddings;
+    return rope_dynamic_ntk(dg, *r.factor, length);
+  }
+  if (r.type == "yarn") {
+    YarnOptions y{r.beta_fast, r.beta_slow, r.truncate, r.attention_factor};
+    return rope_yarn(g, r.factor.value_or(derived), y);
+  }
+  if (r.type == "longrope") {
+    const std::vector<double>& table = length > c.original_max_position_embeddings ? r.long_factor : r.short_factor;
+    return rope_longrope(g, table, 0, r.factor.value_or(derived), r.attention_factor);
+  }
+  throw std::invalid_argument("unsupported rope_scaling type '" + r.type + "'");
+}
+
+}  // namespace
+
+const std::vector<std::string>& rope_method_names() {
+  static const std::vector<std::string> names = {"config", "none", "pi", "ntk", "dynamic-ntk", "yarn", "longrope"};
+  return names;
+}
+
+RopeScaling make_rope_scaling(const LlamaConfig& c, const RopeMethodSpec& spec, int64_t length) {
+  const RopeGeometry g{c.rotary_dim(), c.rope_theta, c.original_max_position_embeddings};
+  const double scale = spec.scale.value_or(std::max(1.0, static_cast<double>(length) / static_cast<double>(g.original_length)));
+  const std::string& m = spec.method;
+  if (m == "config") return from_config(c, length);
+  if (m == "none") return rope_none(g);
+  if (m == "pi" || m == "linear") return rope_pi(g, scale);
+  if (m == "ntk") return rope_ntk(g, scale);
+  if (m == "dynamic-ntk" || m == "dynamic") return rope_dynamic_ntk(g, scale, length);
+  if (m == "yarn") return rope_yarn(g, scale, YarnOptions{spec.yarn_beta_fast, spec.yarn_beta_slow, true, std::nullopt});
+  if (m == "longrope") {
+    if (spec.lambda.empty()) throw std::invalid_argument("method longrope needs a table (--table FILE)");
+    return rope_longrope(g, spec.lambda, spec.start_tokens, scale, spec.attention_factor);
+  }
+  throw std::invalid_argument(fmt::format("unknown RoPE method '{}' (one of {})", m, fmt::join(rope_method_names(), ", ")));
+}
+
+}  // namespace longrope

@@ -1,0 +1,37 @@
+// FactorTable: a searched LongRoPE table (λ, n̂, attention factor and its provenance) as JSON, and
+// the reference search's CSV (one factor per line). Knows nothing of models.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace longrope {
+
+struct FactorTable {
+  std::string model;                 // model id or path the table was searched on
+  double rope_base = 0;              // b
+  int64_t rotary_dim = 0;            // d; lambda has d/2 entries
+  int64_t original_length = 0;       // L
+  int64_t target_length = 0;         // L'
+  double scale = 0;                  // s = L'/L unless set otherwise
+  std::vector<double> lambda;        // λ_i, divides θ_i
+  int64_t start_tokens = 0;          // n̂
+  std::optional<double> attention_factor;  // absent: "su" for `scale`
+  std::vector<double> short_lambda;  // optional table for lengths <= L (Phi-3's short_factor)
+  nlohmann::json details = nlohmann::json::object();  // perplexities, search settings, seed, timings
+};
+
+// Reads .json (FactorTable) or anything else as the reference CSV (λ only). Errors name the file,
+// and the field or line.
+FactorTable read_factor_table(const std::string& path);
+nlohmann::json factor_table_to_json(const FactorTable& table);
+FactorTable factor_table_from_json(const nlohmann::json& j, const std::string& source);
+void write_factor_table(const std::string& path, const FactorTable& table);  // atomic
+// result_final.csv: one value per line, %.18e, as numpy.savetxt writes it.
+void write_factor_csv(const std::string& path, const std::vector<double>& lambda);  // atomic
+std::vector<double> read_factor_csv(const std::string& path);
+
+}  // namespace longrope

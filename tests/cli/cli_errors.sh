@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Bad input gets one clear error line naming the file or field, a non-zero exit, and no output file.
+# Usage: cli_errors.sh PATH/TO/longrope
+set -u
+longrope=$1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+passed=0 failed=0
+
+# expect NAME EXIT_CODE STDERR_SUBSTRING -- command...
+expect() {
+  local name=$1 code=$2 needle=$3
+  shift 4
+  "$@" >"$work/out" 2>"$work/err"
+  local got=$?
+  local lines
+  lines=$(grep -c . "$work/err")
+  if [[ $got -eq $code ]] && { [[ -z $needle ]] || cat "$work/out" "$work/err" | grep -qF -- "$needle"; } &&
+     [[ $code -eq 0 || $lines -le 2 ]]; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "FAIL $name: exit $got (want $code), stderr:"; sed 's/^/    /' "$work/err"
+  fi
+}
+
+cat >"$work/config.json" <<'JSON'
+{"vocab_size":256,"hidden_size":32,"intermediate_size":64,"num_hidden_layers":1,"num_attention_heads":4,
+ "num_key_value_heads":2,"max_position_embeddings":64,"tie_word_embeddings":true}
+JSON
+"$longrope" init-model --config "$work/config.json" --out "$work/model" >/dev/null || { echo "init-model failed"; exit 1; }
+mkdir -p "$work/data" "$work/empty"
+head -c 5000 /dev/urandom >"$work/data/doc.txt"
+head -c 100 /dev/urandom >"$work/short.txt"
+
+expect no-command 2 "usage" -- "$longrope"
+for c in eval forward init-model; do expect "help-$c" 0 "" -- "$longrope" "$c" --help; done
+expect unknown-command 2 "unknown command" -- "$longrope" nope
+expect unknown-option 2 "unrecognised option" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --bogus 1
+expect missing-required 2 "--model" -- "$longrope" eval --data "$work/data" --length 64
+expect bad-model-path 1 "$work/nope" -- "$longrope" eval --model "$work/nope" --data "$work/data" --length 64 --json "$work/a.json"
+expect empty-data 1 "no documents" -- "$longrope" eval --model "$work/model" --data "$work/empty" --length 64 --json "$work/b.json"
+expect short-docs 1 "no document has at least 512 tokens" -- "$longrope" eval --model "$work/model" --data "$work/short.txt" --length 512 --json "$work/c.json"
+expect length-too-small 2 "--length" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 1
+expect bad-method 2 "unknown RoPE method" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --method nope
+expect bad-dtype 2 "unknown dtype" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --dtype f8
+expect scale-below-one 2 "--scale" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --method pi --scale 0.5
+expect longrope-needs-table 2 "--table" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --method longrope
+echo '{"lambda": [1.0, "x"]}' >"$work/bad.json"
+expect bad-table 1 "bad.json: field 'lambda[1]'" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --method longrope --table "$work/bad.json"
+echo '{"lambda": [1.0, 2.0]}' >"$work/short-table.json"
+expect table-length 2 "λ has 2 values" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --method longrope --table "$work/short-table.json"
+cp -r "$work/model" "$work/broken"
+echo '{"vocab_size": 256' >"$work/broken/config.json"
+expect corrupt-config 1 "config.json: not valid JSON" -- "$longrope" eval --model "$work/broken" --data "$work/data" --length 64
+cp -r "$work/model" "$work/truncated"
+truncate -s 1000 "$work/truncated/model.safetensors"
+expect truncated-weights 1 "model.safetensors" -- "$longrope" eval --model "$work/truncated" --data "$work/data" --length 64 --json "$work/d.json"
+for f in a b c d; do
+  if [[ -e "$work/$f.json" ]] || compgen -G "$work/$f.json.tmp*" >/dev/null; then failed=$((failed + 1)); echo "FAIL: $f.json written after an error"; else passed=$((passed + 1)); fi
+done
+expect eval-ok 0 "" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --method none,pi,yarn --json "$work/ok.json"
+grep -q '"ppl"' "$work/ok.json" && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: ok.json has no ppl"; }
+
+echo "cli: $passed passed, $failed failed"
+[[ $failed -eq 0 ]]

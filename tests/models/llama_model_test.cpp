@@ -1,0 +1,151 @@
+// The decoder and its checkpoints: batching, dtypes, round trips, corrupt or mismatched files.
+#include "models/llama_model.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "models/formats/safetensors.h"
+#include "tests/test_models.h"
+
+namespace longrope {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+at::Tensor forward_logits(const LlamaModel& m, const at::Tensor& tokens, const RopeScaling& s) {
+  c10::InferenceMode guard;
+  const RopeTable t = build_rope_table(m.rope_geometry(), s, tokens.size(1), m.device(), m.dtype());
+  return m.logits(m.hidden_states(tokens, t));
+}
+
+TEST(LlamaModel, BatchedForwardEqualsSingleRows) {
+  const LlamaModel m = tiny_model(tiny_config(), 1);
+  at::Tensor tokens = at::randint(0, 256, {3, 50}, at::kLong);
+  const RopeScaling s = rope_yarn(m.rope_geometry(), 4.0);
+  const at::Tensor batched = forward_logits(m, tokens, s);
+  for (int64_t b = 0; b < 3; ++b)
+    EXPECT_TRUE(at::allclose(batched[b], forward_logits(m, tokens.slice(0, b, b + 1), s)[0], 1e-5, 1e-5)) << "row " << b;
+}
+
+TEST(LlamaModel, ChunkedAttentionAndMlpBlocksMatchFull) {
+  const LlamaConfig c = tiny_config();
+  ModelOptions full_opts, chunked_opts;
+  full_opts.attention.backend = AttentionBackend::kFull;
+  full_opts.mlp_chunk_tokens = 0;
+  chunked_opts.attention.backend = AttentionBackend::kChunked;
+  chunked_opts.attention.chunk_score_bytes = 4 * 4 * 120 * 8;  // 8 rows per block
+  chunked_opts.mlp_chunk_tokens = 33;
+  const LlamaWeights w = random_llama_weights(c, 2, LoadOptions{});
+  const LlamaModel full(c, w, full_opts), chunked(c, w, chunked_opts);
+  at::Tensor tokens = at::randint(0, 256, {1, 120}, at::kLong);
+  const RopeScaling s = rope_pi(full.rope_geometry(), 2.0);
+  EXPECT_TRUE(at::allclose(forward_logits(full, tokens, s), forward_logits(chunked, tokens, s), 1e-5, 1e-5));
+}
+
+TEST(LlamaModel, Bf16StaysCloseToF32) {
+  const LlamaConfig c = tiny_config();
+  const LlamaWeights w32 = random_llama_weights(c, 3, LoadOptions{});
+  LoadOptions bf;
+  bf.dtype = at::kBFloat16;
+  const LlamaWeights w16 = random_llama_weights(c, 3, bf);
+  ModelOptions o16;
+  o16.load = bf;
+  const LlamaModel m32(c, w32, ModelOptions{}), m16(c, w16, o16);
+  at::Tensor tokens = at::randint(0, 256, {1, 64}, at::kLong);
+  const RopeScaling s = rope_none(m32.rope_geometry());
+  const at::Tensor a = forward_logits(m32, tokens, s), b = forward_logits(m16, tokens, s);
+  const double scale = a.abs().max().item<double>();
+  EXPECT_LT((a - b).abs().max().item<double>(), 0.05 * scale + 1e-3);
+}
+
+TEST(LlamaModel, SaveLoadRoundTripAllDtypesAndShards) {
+  const fs::path dir = fresh_temp_dir("roundtrip");
+  const LlamaConfig c = tiny_config();
+  for (auto dtype : {at::kFloat, at::kBFloat16, at::kHalf}) {
+    for (size_t shard : {size_t(0), size_t(20000)}) {
+      LoadOptions lo;
+      lo.dtype = dtype;
+      const LlamaWeights w = random_llama_weights(c, 4, lo);
+      const fs::path out = dir / (std::string(c10::toString(dtype)) + std::to_string(shard));
+      save_llama_checkpoint(out.string(), c, w, shard);
+      if (shard) EXPECT_TRUE(fs::exists(out / "model.safetensors.index.json"));
+      ModelOptions mo;
+      mo.load = lo;
+      const LlamaModel loaded = LlamaModel::load(out.string(), mo);
+      EXPECT_TRUE(at::equal(loaded.weights().layers[1].wk, w.layers[1].wk));
+      EXPECT_TRUE(at::equal(loaded.weights().lm_head, w.embed));  // tied
+    }
+  }
+}
+
+TEST(LlamaModel, RejectsMismatchedAndMissingTensors) {
+  const fs::path dir = fresh_temp_dir("mismatch");
+  LlamaConfig c = tiny_config();
+  save_llama_checkpoint(dir.string(), c, random_llama_weights(c, 5, LoadOptions{}));
+  LlamaConfig wider = c;
+  wider.intermediate_size = 100;
+  try {
+    load_llama_weights(wider, dir.string(), LoadOptions{});
+    FAIL() << "expected a shape error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("model.layers.0.mlp.gate_proj.weight"));
+    EXPECT_THAT(e.what(), HasSubstr("expected [100, 32]"));
+  }
+  LlamaConfig deeper = c;
+  deeper.num_hidden_layers = 3;
+  try {
+    load_llama_weights(deeper, dir.string(), LoadOptions{});
+    FAIL() << "expected a missing-tensor error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("missing tensor 'model.layers.2.input_layernorm.weight'"));
+  }
+}
+
+TEST(LlamaModel, RejectsCorruptCheckpointFile) {
+  const fs::path dir = fresh_temp_dir("corrupt");
+  const LlamaConfig c = tiny_config();
+  save_llama_checkpoint(dir.string(), c, random_llama_weights(c, 6, LoadOptions{}));
+  fs::resize_file(dir / "model.safetensors", fs::file_size(dir / "model.safetensors") / 2);  // truncated download
+  try {
+    LlamaModel::load(dir.string(), ModelOptions{});
+    FAIL() << "expected an error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("model.safetensors"));
+  }
+  EXPECT_THROW(LlamaModel::load((dir / "nope").string(), ModelOptions{}), std::runtime_error);
+}
+
+TEST(LlamaConfig, ParsesBothRopeLayoutsAndRejectsBadShapes) {
+  const std::string v5 = R"({"vocab_size":10,"hidden_size":8,"intermediate_size":16,"num_hidden_layers":1,
+    "num_attention_heads":2,"max_position_embeddings":128,"rope_parameters":{"rope_type":"yarn","factor":4.0,
+    "rope_theta":500.0,"original_max_position_embeddings":32}})";
+  const LlamaConfig a = parse_llama_config(v5, "v5.json");
+  EXPECT_EQ(a.rope_scaling.type, "yarn");
+  EXPECT_EQ(a.rope_theta, 500.0);
+  EXPECT_EQ(a.original_max_position_embeddings, 32);
+  EXPECT_EQ(a.num_key_value_heads, 2);
+  const std::string v4 = R"({"vocab_size":10,"hidden_size":8,"intermediate_size":16,"num_hidden_layers":1,
+    "num_attention_heads":2,"rope_theta":20.0,"rope_scaling":{"type":"su","short_factor":[1,1],"long_factor":[2,3]},
+    "original_max_position_embeddings":64})";
+  const LlamaConfig b = parse_llama_config(v4, "v4.json");
+  EXPECT_EQ(b.rope_scaling.type, "longrope");
+  EXPECT_EQ(b.rope_scaling.long_factor, (std::vector<double>{2, 3}));
+  EXPECT_EQ(b.original_max_position_embeddings, 64);
+  try {
+    parse_llama_config(R"({"vocab_size":10,"hidden_size":8,"intermediate_size":16,"num_hidden_layers":1,
+      "num_attention_heads":2,"num_key_value_heads":3})", "bad.json");
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("bad.json: field 'num_key_value_heads'"));
+  }
+  EXPECT_THROW(parse_llama_config(R"({"hidden_size":8})", "x.json"), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace longrope

@@ -1,0 +1,42 @@
+// Tiny random models and temp directories for the tests.
+#pragma once
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+
+#include "models/checkpoint.h"
+#include "models/llama_model.h"
+
+namespace longrope {
+
+// 2 layers, C = 32, 4 query / 2 key-value heads of 8, byte vocabulary, L = 64.
+inline LlamaConfig tiny_config() {
+  LlamaConfig c;
+  c.vocab_size = 256;
+  c.hidden_size = 32;
+  c.intermediate_size = 64;
+  c.num_hidden_layers = 2;
+  c.num_attention_heads = 4;
+  c.num_key_value_heads = 2;
+  c.head_dim = 8;
+  c.max_position_embeddings = 64;
+  c.original_max_position_embeddings = 64;
+  c.tie_word_embeddings = true;
+  c.rms_norm_eps = 1e-5;
+  return c;
+}
+
+inline LlamaModel tiny_model(const LlamaConfig& c, uint64_t seed, ModelOptions options = {}) {
+  return LlamaModel(c, random_llama_weights(c, seed, options.load), options);
+}
+
+inline std::filesystem::path fresh_temp_dir(const std::string& name) {
+  const auto dir = std::filesystem::temp_directory_path() / ("longrope-test-" + name + "-" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+}  // namespace longrope
