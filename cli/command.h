@@ -23,5 +23,7 @@ bool parse_command_line(const std::string& command, const std::string& usage, co
 int eval_command(const std::vector<std::string>& args);
 int forward_command(const std::vector<std::string>& args);
 int init_model_command(const std::vector<std::string>& args);
+int train_command(const std::vector<std::string>& args);
+int search_command(const std::vector<std::string>& args);
 
 }  // namespace longrope

@@ -1,12 +1,11 @@
 // longrope eval: perplexity on long documents at one length, for one or more RoPE methods.
 #include <fmt/format.h>
 
-#include <filesystem>
 #include <nlohmann/json.hpp>
-#include <sstream>
-#include <unistd.h>
 
+#include "cli/cli_util.h"
 #include "cli/command.h"
+#include "cli/data_options.h"
 #include "cli/progress.h"
 #include "cli/runtime_options.h"
 #include "eval/documents.h"
@@ -16,71 +15,35 @@
 namespace po = boost::program_options;
 
 namespace longrope {
-namespace {
-
-std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ','))
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
-
-std::string tokenize_exe_path() {
-  char buf[4096];
-  const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) return "longrope-tokenize";
-  buf[n] = 0;
-  return (std::filesystem::path(buf).parent_path() / "longrope-tokenize").string();
-}
-
-}  // namespace
 
 int eval_command(const std::vector<std::string>& args) {
-  std::string model_dir, data, json_out, token_format = "auto", tokenizer, bos = "auto";
-  int64_t length = 0, docs = 5, min_tokens = 0, original_length = 0, batch = 1, loss_chunk = 2048;
-  int64_t sample_seed = -1;
+  std::string model_dir, json_out, length_text;
+  int64_t length = 0, batch = 1, loss_chunk = 2048;
   RuntimeArgs runtime;
   RopeArgs rope;
+  DataArgs data_args;
   po::options_description o("Evaluation");
   o.add_options()
       ("model", po::value(&model_dir)->required(), "model directory (config.json + model.safetensors or shards)")
-      ("data", po::value(&data)->required(), "a document or a directory of them (.txt, .npy, .u16, .u32)")
-      ("length", po::value(&length)->required(), "tokens per document window, BOS included")
-      ("docs", po::value(&docs)->default_value(docs), "documents to score (the first K long enough)")
-      ("min-tokens", po::value(&min_tokens)->default_value(min_tokens), "keep documents with at least this many tokens (0: --length)")
-      ("sample-seed", po::value(&sample_seed)->default_value(sample_seed), "draw the K documents at random with this seed (-1: first K)")
-      ("token-format", po::value(&token_format)->default_value(token_format), "auto (by extension), text, u16, u32 or npy")
-      ("tokenizer", po::value(&tokenizer), "SentencePiece tokenizer.model for text (default: one token per byte)")
-      ("bos", po::value(&bos)->default_value(bos), "auto (the config's bos_token_id), none, or a token id")
-      ("original-length", po::value(&original_length)->default_value(original_length), "override the pre-training length L (0: from config.json)")
+      ("length", po::value(&length_text)->required(), "tokens per document window, BOS included (e.g. 2048 or 2k)")
       ("batch", po::value(&batch)->default_value(batch), "documents per forward")
       ("loss-chunk", po::value(&loss_chunk)->default_value(loss_chunk), "positions per LM-head/cross-entropy block")
       ("json", po::value(&json_out), "also write the result as JSON to this file");
-  o.add(rope_options(rope, /*allow_list=*/true)).add(runtime_options(runtime));
+  o.add(data_options(data_args, "a document or a directory of them (.txt, .npy, .u16, .u32)"))
+      .add(rope_options(rope, /*allow_list=*/true))
+      .add(runtime_options(runtime));
   if (!parse_command_line("eval", "--model DIR --data PATH --length N [options]", args, o)) return 0;
+  length = parse_length(length_text, "--length");
   if (length < 2) throw std::invalid_argument(fmt::format("--length must be at least 2, got {}", length));
-  if (docs < 1) throw std::invalid_argument(fmt::format("--docs must be positive, got {}", docs));
-  if (original_length < 0) throw std::invalid_argument("--original-length must be positive");
   const std::vector<std::string> methods = split_list(rope.method);
   if (methods.empty()) throw std::invalid_argument("--method is empty");
+  const std::string& data = data_args.data;
 
   ModelOptions model_options = make_model_options(runtime);
   LlamaModel model = LlamaModel::load(model_dir, model_options);
   LlamaConfig config = model.config();
-  if (original_length > 0) config.original_max_position_embeddings = original_length;
-  const std::optional<int64_t> bos_id = bos == "none" ? std::nullopt : bos == "auto" ? config.bos_token_id : std::optional<int64_t>(std::stoll(bos));
-  if (bos_id && (*bos_id < 0 || *bos_id >= config.vocab_size))
-    throw std::invalid_argument(fmt::format("--bos {} is outside the vocabulary ({})", *bos_id, config.vocab_size));
-
-  DocumentSource source{data, token_format, tokenizer, tokenize_exe_path()};
-  const int64_t needed = bos_id ? length - 1 : length;
-  DocumentSelection selection{min_tokens > 0 ? min_tokens : needed, docs,
-                              sample_seed >= 0 ? std::optional<uint64_t>(sample_seed) : std::nullopt};
-  const std::vector<Document> documents = select_documents(load_documents(source), selection, data);
-  if (static_cast<int64_t>(documents.size()) < docs)
-    fmt::print(stderr, "warning: only {} of the {} requested documents have at least {} tokens\n", documents.size(), docs, selection.min_tokens);
+  const std::optional<int64_t> bos_id = apply_data_args(data_args, config);
+  const std::vector<Document> documents = documents_for_length(data_args, load_all_documents(data_args, data), data, length, bos_id.has_value());
 
   // The evaluator reads geometry from the model; an --original-length override must reach it too.
   LlamaModel evaluated(config, model.weights(), model_options);

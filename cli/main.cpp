@@ -14,9 +14,11 @@ namespace longrope {
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
+      {"search", "evolutionary search of LongRoPE factors for one or more target lengths", search_command},
       {"eval", "perplexity of a model on long documents under a RoPE scaling", eval_command},
       {"forward", "write the logits of one token sequence (checks against other runtimes)", forward_command},
       {"init-model", "write a random-weight LLaMA checkpoint for tests and benchmarks", init_model_command},
+      {"train", "train a small byte-level LLaMA on text files and save it as a model directory", train_command},
   };
   return table;
 }

@@ -62,5 +62,24 @@ done
 expect eval-ok 0 "" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --method none,pi,yarn --json "$work/ok.json"
 grep -q '"ppl"' "$work/ok.json" && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: ok.json has no ppl"; }
 
+# search: invalid requests write nothing.
+small=(--population 4 --generations 1 --mutants 2 --crossovers 2 --parents 2 --docs 1 --threads 1)
+expect search-below-original 2 "not beyond the original length" -- "$longrope" search --model "$work/model" --data "$work/data" --target 32 --out "$work/s1" "${small[@]}"
+expect search-short-docs 1 "no document has at least 8192 tokens" -- "$longrope" search --model "$work/model" --data "$work/data" --target 128x --out "$work/s2" "${small[@]}"
+expect search-empty-data 1 "no documents" -- "$longrope" search --model "$work/model" --data "$work/empty" --target 2x --out "$work/s3" "${small[@]}"
+expect search-bad-model 1 "$work/nope" -- "$longrope" search --model "$work/nope" --data "$work/data" --target 2x --out "$work/s4" "${small[@]}"
+expect search-bad-parents 2 "--parents" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/s5" "${small[@]}" --parents 9
+for d in s1 s2 s3 s4 s5; do
+  if [[ -e "$work/$d" ]]; then failed=$((failed + 1)); echo "FAIL: $d created after an error"; else passed=$((passed + 1)); fi
+done
+# search: a run, then --resume of the finished run reproduces its table; a second run into it is refused.
+expect search-ok 0 "" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/run" "${small[@]}"
+cp "$work/run/2x-128/table.json" "$work/table-first.json"
+expect search-resume 0 "" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/run" "${small[@]}" --resume
+cmp -s "$work/run/2x-128/table.json" "$work/table-first.json" && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: resume changed the table"; }
+expect search-not-empty 1 "not empty" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/run" "${small[@]}"
+expect eval-searched-table 0 "" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 128 --method longrope --table "$work/run/2x-128/table.json"
+expect eval-reference-csv 0 "" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 128 --method longrope --table "$work/run/2x-128/result_final.csv"
+
 echo "cli: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -1,0 +1,15 @@
+// Small helpers the commands share: list and length parsing, the tokenizer executable's path.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace longrope {
+
+std::vector<std::string> split_list(const std::string& text);  // "a,b,,c" -> {a, b, c}
+// "2048", "4k" (4096), "1m" (1048576); throws std::invalid_argument naming `option`.
+int64_t parse_length(const std::string& text, const std::string& option);
+std::string tokenize_exe_path();  // longrope-tokenize beside this executable
+
+}  // namespace longrope

@@ -1,0 +1,56 @@
+// Document options.
+#include "cli/data_options.h"
+
+#include <fmt/format.h>
+
+#include <stdexcept>
+
+#include "cli/cli_util.h"
+
+namespace po = boost::program_options;
+
+namespace longrope {
+
+po::options_description data_options(DataArgs& a, const std::string& data_help) {
+  po::options_description d("Documents");
+  d.add_options()
+      ("data", po::value(&a.data)->required(), data_help.c_str())
+      ("docs", po::value(&a.docs)->default_value(a.docs), "documents to score (the first K long enough)")
+      ("min-tokens", po::value(&a.min_tokens)->default_value(a.min_tokens), "keep documents with at least this many tokens (0: the window)")
+      ("sample-seed", po::value(&a.sample_seed)->default_value(a.sample_seed), "draw the K documents at random with this seed (-1: first K)")
+      ("token-format", po::value(&a.token_format)->default_value(a.token_format), "auto (by extension), text, u16, u32 or npy")
+      ("tokenizer", po::value(&a.tokenizer), "SentencePiece tokenizer.model for text (default: one token per byte)")
+      ("bos", po::value(&a.bos)->default_value(a.bos), "auto (the config's bos_token_id), none, or a token id")
+      ("original-length", po::value(&a.original_length)->default_value(a.original_length), "override the pre-training length L (0: from config.json)");
+  return d;
+}
+
+std::optional<int64_t> apply_data_args(const DataArgs& a, LlamaConfig& config) {
+  if (a.docs < 1) throw std::invalid_argument(fmt::format("--docs must be positive, got {}", a.docs));
+  if (a.original_length < 0) throw std::invalid_argument("--original-length must be positive");
+  if (a.original_length > 0) config.original_max_position_embeddings = a.original_length;
+  std::optional<int64_t> bos;
+  if (a.bos == "auto") bos = config.bos_token_id;
+  else if (a.bos != "none") bos = parse_length(a.bos, "--bos");
+  if (bos && (*bos < 0 || *bos >= config.vocab_size))
+    throw std::invalid_argument(fmt::format("--bos {} is outside the vocabulary ({})", *bos, config.vocab_size));
+  return bos;
+}
+
+std::vector<Document> load_all_documents(const DataArgs& a, const std::string& path) {
+  return load_documents(DocumentSource{path, a.token_format, a.tokenizer, tokenize_exe_path()});
+}
+
+std::vector<Document> documents_for_length(const DataArgs& a, const std::vector<Document>& all, const std::string& path,
+                                           int64_t length, bool bos) {
+  const int64_t needed = bos ? length - 1 : length;
+  DocumentSelection sel{a.min_tokens > 0 ? std::max(a.min_tokens, needed) : needed, a.docs,
+                        a.sample_seed >= 0 ? std::optional<uint64_t>(a.sample_seed) : std::nullopt};
+  std::vector<Document> docs = select_documents(all, sel, path);
+  if (static_cast<int64_t>(docs.size()) < a.docs)
+    fmt::print(stderr, "warning: {}: only {} of the {} requested documents have at least {} tokens\n", path, docs.size(), a.docs,
+               sel.min_tokens);
+  return docs;
+}
+
+}  // namespace longrope

@@ -1,0 +1,343 @@
+// longrope search: evolutionary search of λ and n̂ for one or more target lengths in one job,
+// reusing the loaded model; resumable; writes a factor table per target.
+#include <fmt/format.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "cli/cli_util.h"
+#include "cli/command.h"
+#include "cli/data_options.h"
+#include "cli/progress.h"
+#include "cli/runtime_options.h"
+#include "eval/perplexity.h"
+#include "models/formats/atomic_file.h"
+#include "models/rope_methods.h"
+#include "results/factor_table.h"
+#include "search/evolution_search.h"
+#include "search/perplexity_scorer.h"
+#include "search/search_checkpoint.h"
+#include "search/seeds.h"
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace longrope {
+namespace {
+
+struct Target {
+  std::string name;  // directory name, e.g. "8x-2048" or "short-256"
+  int64_t length = 0;
+  double scale = 1;
+  bool is_short = false;
+  std::vector<Document> documents;
+  std::vector<Document> heldout;
+};
+
+struct SearchJob {
+  std::string model_dir, out;
+  LlamaConfig config;
+  std::optional<int64_t> bos;
+  SearchSettings settings;
+  std::string bound = "paper";
+  double step = 0.01;
+  double mutation_probability = 0.3;
+  bool search_start_tokens = true;
+  std::optional<FactorTable> init_table;
+  bool compose = false;
+  bool resume = false;
+  int64_t loss_chunk = 2048;
+};
+
+Target parse_target(const std::string& text, int64_t original) {
+  Target t;
+  if (!text.empty() && (text.back() == 'x' || text.back() == 'X')) {
+    const double s = std::stod(text.substr(0, text.size() - 1));
+    t.length = static_cast<int64_t>(std::llround(s * static_cast<double>(original)));
+  } else {
+    t.length = parse_length(text, "--target");
+  }
+  t.scale = static_cast<double>(t.length) / static_cast<double>(original);
+  if (t.length <= original)
+    throw std::invalid_argument(fmt::format("--target {}: {} tokens is not beyond the original length {} (use --short for a "
+                                            "search at the original length)", text, t.length, original));
+  t.name = fmt::format("{}x-{}", fmt::format("{:g}", t.scale), t.length);
+  return t;
+}
+
+json fingerprint(const SearchJob& job, const Target& t, const std::string& data, int64_t docs, const std::string& dtype) {
+  const SearchSettings& s = job.settings;
+  return {{"model", job.model_dir}, {"data", data}, {"target_length", t.length}, {"docs", docs}, {"dtype", dtype},
+          {"population", s.population}, {"generations", s.generations}, {"mutants", s.mutants},
+          {"crossovers", s.crossovers}, {"parents", s.parents}, {"seed", s.seed}, {"bound", job.bound}, {"step", job.step},
+          {"mutation_probability", job.mutation_probability}, {"search_start_tokens", job.search_start_tokens && !t.is_short},
+          {"init_table", job.init_table ? factor_table_to_json(*job.init_table)["lambda"] : json(nullptr)},
+          {"compose", job.compose}};
+}
+
+// Perplexity of every baseline method on `docs` (the methods with their own attention factors).
+json evaluate_baselines(PerplexityEvaluator& ev, const LlamaConfig& config, const std::vector<Document>& docs, int64_t length,
+                        double scale) {
+  json out = json::object();
+  for (const std::string& m : baseline_methods()) {
+    RopeMethodSpec spec;
+    spec.method = m;
+    spec.scale = scale;
+    out[m] = ev.evaluate(docs, make_rope_scaling(config, spec, length)).ppl;
+  }
+  return out;
+}
+
+// Rewrites generations.jsonl up to `completed` (a resumed run may have logged a generation whose
+// state was never saved), then appends.
+void trim_log(const fs::path& log, int completed) {
+  if (!fs::exists(log)) return;
+  std::ifstream in(log);
+  std::string line, kept;
+  while (std::getline(in, line))
+    if (!line.empty() && json::parse(line).value("generation", 1 << 30) <= completed) kept += line + "\n";
+  formats::write_file_atomically(log.string(), kept);
+}
+
+FactorTable run_target(const SearchJob& job, Target& t, const std::vector<std::unique_ptr<LlamaModel>>& models,
+                       const std::string& data, const std::string& heldout_path, int64_t docs, const std::string& dtype,
+                       const std::vector<double>& short_lambda) {
+  const fs::path dir = fs::path(job.out) / t.name;
+  fs::create_directories(dir);
+  const RopeGeometry geometry{job.config.rotary_dim(), job.config.rope_theta, job.config.original_max_position_embeddings};
+  std::vector<std::unique_ptr<PerplexityEvaluator>> evaluators;
+  for (const auto& m : models)
+    evaluators.push_back(std::make_unique<PerplexityEvaluator>(*m, PerplexityOptions{t.length, job.bos, job.loss_chunk, 1}));
+
+  // Search space; a progressive search multiplies candidates into the earlier table.
+  std::vector<double> base;
+  double space_scale = t.scale;
+  if (job.init_table && job.compose && !t.is_short) {
+    base = job.init_table->lambda;
+    if (job.init_table->target_length > 0) space_scale = std::max(1.0, static_cast<double>(t.length) / job.init_table->target_length);
+  }
+  SearchSpace space = SearchSpace::for_scale(static_cast<size_t>(geometry.rotary_dim / 2), space_scale, job.bound, job.step);
+  space.mutation_probability = job.mutation_probability;
+  space.search_start_tokens = job.search_start_tokens && !t.is_short;
+  std::vector<Genome> seeds;
+  json seed_names = json::array();
+  if (!base.empty()) {
+    seeds.push_back(genome_from_lambda(space, std::vector<double>(base.size(), 1.0)));
+    seed_names.push_back("init-table");
+  } else {
+    if (job.init_table) {
+      seeds.push_back(genome_from_lambda(space, job.init_table->lambda, space.search_start_tokens ? job.init_table->start_tokens : 0));
+      seed_names.push_back("init-table");
+    }
+    for (const SeedTable& s : search_seeds(geometry, space_scale)) {
+      seeds.push_back(genome_from_lambda(space, s.lambda));
+      seed_names.push_back(s.name);
+    }
+  }
+  const EvolutionSearch search(space, job.settings, seeds);
+  const ScorerSettings scorer_settings{geometry, t.scale, std::nullopt, base};
+
+  // Baselines on the search set (cached for resume).
+  const fs::path baselines_file = dir / "baselines.json";
+  json baselines;
+  if (job.resume && fs::exists(baselines_file)) {
+    baselines = json::parse(std::ifstream(baselines_file));
+  } else {
+    fmt::print(stderr, "[{}] evaluating baselines {} on {} documents\n", t.name, fmt::join(baseline_methods(), ", "), t.documents.size());
+    baselines = evaluate_baselines(*evaluators[0], job.config, t.documents, t.length, t.scale);
+    formats::write_file_atomically(baselines_file.string(), baselines.dump(2) + "\n");
+  }
+
+  const json fp = fingerprint(job, t, data, docs, dtype);
+  const fs::path state_file = dir / "state.json", log_file = dir / "generations.jsonl";
+  std::optional<SearchState> resume;
+  if (job.resume && fs::exists(state_file)) {
+    resume = read_search_state(state_file.string(), fp);
+    trim_log(log_file, resume->completed_generations);
+    fmt::print(stderr, "[{}] resuming after generation {} ({} evaluations)\n", t.name, resume->completed_generations, resume->evaluations);
+  } else if (fs::exists(state_file)) {
+    throw std::runtime_error(state_file.string() + ": a search is already in progress here; pass --resume or choose another --out");
+  } else {
+    fs::remove(log_file);
+  }
+
+  std::vector<CandidateScorer> scorers;
+  for (auto& ev : evaluators) scorers.push_back(make_perplexity_scorer(*ev, t.documents, space, scorer_settings));
+  const int64_t planned = search.planned_evaluations();
+  Progress progress("search " + t.name, static_cast<size_t>(planned));
+  int64_t done_before = resume ? resume->evaluations : 0;
+  double best = resume && !resume->population.empty() ? resume->population.front().score : INFINITY;
+  int generation = resume ? resume->completed_generations + 1 : 0;
+  const BatchObjective objective = make_parallel_objective(scorers, [&](size_t done, size_t, double score) {
+    best = std::min(best, score);
+    progress.update(static_cast<size_t>(done_before) + done, fmt::format("gen {}/{} best ppl {:.4f}", generation, job.settings.generations, best));
+  });
+  const SearchState final_state = search.run(objective, resume, [&](const SearchState& s, const GenerationRecord& r) {
+    write_search_state(state_file.string(), s, fp);
+    std::ofstream(log_file, std::ios::app) << json{{"generation", r.generation}, {"best_ppl", r.best},
+                                                   {"parents_mean_ppl", r.parents_mean}, {"evaluations", r.evaluations},
+                                                   {"elapsed_s", r.seconds}, {"best", candidate_to_json(r.best_candidate, space)}}
+                                                  .dump()
+                                           << "\n";
+    done_before = s.evaluations;
+    generation = r.generation + 1;
+    best = r.best;
+  });
+  progress.finish(fmt::format("best ppl {:.4f}", final_state.population.front().score));
+
+  const Candidate& winner = final_state.population.front();
+  const RopeScaling scaling = genome_scaling(winner.genome, space, scorer_settings);
+  FactorTable table;
+  table.model = job.model_dir;
+  table.rope_base = geometry.base;
+  table.rotary_dim = geometry.rotary_dim;
+  table.original_length = geometry.original_length;
+  table.target_length = t.length;
+  table.scale = t.scale;
+  table.lambda = scaling.lambda;
+  table.start_tokens = scaling.start_tokens;
+  table.attention_factor = scaling.attention_factor;
+  table.short_lambda = short_lambda;
+  json settings = fp;
+  settings.erase("model");
+  settings["seeds"] = seed_names;
+  table.details = {{"search_ppl", winner.score}, {"search_baselines_ppl", baselines}, {"search_data", data},
+                   {"search_documents", t.documents.size()}, {"settings", settings}, {"seed", job.settings.seed},
+                   {"evaluations", final_state.evaluations}, {"wall_time_s", final_state.seconds},
+                   {"lambda_upper_bound", space.upper_bound()}};
+  if (!t.heldout.empty()) {
+    fmt::print(stderr, "[{}] held-out evaluation on {} documents of {}\n", t.name, t.heldout.size(), heldout_path);
+    json held = evaluate_baselines(*evaluators[0], job.config, t.heldout, t.length, t.scale);
+    held["longrope"] = evaluators[0]->evaluate(t.heldout, scaling).ppl;
+    table.details["heldout_data"] = heldout_path;
+    table.details["heldout_documents"] = t.heldout.size();
+    table.details["heldout_ppl"] = held;
+  }
+  write_factor_table((dir / "table.json").string(), table);
+  write_factor_csv((dir / "result_final.csv").string(), table.lambda);
+  return table;
+}
+
+void print_summary(const std::vector<FactorTable>& tables) {
+  fmt::print("\n{:<16} {:>8} {:>4} {:>10}", "target", "set", "n̂", "longrope");
+  for (const std::string& m : baseline_methods()) fmt::print(" {:>11}", m);
+  fmt::print("\n");
+  for (const FactorTable& t : tables) {
+    const std::string name = fmt::format("{:g}x ({})", t.scale, t.target_length);
+    fmt::print("{:<16} {:>8} {:>4} {:>10.4f}", name, "search", t.start_tokens, t.details["search_ppl"].get<double>());
+    for (const std::string& m : baseline_methods()) fmt::print(" {:>11.4f}", t.details["search_baselines_ppl"][m].get<double>());
+    fmt::print("\n");
+    if (t.details.contains("heldout_ppl")) {
+      const json& h = t.details["heldout_ppl"];
+      fmt::print("{:<16} {:>8} {:>4} {:>10.4f}", "", "held-out", t.start_tokens, h["longrope"].get<double>());
+      for (const std::string& m : baseline_methods()) fmt::print(" {:>11.4f}", h[m].get<double>());
+      fmt::print("\n");
+    }
+  }
+}
+
+}  // namespace
+
+int search_command(const std::vector<std::string>& args) {
+  SearchJob job;
+  std::string targets_text, heldout, devices, init_table;
+  bool short_search = false;
+  RuntimeArgs runtime;
+  DataArgs data_args;
+  po::options_description o("Search");
+  o.add_options()
+      ("model", po::value(&job.model_dir)->required(), "model directory")
+      ("target", po::value(&targets_text)->required(), "target lengths: ratios (8x,16x) or token counts (2048, 32k), comma-separated")
+      ("out", po::value(&job.out)->required(), "run directory (one subdirectory per target)")
+      ("heldout", po::value(&heldout), "held-out documents: the winner and baselines are reported on them too")
+      ("population", po::value(&job.settings.population)->default_value(64), "initial population P")
+      ("generations", po::value(&job.settings.generations)->default_value(40), "generations T")
+      ("mutants", po::value(&job.settings.mutants)->default_value(16), "mutation children per generation N1")
+      ("crossovers", po::value(&job.settings.crossovers)->default_value(16), "crossover children per generation N2")
+      ("parents", po::value(&job.settings.parents)->default_value(32), "top-k kept and bred from")
+      ("mutation-prob", po::value(&job.mutation_probability)->default_value(0.3), "per-gene mutation probability")
+      ("seed", po::value(&job.settings.seed)->default_value(42), "random seed (a seed reproduces a run given the same scores)")
+      ("bound", po::value(&job.bound)->default_value("paper"), "λ upper bound: paper (1.25·s) or reference (1 + s)")
+      ("step", po::value(&job.step)->default_value(0.01), "λ grid step")
+      ("search-start-tokens", po::value(&job.search_start_tokens)->default_value(true), "search n̂ (false: n̂ = 0, exportable to every runtime)")
+      ("short", po::bool_switch(&short_search), "also search a short table at the original length (Phi-3's short_factor)")
+      ("init-table", po::value(&init_table), "seed from an earlier table (.json or .csv)")
+      ("compose", po::bool_switch(&job.compose), "with --init-table: search λ2 and evaluate λ1·λ2 (progressive extension)")
+      ("resume", po::bool_switch(&job.resume), "continue the run in --out from its last saved generation")
+      ("devices", po::value(&devices), "evaluators, one per device (e.g. cuda:0,cuda:1); default: --device")
+      ("loss-chunk", po::value(&job.loss_chunk)->default_value(2048), "positions per LM-head/cross-entropy block");
+  o.add(data_options(data_args, "search-set documents (file or directory)")).add(runtime_options(runtime));
+  if (!parse_command_line("search", "--model DIR --data PATH --target 8x[,16x] --out RUN [options]", args, o)) return 0;
+  job.settings.validate();
+  if (!(job.mutation_probability > 0 && job.mutation_probability <= 1))
+    throw std::invalid_argument(fmt::format("--mutation-prob must be in (0, 1], got {}", job.mutation_probability));
+  if (job.compose && init_table.empty()) throw std::invalid_argument("--compose needs --init-table");
+
+  // Validate everything before writing anything: model, documents, targets.
+  const ModelOptions model_options = make_model_options(runtime);
+  std::vector<std::string> device_list = devices.empty() ? std::vector<std::string>{runtime.device} : split_list(devices);
+  LlamaModel first = LlamaModel::load(job.model_dir, model_options);
+  job.config = first.config();
+  job.bos = apply_data_args(data_args, job.config);
+  if (!init_table.empty()) {
+    job.init_table = read_factor_table(init_table);
+    if (static_cast<int64_t>(job.init_table->lambda.size()) * 2 != job.config.rotary_dim())
+      throw std::invalid_argument(fmt::format("{}: has {} factors, the model needs {}", init_table, job.init_table->lambda.size(),
+                                              job.config.rotary_dim() / 2));
+  }
+  const int64_t original = job.config.original_max_position_embeddings;
+  std::vector<Target> targets;
+  if (short_search) {
+    Target s;
+    s.name = fmt::format("short-{}", original);
+    s.length = original;
+    s.is_short = true;
+    targets.push_back(s);
+  }
+  for (const std::string& text : split_list(targets_text)) targets.push_back(parse_target(text, original));
+  if (targets.empty()) throw std::invalid_argument("--target is empty");
+  const std::vector<Document> all = load_all_documents(data_args, data_args.data);
+  std::vector<Document> heldout_all;
+  if (!heldout.empty()) heldout_all = load_all_documents(data_args, heldout);
+  for (Target& t : targets) {
+    t.documents = documents_for_length(data_args, all, data_args.data, t.length, job.bos.has_value());
+    if (!heldout.empty()) t.heldout = documents_for_length(data_args, heldout_all, heldout, t.length, job.bos.has_value());
+  }
+  if (fs::exists(job.out) && !job.resume && !fs::is_empty(job.out))
+    throw std::runtime_error(job.out + ": run directory exists and is not empty; pass --resume to continue it");
+
+  std::vector<std::unique_ptr<LlamaModel>> models;
+  LlamaConfig config = job.config;
+  for (const std::string& d : device_list) {
+    ModelOptions mo = model_options;
+    mo.load.device = c10::Device(d);
+    models.push_back(std::make_unique<LlamaModel>(config, d == runtime.device ? first.weights()
+                                                                              : LlamaModel::load(job.model_dir, mo).weights(), mo));
+  }
+  fs::create_directories(job.out);
+  fmt::print(stderr, "search: {} targets, {} evaluators, P={} T={} N1={} N2={} top-{} seed {}\n", targets.size(), models.size(),
+             job.settings.population, job.settings.generations, job.settings.mutants, job.settings.crossovers,
+             job.settings.parents, job.settings.seed);
+
+  std::vector<FactorTable> tables;
+  std::vector<double> short_lambda;
+  for (Target& t : targets) {
+    const fs::path done = fs::path(job.out) / t.name / "table.json";
+    FactorTable table = job.resume && fs::exists(done) ? read_factor_table(done.string())
+                                                       : run_target(job, t, models, data_args.data, heldout, data_args.docs,
+                                                                    runtime.dtype, short_lambda);
+    if (t.is_short) short_lambda = table.lambda;
+    else tables.push_back(table);
+    if (t.is_short) fmt::print(stderr, "[{}] short table ppl {:.4f}\n", t.name, table.details["search_ppl"].get<double>());
+  }
+  print_summary(tables);
+  json summary = json::array();
+  for (const FactorTable& t : tables) summary.push_back(factor_table_to_json(t));
+  formats::write_file_atomically((fs::path(job.out) / "summary.json").string(), summary.dump(2) + "\n");
+  return 0;
+}
+
+}  // namespace longrope

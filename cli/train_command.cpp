@@ -1,0 +1,102 @@
+// longrope train: a small byte-level LLaMA trained from scratch on text files, saved as a Hugging Face
+// model directory (config.json, model.safetensors, README.md model card) that eval and transformers load.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+
+#include "cli/command.h"
+#include "cli/progress.h"
+#include "cli/runtime_options.h"
+#include "models/trainer.h"
+
+namespace po = boost::program_options;
+
+namespace longrope {
+namespace {
+
+// The command as a shell would re-run it, for the model card.
+std::string shell_command_line(const std::vector<std::string>& args) {
+  std::string line = "longrope train";
+  for (const std::string& a : args) {
+    const bool plain = !a.empty() && a.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_=./:,+") == std::string::npos;
+    line += " ";
+    if (plain) {
+      line += a;
+      continue;
+    }
+    line += "'";
+    for (char c : a) line += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    line += "'";
+  }
+  return line;
+}
+
+}  // namespace
+
+int train_command(const std::vector<std::string>& args) {
+  TrainConfig t;
+  std::vector<std::string> data, valid;
+  std::string out;
+  RuntimeArgs runtime;
+  po::options_description o("Training");
+  o.add_options()
+      ("data", po::value(&data)->required(), "training text: a file, or a directory of *.txt files (repeatable)")
+      ("valid", po::value(&valid), "validation text, file or directory (repeatable; default: the last 5% of --data)")
+      ("out", po::value(&out)->required(), "output model directory (config.json, model.safetensors, README.md, train_state/)")
+      ("context", po::value(&t.context)->default_value(t.context), "tokens (bytes) per training window")
+      ("vocab-size", po::value(&t.vocab_size)->default_value(t.vocab_size), "vocabulary size, >= 256 (ids are bytes)")
+      ("hidden", po::value(&t.hidden_size)->default_value(t.hidden_size), "hidden size C")
+      ("layers", po::value(&t.num_layers)->default_value(t.num_layers), "decoder layers")
+      ("heads", po::value(&t.num_heads)->default_value(t.num_heads), "query heads (head dim = hidden / heads)")
+      ("kv-heads", po::value(&t.num_kv_heads)->default_value(t.num_kv_heads), "key/value heads (divides --heads)")
+      ("intermediate", po::value(&t.intermediate_size)->default_value(t.intermediate_size), "SwiGLU width (0: 8/3 hidden, rounded up to 64)")
+      ("rope-theta", po::value(&t.rope_theta)->default_value(t.rope_theta), "RoPE base")
+      ("batch", po::value(&t.batch_size)->default_value(t.batch_size), "windows per step")
+      ("steps", po::value(&t.steps)->default_value(t.steps), "optimizer steps")
+      ("lr", po::value(&t.lr)->default_value(t.lr), "peak learning rate")
+      ("min-lr", po::value(&t.min_lr)->default_value(t.min_lr), "learning rate at the end of the cosine decay")
+      ("warmup", po::value(&t.warmup_steps)->default_value(t.warmup_steps), "linear warm-up steps")
+      ("weight-decay", po::value(&t.weight_decay)->default_value(t.weight_decay), "AdamW weight decay on 2-D weights")
+      ("grad-clip", po::value(&t.grad_clip)->default_value(t.grad_clip), "clip the global gradient norm (0: off)")
+      ("eval-every", po::value(&t.eval_every)->default_value(t.eval_every), "evaluate every N steps (0: only at start and end)")
+      ("eval-batches", po::value(&t.eval_batches)->default_value(t.eval_batches), "batches of fixed windows per evaluation and split")
+      ("checkpoint-every", po::value(&t.checkpoint_every)->default_value(t.checkpoint_every), "write OUT/train_state every N steps (0: never)")
+      ("seed", po::value(&t.seed)->default_value(t.seed), "seed for weight init and window sampling")
+      ("resume", po::bool_switch(&t.resume), "continue from OUT/train_state");
+  o.add(runtime_options(runtime));
+  if (!parse_command_line("train", "--data PATH --out DIR [options]", args, o)) return 0;
+  const ModelOptions model_options = make_model_options(runtime);  // also sets the torch thread count
+  t.device = model_options.load.device;
+  t.dtype = model_options.load.dtype;
+  t.attention = model_options.attention.backend;
+  t.threads = runtime.threads;
+  t.command_line = shell_command_line(args);
+  t.validate();
+
+  const bool tty = isatty(fileno(stderr)) != 0;
+  std::unique_ptr<Progress> progress;  // created at the first step, so a resumed run's ETA counts this session only
+  int64_t first_step = -1;
+  const TrainResult r = train_llama(t, data, valid, out, [&](const TrainProgress& p) {
+    if (first_step < 0) first_step = p.step;
+    if (!p.log.empty()) {
+      if (tty && progress) fmt::print(stderr, "\r\033[K");
+      fmt::print("{}\n", p.log);
+      std::fflush(stdout);
+    }
+    if (p.step <= first_step) return;
+    if (!progress) progress = std::make_unique<Progress>("train", static_cast<size_t>(std::max<int64_t>(1, p.total_steps - first_step)));
+    progress->update(static_cast<size_t>(p.step - first_step), fmt::format("loss {:.3f} lr {:.2e}", p.loss, p.lr));
+  });
+  if (progress) progress->finish();
+  fmt::print("wrote {}: {} parameters, {} steps, {} tokens in {:.0f} s ({:.0f} tokens/s)\n", out, r.parameters, r.steps,
+             r.tokens_seen, r.seconds, r.tokens_per_second);
+  fmt::print("final loss: train {:.4f}, valid {:.4f} nats/token ({:.4f} bits/byte)\n", r.final_train_loss, r.final_valid_loss,
+             r.final_valid_loss / std::log(2.0));
+  return 0;
+}
+
+}  // namespace longrope

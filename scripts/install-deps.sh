@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the Debian/Ubuntu packages longrope builds and runs with (idempotent; needs root or sudo).
+set -euo pipefail
+packages=(
+  build-essential cmake ninja-build pkg-config python3 python3-venv
+  libtorch-dev libopenblas0-openmp          # LibTorch 1.13 (CPU); OpenBLAS: ~50x faster f32 matmul than reference BLAS
+  libboost-program-options-dev libtbb-dev libfmt-dev nlohmann-json3-dev libgtest-dev libgmock-dev
+  libsentencepiece-dev                      # longrope-tokenize (a separate process: its protobuf clashes with LibTorch)
+  gnuplot-nox                               # longrope plot
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all packages present"
+  exit 0
+fi
+sudo=""
+[[ $(id -u) -eq 0 ]] || sudo="sudo"
+echo "install-deps: installing ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

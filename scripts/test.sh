@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, builds, and runs every test (ctest) against Debian's
+# LibTorch 1.13, then builds and tests again against LibTorch 2.x from the venv's torch wheel.
+# Set LONGROPE_SKIP_TORCH2=1 to test the 1.13 build only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+python=$(scripts/python-env.sh)
+scripts/build.sh
+cmake -S . -B build -DLONGROPE_PYTHON="$python" >/dev/null
+echo "== tests: LibTorch 1.13 (Debian) =="
+ctest --test-dir build --output-on-failure -j 2
+if [[ ${LONGROPE_SKIP_TORCH2:-0} != 1 ]]; then
+  if "$python" -c 'import torch' 2>/dev/null; then
+    scripts/build.sh --torch2 "$python"
+    echo "== tests: LibTorch $("$python" -c 'import torch; print(torch.__version__)') (pip wheel) =="
+    ctest --test-dir build-torch2 --output-on-failure -j 2
+  elif [[ ${CI:-} == true ]]; then
+    echo "test: no torch in $python; CI must build against LibTorch 2.x" >&2
+    exit 1
+  else
+    echo "SKIP: LibTorch 2.x build (no torch in $python)"
+  fi
+fi

@@ -1,0 +1,114 @@
+// Search space, genome encoding and the mutation / crossover operators of the reference search
+// (microsoft/LongRoPE evolution/algorithms/dim_mono.py), with n̂ as an extra gene (paper §3.2).
+#include "search/genome.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace longrope {
+namespace {
+
+constexpr int kMaxMutationPasses = 1000;  // a child that is still a duplicate after this many passes is given up
+
+bool non_decreasing(const std::vector<int32_t>& v) { return std::is_sorted(v.begin(), v.end()); }
+
+}  // namespace
+
+SearchSpace SearchSpace::for_scale(size_t dims, double scale, const std::string& bound, double step) {
+  if (!(scale >= 1.0)) throw std::invalid_argument(fmt::format("search scale must be >= 1, got {}", scale));
+  if (!(step > 0)) throw std::invalid_argument("search step must be positive");
+  double upper = 0;
+  if (bound == "paper") upper = 1.25 * scale;
+  else if (bound == "reference") upper = 1.0 + scale;
+  else throw std::invalid_argument("--bound must be 'paper' (1.25·s) or 'reference' (1 + s), got '" + bound + "'");
+  SearchSpace s;
+  s.dims = dims;
+  s.step = step;
+  s.max_steps = static_cast<int32_t>(std::floor((std::max(upper, 1.0) - 1.0) / step + 1e-9));
+  return s;
+}
+
+std::vector<double> Genome::lambda(const SearchSpace& space) const {
+  std::vector<double> out(steps.size());
+  // Rounded to 1e-9 so that tables print as the grid values they are (1.39, not 1.3900000000000001).
+  for (size_t i = 0; i < steps.size(); ++i) out[i] = std::round((1.0 + steps[i] * space.step) * 1e9) / 1e9;
+  return out;
+}
+
+std::string Genome::key() const {
+  std::string k = std::to_string(start_tokens);
+  for (int32_t s : steps) k += "," + std::to_string(s);
+  return k;
+}
+
+Genome genome_from_lambda(const SearchSpace& space, const std::vector<double>& lambda, int64_t start_tokens) {
+  if (lambda.size() != space.dims)
+    throw std::invalid_argument(fmt::format("table has {} factors, the search space {}", lambda.size(), space.dims));
+  Genome g;
+  g.start_tokens = start_tokens;
+  int32_t previous = 0;
+  for (double v : lambda) {
+    int32_t k = static_cast<int32_t>(std::lround((v - 1.0) / space.step));
+    k = std::clamp(k, previous, space.max_steps);  // clamp into bounds, then keep the order
+    g.steps.push_back(k);
+    previous = k;
+  }
+  return g;
+}
+
+std::optional<std::string> genome_violation(const SearchSpace& space, const Genome& g) {
+  if (g.steps.size() != space.dims) return fmt::format("{} genes, expected {}", g.steps.size(), space.dims);
+  for (size_t i = 0; i < g.steps.size(); ++i)
+    if (g.steps[i] < 0 || g.steps[i] > space.max_steps)
+      return fmt::format("λ[{}] = {} outside [1, {}]", i, 1.0 + g.steps[i] * space.step, space.upper_bound());
+  if (!non_decreasing(g.steps)) return std::string("λ is not non-decreasing");
+  const auto& c = space.start_token_choices;
+  if (std::find(c.begin(), c.end(), g.start_tokens) == c.end()) return fmt::format("n̂ = {} not in the allowed set", g.start_tokens);
+  if (!space.search_start_tokens && g.start_tokens != 0) return std::string("n̂ is not searched but is non-zero");
+  return std::nullopt;
+}
+
+std::optional<Genome> mutate(const SearchSpace& space, const Genome& parent, const GenomeKeys& seen, SearchRng& rng) {
+  Genome c = parent;
+  const size_t n = c.steps.size();
+  for (int pass = 0; pass < kMaxMutationPasses; ++pass) {
+    for (size_t i = 0; i < n; ++i) {
+      if (!rng.bernoulli(space.mutation_probability)) continue;
+      // Between the updated left neighbour and the not-yet-visited right one (inclusive).
+      const int32_t lo = i == 0 ? 0 : c.steps[i - 1];
+      const int32_t hi = i + 1 == n ? space.max_steps : c.steps[i + 1];
+      if (hi >= lo) c.steps[i] = static_cast<int32_t>(rng.uniform_int(lo, hi));
+    }
+    if (space.search_start_tokens && rng.bernoulli(space.mutation_probability)) {
+      const auto& choices = space.start_token_choices;
+      c.start_tokens = choices[static_cast<size_t>(rng.uniform_int(0, static_cast<int64_t>(choices.size()) - 1))];
+    }
+    if (!seen.count(c.key()) && non_decreasing(c.steps)) return c;
+  }
+  return std::nullopt;
+}
+
+std::optional<Genome> crossover(const SearchSpace& space, const Genome& better, const Genome& worse, const GenomeKeys& seen,
+                                SearchRng& rng) {
+  if (better == worse) return std::nullopt;
+  Genome c = better;
+  const size_t n = c.steps.size();
+  const size_t genes = n + (space.search_start_tokens ? 1 : 0);  // n̂ is the last gene
+  for (int pass = 0; pass < space.max_crossover_passes; ++pass) {
+    for (size_t i = 0; i < genes; ++i) {
+      if (!rng.bernoulli(space.mutation_probability)) continue;
+      if (rng.bernoulli(space.crossover_swap_probability)) {
+        if (i < n) c.steps[i] = worse.steps[i];
+        else c.start_tokens = worse.start_tokens;
+      }
+      // Tested after every visit; swaps are not reverted (the reference accumulates them).
+      if (!seen.count(c.key()) && non_decreasing(c.steps)) return c;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace longrope

@@ -1,0 +1,59 @@
+// The LongRoPE search space and its genetic operators: λ on a grid, non-decreasing, in [1, bound],
+// plus the start-token threshold n̂ from a fixed set (LongRoPE paper Table 4, reference dim_mono).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "search/search_rng.h"
+
+namespace longrope {
+
+struct SearchSpace {
+  size_t dims = 0;                 // d/2
+  double step = 0.01;              // grid: λ = 1 + k·step, k = 0 .. max_steps
+  int32_t max_steps = 0;           // upper bound (1.25·s paper, 1 + s reference) in steps
+  std::vector<int64_t> start_token_choices = {0, 1, 2, 4, 8, 12, 16, 20, 24, 28, 32, 64, 128, 256};
+  bool search_start_tokens = true;
+  double mutation_probability = 0.3;  // per gene
+  double crossover_swap_probability = 0.5;
+  int max_crossover_passes = 20;
+
+  // bound = 1.25·s ("paper") or 1 + s ("reference").
+  static SearchSpace for_scale(size_t dims, double scale, const std::string& bound, double step = 0.01);
+  double upper_bound() const { return 1.0 + max_steps * step; }
+};
+
+// λ_i = 1 + steps[i]·step. Integer steps make equality, deduplication and the grid exact.
+struct Genome {
+  std::vector<int32_t> steps;
+  int64_t start_tokens = 0;
+
+  std::vector<double> lambda(const SearchSpace& space) const;
+  std::string key() const;  // identity for the history and the score cache
+  bool operator==(const Genome& o) const { return steps == o.steps && start_tokens == o.start_tokens; }
+};
+
+// Nearest grid genome to a real table, clamped into the space and made non-decreasing (seeds).
+Genome genome_from_lambda(const SearchSpace& space, const std::vector<double>& lambda, int64_t start_tokens = 0);
+
+// Checks the invariants every candidate must hold; returns the broken one, or nullopt.
+std::optional<std::string> genome_violation(const SearchSpace& space, const Genome& g);
+
+// Each gene with probability p is redrawn uniformly between its (already updated) left neighbour
+// and its right neighbour, so order holds by construction; n̂ is redrawn from its set with
+// probability p. Passes repeat until the child is not in `seen` (nullopt after many tries).
+using GenomeKeys = std::unordered_set<std::string>;  // Genome::key() of every candidate ever proposed
+
+std::optional<Genome> mutate(const SearchSpace& space, const Genome& parent, const GenomeKeys& seen, SearchRng& rng);
+
+// Reference crossover: start from the better parent and, gene by gene (visit probability p, swap
+// probability 0.5), take the worse parent's value, returning the first child that is new and
+// non-decreasing; nullopt after max_crossover_passes passes (the caller then mutates instead).
+std::optional<Genome> crossover(const SearchSpace& space, const Genome& better, const Genome& worse,
+                                const GenomeKeys& seen, SearchRng& rng);
+
+}  // namespace longrope

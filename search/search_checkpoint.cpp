@@ -1,0 +1,73 @@
+// JSON encoding of the search state.
+#include "search/search_checkpoint.h"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "models/formats/atomic_file.h"
+
+namespace longrope {
+namespace {
+
+using nlohmann::json;
+
+json genome_json(const Genome& g) { return {{"steps", g.steps}, {"start_tokens", g.start_tokens}}; }
+
+Genome genome_from(const json& j) {
+  Genome g;
+  g.steps = j.at("steps").get<std::vector<int32_t>>();
+  g.start_tokens = j.at("start_tokens").get<int64_t>();
+  return g;
+}
+
+}  // namespace
+
+json candidate_to_json(const Candidate& c, const SearchSpace& space) {
+  return {{"ppl", c.score}, {"lambda", c.genome.lambda(space)}, {"start_tokens", c.genome.start_tokens}};
+}
+
+void write_search_state(const std::string& path, const SearchState& s, const json& fingerprint) {
+  json population = json::array();
+  for (const Candidate& c : s.population) population.push_back({{"genome", genome_json(c.genome)}, {"score", c.score}});
+  json scores = json::object();
+  for (const auto& [key, score] : s.scores) scores[key] = score;
+  const json j = {{"format", "longrope-search-state"}, {"version", 1}, {"fingerprint", fingerprint},
+                  {"completed_generations", s.completed_generations}, {"rng_state", s.rng_state},
+                  {"evaluations", s.evaluations}, {"seconds", s.seconds}, {"population", population}, {"scores", scores}};
+  formats::write_file_atomically(path, j.dump() + "\n");
+}
+
+SearchState read_search_state(const std::string& path, const json& expected) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path + ": cannot open (nothing to resume)");
+  std::stringstream text;
+  text << in.rdbuf();
+  try {
+    const json j = json::parse(text.str());
+    if (j.at("format") != "longrope-search-state") throw std::runtime_error("field 'format': not a longrope search state");
+    if (j.at("fingerprint") != expected) {
+      std::string diff;
+      for (const auto& [k, v] : expected.items())
+        if (!j["fingerprint"].contains(k) || j["fingerprint"][k] != v)
+          diff += fmt::format(" {} (was {}, now {})", k, j["fingerprint"].value(k, json()).dump(), v.dump());
+      throw std::runtime_error("the run was started with other settings:" + diff);
+    }
+    SearchState s;
+    s.completed_generations = j.at("completed_generations").get<int>();
+    s.rng_state = j.at("rng_state").get<std::string>();
+    s.evaluations = j.at("evaluations").get<int64_t>();
+    s.seconds = j.at("seconds").get<double>();
+    for (const json& c : j.at("population")) s.population.push_back({genome_from(c.at("genome")), c.at("score").get<double>()});
+    for (const auto& [key, score] : j.at("scores").items()) s.scores[key] = score.get<double>();
+    return s;
+  } catch (const json::exception& e) {
+    throw std::runtime_error(fmt::format("{}: malformed search state: {}", path, e.what()));
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(fmt::format("{}: {}", path, e.what()));
+  }
+}
+
+}  // namespace longrope

@@ -1,0 +1,18 @@
+// SearchState on disk (state.json, rewritten atomically after every generation) for --resume.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "search/evolution_search.h"
+
+namespace longrope {
+
+// `fingerprint` records what the state was searched for (model, data, target, settings); resuming
+// with a different one is refused, since the scores would not be comparable.
+void write_search_state(const std::string& path, const SearchState& state, const nlohmann::json& fingerprint);
+SearchState read_search_state(const std::string& path, const nlohmann::json& expected_fingerprint);
+
+nlohmann::json candidate_to_json(const Candidate& c, const SearchSpace& space);
+
+}  // namespace longrope

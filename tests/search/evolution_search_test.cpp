@@ -1,0 +1,157 @@
+// The search loop on synthetic objectives: it converges toward a known optimum, a seed reproduces
+// a run, a resumed run equals an uninterrupted one, and candidates are never scored twice.
+#include "search/evolution_search.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cmath>
+#include <filesystem>
+#include <set>
+
+#include "search/parallel_objective.h"
+#include "search/search_checkpoint.h"
+
+namespace longrope {
+namespace {
+
+// Fake perplexity with a known optimum: squared distance to a non-decreasing target table, plus a
+// penalty away from n̂ = 16.
+struct SyntheticObjective {
+  std::vector<double> target;
+  SearchSpace space;
+  double operator()(const Genome& g) const {
+    const std::vector<double> l = g.lambda(space);
+    double d = 0;
+    for (size_t i = 0; i < l.size(); ++i) d += (l[i] - target[i]) * (l[i] - target[i]);
+    return 1.0 + d / l.size() + 0.01 * std::abs(static_cast<double>(g.start_tokens) - 16.0);
+  }
+};
+
+SearchSpace test_space() {
+  SearchSpace s = SearchSpace::for_scale(16, 8.0, "paper");
+  return s;
+}
+
+std::vector<Genome> test_seeds(const SearchSpace& s) {
+  return {genome_from_lambda(s, std::vector<double>(16, 8.0)), genome_from_lambda(s, std::vector<double>(16, 1.0))};
+}
+
+SyntheticObjective objective(const SearchSpace& s) {
+  std::vector<double> target(16);
+  for (int i = 0; i < 16; ++i) target[i] = 1.0 + 7.0 * std::pow(i / 15.0, 2);  // 1 … 8, convex
+  return {target, s};
+}
+
+BatchObjective serial(const SyntheticObjective& f, std::set<std::string>* scored = nullptr) {
+  return [f, scored](const std::vector<Genome>& batch) {
+    std::vector<double> out;
+    for (const Genome& g : batch) {
+      if (scored) EXPECT_TRUE(scored->insert(g.key()).second) << "scored twice: " << g.key();
+      out.push_back(f(g));
+    }
+    return out;
+  };
+}
+
+SearchSettings small_settings(int generations) {
+  SearchSettings s;
+  s.population = 32;
+  s.generations = generations;
+  s.mutants = 8;
+  s.crossovers = 8;
+  s.parents = 16;
+  s.seed = 7;
+  return s;
+}
+
+TEST(EvolutionSearch, ConvergesTowardKnownOptimum) {
+  const SearchSpace space = test_space();
+  const SyntheticObjective f = objective(space);
+  std::set<std::string> scored;
+  const EvolutionSearch search(space, small_settings(60), test_seeds(space));
+  std::vector<double> best_per_generation;
+  const SearchState s = search.run(serial(f, &scored), std::nullopt, [&](const SearchState&, const GenerationRecord& r) {
+    best_per_generation.push_back(r.best);
+  });
+  const double seed_best = std::min(f(test_seeds(space)[0]), f(test_seeds(space)[1]));
+  ASSERT_EQ(best_per_generation.size(), 61u);
+  for (size_t i = 1; i < best_per_generation.size(); ++i) EXPECT_LE(best_per_generation[i], best_per_generation[i - 1]);  // elitist
+  EXPECT_LT(s.population.front().score - 1.0, 0.1 * (seed_best - 1.0));  // most of the way to the optimum
+  EXPECT_EQ(s.evaluations, static_cast<int64_t>(scored.size()));
+  EXPECT_EQ(s.evaluations, search.planned_evaluations());
+}
+
+TEST(EvolutionSearch, SameSeedSameRun) {
+  const SearchSpace space = test_space();
+  const SyntheticObjective f = objective(space);
+  const EvolutionSearch search(space, small_settings(10), test_seeds(space));
+  const SearchState a = search.run(serial(f), std::nullopt, {});
+  const SearchState b = search.run(serial(f), std::nullopt, {});
+  EXPECT_EQ(a.population.front().genome, b.population.front().genome);
+  EXPECT_EQ(a.scores, b.scores);
+}
+
+TEST(EvolutionSearch, ResumeEqualsUninterruptedRun) {
+  const SearchSpace space = test_space();
+  const SyntheticObjective f = objective(space);
+  const EvolutionSearch search(space, small_settings(12), test_seeds(space));
+  const SearchState full = search.run(serial(f), std::nullopt, {});
+  const std::string path = (std::filesystem::temp_directory_path() / ("longrope-resume-" + std::to_string(getpid()) + ".json")).string();
+  const nlohmann::json fp = {{"target", 2048}};
+  for (int stop_after : {0, 1, 5, 11}) {
+    // "Kill" the run right after generation `stop_after` was checkpointed, then resume from disk.
+    struct Killed {};
+    try {
+      search.run(serial(f), std::nullopt, [&](const SearchState& s, const GenerationRecord& r) {
+        write_search_state(path, s, fp);
+        if (r.generation == stop_after) throw Killed{};
+      });
+      FAIL() << "not interrupted";
+    } catch (const Killed&) {
+    }
+    const SearchState resumed = search.run(serial(f), read_search_state(path, fp), {});
+    EXPECT_EQ(resumed.population.front().genome, full.population.front().genome) << "stopped after " << stop_after;
+    EXPECT_EQ(resumed.scores, full.scores);
+    EXPECT_EQ(resumed.evaluations, full.evaluations);
+  }
+  EXPECT_THROW(read_search_state(path, {{"target", 4096}}), std::runtime_error);  // other settings
+  std::filesystem::remove(path);
+}
+
+TEST(EvolutionSearch, ParallelObjectiveMatchesSerial) {
+  const SearchSpace space = test_space();
+  const SyntheticObjective f = objective(space);
+  std::atomic<int> in_flight{0}, max_in_flight{0};
+  auto worker = [&](const Genome& g) {
+    const int now = ++in_flight;
+    int seen = max_in_flight.load();
+    while (now > seen && !max_in_flight.compare_exchange_weak(seen, now)) {
+    }
+    usleep(200);
+    --in_flight;
+    return f(g);
+  };
+  size_t reported = 0;
+  const BatchObjective parallel = make_parallel_objective({worker, worker, worker}, [&](size_t done, size_t, double) { reported = done; });
+  const EvolutionSearch search(space, small_settings(5), test_seeds(space));
+  const SearchState a = search.run(parallel, std::nullopt, {});
+  const SearchState b = search.run(serial(f), std::nullopt, {});
+  EXPECT_EQ(a.scores, b.scores);
+  EXPECT_LE(max_in_flight.load(), 3);
+  EXPECT_EQ(reported, 16u);  // the last batch: one generation's children
+}
+
+TEST(EvolutionSearch, RejectsBadSettings) {
+  const SearchSpace space = test_space();
+  SearchSettings s = small_settings(3);
+  s.parents = 64;
+  EXPECT_THROW(EvolutionSearch(space, s, test_seeds(space)), std::invalid_argument);
+  Genome outside = test_seeds(space)[0];
+  outside.steps[0] = 5000;
+  EXPECT_THROW(EvolutionSearch(space, small_settings(3), {outside}), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace longrope

@@ -1,0 +1,103 @@
+// Property tests of the search operators over many seeds: every candidate is non-decreasing, in
+// bounds, on the grid, n̂ in its set, and never a duplicate.
+#include "search/genome.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace longrope {
+namespace {
+
+SearchSpace space_for(double scale, bool start_tokens = true) {
+  SearchSpace s = SearchSpace::for_scale(64, scale, "paper");
+  s.search_start_tokens = start_tokens;
+  return s;
+}
+
+TEST(SearchSpace, Bounds) {
+  EXPECT_NEAR(SearchSpace::for_scale(64, 8, "paper").upper_bound(), 10.0, 1e-9);     // 1.25·s
+  EXPECT_NEAR(SearchSpace::for_scale(64, 8, "reference").upper_bound(), 9.0, 1e-9);  // 1 + s
+  EXPECT_EQ(SearchSpace::for_scale(64, 8, "paper").max_steps, 900);
+  EXPECT_THROW(SearchSpace::for_scale(64, 8, "other"), std::invalid_argument);
+}
+
+TEST(Genome, FromLambdaRoundsClampsAndOrders) {
+  const SearchSpace s = space_for(4.0);  // λ in [1, 5]
+  const Genome g = genome_from_lambda(s, std::vector<double>(64, 1.0));
+  EXPECT_FALSE(genome_violation(s, g));
+  std::vector<double> messy(64, 2.0);
+  messy[3] = 1.5;    // below its left neighbour: raised
+  messy[63] = 9.0;   // above the bound: clamped
+  messy[10] = 2.004; // off-grid: rounded
+  const Genome h = genome_from_lambda(s, messy);
+  EXPECT_FALSE(genome_violation(s, h));
+  EXPECT_EQ(h.steps[3], 100);
+  EXPECT_EQ(h.steps[10], 100);
+  EXPECT_EQ(h.steps[63], 400);
+  EXPECT_NEAR(h.lambda(s)[63], 5.0, 1e-12);
+}
+
+TEST(Genome, OperatorsKeepInvariantsOverManySeeds) {
+  for (uint64_t seed = 0; seed < 40; ++seed) {
+    const SearchSpace s = space_for(1.0 + seed % 16, seed % 3 != 0);
+    SearchRng rng(seed);
+    GenomeKeys seen;
+    std::vector<Genome> pool = {genome_from_lambda(s, std::vector<double>(64, 1.0))};
+    seen.insert(pool[0].key());
+    for (int i = 0; i < 60; ++i) {
+      const Genome& a = pool[static_cast<size_t>(rng.uniform_int(0, static_cast<int64_t>(pool.size()) - 1))];
+      const Genome& b = pool[static_cast<size_t>(rng.uniform_int(0, static_cast<int64_t>(pool.size()) - 1))];
+      std::optional<Genome> child = (i % 2 == 0) ? mutate(s, a, seen, rng) : crossover(s, a, b, seen, rng);
+      if (!child) continue;
+      const auto violation = genome_violation(s, *child);
+      ASSERT_FALSE(violation) << "seed " << seed << ": " << *violation;
+      ASSERT_TRUE(seen.insert(child->key()).second) << "duplicate candidate, seed " << seed;
+      for (double v : child->lambda(s)) {
+        const double k = (v - 1.0) / s.step;
+        ASSERT_NEAR(k, std::round(k), 1e-6) << "off the grid";
+      }
+      pool.push_back(*child);
+    }
+    EXPECT_GT(pool.size(), 30u) << "seed " << seed;
+  }
+}
+
+TEST(Genome, CrossoverOfEqualParentsFails) {
+  const SearchSpace s = space_for(8.0);
+  SearchRng rng(1);
+  const Genome g = genome_from_lambda(s, std::vector<double>(64, 2.0));
+  EXPECT_FALSE(crossover(s, g, g, {}, rng));
+}
+
+TEST(Genome, MutationDrawsBetweenNeighbours) {
+  SearchSpace s = space_for(8.0, false);
+  s.mutation_probability = 1.0;  // every gene moves
+  SearchRng rng(3);
+  std::vector<double> lambda(64);
+  for (int i = 0; i < 64; ++i) lambda[i] = 1.0 + 0.1 * i;
+  const Genome parent = genome_from_lambda(s, lambda);
+  const auto child = mutate(s, parent, {}, rng);
+  ASSERT_TRUE(child);
+  EXPECT_FALSE(genome_violation(s, *child));
+  EXPECT_NE(child->key(), parent.key());
+}
+
+TEST(SearchRng, ReproducibleAndRestorable) {
+  SearchRng a(42), b(42);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(a.next(), b.next());
+  const std::string st = a.state();
+  const uint64_t x = a.next();
+  SearchRng c(0);
+  c.set_state(st);
+  EXPECT_EQ(c.next(), x);
+  for (int i = 0; i < 1000; ++i) {
+    const int64_t v = a.uniform_int(3, 7);
+    ASSERT_GE(v, 3);
+    ASSERT_LE(v, 7);
+  }
+  EXPECT_THROW(c.set_state("zz"), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace longrope
