@@ -25,5 +25,8 @@ int forward_command(const std::vector<std::string>& args);
 int init_model_command(const std::vector<std::string>& args);
 int train_command(const std::vector<std::string>& args);
 int search_command(const std::vector<std::string>& args);
+int convert_command(const std::vector<std::string>& args);
+int curve_command(const std::vector<std::string>& args);
+int export_command(const std::vector<std::string>& args);
 
 }  // namespace longrope

@@ -52,7 +52,11 @@ ModelOptions make_model_options(const RuntimeArgs& a) {
   return o;
 }
 
-RopeMethodSpec make_rope_spec(const RopeArgs& a, const std::string& method) {
+RopeMethodSpec make_rope_spec(const RopeArgs& a, const std::string& method_text) {
+  // "table:FILE" names a table inline, so one list can compare several tables.
+  const bool inline_table = method_text.rfind("table:", 0) == 0;
+  const std::string method = inline_table ? "longrope" : method_text;
+  const std::string table = inline_table ? method_text.substr(6) : a.table;
   RopeMethodSpec s;
   s.method = method;
   if (a.scale != 0) {
@@ -60,8 +64,8 @@ RopeMethodSpec make_rope_spec(const RopeArgs& a, const std::string& method) {
     s.scale = a.scale;
   }
   if (method == "longrope") {
-    if (a.table.empty()) throw std::invalid_argument("--method longrope needs --table FILE");
-    const FactorTable t = read_factor_table(a.table);
+    if (table.empty()) throw std::invalid_argument("--method longrope needs --table FILE (or --method table:FILE)");
+    const FactorTable t = read_factor_table(table);
     s.lambda = t.lambda;
     s.start_tokens = t.start_tokens;
     s.attention_factor = t.attention_factor;

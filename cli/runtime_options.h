@@ -31,7 +31,7 @@ boost::program_options::options_description rope_options(RopeArgs& args, bool al
 
 // Sets torch threads and builds the model options; throws std::invalid_argument on a bad value.
 ModelOptions make_model_options(const RuntimeArgs& args);
-// One method name → spec, reading --table when the method is longrope (or "table:FILE").
+// One method name → spec, reading --table when the method is longrope, or FILE for "table:FILE".
 RopeMethodSpec make_rope_spec(const RopeArgs& args, const std::string& method);
 
 }  // namespace longrope

@@ -34,7 +34,7 @@ head -c 5000 /dev/urandom >"$work/data/doc.txt"
 head -c 100 /dev/urandom >"$work/short.txt"
 
 expect no-command 2 "usage" -- "$longrope"
-for c in eval forward init-model; do expect "help-$c" 0 "" -- "$longrope" "$c" --help; done
+for c in eval search forward convert init-model train; do expect "help-$c" 0 "" -- "$longrope" "$c" --help; done
 expect unknown-command 2 "unknown command" -- "$longrope" nope
 expect unknown-option 2 "unrecognised option" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --bogus 1
 expect missing-required 2 "--model" -- "$longrope" eval --data "$work/data" --length 64
@@ -62,6 +62,13 @@ done
 expect eval-ok 0 "" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --method none,pi,yarn --json "$work/ok.json"
 grep -q '"ppl"' "$work/ok.json" && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: ok.json has no ppl"; }
 
+# train: bad shapes and data.
+expect train-heads 2 "does not divide" -- "$longrope" train --data "$work/data" --out "$work/t1" --hidden 32 --heads 3 --steps 2
+expect train-short-data 1 "fewer than one training window" -- "$longrope" train --data "$work/short.txt" --out "$work/t2" --context 256 --steps 2 --warmup 1
+# convert: a dtype round trip keeps the model loadable.
+expect convert-f16 0 "" -- "$longrope" convert --model "$work/model" --out "$work/model-f16" --dtype f16
+expect eval-f16-model 0 "" -- "$longrope" eval --model "$work/model-f16" --data "$work/data" --length 64
+
 # search: invalid requests write nothing.
 small=(--population 4 --generations 1 --mutants 2 --crossovers 2 --parents 2 --docs 1 --threads 1)
 expect search-below-original 2 "not beyond the original length" -- "$longrope" search --model "$work/model" --data "$work/data" --target 32 --out "$work/s1" "${small[@]}"
@@ -80,6 +87,34 @@ cmp -s "$work/run/2x-128/table.json" "$work/table-first.json" && passed=$((passe
 expect search-not-empty 1 "not empty" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/run" "${small[@]}"
 expect eval-searched-table 0 "" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 128 --method longrope --table "$work/run/2x-128/table.json"
 expect eval-reference-csv 0 "" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 128 --method longrope --table "$work/run/2x-128/result_final.csv"
+
+# export: tables to config.json / CSV / GGUF; refusals leave the inputs untouched and write nothing.
+expect help-export 0 "--gguf-mode" -- "$longrope" export --help
+echo '{"lambda": [1.0, 1.5, 2.0, 3.0], "original_length": 64, "target_length": 256, "scale": 4}' >"$work/t4.json"
+echo '{"lambda": [1.0, 1.5, 2.0, 3.0], "original_length": 64, "target_length": 256, "scale": 4, "start_tokens": 4}' >"$work/t4-start.json"
+cp "$work/model/config.json" "$work/config-orig.json"
+expect export-bad-table 1 "bad.json: field 'lambda[1]'" -- "$longrope" export --table "$work/bad.json" --format hf --config "$work/model/config.json" --out "$work/e1.json"
+expect export-missing-config 1 "$work/nope/config.json: cannot open" -- "$longrope" export --table "$work/t4.json" --format hf --config "$work/nope/config.json" --out "$work/e2.json"
+expect export-needs-config 2 "--config" -- "$longrope" export --table "$work/t4.json" --format hf
+expect export-bad-format 2 "unknown format 'onnx'" -- "$longrope" export --table "$work/t4.json" --format onnx --out "$work/e3.json"
+expect export-start-tokens 1 "n̂ = 4 cannot be exported" -- "$longrope" export --table "$work/t4-start.json" --format hf --config "$work/model/config.json"
+cmp -s "$work/model/config.json" "$work/config-orig.json" && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: refused export changed config.json"; }
+expect export-factor-count 1 "needs 4 factors, the table" -- "$longrope" export --table "$work/short-table.json" --format hf --config "$work/model/config.json" --original-length 64 --target-length 256 --out "$work/e4.json"
+expect export-gguf-needs-out 2 "--out" -- "$longrope" export --table "$work/t4.json" --format gguf --gguf "$work/model.gguf"
+expect export-not-gguf 1 "bad magic" -- "$longrope" export --table "$work/t4.json" --format gguf --gguf "$work/data/doc.txt" --out "$work/e5.gguf"
+for f in e1.json e2.json e3.json e4.json e5.gguf; do
+  if [[ -e "$work/$f" ]] || compgen -G "$work/$f.tmp*" >/dev/null; then failed=$((failed + 1)); echo "FAIL: $f written after an error"; else passed=$((passed + 1)); fi
+done
+cp -r "$work/model" "$work/model-8x"
+expect export-hf-ok 0 "wrote $work/model-8x/config.json" -- "$longrope" export --table "$work/t4.json" --format hf --config "$work/model-8x/config.json"
+grep -q '"rope_type": "longrope"' "$work/model-8x/config.json" && grep -q '"max_position_embeddings": 256' "$work/model-8x/config.json" &&
+  passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: exported config.json lacks the longrope block"; }
+expect eval-exported-config 0 "" -- "$longrope" eval --model "$work/model-8x" --data "$work/data" --length 128 --method config
+expect export-drop-start-tokens 0 "WARNING: dropping n̂ = 4" -- "$longrope" export --table "$work/t4-start.json" --format hf --config "$work/model/config.json" --out "$work/dropped.json" --drop-start-tokens
+expect export-csv-ok 0 "wrote $work/r.csv" -- "$longrope" export --table "$work/t4.json" --format csv --out "$work/r.csv"
+[[ $(wc -l <"$work/r.csv") -eq 4 ]] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: r.csv does not hold 4 factors"; }
+expect export-json-from-csv 0 "" -- "$longrope" export --table "$work/r.csv" --format json --out "$work/r.json" --original-length 64 --target-length 256
+grep -q '"target_length": 256' "$work/r.json" && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: r.json lacks target_length"; }
 
 echo "cli: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

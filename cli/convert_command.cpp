@@ -1,0 +1,37 @@
+// longrope convert: rewrite a checkpoint in another dtype or shard size (Hugging Face layout).
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "cli/command.h"
+#include "models/checkpoint.h"
+#include "models/formats/atomic_file.h"
+#include "models/llama_model.h"
+
+namespace po = boost::program_options;
+
+namespace longrope {
+
+int convert_command(const std::vector<std::string>& args) {
+  std::string model_dir, out, dtype = "f16";
+  size_t shard_mb = 0;
+  po::options_description o("Convert");
+  o.add_options()
+      ("model", po::value(&model_dir)->required(), "model directory")
+      ("out", po::value(&out)->required(), "output model directory (config.json, safetensors and any README.md are written)")
+      ("dtype", po::value(&dtype)->default_value(dtype), "stored dtype: f32, bf16 or f16")
+      ("shard-mb", po::value(&shard_mb)->default_value(shard_mb), "write shards of at most this many MiB (0: one file)");
+  if (!parse_command_line("convert", "--model DIR --out DIR [--dtype f16]", args, o)) return 0;
+  namespace fs = std::filesystem;
+  if (fs::exists(out) && fs::equivalent(out, model_dir)) throw std::invalid_argument("--out must differ from --model");
+  ModelOptions options;
+  options.load.dtype = parse_dtype(dtype);
+  const LlamaModel model = LlamaModel::load(model_dir, options);
+  save_llama_checkpoint(out, model.config(), model.weights(), shard_mb << 20);
+  const fs::path card = fs::path(model_dir) / "README.md";
+  if (fs::exists(card)) fs::copy_file(card, fs::path(out) / "README.md", fs::copy_options::overwrite_existing);
+  fmt::print("wrote {} ({}, {} parameters)\n", out, dtype_name(options.load.dtype), model.parameter_count());
+  return 0;
+}
+
+}  // namespace longrope
