@@ -27,6 +27,7 @@ int train_command(const std::vector<std::string>& args);
 int search_command(const std::vector<std::string>& args);
 int convert_command(const std::vector<std::string>& args);
 int curve_command(const std::vector<std::string>& args);
+int plot_command(const std::vector<std::string>& args);
 int export_command(const std::vector<std::string>& args);
 
 }  // namespace longrope

@@ -174,8 +174,9 @@ std::string llama_config_to_json(const LlamaConfig& c) {
       {"hidden_act", "silu"},
       {"torch_dtype", c.torch_dtype.empty() ? "float32" : c.torch_dtype},
   };
-  if (c.bos_token_id) j["bos_token_id"] = *c.bos_token_id;
-  if (c.eos_token_id) j["eos_token_id"] = *c.eos_token_id;
+  // Explicit nulls: transformers' LlamaConfig would otherwise default to BOS 1 and EOS 2.
+  j["bos_token_id"] = c.bos_token_id ? json(*c.bos_token_id) : json(nullptr);
+  j["eos_token_id"] = c.eos_token_id ? json(*c.eos_token_id) : json(nullptr);
   if (c.sliding_window) j["sliding_window"] = *c.sliding_window;
   if (c.partial_rotary_factor != 1.0) j["partial_rotary_factor"] = c.partial_rotary_factor;
   return j.dump(2) + "\n";

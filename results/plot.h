@@ -1,0 +1,33 @@
+// Plots as real image files (PNG, SVG) rendered by gnuplot from plain series. Knows nothing of models.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace longrope {
+
+struct PlotSeries {
+  std::string title;
+  std::vector<double> x, y;
+  bool points = true;  // markers on the line
+};
+
+struct PlotSpec {
+  std::string title, x_label, y_label;
+  bool log_x = false, log_y = false;
+  std::optional<double> marker_x;  // a vertical line, e.g. the original context length
+  std::string marker_label;
+  std::vector<PlotSeries> series;
+};
+
+// Renders to `path`; the format follows the extension (.png or .svg). The data and the gnuplot
+// script are written beside the image as PATH.dat / PATH.gp so a figure can be restyled by hand.
+// Throws std::runtime_error naming the file when gnuplot is missing or fails; no image is left
+// half-written (gnuplot draws into a temp file that is renamed).
+void render_plot(const PlotSpec& spec, const std::string& path);
+
+// gnuplot's script for `spec` drawing into `image` from `data` (exposed for tests).
+std::string gnuplot_script(const PlotSpec& spec, const std::string& image, const std::string& data);
+
+}  // namespace longrope
