@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <stdexcept>
 
@@ -33,6 +34,16 @@ int64_t parse_length(const std::string& text, const std::string& option) {
   else if (!suffix.empty()) throw std::invalid_argument(fmt::format("{}: '{}' is not a length (e.g. 2048, 4k)", option, text));
   if (v <= 0) throw std::invalid_argument(fmt::format("{}: length must be positive, got '{}'", option, text));
   return v;
+}
+
+nlohmann::json read_json_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path + ": cannot open");
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(fmt::format("{}: not valid JSON: {}", path, e.what()));
+  }
 }
 
 std::string tokenize_exe_path() {

@@ -28,6 +28,7 @@ int search_command(const std::vector<std::string>& args);
 int convert_command(const std::vector<std::string>& args);
 int curve_command(const std::vector<std::string>& args);
 int plot_command(const std::vector<std::string>& args);
+int sweep_theta_command(const std::vector<std::string>& args);
 int export_command(const std::vector<std::string>& args);
 
 }  // namespace longrope

@@ -17,6 +17,7 @@ const std::vector<Command>& commands() {
       {"search", "evolutionary search of LongRoPE factors for one or more target lengths", search_command},
       {"eval", "perplexity of a model on long documents under a RoPE scaling", eval_command},
       {"curve", "perplexity against context length for several RoPE methods on the same documents", curve_command},
+      {"sweep-theta", "perplexity against the RoPE base θ at one length", sweep_theta_command},
       {"plot", "PNG/SVG figures: perplexity vs length, λ vs dimension, search progress", plot_command},
       {"forward", "write the logits of one token sequence (checks against other runtimes)", forward_command},
       {"convert", "rewrite a checkpoint in another dtype or shard size", convert_command},

@@ -19,19 +19,9 @@ using nlohmann::json;
 namespace longrope {
 namespace {
 
-json read_json(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error(path + ": cannot open");
-  try {
-    return json::parse(in);
-  } catch (const json::exception& e) {
-    throw std::runtime_error(fmt::format("{}: not valid JSON: {}", path, e.what()));
-  }
-}
-
 // Perplexity against length, one series per method, log scales, the original length marked.
 PlotSpec curve_plot(const std::string& path) {
-  const json j = read_json(path);
+  const json j = read_json_file(path);
   if (!j.contains("results") || !j.contains("original_length"))
     throw std::runtime_error(path + ": field 'results': not a `longrope curve` output");
   std::map<std::string, PlotSeries> by_method;
@@ -52,6 +42,28 @@ PlotSpec curve_plot(const std::string& path) {
   p.marker_x = j["original_length"].get<double>();
   p.marker_label = fmt::format("original length {}", j["original_length"].get<int64_t>());
   for (const std::string& m : order) p.series.push_back(by_method[m]);
+  return p;
+}
+
+// Perplexity against the RoPE base, the model's own base marked.
+PlotSpec sweep_plot(const std::string& path) {
+  const json j = read_json_file(path);
+  if (!j.contains("results") || !j.contains("trained_theta"))
+    throw std::runtime_error(path + ": field 'results': not a `longrope sweep-theta` output");
+  PlotSeries s;
+  s.title = fmt::format("length {}", j.value("length", 0));
+  for (const json& r : j["results"]) {
+    s.x.push_back(r.at("theta").get<double>());
+    s.y.push_back(r.at("ppl").get<double>());
+  }
+  PlotSpec p;
+  p.title = fmt::format("Perplexity vs RoPE base θ ({} documents)", j.value("documents", 0));
+  p.x_label = "RoPE base θ";
+  p.y_label = "perplexity";
+  p.log_x = p.log_y = true;
+  p.marker_x = j["trained_theta"].get<double>();
+  p.marker_label = fmt::format("trained θ {:g}", j["trained_theta"].get<double>());
+  p.series.push_back(s);
   return p;
 }
 
@@ -136,18 +148,22 @@ PlotSpec progress_plot(const std::vector<std::string>& paths) {
 }  // namespace
 
 int plot_command(const std::vector<std::string>& args) {
-  std::string curve, tables, progress, out;
+  std::string curve, sweep, tables, progress, out;
   po::options_description o("Plot");
   o.add_options()
       ("curve", po::value(&curve), "a `longrope curve` JSON: perplexity vs length per method")
+      ("sweep", po::value(&sweep), "a `longrope sweep-theta` JSON: perplexity vs RoPE base")
       ("tables", po::value(&tables), "factor tables (comma-separated): λ vs dimension, with PI, NTK and YaRN")
       ("progress", po::value(&progress), "search generations.jsonl files (comma-separated): best perplexity per generation")
       ("out", po::value(&out)->required(), "image files, comma-separated (.png and/or .svg)");
-  if (!parse_command_line("plot", "(--curve C.json | --tables T.json,... | --progress G.jsonl,...) --out FIG.png[,FIG.svg]", args, o))
+  if (!parse_command_line("plot", "(--curve C.json | --sweep S.json | --tables T.json,... | --progress G.jsonl,...) --out FIG.png[,FIG.svg]", args, o))
     return 0;
-  const int kinds = !curve.empty() + !tables.empty() + !progress.empty();
-  if (kinds != 1) throw std::invalid_argument("give exactly one of --curve, --tables, --progress");
-  const PlotSpec spec = !curve.empty() ? curve_plot(curve) : !tables.empty() ? lambda_plot(split_list(tables)) : progress_plot(split_list(progress));
+  const int kinds = !curve.empty() + !sweep.empty() + !tables.empty() + !progress.empty();
+  if (kinds != 1) throw std::invalid_argument("give exactly one of --curve, --sweep, --tables, --progress");
+  const PlotSpec spec = !curve.empty()   ? curve_plot(curve)
+                        : !sweep.empty() ? sweep_plot(sweep)
+                        : !tables.empty() ? lambda_plot(split_list(tables))
+                                          : progress_plot(split_list(progress));
   for (const std::string& path : split_list(out)) {
     render_plot(spec, path);
     fmt::print("wrote {} ({} series)\n", path, spec.series.size());

@@ -1,6 +1,7 @@
 // longrope search: evolutionary search of λ and n̂ for one or more target lengths in one job,
 // reusing the loaded model; resumable; writes a factor table per target.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <chrono>
 #include <filesystem>
@@ -144,7 +145,7 @@ FactorTable run_target(const SearchJob& job, Target& t, const std::vector<std::u
   const fs::path baselines_file = dir / "baselines.json";
   json baselines;
   if (job.resume && fs::exists(baselines_file)) {
-    baselines = json::parse(std::ifstream(baselines_file));
+    baselines = read_json_file(baselines_file.string());
   } else {
     fmt::print(stderr, "[{}] evaluating baselines {} on {} documents\n", t.name, fmt::join(baseline_methods(), ", "), t.documents.size());
     baselines = evaluate_baselines(*evaluators[0], job.config, t.documents, t.length, t.scale);
