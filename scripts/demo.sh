@@ -19,11 +19,16 @@ for f in LGPL-2 GFDL-1.2 MPL-2.0 GPL-1 Apache-2.0; do cp "$licenses/$f" "$run/da
 
 cat <<MSG
 demo: 8x extension of $model (trained at 256 bytes of context) to 2048.
-demo: reduced search for a 2-core machine: population 24, 8 generations of 8 mutants + 8 crossovers
-      from the best 12 (the paper: 64, 40, 16 + 16, 32); 5 search documents, 5 held-out.
+demo: reduced search for a 2-core machine: population 16, 6 generations of 6 mutants + 6 crossovers
+      from the best 8 (the paper: 64, 40, 16 + 16, 32); 3 search documents, 3 held-out.
 MSG
 build/longrope search --model "$model" --data "$run/data/search" --heldout "$run/data/heldout" \
-  --target 8x --out "$run/search" --docs 5 --population 24 --generations 8 --mutants 8 --crossovers 8 \
-  --parents 12 --seed 42
+  --target 8x --out "$run/search" --docs 3 --population 16 --generations 6 --mutants 6 --crossovers 6 \
+  --parents 8 --seed 42
+table=$run/search/8x-2048/table.json
+build/longrope plot --tables "$table" --out "$run/lambda.png,$run/lambda.svg" >/dev/null
+build/longrope plot --progress "$run/search/8x-2048/generations.jsonl" --out "$run/progress.png,$run/progress.svg" >/dev/null
 echo
-echo "demo: tables in $run/search/8x-2048/ (table.json, result_final.csv, generations.jsonl)"
+echo "demo: table in $table (and result_final.csv, generations.jsonl beside it); plots in $run/*.png and *.svg"
+echo "demo: export it with build/longrope export --table $table --format hf --config $model/config.json --out $run/config.json"
+echo "      (add --drop-start-tokens when the table has n̂ > 0: no runtime can honour n̂)"

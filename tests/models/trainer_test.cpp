@@ -2,6 +2,7 @@
 #include "models/trainer.h"
 
 #include <ATen/ATen.h>
+#include <c10/core/GradMode.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -89,7 +90,7 @@ TEST(Trainer, ChunkedForwardGivesTheSameGradientsAsFull) {
     EXPECT_TRUE(at::allclose(a[i], b[i], 1e-4, 1e-6)) << "parameter " << i;
   }
   // And the gradient is the derivative: a central difference along a random direction agrees.
-  at::NoGradGuard no_grad;
+  c10::AutoGradMode no_grad(false);
   const double eps = 1e-3;
   std::vector<at::Tensor> dir;
   double predicted = 0;
@@ -145,7 +146,7 @@ TEST(Trainer, LossDropsAndTheSavedModelLoads) {
   EXPECT_EQ(m.parameter_count(), r.parameters);
   EXPECT_EQ(m.weights().embed.scalar_type(), at::kFloat);
   // The loaded model scores the text as well as training reported.
-  at::NoGradGuard no_grad;
+  c10::AutoGradMode no_grad(false);
   std::vector<int64_t> bytes;
   for (unsigned char ch : repetitive_text(2).substr(0, 33)) bytes.push_back(ch);
   const at::Tensor batch = at::tensor(bytes, at::kLong).unsqueeze(0);
