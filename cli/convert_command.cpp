@@ -3,6 +3,7 @@
 
 #include <filesystem>
 
+#include "cli/cli_util.h"
 #include "cli/command.h"
 #include "models/checkpoint.h"
 #include "models/formats/atomic_file.h"
@@ -17,7 +18,7 @@ int convert_command(const std::vector<std::string>& args) {
   size_t shard_mb = 0;
   po::options_description o("Convert");
   o.add_options()
-      ("model", po::value(&model_dir)->required(), "model directory")
+      ("model", po::value(&model_dir)->required(), kModelHelp)
       ("out", po::value(&out)->required(), "output model directory (config.json, safetensors and any README.md are written)")
       ("dtype", po::value(&dtype)->default_value(dtype), "stored dtype: f32, bf16 or f16")
       ("shard-mb", po::value(&shard_mb)->default_value(shard_mb), "write shards of at most this many MiB (0: one file)");

@@ -27,7 +27,7 @@ int curve_command(const std::vector<std::string>& args) {
   DataArgs data_args;
   po::options_description o("Curve");
   o.add_options()
-      ("model", po::value(&model_dir)->required(), "model directory")
+      ("model", po::value(&model_dir)->required(), kModelHelp)
       ("lengths", po::value(&lengths_text)->required(), "context lengths, comma-separated (e.g. 256,512,1k,2k)")
       ("out", po::value(&out)->required(), "output prefix: writes PREFIX.csv and PREFIX.json")
       ("loss-chunk", po::value(&loss_chunk)->default_value(loss_chunk), "positions per LM-head/cross-entropy block");

@@ -24,7 +24,7 @@ int eval_command(const std::vector<std::string>& args) {
   DataArgs data_args;
   po::options_description o("Evaluation");
   o.add_options()
-      ("model", po::value(&model_dir)->required(), "model directory (config.json + model.safetensors or shards)")
+      ("model", po::value(&model_dir)->required(), kModelHelp)
       ("length", po::value(&length_text)->required(), "tokens per document window, BOS included (e.g. 2048 or 2k)")
       ("batch", po::value(&batch)->default_value(batch), "documents per forward")
       ("loss-chunk", po::value(&loss_chunk)->default_value(loss_chunk), "positions per LM-head/cross-entropy block")

@@ -4,6 +4,7 @@
 #include <c10/core/InferenceMode.h>
 #include <fmt/format.h>
 
+#include "cli/cli_util.h"
 #include "cli/command.h"
 #include "cli/runtime_options.h"
 #include "eval/documents.h"
@@ -19,7 +20,7 @@ int forward_command(const std::vector<std::string>& args) {
   RopeArgs rope;
   po::options_description o("Forward");
   o.add_options()
-      ("model", po::value(&model_dir)->required(), "model directory")
+      ("model", po::value(&model_dir)->required(), kModelHelp)
       ("tokens", po::value(&tokens_path)->required(), "token ids: .npy (1-D integers), .u16 or .u32")
       ("out", po::value(&out)->required(), "logits as a float32 .npy of shape (T, V)");
   o.add(rope_options(rope, /*allow_list=*/false)).add(runtime_options(runtime));

@@ -250,7 +250,7 @@ int search_command(const std::vector<std::string>& args) {
   DataArgs data_args;
   po::options_description o("Search");
   o.add_options()
-      ("model", po::value(&job.model_dir)->required(), "model directory")
+      ("model", po::value(&job.model_dir)->required(), kModelHelp)
       ("target", po::value(&targets_text)->required(), "target lengths: ratios (8x,16x) or token counts (2048, 32k), comma-separated")
       ("out", po::value(&job.out)->required(), "run directory (one subdirectory per target)")
       ("heldout", po::value(&heldout), "held-out documents: the winner and baselines are reported on them too")

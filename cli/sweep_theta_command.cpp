@@ -23,7 +23,7 @@ int sweep_theta_command(const std::vector<std::string>& args) {
   DataArgs data_args;
   po::options_description o("Sweep θ");
   o.add_options()
-      ("model", po::value(&model_dir)->required(), "model directory")
+      ("model", po::value(&model_dir)->required(), kModelHelp)
       ("thetas", po::value(&thetas_text)->required(), "RoPE bases, comma-separated (e.g. 500,1000,5000,10000,50000)")
       ("length", po::value(&length_text)->required(), "context length (tokens per window)")
       ("out", po::value(&out)->required(), "output prefix: writes PREFIX.csv and PREFIX.json");

@@ -6,6 +6,9 @@
 
 #include <filesystem>
 
+#include "models/formats/gguf.h"
+#include "models/gguf_checkpoint.h"
+
 namespace longrope {
 
 at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
@@ -21,7 +24,13 @@ LlamaModel::LlamaModel(LlamaConfig config, LlamaWeights weights, ModelOptions op
 
 LlamaModel LlamaModel::load(const std::string& dir, const ModelOptions& options) {
   namespace fs = std::filesystem;
-  if (!fs::exists(dir)) throw std::runtime_error(dir + ": model directory does not exist");
+  if (!fs::exists(dir)) throw std::runtime_error(dir + ": model path does not exist");
+  if (fs::is_regular_file(dir) && is_gguf_file(dir)) {
+    const formats::GgufFile gguf = formats::GgufFile::open(dir);
+    LlamaConfig config = llama_config_from_gguf(gguf);
+    LlamaWeights weights = load_gguf_weights(config, gguf, options.load);
+    return LlamaModel(std::move(config), std::move(weights), options);
+  }
   const fs::path config_path = fs::is_directory(dir) ? fs::path(dir) / "config.json" : fs::path(dir).parent_path() / "config.json";
   if (!fs::exists(config_path)) throw std::runtime_error(config_path.string() + ": missing (a model directory holds config.json and safetensors weights)");
   LlamaConfig config = load_llama_config(config_path.string());

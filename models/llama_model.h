@@ -26,7 +26,7 @@ class LlamaModel {
  public:
   LlamaModel(LlamaConfig config, LlamaWeights weights, ModelOptions options);
 
-  // Loads a Hugging Face model directory (config.json + safetensors).
+  // Loads a Hugging Face model directory (config.json + safetensors) or a llama-architecture .gguf file.
   static LlamaModel load(const std::string& dir, const ModelOptions& options);
 
   // tokens: (B, T) int64 → hidden states after the final norm, (B, T, C) in the model dtype.
