@@ -30,5 +30,6 @@ int curve_command(const std::vector<std::string>& args);
 int plot_command(const std::vector<std::string>& args);
 int sweep_theta_command(const std::vector<std::string>& args);
 int export_command(const std::vector<std::string>& args);
+int tokenize_command(const std::vector<std::string>& args);
 
 }  // namespace longrope

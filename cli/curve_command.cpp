@@ -50,7 +50,7 @@ int curve_command(const std::vector<std::string>& args) {
   const ModelOptions model_options = make_model_options(runtime);
   const LlamaModel loaded = LlamaModel::load(model_dir, model_options);
   LlamaConfig config = loaded.config();
-  const std::optional<int64_t> bos = apply_data_args(data_args, config);
+  const std::optional<int64_t> bos = apply_data_args(data_args, config, model_dir);
   const LlamaModel model(config, loaded.weights(), model_options);
   const int64_t longest = *std::max_element(lengths.begin(), lengths.end());
   // Documents long enough for the longest window, so every point scores the same text.

@@ -18,7 +18,8 @@ struct DataArgs {
   int64_t min_tokens = 0;
   int64_t sample_seed = -1;
   std::string token_format = "auto";
-  std::string tokenizer;
+  std::string tokenizer = "auto";
+  std::string tokenizer_unavailable;  // set by apply_data_args: why text cannot be tokenized (if so)
   std::string bos = "auto";
   int64_t original_length = 0;
 };
@@ -26,8 +27,9 @@ struct DataArgs {
 // `data_help` describes --data for this command; `required` makes --data mandatory.
 boost::program_options::options_description data_options(DataArgs& args, const std::string& data_help);
 
-// Applies --original-length to the config; returns the BOS id to prepend (if any).
-std::optional<int64_t> apply_data_args(const DataArgs& args, LlamaConfig& config);
+// Applies --original-length to the config, resolves --tokenizer auto|bytes against the model at
+// `model_path`, and returns the BOS id to prepend (if any).
+std::optional<int64_t> apply_data_args(DataArgs& args, LlamaConfig& config, const std::string& model_path);
 
 // Loads every document under `path` once.
 std::vector<Document> load_all_documents(const DataArgs& args, const std::string& path);

@@ -42,7 +42,7 @@ int eval_command(const std::vector<std::string>& args) {
   ModelOptions model_options = make_model_options(runtime);
   LlamaModel model = LlamaModel::load(model_dir, model_options);
   LlamaConfig config = model.config();
-  const std::optional<int64_t> bos_id = apply_data_args(data_args, config);
+  const std::optional<int64_t> bos_id = apply_data_args(data_args, config, model_dir);
   const std::vector<Document> documents = documents_for_length(data_args, load_all_documents(data_args, data), data, length, bos_id.has_value());
 
   // The evaluator reads geometry from the model; an --original-length override must reach it too.

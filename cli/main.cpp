@@ -22,6 +22,7 @@ const std::vector<Command>& commands() {
       {"forward", "write the logits of one token sequence (checks against other runtimes)", forward_command},
       {"convert", "rewrite a checkpoint in another dtype or shard size", convert_command},
       {"export", "write a factor table as config.json (transformers, vLLM), GGUF (llama.cpp), CSV or JSON", export_command},
+      {"tokenize", "text to token ids with a model's byte-level BPE tokenizer (tokenizer.json or GGUF)", tokenize_command},
       {"init-model", "write a random-weight LLaMA checkpoint for tests and benchmarks", init_model_command},
       {"train", "train a small byte-level LLaMA on text files and save it as a model directory", train_command},
   };

@@ -282,7 +282,7 @@ int search_command(const std::vector<std::string>& args) {
   std::vector<std::string> device_list = devices.empty() ? std::vector<std::string>{runtime.device} : split_list(devices);
   LlamaModel first = LlamaModel::load(job.model_dir, model_options);
   job.config = first.config();
-  job.bos = apply_data_args(data_args, job.config);
+  job.bos = apply_data_args(data_args, job.config, job.model_dir);
   if (!init_table.empty()) {
     job.init_table = read_factor_table(init_table);
     if (static_cast<int64_t>(job.init_table->lambda.size()) * 2 != job.config.rotary_dim())

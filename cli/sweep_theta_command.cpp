@@ -47,7 +47,7 @@ int sweep_theta_command(const std::vector<std::string>& args) {
   const ModelOptions options = make_model_options(runtime);
   const LlamaModel loaded = LlamaModel::load(model_dir, options);
   LlamaConfig config = loaded.config();
-  const std::optional<int64_t> bos = apply_data_args(data_args, config);
+  const std::optional<int64_t> bos = apply_data_args(data_args, config, model_dir);
   const std::vector<Document> docs =
       documents_for_length(data_args, load_all_documents(data_args, data_args.data), data_args.data, length, bos.has_value());
   json results = json::array();

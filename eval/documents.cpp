@@ -9,9 +9,13 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <optional>
 #include <random>
 #include <stdexcept>
+#include <string_view>
 
+#include "eval/bpe_tokenizer.h"
 #include "models/formats/mapped_file.h"
 #include "models/formats/npy.h"
 
@@ -109,28 +113,49 @@ std::vector<int32_t> sentencepiece_tokens(const DocumentSource& s, const fs::pat
   return tokens;
 }
 
-std::vector<int32_t> text_tokens(const DocumentSource& s, const fs::path& file) {
-  if (!s.tokenizer.empty()) return sentencepiece_tokens(s, file);
+// `bpe` is the byte-level BPE tokenizer when s.tokenizer names one (tokenizer.json or GGUF).
+std::vector<int32_t> text_tokens(const DocumentSource& s, const BpeTokenizer* bpe, const fs::path& file) {
+  if (!s.tokenizer_unavailable.empty()) throw std::runtime_error(fmt::format("{}: {}", file.string(), s.tokenizer_unavailable));
+  if (bpe == nullptr && !s.tokenizer.empty()) return sentencepiece_tokens(s, file);
   const formats::MappedFile m = formats::MappedFile::open(file.string());
+  if (bpe != nullptr) {
+    try {
+      return bpe->encode(std::string_view(reinterpret_cast<const char*>(m.data()), m.size()));
+    } catch (const std::invalid_argument& e) {  // not UTF-8
+      throw std::runtime_error(fmt::format("{}: {}", file.string(), e.what()));
+    }
+  }
   return std::vector<int32_t>(m.data(), m.data() + m.size());  // byte-level: token = byte value
 }
 
-void read_file(const DocumentSource& s, const fs::path& file, const std::string& format, std::vector<Document>& out) {
+void read_file(const DocumentSource& s, const BpeTokenizer* bpe, const fs::path& file, const std::string& format,
+               std::vector<Document>& out) {
   if (format == "npy") return npy_documents(file, out);
   Document d;
   d.name = file.filename().string();
   if (format == "u16") d.tokens = raw_tokens(file, 2);
   else if (format == "u32") d.tokens = raw_tokens(file, 4);
-  else if (format == "text") d.tokens = text_tokens(s, file);
+  else if (format == "text") d.tokens = text_tokens(s, bpe, file);
   else throw std::invalid_argument(fmt::format("{}: unknown token format '{}' (text, u16, u32, npy)", file.string(), format));
   out.push_back(std::move(d));
 }
 
 }  // namespace
 
+bool is_bpe_tokenizer(const std::string& path) {
+  if (path.empty()) return false;
+  if (fs::path(path).extension() == ".json") return true;
+  std::ifstream in(path, std::ios::binary);
+  char magic[4] = {};
+  return in.read(magic, 4) && std::string_view(magic, 4) == "GGUF";
+}
+
 std::vector<Document> load_documents(const DocumentSource& s) {
   const fs::path root(s.path);
   if (s.path.empty() || !fs::exists(root)) throw std::runtime_error(fmt::format("{}: data path does not exist", s.path));
+  std::optional<BpeTokenizer> bpe;
+  if (is_bpe_tokenizer(s.tokenizer)) bpe = BpeTokenizer::from_file(s.tokenizer);
+  const BpeTokenizer* tokenizer = bpe ? &*bpe : nullptr;
   std::vector<Document> docs;
   if (fs::is_directory(root)) {
     std::vector<fs::path> files;
@@ -140,14 +165,14 @@ std::vector<Document> load_documents(const DocumentSource& s) {
     for (const fs::path& f : files) {
       const std::string format = s.token_format == "auto" ? extension_format(f) : s.token_format;
       if (format.empty()) continue;  // e.g. index.json beside the books
-      read_file(s, f, format, docs);
+      read_file(s, tokenizer, f, format, docs);
     }
     if (docs.empty())
       throw std::runtime_error(fmt::format("{}: no documents (.txt, .npy, .u16, .u32) in this directory", s.path));
   } else {
     std::string format = s.token_format == "auto" ? extension_format(root) : s.token_format;
     if (format.empty()) format = "text";
-    read_file(s, root, format, docs);
+    read_file(s, tokenizer, root, format, docs);
   }
   return docs;
 }

@@ -17,9 +17,14 @@ struct Document {
 struct DocumentSource {
   std::string path;             // a file, or a directory whose matching files are read in name order
   std::string token_format = "auto";  // auto (by extension) | text | u16 | u32 | npy
-  std::string tokenizer;        // SentencePiece tokenizer.model for text; empty: one token per byte
+  std::string tokenizer;        // for text: a tokenizer.json or GGUF (byte-level BPE, in this process) or a
+                                // SentencePiece tokenizer.model (in longrope-tokenize); empty: one token per byte
   std::string tokenize_exe;     // the longrope-tokenize executable (SentencePiece runs outside this process)
+  std::string tokenizer_unavailable;  // non-empty: text cannot be tokenized, and this says why
 };
+
+// True for a tokenizer.json or a GGUF file: tokenizers BpeTokenizer reads.
+bool is_bpe_tokenizer(const std::string& path);
 
 // Throws std::runtime_error naming the file when nothing can be read or a file is malformed.
 std::vector<Document> load_documents(const DocumentSource& source);

@@ -6,6 +6,7 @@ packages=(
   libtorch-dev libopenblas0-openmp          # LibTorch 1.13 (CPU); OpenBLAS: ~50x faster f32 matmul than reference BLAS
   libboost-program-options-dev libtbb-dev libfmt-dev nlohmann-json3-dev libgtest-dev libgmock-dev
   libsentencepiece-dev                      # longrope-tokenize (a separate process: its protobuf clashes with LibTorch)
+  libpcre2-dev                              # byte-level BPE pre-tokenizer regexes (\p{L}, lookahead)
   gnuplot-nox                               # longrope plot
 )
 missing=()

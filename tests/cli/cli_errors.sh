@@ -34,7 +34,7 @@ head -c 5000 /dev/urandom >"$work/data/doc.txt"
 head -c 100 /dev/urandom >"$work/short.txt"
 
 expect no-command 2 "usage" -- "$longrope"
-for c in eval search forward convert init-model train; do expect "help-$c" 0 "" -- "$longrope" "$c" --help; done
+for c in eval search forward convert init-model train tokenize; do expect "help-$c" 0 "" -- "$longrope" "$c" --help; done
 expect unknown-command 2 "unknown command" -- "$longrope" nope
 expect unknown-option 2 "unrecognised option" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --bogus 1
 expect missing-required 2 "--model" -- "$longrope" eval --data "$work/data" --length 64
@@ -56,7 +56,12 @@ expect corrupt-config 1 "config.json: not valid JSON" -- "$longrope" eval --mode
 cp -r "$work/model" "$work/truncated"
 truncate -s 1000 "$work/truncated/model.safetensors"
 expect truncated-weights 1 "model.safetensors" -- "$longrope" eval --model "$work/truncated" --data "$work/data" --length 64 --json "$work/d.json"
-for f in a b c d; do
+printf 'GGUF\3\0\0\0\1\0\0\0\0\0\0\0' >"$work/truncated.gguf"
+expect truncated-gguf 1 "truncated.gguf" -- "$longrope" eval --model "$work/truncated.gguf" --data "$work/data" --length 64 --json "$work/e.json"
+expect missing-tokenizer 2 "nope.json: file does not exist" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --tokenizer "$work/nope.json"
+echo '{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}, "normalizer": {"type": "NFC"}}' >"$work/tokenizer.json"
+expect bad-tokenizer 1 "tokenizer.json" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --tokenizer "$work/tokenizer.json" --json "$work/f.json"
+for f in a b c d e f; do
   if [[ -e "$work/$f.json" ]] || compgen -G "$work/$f.json.tmp*" >/dev/null; then failed=$((failed + 1)); echo "FAIL: $f.json written after an error"; else passed=$((passed + 1)); fi
 done
 expect eval-ok 0 "" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --method none,pi,yarn --json "$work/ok.json"
