@@ -6,6 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 python=$(scripts/python-env.sh)
+# llama.cpp (from PyPI's llama-cpp-python sources) and its bindings, built once into the cache (the first
+# time takes a while); without it llamacpp_check skips, or fails under CI=true.
+scripts/llama-cpp.sh --python "$python" >/dev/null || true
 scripts/build.sh
 cmake -S . -B build -DLONGROPE_PYTHON="$python" >/dev/null
 echo "== tests: LibTorch 1.13 (Debian) =="

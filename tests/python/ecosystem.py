@@ -18,13 +18,16 @@ def require(*modules):
             __import__(name)
         except Exception as e:  # ImportError or a broken install
             missing.append(f"{name} ({e.__class__.__name__}: {e})")
-    if not missing:
-        return
-    message = "missing Python packages: " + ", ".join(missing)
+    if missing:
+        unavailable("missing Python packages: " + ", ".join(missing))
+
+
+def unavailable(message):
+    """Skips the check (exit 77) because `message` names something missing; under CI=true, fails."""
     if os.environ.get("CI") == "true":
-        print(f"FAIL: {message}; CI must run this check (scripts/test.sh installs them)", flush=True)
+        print(f"FAIL: {message}; CI must run this check (scripts/test.sh installs it)", flush=True)
         sys.exit(1)
-    print(f"SKIP: {message}; run scripts/test.sh to install them into the venv", flush=True)
+    print(f"SKIP: {message}; run scripts/test.sh to install it", flush=True)
     sys.exit(SKIP)
 
 
