@@ -1,0 +1,294 @@
+"""Throughput of one document's forward + NLL: longrope eval against transformers and llama.cpp.
+
+For each model (the shipped byte-level 3M model, a random-weight LLaMA of ~100M parameters), dtype
+(f32, bf16) and length, every system reads the same weights and the same token ids (the bytes of
+GPL-3, repeated) and is timed in its own process, so that its peak RSS is its own:
+  ours          `longrope eval --docs 1 --method none` with the window repeated --repeats times in
+                one process (its own tokens_per_second, which excludes loading);
+  transformers  LlamaForCausalLM, sdpa attention, bench/hf_forward.py, --repeats passes in one process;
+  llama.cpp     llama-perplexity on GGUFs written by llama.cpp's convert_hf_to_gguf.py (f32 / bf16),
+                -c L -b L -ub L --chunks 1, flash attention, KV cache in the run's dtype; one process
+                per repeat (it cannot score one chunk twice), timed by its log (see llama_cpp_run).
+A system's rate is the median over its passes after the first (a warm-up) when --repeats > 1.
+
+Perplexities are checked before speeds are compared: llama-perplexity scores only the second half of
+its window (logits n/2 .. n-2), so transformers reports that half as well at every length, and at
+--ppl-check lengths our own logits (`longrope forward`) are scored the same way.
+Usage: python3 bench/eval_throughput.py [--lengths 1k,2k] [--models shipped-3m] [--out R.json]
+"""
+import argparse
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+import bench_models
+from benchlib import (CACHE, TEXT, VENV_PYTHON, default_longrope, default_out, fmt, machine_info, median, model_shape,
+                      our_eval, parse_lengths, print_table, run_measured, timed_passes, write_json)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SYSTEMS = ("ours", "transformers", "llama.cpp")
+NLL_TOL = {"f32": 1e-3, "bf16": 3e-2}  # nats; bf16 rounds at different points in each system
+TARGET_LENGTHS = (2048, 16384)          # the issue's targets hold at every length in this range
+TARGET_VS_LLAMA_CPP, TARGET_VS_TRANSFORMERS = 1.0, 1.5
+
+
+# ---------------------------------------------------------------------------------------------------
+# One measurement per system. Each returns a dict with tokens_per_second, pass_seconds and
+# peak_rss_bytes, plus what it scored.
+
+def measure_ours(args, model_dir, tokens_path, length, dtype):
+    result, m = our_eval(args.longrope, model_dir, tokens_path, length, dtype, ["none"] * args.repeats, args.threads)
+    seconds = [r["seconds"] for r in result["results"]]
+    return {"pass_seconds": seconds, "tokens_per_second": length / median(timed_passes(seconds)),
+            "peak_rss_bytes": m.peak_rss_bytes, "wall_seconds": m.wall_seconds,
+            "mean_nll": result["results"][0]["mean_nll"], "predictions": result["results"][0]["predictions"],
+            "timing": "longrope eval's own `seconds` per method pass (forward + chunked NLL, load excluded)"}
+
+
+def measure_transformers(args, model_dir, tokens_path, length, dtype):
+    with tempfile.TemporaryDirectory() as work:
+        out = os.path.join(work, "hf.json")
+        m = run_measured([args.python, os.path.join(HERE, "hf_forward.py"), "--model", model_dir, "--tokens",
+                          tokens_path, "--length", length, "--dtype", dtype, "--threads", args.threads,
+                          "--passes", args.repeats, "--out", out]).check()
+        with open(out) as f:
+            r = json.load(f)
+    r.update({"tokens_per_second": length / median(timed_passes(r["pass_seconds"])), "peak_rss_bytes": m.peak_rss_bytes,
+              "wall_seconds": m.wall_seconds, "timing": "forward + chunked NLL per pass, load excluded (time.perf_counter)"})
+    return r
+
+
+LOG_TIME = re.compile(r"^(\d+)\.(\d+)\.(\d+)\.(\d+) ")
+
+
+def log_seconds(line):
+    """Seconds of a llama.cpp log timestamp 'M.SS.mmm.uuu '."""
+    m = LOG_TIME.match(line)
+    return None if not m else int(m[1]) * 60 + int(m[2]) + int(m[3]) * 1e-3 + int(m[4]) * 1e-6
+
+
+LLAMA_CPP_ATTEMPTS = 3
+
+
+def llama_cpp_run(args, gguf, text_path, length, dtype):
+    """One llama-perplexity process scoring the first window of `length` tokens.
+
+    Timing: the interval between its log lines 'calculating perplexity over' and 'N seconds per
+    pass', which bracket the decode of the window (KV clear, batch, llama_decode, synchronize;
+    scoring comes after). Log timestamps have microsecond resolution; the printed 'seconds per
+    pass' has 10 ms, and llama_perf_context_print's prompt-eval time is not usable in this build
+    (it reports ~0.3 ms for a 512-token pass).
+    Its logger is an asynchronous queue that is never flushed at exit (common/log.cpp leaks it on
+    purpose), so on a busy machine the last lines can be lost; such a run is repeated."""
+    ubatch = min(length, args.llama_ubatch) if args.llama_ubatch > 0 else length
+    cmd = [os.path.join(args.llama_bin, "llama-perplexity"), "-m", gguf, "-f", text_path, "-c", length, "-b", length,
+           "-ub", ubatch, "--chunks", 1, "-t", args.threads, "-tb", args.threads, "-fa", "on", "-ctk", dtype,
+           "-ctv", dtype, "-fit", "off", "--ppl-output-type", 1]
+    for attempt in range(1, LLAMA_CPP_ATTEMPTS + 1):
+        try:
+            return {**parse_llama_perplexity(run_measured(cmd).check()), "attempts": attempt, "ubatch": ubatch}
+        except ValueError as e:
+            if attempt == LLAMA_CPP_ATTEMPTS:
+                raise RuntimeError(f"{e}; {attempt} attempts") from None
+            print("  llama-perplexity's log was cut short; running it again", file=sys.stderr, flush=True)
+
+
+def parse_llama_perplexity(m):
+    lines = (m.stderr + "\n" + m.stdout).splitlines()
+    start = next((log_seconds(x) for x in lines if "perplexity: calculating perplexity over" in x), None)
+    end_line = next((x for x in lines if "seconds per pass" in x), None)
+    score = next((re.match(r"^\s*0\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*$", x) for x in lines
+                  if re.match(r"^\s*0\s+[\d.]+\s+[\d.]+\s+[\d.]+\s*$", x)), None)
+    if start is None or end_line is None or score is None:
+        raise ValueError(f"cannot read llama-perplexity's output: {' '.join(m.cmd)}\n"
+                         f"stdout: {m.stdout[-1500:]}\nstderr: {m.stderr[-1500:]}")
+    return {"seconds": log_seconds(end_line) - start,
+            "printed_seconds_per_pass": float(re.search(r"([\d.]+) seconds per pass", end_line)[1]),
+            "ppl": float(score[1]), "mean_nll": float(score[2]), "peak_rss_bytes": m.peak_rss_bytes,
+            "wall_seconds": m.wall_seconds, "command": m.cmd}
+
+
+def measure_llama_cpp(args, gguf, text_path, length, dtype):
+    runs = [llama_cpp_run(args, gguf, text_path, length, dtype) for _ in range(args.repeats)]
+    seconds = [r["seconds"] for r in runs]
+    last = runs[-1]
+    return {"pass_seconds": seconds, "tokens_per_second": length / median(timed_passes(seconds)),
+            "peak_rss_bytes": max(r["peak_rss_bytes"] for r in runs),
+            "process_wall_seconds": [r["wall_seconds"] for r in runs],
+            "printed_seconds_per_pass": [r["printed_seconds_per_pass"] for r in runs],
+            "mean_nll_second_half": last["mean_nll"], "ppl_second_half": last["ppl"],
+            "predictions_second_half": length - length // 2 - 1, "flash_attn": "on", "ubatch": last["ubatch"],
+            "kv_cache_type": dtype, "attempts": [r["attempts"] for r in runs], "command": last["command"],
+            "timing": "decode of the window from llama-perplexity's log timestamps; one process per pass"}
+
+
+def our_second_half_nll(args, model_dir, tokens_path, length, dtype):
+    """Our NLL under llama-perplexity's rule, from `longrope forward` logits (T, V) scored by checks.py."""
+    os.makedirs(CACHE, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=CACHE) as work:  # (T, V) float32 can be GBs: not in /tmp
+        out = os.path.join(work, "logits.npy")
+        run_measured([args.longrope, "forward", "--model", model_dir, "--tokens", tokens_path, "--out", out,
+                      "--method", "none", "--dtype", dtype, "--threads", args.threads]).check()
+        m = run_measured([args.python, os.path.join(HERE, "checks.py"), "second-half-nll", "--logits", out,
+                          "--tokens", tokens_path]).check()
+        return json.loads(m.stdout)["mean_nll"]
+
+
+# ---------------------------------------------------------------------------------------------------
+
+def agreement(row, dtype):
+    """NLL differences (nats) between systems on the same predictions; `agrees` within NLL_TOL[dtype]."""
+    ours, hf, cpp = row.get("ours", {}), row.get("transformers", {}), row.get("llama.cpp", {})
+    pairs = {
+        "transformers_minus_ours_all": (hf.get("mean_nll"), ours.get("mean_nll")),
+        "llama_cpp_minus_ours_second_half": (cpp.get("mean_nll_second_half"), ours.get("mean_nll_second_half")),
+        "llama_cpp_minus_transformers_second_half": (cpp.get("mean_nll_second_half"), hf.get("mean_nll_second_half")),
+    }
+    diffs = {k: (a - b if a is not None and b is not None else None) for k, (a, b) in pairs.items()}
+    checked = [abs(d) for d in diffs.values() if d is not None]
+    return {"nll_tolerance": NLL_TOL[dtype], **diffs,
+            "agrees": (max(checked) <= NLL_TOL[dtype]) if checked else None}
+
+
+def software(args):
+    code = "import importlib.metadata as m; print(m.version('torch'), m.version('transformers'))"
+    versions = subprocess.run([args.python, "-c", code], capture_output=True, text=True).stdout.split()
+    ldd = subprocess.run(["ldd", args.longrope], capture_output=True, text=True).stdout
+    lib = re.search(r"libtorch_cpu\.so\S* => (\S+)", ldd)
+    info = {"longrope": args.longrope, "longrope_libtorch": lib[1] if lib else None, "python_for_peers": args.python,
+            "torch": versions[0] if versions else None, "transformers": versions[1] if len(versions) > 1 else None}
+    if args.llama_env:
+        info["llama_cpp"] = f"llama.cpp vendored in llama-cpp-python {args.llama_env['LLAMA_CPP_VERSION']}, built in {args.llama_bin}"
+    return info
+
+
+def measure_row(args, name, model_dir, shape, dtype, length, tokens_path, text_path, ggufs, check_ppl):
+    row = {"model": name, "model_shape": shape, "device": "cpu", "dtype": dtype, "length": length, "threads": args.threads}
+    for system in args.systems:
+        try:
+            if system == "ours":
+                r = measure_ours(args, model_dir, tokens_path, length, dtype)
+                r["mean_nll_second_half"] = (our_second_half_nll(args, model_dir, tokens_path, length, dtype)
+                                             if check_ppl and "llama.cpp" in args.systems else None)
+            elif system == "transformers":
+                r = measure_transformers(args, model_dir, tokens_path, length, dtype)
+            else:
+                r = measure_llama_cpp(args, ggufs[dtype], text_path, length, dtype)
+        except Exception as e:  # one failed system (memory, a missing build) must not lose the others
+            r = {"error": str(e).strip()[-2000:]}
+            print(f"  {system} failed: {r['error'][:500]}", file=sys.stderr, flush=True)
+        row[system] = {"system": system, "device": "cpu", "dtype": dtype, "length": length, **r}
+    ours_tps = row.get("ours", {}).get("tokens_per_second")
+    for system in args.systems:
+        peer = row[system].get("tokens_per_second")
+        if system != "ours":
+            row[system]["ours_over_this"] = ours_tps / peer if ours_tps and peer else None
+    row["ppl_agreement"] = agreement(row, dtype)
+    if TARGET_LENGTHS[0] <= length <= TARGET_LENGTHS[1]:
+        vs_cpp = row.get("llama.cpp", {}).get("ours_over_this")
+        vs_hf = row.get("transformers", {}).get("ours_over_this")
+        row["targets"] = {"ours_over_llama_cpp_at_least": TARGET_VS_LLAMA_CPP,
+                          "ours_over_transformers_at_least": TARGET_VS_TRANSFORMERS,
+                          "met_llama_cpp": None if vs_cpp is None else vs_cpp >= TARGET_VS_LLAMA_CPP,
+                          "met_transformers": None if vs_hf is None else vs_hf >= TARGET_VS_TRANSFORMERS}
+    return row
+
+
+def table_rows(rows):
+    def get(row, system, key):
+        return row.get(system, {}).get(key)
+
+    def ppl(nll):
+        return None if nll is None else math.exp(nll)
+
+    def mib(row, system):
+        rss = get(row, system, "peak_rss_bytes")
+        return None if rss is None else rss / 2**20
+
+    out = []
+    for r in rows:
+        a = r["ppl_agreement"]
+        ours_nll, hf_nll = get(r, "ours", "mean_nll"), get(r, "transformers", "mean_nll")
+        cpp_nll = get(r, "llama.cpp", "mean_nll_second_half")
+        out.append([r["model"], r["dtype"], r["length"],
+                    fmt(get(r, "ours", "tokens_per_second"), ".0f"), fmt(get(r, "transformers", "tokens_per_second"), ".0f"),
+                    fmt(get(r, "llama.cpp", "tokens_per_second"), ".0f"),
+                    fmt(get(r, "transformers", "ours_over_this"), ".2f"), fmt(get(r, "llama.cpp", "ours_over_this"), ".2f"),
+                    fmt(mib(r, "ours"), ".0f"), fmt(mib(r, "transformers"), ".0f"), fmt(mib(r, "llama.cpp"), ".0f"),
+                    fmt(ppl(ours_nll), ".4f"), fmt(ppl(hf_nll), ".4f"), fmt(ppl(cpp_nll), ".4f"),
+                    fmt(a["transformers_minus_ours_all"], "+.1e"), fmt(a["llama_cpp_minus_ours_second_half"], "+.1e"),
+                    fmt(a["llama_cpp_minus_transformers_second_half"], "+.1e"),
+                    {True: "yes", False: "NO", None: "-"}[a["agrees"]]])
+    return out
+
+
+HEADERS = ["model", "dtype", "length", "ours tok/s", "hf tok/s", "l.cpp tok/s", "ours/hf", "ours/l.cpp",
+           "RSS ours MiB", "RSS hf", "RSS l.cpp", "ppl ours", "ppl hf", "ppl l.cpp(1/2)", "dNLL hf-ours",
+           "dNLL l.cpp-ours(1/2)", "dNLL l.cpp-hf(1/2)", "agree"]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--models", default=",".join(bench_models.MODELS), help="comma list of: " + ", ".join(bench_models.MODELS))
+    parser.add_argument("--lengths", default="1k,2k,4k,8k,16k")
+    parser.add_argument("--dtypes", default="f32,bf16")
+    parser.add_argument("--systems", default=",".join(SYSTEMS))
+    parser.add_argument("--repeats", type=int, default=2, help="passes per system; the first is a warm-up when > 1")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--ppl-check", choices=("first", "all", "none"), default="first",
+                        help="lengths at which our logits are scored under llama-perplexity's rule (first: the "
+                             "shortest per model and dtype; an extra `longrope forward` each)")
+    parser.add_argument("--llama-ubatch", type=int, default=0, help="llama.cpp -ub (0: the window length)")
+    parser.add_argument("--longrope", default=None, help="our binary (default build-torch2/longrope, else build/longrope)")
+    parser.add_argument("--python", default=VENV_PYTHON, help="python with torch, transformers, numpy, llama_cpp (peers, checks)")
+    parser.add_argument("--out", default=None, help="JSON output (default bench/out/eval_throughput-DATE.json)")
+    args = parser.parse_args()
+    args.longrope = os.path.abspath(args.longrope or default_longrope())
+    args.systems = [s for s in args.systems.split(",") if s]
+    args.out = args.out or default_out("eval_throughput")
+    lengths, dtypes = parse_lengths(args.lengths), [d for d in args.dtypes.split(",") if d]
+    if any(s not in SYSTEMS for s in args.systems) or any(d not in NLL_TOL for d in dtypes) or args.repeats < 1:
+        sys.exit(f"--systems from {SYSTEMS}, --dtypes from {tuple(NLL_TOL)}, --repeats >= 1")
+    args.llama_env = bench_models.llama_cpp_env() if "llama.cpp" in args.systems else None
+    if "llama.cpp" in args.systems and not args.llama_env:
+        print("llama.cpp is not built (scripts/llama-cpp.sh builds it): measuring without it", flush=True)
+        args.systems.remove("llama.cpp")
+    if args.llama_env:
+        args.llama_bin = args.llama_env["LLAMA_CPP_BIN"]
+        os.environ["LLAMA_CPP_LIB_PATH"] = args.llama_env["LLAMA_CPP_LIB_PATH"]  # for llama_cpp in checks.py
+
+    report = {"benchmark": "eval_throughput", "machine": machine_info(), "device": "cpu", "threads": args.threads,
+              "repeats": args.repeats, "rate": "median tokens/s over the passes after the first (all if --repeats 1)",
+              "software": software(args), "tokens": f"bytes of {TEXT}, repeated (id = byte value)", "models": {},
+              "tokenization": {}, "rows": []}
+    token_files, text_path = bench_models.prepare_tokens(lengths)
+    for name in args.models.split(","):
+        model_dir = bench_models.prepare_model(name, args.longrope)
+        shape = model_shape(model_dir)
+        report["models"][name] = {"path": model_dir, **shape}
+        ggufs = {}
+        if "llama.cpp" in args.systems:
+            ggufs = {d: bench_models.prepare_gguf(args.python, model_dir, d, args.llama_env["LLAMA_CPP_CONVERT"]) for d in dtypes}
+            verdict = bench_models.check_tokenization(args.python, ggufs[dtypes[0]], text_path, os.environ)
+            report["tokenization"][name] = verdict
+            print(f"{name}: {verdict}", flush=True)
+        for dtype in dtypes:
+            for i, length in enumerate(lengths):
+                check = args.ppl_check == "all" or (args.ppl_check == "first" and i == 0)
+                print(f"measuring {name} {dtype} {length} ...", flush=True)
+                row = measure_row(args, name, model_dir, shape, dtype, length, token_files[length], text_path, ggufs, check)
+                report["rows"].append(row)
+                print_table(HEADERS, table_rows([row]))
+                write_json(args.out, report)  # partial results survive an interrupted run
+    print(f"\n{report['machine']['cpu_model']}, {args.threads} threads, CPU; tokens/s = median over passes 2..{args.repeats}"
+          if args.repeats > 1 else f"\n{report['machine']['cpu_model']}, {args.threads} threads, CPU")
+    print_table(HEADERS, table_rows(report["rows"]))
+    write_json(args.out, report)
+
+
+if __name__ == "__main__":
+    main()
