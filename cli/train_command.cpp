@@ -7,10 +7,12 @@
 #include <cmath>
 #include <cstdio>
 #include <memory>
+#include <nlohmann/json.hpp>
 
 #include "cli/command.h"
 #include "cli/progress.h"
 #include "cli/runtime_options.h"
+#include "models/formats/atomic_file.h"
 #include "models/trainer.h"
 
 namespace po = boost::program_options;
@@ -40,7 +42,7 @@ std::string shell_command_line(const std::vector<std::string>& args) {
 int train_command(const std::vector<std::string>& args) {
   TrainConfig t;
   std::vector<std::string> data, valid;
-  std::string out;
+  std::string out, json_out;
   RuntimeArgs runtime;
   po::options_description o("Training");
   o.add_options()
@@ -66,7 +68,8 @@ int train_command(const std::vector<std::string>& args) {
       ("eval-batches", po::value(&t.eval_batches)->default_value(t.eval_batches), "batches of fixed windows per evaluation and split")
       ("checkpoint-every", po::value(&t.checkpoint_every)->default_value(t.checkpoint_every), "write OUT/train_state every N steps (0: never)")
       ("seed", po::value(&t.seed)->default_value(t.seed), "seed for weight init and window sampling")
-      ("resume", po::bool_switch(&t.resume), "continue from OUT/train_state");
+      ("resume", po::bool_switch(&t.resume), "continue from OUT/train_state")
+      ("json", po::value(&json_out), "also write the result (losses, evaluations, tokens/s, settings) as JSON to this file");
   o.add(runtime_options(runtime));
   if (!parse_command_line("train", "--data PATH --out DIR [options]", args, o)) return 0;
   const ModelOptions model_options = make_model_options(runtime);  // also sets the torch thread count
@@ -96,6 +99,17 @@ int train_command(const std::vector<std::string>& args) {
              r.tokens_seen, r.seconds, r.tokens_per_second);
   fmt::print("final loss: train {:.4f}, valid {:.4f} nats/token ({:.4f} bits/byte)\n", r.final_train_loss, r.final_valid_loss,
              r.final_valid_loss / std::log(2.0));
+  if (!json_out.empty()) {
+    nlohmann::json evals = nlohmann::json::array();
+    for (const TrainEval& e : r.evals) evals.push_back({{"step", e.step}, {"train_loss", e.train_loss}, {"valid_loss", e.valid_loss}});
+    const nlohmann::json j = {{"out", out}, {"rope_theta", t.rope_theta}, {"parameters", r.parameters}, {"steps", r.steps},
+                              {"batch", t.batch_size}, {"context", t.context}, {"tokens_seen", r.tokens_seen},
+                              {"seconds", r.seconds}, {"tokens_per_second", r.tokens_per_second},
+                              {"final_train_loss", r.final_train_loss}, {"final_valid_loss", r.final_valid_loss},
+                              {"device", runtime.device}, {"dtype", runtime.dtype}, {"threads", runtime.threads},
+                              {"evals", evals}, {"command", t.command_line}};
+    formats::write_file_atomically(json_out, j.dump(2) + "\n");
+  }
   return 0;
 }
 
