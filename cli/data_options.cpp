@@ -8,7 +8,6 @@
 
 #include "eval/bpe_tokenizer.h"
 #include "models/formats/gguf.h"
-#include "models/gguf_checkpoint.h"
 
 #include "cli/cli_util.h"
 
@@ -38,7 +37,7 @@ po::options_description data_options(DataArgs& a, const std::string& data_help) 
 // tool cannot read sets `unavailable`, which fails only if a text file needs tokenizing.
 std::string model_tokenizer(const std::string& model_path, std::string& unavailable) {
   if (fs::is_regular_file(model_path)) {
-    if (!is_gguf_file(model_path)) return "";
+    if (!formats::is_gguf_file(model_path)) return "";
     const formats::GgufFile gguf = formats::GgufFile::open(model_path);
     if (!gguf.find("tokenizer.ggml.model")) return "";
     const std::string kind = gguf.get_string("tokenizer.ggml.model");

@@ -437,11 +437,7 @@ BpeTokenizer BpeTokenizer::from_gguf(const formats::GgufFile& gguf) {
 BpeTokenizer BpeTokenizer::from_file(const std::string& path) {
   if (std::filesystem::is_directory(path))
     return from_tokenizer_json((std::filesystem::path(path) / "tokenizer.json").string());
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw FormatError(path + ": cannot open");
-  char magic[4] = {};
-  in.read(magic, 4);
-  if (in.gcount() == 4 && std::string(magic, 4) == "GGUF") return from_gguf(formats::GgufFile::open(path));
+  if (formats::is_gguf_file(path)) return from_gguf(formats::GgufFile::open(path));
   return from_tokenizer_json(path);
 }
 

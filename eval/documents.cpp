@@ -9,13 +9,13 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <optional>
 #include <random>
 #include <stdexcept>
 #include <string_view>
 
 #include "eval/bpe_tokenizer.h"
+#include "models/formats/gguf.h"
 #include "models/formats/mapped_file.h"
 #include "models/formats/npy.h"
 
@@ -144,10 +144,7 @@ void read_file(const DocumentSource& s, const BpeTokenizer* bpe, const fs::path&
 
 bool is_bpe_tokenizer(const std::string& path) {
   if (path.empty()) return false;
-  if (fs::path(path).extension() == ".json") return true;
-  std::ifstream in(path, std::ios::binary);
-  char magic[4] = {};
-  return in.read(magic, 4) && std::string_view(magic, 4) == "GGUF";
+  return fs::path(path).extension() == ".json" || formats::is_gguf_file(path);
 }
 
 std::vector<Document> load_documents(const DocumentSource& s) {

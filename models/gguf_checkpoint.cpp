@@ -6,7 +6,6 @@
 #include <fmt/ranges.h>
 
 #include <cstring>
-#include <fstream>
 #include <regex>
 #include <stdexcept>
 
@@ -52,12 +51,6 @@ std::vector<float> factor_tensor(const GgufFile& f, const std::string& name, int
 }
 
 }  // namespace
-
-bool is_gguf_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  char magic[4] = {};
-  return in.read(magic, 4) && std::memcmp(magic, "GGUF", 4) == 0;
-}
 
 std::string gguf_tensor_name(const std::string& hf) {
   static const std::vector<std::pair<std::string, std::string>> layer_names = {

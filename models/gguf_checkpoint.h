@@ -18,9 +18,6 @@ namespace formats {
 class GgufFile;
 }
 
-// True when `path` is a regular file starting with the GGUF magic.
-bool is_gguf_file(const std::string& path);
-
 // The config a GGUF file describes. A rope_freqs.weight tensor or a `longrope` scaling type with
 // rope_factors_long/short becomes a longrope rope_scaling; linear and yarn map to theirs.
 LlamaConfig llama_config_from_gguf(const formats::GgufFile& gguf);

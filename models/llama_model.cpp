@@ -25,7 +25,7 @@ LlamaModel::LlamaModel(LlamaConfig config, LlamaWeights weights, ModelOptions op
 LlamaModel LlamaModel::load(const std::string& dir, const ModelOptions& options) {
   namespace fs = std::filesystem;
   if (!fs::exists(dir)) throw std::runtime_error(dir + ": model path does not exist");
-  if (fs::is_regular_file(dir) && is_gguf_file(dir)) {
+  if (fs::is_regular_file(dir) && formats::is_gguf_file(dir)) {
     const formats::GgufFile gguf = formats::GgufFile::open(dir);
     LlamaConfig config = llama_config_from_gguf(gguf);
     LlamaWeights weights = load_gguf_weights(config, gguf, options.load);

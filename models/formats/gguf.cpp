@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <cstring>
+#include <fstream>
 #include <limits>
 #include <set>
 #include <stdexcept>
@@ -257,6 +258,12 @@ std::optional<uint64_t> ggml_nbytes(GgmlType type, const std::vector<uint64_t>& 
   const uint64_t row_bytes = row_bytes_blocks * t->block_bytes;
   if (row_bytes != 0 && rows > kMax / row_bytes) return std::nullopt;
   return rows * row_bytes;
+}
+
+bool is_gguf_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  uint32_t magic = 0;
+  return in.read(reinterpret_cast<char*>(&magic), sizeof magic) && magic == kMagic;
 }
 
 uint64_t gguf_align(uint64_t x, uint64_t alignment) { return x + (alignment - x % alignment) % alignment; }

@@ -116,6 +116,9 @@ const char* ggml_type_name(GgmlType type);
 // overflows int64 (ggml's limit).
 std::optional<uint64_t> ggml_nbytes(GgmlType type, const std::vector<uint64_t>& dims);
 
+// True when `path` is a readable file starting with the GGUF magic (what a GGUF reader must see first).
+bool is_gguf_file(const std::string& path);
+
 // x rounded up to a multiple of alignment (a power of two).
 uint64_t gguf_align(uint64_t x, uint64_t alignment);
 

@@ -88,7 +88,7 @@ TEST(GgufCheckpoint, LoadsLlamaCppLayoutAsTheSameModel) {
   c.rope_theta = 500.0;
   const LlamaModel original = tiny_model(c, 7);
   const std::string path = GgufModelFile(c, original.weights()).write(dir / "m.gguf");
-  ASSERT_TRUE(is_gguf_file(path));
+  ASSERT_TRUE(formats::is_gguf_file(path));
 
   const LlamaModel loaded = LlamaModel::load(path, {});
   EXPECT_EQ(loaded.config().num_key_value_heads, 2);
