@@ -50,6 +50,10 @@ at::Tensor PerplexityEvaluator::window(const Document& doc) const {
   return t;
 }
 
+RopeTable PerplexityEvaluator::table(const RopeScaling& scaling) {
+  return tables_.get(scaling, options_.length, model_.device(), model_.dtype());
+}
+
 std::vector<double> PerplexityEvaluator::nll_sums(const at::Tensor& tokens, const RopeTable& table) const {
   c10::InferenceMode guard;
   at::Tensor on_device = tokens.to(model_.device());
@@ -64,7 +68,7 @@ PerplexityResult PerplexityEvaluator::evaluate(const std::vector<Document>& docu
                                                const ProgressCallback& progress) {
   if (documents.empty()) throw std::invalid_argument("no documents to evaluate");
   const auto start = std::chrono::steady_clock::now();
-  const RopeTable table = tables_.get(scaling, options_.length, model_.device(), model_.dtype());
+  const RopeTable table = this->table(scaling);
   PerplexityResult r;
   const int64_t predictions = options_.length - 1;
   for (size_t begin = 0; begin < documents.size(); begin += static_cast<size_t>(options_.batch)) {

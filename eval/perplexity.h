@@ -53,10 +53,15 @@ class PerplexityEvaluator {
   // Sum of token NLLs for each row of a (B, T) batch; positions 0..T-2 predict 1..T-1.
   std::vector<double> nll_sums(const at::Tensor& tokens, const RopeTable& table) const;
 
+  // The document's window: (T) int64, BOS first when set. Throws as evaluate() does.
+  at::Tensor window(const Document& doc) const;
+  // The cos/sin table of a scaling at the window length, from this evaluator's cache.
+  RopeTable table(const RopeScaling& scaling);
+
   const PerplexityOptions& options() const { return options_; }
+  const LlamaModel& model() const { return model_; }
 
  private:
-  at::Tensor window(const Document& doc) const;  // (T) int64
 
   const LlamaModel& model_;
   PerplexityOptions options_;

@@ -32,6 +32,17 @@ RopeTable build_rope_table(const RopeGeometry& g, const RopeScaling& s, int64_t 
   return t;
 }
 
+RopeTable stack_rope_tables(const std::vector<RopeTable>& tables) {
+  TORCH_CHECK(!tables.empty(), "no rope tables to stack");
+  std::vector<at::Tensor> cos, sin;
+  for (const RopeTable& t : tables) {
+    TORCH_CHECK(t.cos.dim() == 2 && t.length == tables[0].length, "stacking needs unstacked tables of one length");
+    cos.push_back(t.cos);
+    sin.push_back(t.sin);
+  }
+  return RopeTable{at::stack(cos), at::stack(sin), tables[0].length};
+}
+
 RopeTable RopeTableCache::get(const RopeScaling& scaling, int64_t length, c10::Device device, c10::ScalarType dtype) {
   const std::string key = fmt::format("{}|{}|{}|", length, device.str(), static_cast<int>(dtype)) + scaling.cache_key();
   {
@@ -52,10 +63,17 @@ RopeTable RopeTableCache::get(const RopeScaling& scaling, int64_t length, c10::D
 
 at::Tensor apply_rope(const at::Tensor& x, const RopeTable& table) {
   const int64_t t = x.size(2);
-  const int64_t half = table.cos.size(1);
+  const int64_t half = table.cos.size(-1);
   TORCH_CHECK(table.length >= t, "rope table covers ", table.length, " positions, the input has ", t);
-  at::Tensor cos = table.cos.slice(0, 0, t);  // (T, d/2), broadcast over (B, heads)
-  at::Tensor sin = table.sin.slice(0, 0, t);
+  at::Tensor cos, sin;
+  if (table.cos.dim() == 3) {  // one table per batch row: (B, 1, T, d/2), broadcast over heads
+    TORCH_CHECK(table.cos.size(0) == x.size(0), "stacked rope table has ", table.cos.size(0), " rows, the batch ", x.size(0));
+    cos = table.cos.slice(1, 0, t).unsqueeze(1);
+    sin = table.sin.slice(1, 0, t).unsqueeze(1);
+  } else {
+    cos = table.cos.slice(0, 0, t);  // (T, d/2), broadcast over (B, heads)
+    sin = table.sin.slice(0, 0, t);
+  }
   at::Tensor x1 = x.narrow(-1, 0, half);
   at::Tensor x2 = x.narrow(-1, half, half);
   // (x1, x2) -> (x1·cos − x2·sin, x2·cos + x1·sin): transformers' x·cos + rotate_half(x)·sin.

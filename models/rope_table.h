@@ -8,6 +8,7 @@
 #include <list>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "models/rope_scaling.h"
 
@@ -15,15 +16,20 @@ namespace longrope {
 
 // Half tables: cos[n, i] = a_n·cos(n·θ_i/λ_i) for i < d/2 (the other half of HF's duplicated table
 // is identical), with a_n = attention_factor for n >= n̂ and 1 below it.
+// A stacked table (one per batch row, see stack_rope_tables) is (B, T, d/2): a search scores several
+// candidates in one batched forward over the same tokens.
 struct RopeTable {
-  at::Tensor cos;  // (T, d/2), compute dtype, on the model's device
-  at::Tensor sin;  // (T, d/2)
+  at::Tensor cos;  // (T, d/2) or (B, T, d/2), compute dtype, on the model's device
+  at::Tensor sin;
   int64_t length = 0;
 };
 
 // Angles are computed in float64 on the CPU, then rounded to `dtype` once.
 RopeTable build_rope_table(const RopeGeometry& geometry, const RopeScaling& scaling, int64_t length,
                            c10::Device device, c10::ScalarType dtype);
+
+// Row b of the result is tables[b]; all must share length, device and dtype.
+RopeTable stack_rope_tables(const std::vector<RopeTable>& tables);
 
 // Thread-safe LRU cache of tables. A search evaluates each candidate on several documents of the same
 // length, so the table of the candidate in flight is built once.
@@ -40,7 +46,7 @@ class RopeTableCache {
   std::list<std::pair<std::string, RopeTable>> entries_;  // most recently used first
 };
 
-// x: (B, heads, T, D). Rotates the first d channels (half-split "NeoX" pairing, as transformers'
+// x: (B, heads, T, D); a stacked table must have B rows. Rotates the first d channels (half-split "NeoX" pairing, as transformers'
 // rotate_half) and passes the rest through.
 at::Tensor apply_rope(const at::Tensor& x, const RopeTable& table);
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <stdexcept>
 
 namespace longrope {
@@ -23,6 +24,7 @@ void SearchSettings::validate() const {
 
 void sort_candidates(std::vector<Candidate>& c) {
   std::sort(c.begin(), c.end(), [](const Candidate& a, const Candidate& b) {
+    if (a.raced_out != b.raced_out) return b.raced_out;
     if (a.score != b.score) return a.score < b.score;
     return a.genome.key() < b.genome.key();
   });
@@ -88,18 +90,28 @@ SearchState EvolutionSearch::run(const BatchObjective& objective, std::optional<
   auto clock_start = std::chrono::steady_clock::now();
   const double seconds_before = state.seconds;
 
-  auto score_all = [&](const std::vector<Genome>& batch) {
+  auto score_all = [&](const std::vector<Genome>& batch, const Cutoff& cutoff) {
     std::vector<Genome> todo;
     for (const Genome& g : batch)
       if (!state.scores.count(g.key())) todo.push_back(g);  // never evaluate a genome twice
+    std::map<std::string, Evaluation> fresh;
     if (!todo.empty()) {
-      const std::vector<double> s = objective(todo);
+      const std::vector<Evaluation> s = objective(todo, cutoff);
       if (s.size() != todo.size()) throw std::logic_error("objective returned the wrong number of scores");
-      for (size_t i = 0; i < todo.size(); ++i) state.scores[todo[i].key()] = s[i];
+      for (size_t i = 0; i < todo.size(); ++i) {
+        state.scores[todo[i].key()] = s[i].score;
+        state.forwards += s[i].forwards;
+        state.raced_out += s[i].raced_out ? 1 : 0;
+        fresh[todo[i].key()] = s[i];
+      }
       state.evaluations += static_cast<int64_t>(todo.size());
     }
     std::vector<Candidate> out;
-    for (const Genome& g : batch) out.push_back({g, state.scores.at(g.key())});
+    for (const Genome& g : batch) {
+      auto it = fresh.find(g.key());
+      if (it == fresh.end()) out.push_back({g, state.scores.at(g.key()), {}, false});
+      else out.push_back({g, it->second.score, it->second.document_nll, it->second.raced_out});
+    }
     return out;
   };
   auto finish_generation = [&](int generation, std::vector<Candidate> population) {
@@ -115,16 +127,23 @@ SearchState EvolutionSearch::run(const BatchObjective& objective, std::optional<
     const size_t k = std::min(state.population.size(), static_cast<size_t>(settings_.parents));
     for (size_t i = 0; i < k; ++i) rec.parents_mean += state.population[i].score / static_cast<double>(k);
     rec.evaluations = state.evaluations;
+    rec.forwards = state.forwards;
+    rec.raced_out = state.raced_out;
     rec.seconds = state.seconds;
     if (on_generation) on_generation(state, rec);
   };
 
-  if (state.completed_generations < 0) finish_generation(0, score_all(initial_candidates(seen, rng)));
+  if (state.completed_generations < 0)
+    finish_generation(0, score_all(initial_candidates(seen, rng), Cutoff{}));
   for (int g = state.completed_generations + 1; g <= settings_.generations; ++g) {
     std::vector<Candidate> parents(state.population.begin(),
                                    state.population.begin() + std::min<size_t>(state.population.size(), settings_.parents));
     std::vector<Candidate> next = parents;
-    for (Candidate& c : score_all(children(parents, seen, rng))) next.push_back(std::move(c));
+    // A child enters the next parents only by beating the worst current one (μ + λ selection).
+    Cutoff cutoff;
+    if (parents.size() == static_cast<size_t>(settings_.parents) && !parents.back().raced_out)
+      cutoff = Cutoff{parents.back().score, parents.back().document_nll};
+    for (Candidate& c : score_all(children(parents, seen, rng), cutoff)) next.push_back(std::move(c));
     finish_generation(g, std::move(next));
   }
   return state;

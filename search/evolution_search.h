@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -26,7 +27,9 @@ struct SearchSettings {
 
 struct Candidate {
   Genome genome;
-  double score = 0;  // perplexity; lower is better
+  double score = 0;                  // perplexity; lower is better
+  std::vector<double> document_nll;  // mean NLL per document, in document order, when the objective gives them
+  bool raced_out = false;            // scored on a prefix of the documents only: never selected as a parent
 };
 
 // Everything a resumed run needs; written after the initial population and after each generation.
@@ -36,6 +39,8 @@ struct SearchState {
   std::map<std::string, double> scores;  // every evaluated candidate: Genome::key() -> score
   std::string rng_state;
   int64_t evaluations = 0;
+  int64_t forwards = 0;                // document forwards spent (racing spends fewer than evaluations × documents)
+  int64_t raced_out = 0;               // candidates stopped early by racing
   double seconds = 0;                  // search wall time so far, across resumes
 };
 
@@ -44,13 +49,32 @@ struct GenerationRecord {
   double best = 0;
   double parents_mean = 0;
   int64_t evaluations = 0;
+  int64_t forwards = 0;
+  int64_t raced_out = 0;
   double seconds = 0;
   Candidate best_candidate;
 };
 
-// Scores a batch of candidates (in order). Implementations may run them concurrently; the search
-// waits only where it must: for the whole generation before selection.
-using BatchObjective = std::function<std::vector<double>(const std::vector<Genome>&)>;
+// What scoring one candidate gave and cost.
+struct Evaluation {
+  double score = 0;                  // perplexity; for a raced-out candidate, over the documents it was scored on
+  int64_t forwards = 1;              // document forwards spent on it
+  bool raced_out = false;            // stopped early because it could not enter the parents
+  std::vector<double> document_nll;  // per document scored (may be empty)
+};
+
+// The bar a child must clear to enter the parents (μ + λ selection): the worst parent. Unbounded
+// for the initial population.
+struct Cutoff {
+  double score = std::numeric_limits<double>::infinity();
+  std::vector<double> document_nll;  // that parent's per-document NLLs, when known
+};
+
+// Scores a batch of candidates (in order). A racing objective may stop a candidate that is clearly
+// worse than the cutoff and mark it raced out; the search never selects such a candidate.
+// Implementations may run candidates concurrently; the search waits only where it must: for the
+// whole generation before selection.
+using BatchObjective = std::function<std::vector<Evaluation>(const std::vector<Genome>& batch, const Cutoff& cutoff)>;
 
 class EvolutionSearch {
  public:
@@ -76,7 +100,7 @@ class EvolutionSearch {
   std::vector<Genome> seeds_;
 };
 
-// Sorted best first; ties broken by key so that the order never depends on evaluation timing.
+// Sorted best first, raced-out candidates last; ties broken by key so that the order never depends on evaluation timing.
 void sort_candidates(std::vector<Candidate>& candidates);
 
 }  // namespace longrope

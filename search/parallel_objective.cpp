@@ -5,17 +5,19 @@
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
-#include <atomic>
+#include <algorithm>
 #include <mutex>
 #include <stdexcept>
 
 namespace longrope {
 
-BatchObjective make_parallel_objective(std::vector<CandidateScorer> workers,
+BatchObjective make_parallel_objective(std::vector<GroupScorer> workers, size_t group_size,
                                        std::function<void(size_t, size_t, double)> on_scored) {
   if (workers.empty()) throw std::invalid_argument("no evaluators");
-  return [workers = std::move(workers), on_scored](const std::vector<Genome>& batch) {
-    std::vector<double> scores(batch.size());
+  if (group_size < 1) throw std::invalid_argument("candidate groups must hold at least one candidate");
+  return [workers = std::move(workers), group_size, on_scored](const std::vector<Genome>& batch, const Cutoff& cutoff) {
+    std::vector<Evaluation> scores(batch.size());
+    const size_t groups = (batch.size() + group_size - 1) / group_size;
     // One arena slot per evaluator: a CPU evaluator's torch threads are not oversubscribed by TBB.
     tbb::task_arena arena(static_cast<int>(workers.size()));
     tbb::concurrent_bounded_queue<size_t> free;
@@ -23,7 +25,7 @@ BatchObjective make_parallel_objective(std::vector<CandidateScorer> workers,
     std::mutex report;
     size_t done = 0;
     arena.execute([&] {
-      tbb::parallel_for(size_t(0), batch.size(), [&](size_t i) {
+      tbb::parallel_for(size_t(0), groups, [&](size_t group) {
         size_t w = 0;
         free.pop(w);
         struct Release {
@@ -31,11 +33,18 @@ BatchObjective make_parallel_objective(std::vector<CandidateScorer> workers,
           size_t w;
           ~Release() { q.push(w); }
         } release{free, w};
-        scores[i] = workers[w](batch[i]);
+        const size_t begin = group * group_size, end = std::min(batch.size(), begin + group_size);
+        const std::vector<Genome> members(batch.begin() + static_cast<std::ptrdiff_t>(begin),
+                                          batch.begin() + static_cast<std::ptrdiff_t>(end));
+        const std::vector<Evaluation> got = workers[w](members, cutoff);
+        if (got.size() != members.size()) throw std::logic_error("a scorer returned the wrong number of scores");
         std::lock_guard<std::mutex> lock(report);
-        ++done;
-        if (on_scored) on_scored(done, batch.size(), scores[i]);
-      });
+        for (size_t i = begin; i < end; ++i) {
+          scores[i] = got[i - begin];
+          ++done;
+          if (on_scored) on_scored(done, batch.size(), scores[i].score);
+        }
+      }, tbb::simple_partitioner());
     });
     return scores;
   };

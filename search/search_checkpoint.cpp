@@ -31,12 +31,15 @@ json candidate_to_json(const Candidate& c, const SearchSpace& space) {
 
 void write_search_state(const std::string& path, const SearchState& s, const json& fingerprint) {
   json population = json::array();
-  for (const Candidate& c : s.population) population.push_back({{"genome", genome_json(c.genome)}, {"score", c.score}});
+  for (const Candidate& c : s.population)
+    population.push_back({{"genome", genome_json(c.genome)}, {"score", c.score}, {"document_nll", c.document_nll},
+                          {"raced_out", c.raced_out}});
   json scores = json::object();
   for (const auto& [key, score] : s.scores) scores[key] = score;
   const json j = {{"format", "longrope-search-state"}, {"version", 1}, {"fingerprint", fingerprint},
                   {"completed_generations", s.completed_generations}, {"rng_state", s.rng_state},
-                  {"evaluations", s.evaluations}, {"seconds", s.seconds}, {"population", population}, {"scores", scores}};
+                  {"evaluations", s.evaluations}, {"forwards", s.forwards}, {"raced_out", s.raced_out},
+                  {"seconds", s.seconds}, {"population", population}, {"scores", scores}};
   formats::write_file_atomically(path, j.dump() + "\n");
 }
 
@@ -59,8 +62,12 @@ SearchState read_search_state(const std::string& path, const json& expected) {
     s.completed_generations = j.at("completed_generations").get<int>();
     s.rng_state = j.at("rng_state").get<std::string>();
     s.evaluations = j.at("evaluations").get<int64_t>();
+    s.forwards = j.value("forwards", int64_t{0});  // absent in states written before racing existed
+    s.raced_out = j.value("raced_out", int64_t{0});
     s.seconds = j.at("seconds").get<double>();
-    for (const json& c : j.at("population")) s.population.push_back({genome_from(c.at("genome")), c.at("score").get<double>()});
+    for (const json& c : j.at("population"))
+      s.population.push_back({genome_from(c.at("genome")), c.at("score").get<double>(),
+                              c.value("document_nll", std::vector<double>{}), c.value("raced_out", false)});
     for (const auto& [key, score] : j.at("scores").items()) s.scores[key] = score.get<double>();
     return s;
   } catch (const json::exception& e) {

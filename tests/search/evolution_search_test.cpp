@@ -45,11 +45,24 @@ SyntheticObjective objective(const SearchSpace& s) {
 }
 
 BatchObjective serial(const SyntheticObjective& f, std::set<std::string>* scored = nullptr) {
-  return [f, scored](const std::vector<Genome>& batch) {
-    std::vector<double> out;
+  return [f, scored](const std::vector<Genome>& batch, const Cutoff&) {
+    std::vector<Evaluation> out;
     for (const Genome& g : batch) {
       if (scored) EXPECT_TRUE(scored->insert(g.key()).second) << "scored twice: " << g.key();
-      out.push_back(f(g));
+      out.push_back({f(g), 1, false, {}});
+    }
+    return out;
+  };
+}
+
+// An exact racer over 5 "documents": a candidate worse than the cutoff is stopped after the first.
+BatchObjective racing(const SyntheticObjective& f, std::vector<double>* cutoffs) {
+  return [f, cutoffs](const std::vector<Genome>& batch, const Cutoff& cutoff) {
+    cutoffs->push_back(cutoff.score);
+    std::vector<Evaluation> out;
+    for (const Genome& g : batch) {
+      const double score = f(g);
+      out.push_back(score > cutoff.score ? Evaluation{score, 1, true, {}} : Evaluation{score, 5, false, {}});
     }
     return out;
   };
@@ -115,6 +128,7 @@ TEST(EvolutionSearch, ResumeEqualsUninterruptedRun) {
     EXPECT_EQ(resumed.population.front().genome, full.population.front().genome) << "stopped after " << stop_after;
     EXPECT_EQ(resumed.scores, full.scores);
     EXPECT_EQ(resumed.evaluations, full.evaluations);
+    EXPECT_EQ(resumed.forwards, full.forwards);
   }
   EXPECT_THROW(read_search_state(path, {{"target", 4096}}), std::runtime_error);  // other settings
   std::filesystem::remove(path);
@@ -124,23 +138,75 @@ TEST(EvolutionSearch, ParallelObjectiveMatchesSerial) {
   const SearchSpace space = test_space();
   const SyntheticObjective f = objective(space);
   std::atomic<int> in_flight{0}, max_in_flight{0};
-  auto worker = [&](const Genome& g) {
+  std::atomic<size_t> largest_group{0};
+  auto worker = [&](const std::vector<Genome>& group, const Cutoff&) {
     const int now = ++in_flight;
     int seen = max_in_flight.load();
     while (now > seen && !max_in_flight.compare_exchange_weak(seen, now)) {
     }
+    size_t biggest = largest_group.load();
+    while (group.size() > biggest && !largest_group.compare_exchange_weak(biggest, group.size())) {
+    }
     usleep(200);
     --in_flight;
-    return f(g);
+    std::vector<Evaluation> out;
+    for (const Genome& g : group) out.push_back({f(g), 1, false, {}});
+    return out;
   };
-  size_t reported = 0;
-  const BatchObjective parallel = make_parallel_objective({worker, worker, worker}, [&](size_t done, size_t, double) { reported = done; });
   const EvolutionSearch search(space, small_settings(5), test_seeds(space));
-  const SearchState a = search.run(parallel, std::nullopt, {});
   const SearchState b = search.run(serial(f), std::nullopt, {});
-  EXPECT_EQ(a.scores, b.scores);
-  EXPECT_LE(max_in_flight.load(), 3);
-  EXPECT_EQ(reported, 16u);  // the last batch: one generation's children
+  for (size_t group : {1u, 3u}) {
+    size_t reported = 0;
+    const BatchObjective parallel =
+        make_parallel_objective({worker, worker, worker}, group, [&](size_t done, size_t, double) { reported = done; });
+    largest_group = 0;
+    const SearchState a = search.run(parallel, std::nullopt, {});
+    EXPECT_EQ(a.scores, b.scores) << "groups of " << group;
+    EXPECT_LE(max_in_flight.load(), 3);
+    EXPECT_EQ(largest_group.load(), group);
+    EXPECT_EQ(reported, 16u);  // the last batch: one generation's children
+  }
+}
+
+TEST(EvolutionSearch, RacingSkipsOnlyCandidatesThatCannotBecomeParents) {
+  const SearchSpace space = test_space();
+  const SyntheticObjective f = objective(space);
+  const SearchSettings settings = small_settings(8);
+  const EvolutionSearch search(space, settings, test_seeds(space));
+  std::vector<double> cutoffs;
+  std::vector<double> worst_parent;  // after each generation
+  const SearchState raced = search.run(racing(f, &cutoffs), std::nullopt, [&](const SearchState& s, const GenerationRecord&) {
+    worst_parent.push_back(s.population[static_cast<size_t>(settings.parents) - 1].score);
+  });
+  const SearchState plain = search.run(serial(f), std::nullopt, {});
+  // The initial population is never raced; each generation's children race against the worst parent.
+  ASSERT_EQ(cutoffs.size(), 9u);
+  EXPECT_TRUE(std::isinf(cutoffs[0]));
+  for (size_t g = 1; g < cutoffs.size(); ++g) EXPECT_EQ(cutoffs[g], worst_parent[g - 1]) << "generation " << g;
+  // An exact racer changes nothing but the cost.
+  EXPECT_EQ(raced.scores, plain.scores);
+  EXPECT_EQ(raced.population.front().genome, plain.population.front().genome);
+  EXPECT_GT(raced.raced_out, 0);
+  EXPECT_EQ(raced.forwards, 5 * raced.evaluations - 4 * raced.raced_out);
+}
+
+TEST(EvolutionSearch, RacedOutCandidatesAreNeverParents) {
+  const SearchSpace space = test_space();
+  const SyntheticObjective f = objective(space);
+  const EvolutionSearch search(space, small_settings(3), test_seeds(space));
+  // Children are all "raced out" with a partial score better than any full one: none may be kept.
+  const BatchObjective racer = [&](const std::vector<Genome>& batch, const Cutoff& cutoff) {
+    std::vector<Evaluation> out;
+    for (const Genome& g : batch) out.push_back(std::isinf(cutoff.score) ? Evaluation{f(g), 5, false, {}} : Evaluation{0.5, 1, true, {}});
+    return out;
+  };
+  double initial_best = 0;
+  const SearchState s = search.run(racer, std::nullopt, [&](const SearchState& st, const GenerationRecord& r) {
+    if (r.generation == 0) initial_best = r.best;
+    for (int i = 0; i < 16; ++i) EXPECT_FALSE(st.population[static_cast<size_t>(i)].raced_out) << "generation " << r.generation;
+  });
+  EXPECT_EQ(s.population.front().score, initial_best);
+  EXPECT_EQ(s.raced_out, 3 * 16);
 }
 
 TEST(EvolutionSearch, RejectsBadSettings) {
