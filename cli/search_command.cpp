@@ -4,6 +4,8 @@
 #include <fmt/ranges.h>
 
 #include <chrono>
+#include <cmath>
+#include <limits>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -51,6 +53,8 @@ struct SearchJob {
   bool compose = false;
   bool resume = false;
   int64_t loss_chunk = 2048;
+  int64_t batch_candidates = 1;       // candidates per batched forward
+  std::optional<double> race_margin;  // racing off when unset
 };
 
 Target parse_target(const std::string& text, int64_t original) {
@@ -76,7 +80,7 @@ json fingerprint(const SearchJob& job, const Target& t, const std::string& data,
           {"crossovers", s.crossovers}, {"parents", s.parents}, {"seed", s.seed}, {"bound", job.bound}, {"step", job.step},
           {"mutation_probability", job.mutation_probability}, {"search_start_tokens", job.search_start_tokens && !t.is_short},
           {"init_table", job.init_table ? factor_table_to_json(*job.init_table)["lambda"] : json(nullptr)},
-          {"compose", job.compose}};
+          {"compose", job.compose}, {"race_margin", job.race_margin ? json(*job.race_margin) : json(nullptr)}};
 }
 
 // Perplexity of every baseline method on `docs` (the methods with their own attention factors).
@@ -139,7 +143,7 @@ FactorTable run_target(const SearchJob& job, Target& t, const std::vector<std::u
     }
   }
   const EvolutionSearch search(space, job.settings, seeds);
-  const ScorerSettings scorer_settings{geometry, t.scale, std::nullopt, base};
+  const ScorerSettings scorer_settings{geometry, t.scale, std::nullopt, base, job.race_margin};
 
   // Baselines on the search set (cached for resume).
   const fs::path baselines_file = dir / "baselines.json";
@@ -165,14 +169,15 @@ FactorTable run_target(const SearchJob& job, Target& t, const std::vector<std::u
     fs::remove(log_file);
   }
 
-  std::vector<CandidateScorer> scorers;
+  std::vector<GroupScorer> scorers;
   for (auto& ev : evaluators) scorers.push_back(make_perplexity_scorer(*ev, t.documents, space, scorer_settings));
   const int64_t planned = search.planned_evaluations();
   Progress progress("search " + t.name, static_cast<size_t>(planned));
   int64_t done_before = resume ? resume->evaluations : 0;
   double best = resume && !resume->population.empty() ? resume->population.front().score : INFINITY;
   int generation = resume ? resume->completed_generations + 1 : 0;
-  const BatchObjective objective = make_parallel_objective(scorers, [&](size_t done, size_t, double score) {
+  const BatchObjective objective = make_parallel_objective(scorers, static_cast<size_t>(job.batch_candidates),
+                                                           [&](size_t done, size_t, double score) {
     best = std::min(best, score);
     progress.update(static_cast<size_t>(done_before) + done, fmt::format("gen {}/{} best ppl {:.4f}", generation, job.settings.generations, best));
   });
@@ -180,7 +185,8 @@ FactorTable run_target(const SearchJob& job, Target& t, const std::vector<std::u
     write_search_state(state_file.string(), s, fp);
     std::ofstream(log_file, std::ios::app) << json{{"generation", r.generation}, {"best_ppl", r.best},
                                                    {"parents_mean_ppl", r.parents_mean}, {"evaluations", r.evaluations},
-                                                   {"elapsed_s", r.seconds}, {"best", candidate_to_json(r.best_candidate, space)}}
+                                                   {"forwards", r.forwards}, {"raced_out", r.raced_out}, {"elapsed_s", r.seconds},
+                                                   {"best", candidate_to_json(r.best_candidate, space)}}
                                                   .dump()
                                            << "\n";
     done_before = s.evaluations;
@@ -188,6 +194,9 @@ FactorTable run_target(const SearchJob& job, Target& t, const std::vector<std::u
     best = r.best;
   });
   progress.finish(fmt::format("best ppl {:.4f}", final_state.population.front().score));
+  fmt::print(stderr, "[{}] {} evaluations, {} document forwards ({} without racing), {} raced out, {:.1f} s\n", t.name,
+             final_state.evaluations, final_state.forwards, final_state.evaluations * static_cast<int64_t>(t.documents.size()),
+             final_state.raced_out, final_state.seconds);
 
   const Candidate& winner = final_state.population.front();
   const RopeScaling scaling = genome_scaling(winner.genome, space, scorer_settings);
@@ -207,7 +216,9 @@ FactorTable run_target(const SearchJob& job, Target& t, const std::vector<std::u
   settings["seeds"] = seed_names;
   table.details = {{"search_ppl", winner.score}, {"search_baselines_ppl", baselines}, {"search_data", data},
                    {"search_documents", t.documents.size()}, {"settings", settings}, {"seed", job.settings.seed},
-                   {"evaluations", final_state.evaluations}, {"wall_time_s", final_state.seconds},
+                   {"evaluations", final_state.evaluations}, {"document_forwards", final_state.forwards},
+                   {"raced_out", final_state.raced_out}, {"batch_candidates", job.batch_candidates},
+                   {"wall_time_s", final_state.seconds},
                    {"lambda_upper_bound", space.upper_bound()}};
   if (!t.heldout.empty()) {
     fmt::print(stderr, "[{}] held-out evaluation on {} documents of {}\n", t.name, t.heldout.size(), heldout_path);
@@ -246,6 +257,7 @@ int search_command(const std::vector<std::string>& args) {
   SearchJob job;
   std::string targets_text, heldout, devices, init_table;
   bool short_search = false;
+  double race_margin = std::numeric_limits<double>::quiet_NaN();  // unset: racing off
   RuntimeArgs runtime;
   DataArgs data_args;
   po::options_description o("Search");
@@ -269,10 +281,22 @@ int search_command(const std::vector<std::string>& args) {
       ("compose", po::bool_switch(&job.compose), "with --init-table: search λ2 and evaluate λ1·λ2 (progressive extension)")
       ("resume", po::bool_switch(&job.resume), "continue the run in --out from its last saved generation")
       ("devices", po::value(&devices), "evaluators, one per device (e.g. cuda:0,cuda:1); default: --device")
-      ("loss-chunk", po::value(&job.loss_chunk)->default_value(2048), "positions per LM-head/cross-entropy block");
+      ("loss-chunk", po::value(&job.loss_chunk)->default_value(2048), "positions per LM-head/cross-entropy block")
+      ("batch-candidates", po::value(&job.batch_candidates)->default_value(1),
+       "candidates scored together, one batch row each (same tokens, own cos/sin table): fills a device one candidate leaves idle")
+      ("race-margin", po::value(&race_margin),
+       "racing (off by default): stop a candidate after any document but the last once its mean NLL so far exceeds the "
+       "worst parent's by this many nats (e.g. 0.05)");
   o.add(data_options(data_args, "search-set documents (file or directory)")).add(runtime_options(runtime));
   if (!parse_command_line("search", "--model DIR --data PATH --target 8x[,16x] --out RUN [options]", args, o)) return 0;
   job.settings.validate();
+  if (job.batch_candidates < 1)
+    throw std::invalid_argument(fmt::format("--batch-candidates must be positive, got {}", job.batch_candidates));
+  if (!std::isnan(race_margin)) {
+    if (!(race_margin >= 0 && std::isfinite(race_margin)))
+      throw std::invalid_argument(fmt::format("--race-margin must be a non-negative number of nats, got {}", race_margin));
+    job.race_margin = race_margin;
+  }
   if (!(job.mutation_probability > 0 && job.mutation_probability <= 1))
     throw std::invalid_argument(fmt::format("--mutation-prob must be in (0, 1], got {}", job.mutation_probability));
   if (job.compose && init_table.empty()) throw std::invalid_argument("--compose needs --init-table");

@@ -81,7 +81,9 @@ expect search-short-docs 1 "no document has at least 8192 tokens" -- "$longrope"
 expect search-empty-data 1 "no documents" -- "$longrope" search --model "$work/model" --data "$work/empty" --target 2x --out "$work/s3" "${small[@]}"
 expect search-bad-model 1 "$work/nope" -- "$longrope" search --model "$work/nope" --data "$work/data" --target 2x --out "$work/s4" "${small[@]}"
 expect search-bad-parents 2 "--parents" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/s5" "${small[@]}" --parents 9
-for d in s1 s2 s3 s4 s5; do
+expect search-bad-batch 2 "--batch-candidates must be positive" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/s6" "${small[@]}" --batch-candidates 0
+expect search-bad-race-margin 2 "--race-margin must be a non-negative" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/s7" "${small[@]}" --race-margin -0.1
+for d in s1 s2 s3 s4 s5 s6 s7; do
   if [[ -e "$work/$d" ]]; then failed=$((failed + 1)); echo "FAIL: $d created after an error"; else passed=$((passed + 1)); fi
 done
 # search: a run, then --resume of the finished run reproduces its table; a second run into it is refused.
@@ -89,6 +91,12 @@ expect search-ok 0 "" -- "$longrope" search --model "$work/model" --data "$work/
 cp "$work/run/2x-128/table.json" "$work/table-first.json"
 expect search-resume 0 "" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/run" "${small[@]}" --resume
 cmp -s "$work/run/2x-128/table.json" "$work/table-first.json" && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: resume changed the table"; }
+# With racing and batched candidates, a run, its resume, and the counters in the table.
+expect search-race-batch 0 "raced out" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/run-race" "${small[@]}" --race-margin 0 --batch-candidates 3
+grep -q '"document_forwards"' "$work/run-race/2x-128/table.json" && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: table.json lacks document_forwards"; }
+expect search-race-resume 0 "" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/run-race" "${small[@]}" --race-margin 0 --batch-candidates 3 --resume
+rm "$work/run-race/2x-128/table.json"  # unfinished again: resuming it checks the settings
+expect search-resume-other-margin 1 "race_margin (was 0.0, now 0.5)" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/run-race" "${small[@]}" --race-margin 0.5 --resume
 expect search-not-empty 1 "not empty" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/run" "${small[@]}"
 expect eval-searched-table 0 "" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 128 --method longrope --table "$work/run/2x-128/table.json"
 expect eval-reference-csv 0 "" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 128 --method longrope --table "$work/run/2x-128/result_final.csv"
