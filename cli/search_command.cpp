@@ -285,8 +285,8 @@ int search_command(const std::vector<std::string>& args) {
       ("batch-candidates", po::value(&job.batch_candidates)->default_value(1),
        "candidates scored together, one batch row each (same tokens, own cos/sin table): fills a device one candidate leaves idle")
       ("race-margin", po::value(&race_margin),
-       "racing (off by default): stop a candidate after any document but the last once its mean NLL so far exceeds the "
-       "worst parent's by this many nats (e.g. 0.05)");
+       "racing (off by default): stop a child after any document but the last once its mean NLL so far exceeds the "
+       "worst parent's on the same documents by more than this many nats (e.g. 0.005)");
   o.add(data_options(data_args, "search-set documents (file or directory)")).add(runtime_options(runtime));
   if (!parse_command_line("search", "--model DIR --data PATH --target 8x[,16x] --out RUN [options]", args, o)) return 0;
   job.settings.validate();
