@@ -35,14 +35,23 @@ GroupScorer make_perplexity_scorer(PerplexityEvaluator& evaluator, const std::ve
       }
     }
     const double predictions = static_cast<double>(evaluator.options().length - 1);
+    auto mean_nll = [](const Evaluation& e) {
+      double mean = 0;
+      for (double x : e.document_nll) mean += x / static_cast<double>(e.document_nll.size());
+      return mean;
+    };
     std::vector<Evaluation> out(k, Evaluation{0, 0, false, {}});
     std::vector<size_t> active;
     for (size_t i = 0; i < k; ++i) active.push_back(i);
+    RopeTable table;  // the active candidates' tables, restacked only when one drops out
+    bool restack = true;
     for (size_t d = 0; d < n && !active.empty(); ++d) {
+      if (restack) {
+        std::vector<RopeTable> rows;
+        for (size_t i : active) rows.push_back(tables[i]);
+        table = rows.size() == 1 ? rows[0] : stack_rope_tables(rows);
+      }
       const at::Tensor window = evaluator.window(documents[d]);
-      std::vector<RopeTable> rows;
-      for (size_t i : active) rows.push_back(tables[i]);
-      const RopeTable table = rows.size() == 1 ? rows[0] : stack_rope_tables(rows);
       const std::vector<double> sums =
           evaluator.nll_sums(window.unsqueeze(0).expand({static_cast<int64_t>(active.size()), -1}), table);
       std::vector<size_t> still;
@@ -50,19 +59,14 @@ GroupScorer make_perplexity_scorer(PerplexityEvaluator& evaluator, const std::ve
         Evaluation& e = out[active[r]];
         e.document_nll.push_back(sums[r] / predictions);
         e.forwards += 1;
-        double mean = 0;
-        for (double x : e.document_nll) mean += x / static_cast<double>(e.document_nll.size());
         if (d + 1 == n) continue;  // the last document is never cut short
-        if (mean > limit[d]) e.raced_out = true;
+        if (mean_nll(e) > limit[d]) e.raced_out = true;
         else still.push_back(active[r]);
       }
+      restack = still.size() != active.size();
       active = std::move(still);
     }
-    for (Evaluation& e : out) {
-      double mean = 0;
-      for (double x : e.document_nll) mean += x / static_cast<double>(e.document_nll.size());
-      e.score = std::exp(mean);
-    }
+    for (Evaluation& e : out) e.score = std::exp(mean_nll(e));
     return out;
   };
 }
