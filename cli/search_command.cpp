@@ -83,17 +83,37 @@ json fingerprint(const SearchJob& job, const Target& t, const std::string& data,
           {"compose", job.compose}, {"race_margin", job.race_margin ? json(*job.race_margin) : json(nullptr)}};
 }
 
-// Perplexity of every baseline method on `docs` (the methods with their own attention factors).
-json evaluate_baselines(PerplexityEvaluator& ev, const LlamaConfig& config, const std::vector<Document>& docs, int64_t length,
-                        double scale) {
-  json out = json::object();
-  for (const std::string& m : baseline_methods()) {
-    RopeMethodSpec spec;
-    spec.method = m;
-    spec.scale = scale;
-    out[m] = ev.evaluate(docs, make_rope_scaling(config, spec, length)).ppl;
+// Perplexity of every method in `methods` on `docs` (baselines with their own attention factors;
+// "longrope" is `winner`). At 32k+ tokens on a CPU one method takes many minutes, so each result is
+// saved to `cache` as it lands and a resumed job skips the methods already there. The cache is keyed
+// by what its perplexities depend on; a file written for other documents or settings is ignored.
+json evaluate_methods(PerplexityEvaluator& ev, const LlamaConfig& config, const std::vector<Document>& docs, int64_t length,
+                      double scale, const std::vector<std::string>& methods, const RopeScaling* winner,
+                      const fs::path& cache, const json& key, bool resume, const std::string& label) {
+  json ppl = json::object();
+  if (resume && fs::exists(cache)) {
+    const json saved = read_json_file(cache.string());
+    if (!saved.contains("key"))
+      ppl = saved;  // written before keys existed: the fingerprint check below still guards the run
+    else if (saved["key"] == key)
+      ppl = saved.at("ppl");
+    else
+      fmt::print(stderr, "{}: {} was written for other documents or settings; recomputing\n", label, cache.string());
   }
-  return out;
+  Progress progress(label, methods.size());
+  for (size_t i = 0; i < methods.size(); ++i) {
+    const std::string& m = methods[i];
+    if (!ppl.contains(m)) {
+      RopeMethodSpec spec;
+      spec.method = m;
+      spec.scale = scale;
+      ppl[m] = ev.evaluate(docs, m == "longrope" ? *winner : make_rope_scaling(config, spec, length)).ppl;
+      formats::write_file_atomically(cache.string(), json{{"key", key}, {"ppl", ppl}}.dump(2) + "\n");
+    }
+    progress.update(i + 1, fmt::format("{} {:.4f}", m, ppl[m].get<double>()));
+  }
+  progress.finish();
+  return ppl;
 }
 
 // Rewrites generations.jsonl up to `completed` (a resumed run may have logged a generation whose
@@ -145,18 +165,10 @@ FactorTable run_target(const SearchJob& job, Target& t, const std::vector<std::u
   const EvolutionSearch search(space, job.settings, seeds);
   const ScorerSettings scorer_settings{geometry, t.scale, std::nullopt, base, job.race_margin};
 
-  // Baselines on the search set (cached for resume).
-  const fs::path baselines_file = dir / "baselines.json";
-  json baselines;
-  if (job.resume && fs::exists(baselines_file)) {
-    baselines = read_json_file(baselines_file.string());
-  } else {
-    fmt::print(stderr, "[{}] evaluating baselines {} on {} documents\n", t.name, fmt::join(baseline_methods(), ", "), t.documents.size());
-    baselines = evaluate_baselines(*evaluators[0], job.config, t.documents, t.length, t.scale);
-    formats::write_file_atomically(baselines_file.string(), baselines.dump(2) + "\n");
-  }
-
+  // A resume checks its settings first, before any forward.
   const json fp = fingerprint(job, t, data, docs, dtype);
+  const json documents_key = {{"model", fp["model"]}, {"data", data}, {"docs", docs}, {"target_length", t.length},
+                              {"dtype", dtype}};
   const fs::path state_file = dir / "state.json", log_file = dir / "generations.jsonl";
   std::optional<SearchState> resume;
   if (job.resume && fs::exists(state_file)) {
@@ -168,6 +180,11 @@ FactorTable run_target(const SearchJob& job, Target& t, const std::vector<std::u
   } else {
     fs::remove(log_file);
   }
+
+  // Baselines on the search set, saved per method; they depend on the documents, not the settings.
+  fmt::print(stderr, "[{}] baselines {} on {} documents\n", t.name, fmt::join(baseline_methods(), ", "), t.documents.size());
+  const json baselines = evaluate_methods(*evaluators[0], job.config, t.documents, t.length, t.scale, baseline_methods(),
+                                          nullptr, dir / "baselines.json", documents_key, job.resume, "baselines " + t.name);
 
   std::vector<GroupScorer> scorers;
   for (auto& ev : evaluators) scorers.push_back(make_perplexity_scorer(*ev, t.documents, space, scorer_settings));
@@ -222,8 +239,12 @@ FactorTable run_target(const SearchJob& job, Target& t, const std::vector<std::u
                    {"lambda_upper_bound", space.upper_bound()}};
   if (!t.heldout.empty()) {
     fmt::print(stderr, "[{}] held-out evaluation on {} documents of {}\n", t.name, t.heldout.size(), heldout_path);
-    json held = evaluate_baselines(*evaluators[0], job.config, t.heldout, t.length, t.scale);
-    held["longrope"] = evaluators[0]->evaluate(t.heldout, scaling).ppl;
+    std::vector<std::string> methods = baseline_methods();
+    methods.push_back("longrope");
+    json heldout_key = fp;  // the search's settings fix its winner
+    heldout_key["heldout"] = heldout_path;
+    const json held = evaluate_methods(*evaluators[0], job.config, t.heldout, t.length, t.scale, methods, &scaling,
+                                       dir / "heldout.json", heldout_key, job.resume, "held-out " + t.name);
     table.details["heldout_data"] = heldout_path;
     table.details["heldout_documents"] = t.heldout.size();
     table.details["heldout_ppl"] = held;

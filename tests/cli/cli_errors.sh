@@ -97,6 +97,16 @@ grep -q '"document_forwards"' "$work/run-race/2x-128/table.json" && passed=$((pa
 expect search-race-resume 0 "" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/run-race" "${small[@]}" --race-margin 0 --batch-candidates 3 --resume
 rm "$work/run-race/2x-128/table.json"  # unfinished again: resuming it checks the settings
 expect search-resume-other-margin 1 "race_margin (was 0.0, now 0.5)" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/run-race" "${small[@]}" --race-margin 0.5 --resume
+# Baselines and held-out scores are saved per method: a resume reuses them (a planted value comes
+# back) and recomputes a file written for other documents.
+expect search-heldout 0 "held-out" -- "$longrope" search --model "$work/model" --data "$work/data" --heldout "$work/data" --target 2x --out "$work/run-held" "${small[@]}"
+rm "$work/run-held/2x-128/table.json"
+sed -i 's/"yarn": [0-9.e+-]*/"yarn": 1234.5/' "$work/run-held/2x-128/heldout.json" "$work/run-held/2x-128/baselines.json"
+sed -i 's/"docs": 1/"docs": 7/' "$work/run-held/2x-128/baselines.json"
+expect search-heldout-resume 0 "written for other documents" -- "$longrope" search --model "$work/model" --data "$work/data" --heldout "$work/data" --target 2x --out "$work/run-held" "${small[@]}" --resume
+# One 1234.5 in the table: the held-out yarn (reused), not the search-set one (recomputed).
+[[ $(grep -c '"yarn": 1234.5' "$work/run-held/2x-128/table.json") -eq 1 ]] && passed=$((passed + 1)) ||
+  { failed=$((failed + 1)); echo "FAIL: resume did not reuse held-out / recompute baselines"; }
 expect search-not-empty 1 "not empty" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/run" "${small[@]}"
 expect eval-searched-table 0 "" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 128 --method longrope --table "$work/run/2x-128/table.json"
 expect eval-reference-csv 0 "" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 128 --method longrope --table "$work/run/2x-128/result_final.csv"
