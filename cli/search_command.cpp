@@ -73,10 +73,12 @@ Target parse_target(const std::string& text, int64_t original) {
   return t;
 }
 
+// What a run's state depends on. Not the generation count: the search draws nothing from it, so a
+// resume with a larger --generations extends a search exactly as if it had been asked for at the start.
 json fingerprint(const SearchJob& job, const Target& t, const std::string& data, int64_t docs, const std::string& dtype) {
   const SearchSettings& s = job.settings;
   return {{"model", job.model_dir}, {"data", data}, {"target_length", t.length}, {"docs", docs}, {"dtype", dtype},
-          {"population", s.population}, {"generations", s.generations}, {"mutants", s.mutants},
+          {"population", s.population}, {"mutants", s.mutants},
           {"crossovers", s.crossovers}, {"parents", s.parents}, {"seed", s.seed}, {"bound", job.bound}, {"step", job.step},
           {"mutation_probability", job.mutation_probability}, {"search_start_tokens", job.search_start_tokens && !t.is_short},
           {"init_table", job.init_table ? factor_table_to_json(*job.init_table)["lambda"] : json(nullptr)},
@@ -114,6 +116,13 @@ json evaluate_methods(PerplexityEvaluator& ev, const LlamaConfig& config, const 
   }
   progress.finish();
   return ppl;
+}
+
+// Whether `table` is this target's final table for `generations` (a resume with more extends it).
+bool finished_with(const fs::path& table, int generations) {
+  if (!fs::exists(table)) return false;
+  const json j = read_json_file(table.string());
+  return j.value("settings", json::object()).value("generations", generations) == generations;
 }
 
 // Rewrites generations.jsonl up to `completed` (a resumed run may have logged a generation whose
@@ -173,6 +182,10 @@ FactorTable run_target(const SearchJob& job, Target& t, const std::vector<std::u
   std::optional<SearchState> resume;
   if (job.resume && fs::exists(state_file)) {
     resume = read_search_state(state_file.string(), fp);
+    if (resume->completed_generations > job.settings.generations)
+      throw std::invalid_argument(fmt::format("--generations {}: {} already holds {} completed generations (a resume can "
+                                              "extend a search, not shorten it)", job.settings.generations,
+                                              state_file.string(), resume->completed_generations));
     trim_log(log_file, resume->completed_generations);
     fmt::print(stderr, "[{}] resuming after generation {} ({} evaluations)\n", t.name, resume->completed_generations, resume->evaluations);
   } else if (fs::exists(state_file)) {
@@ -230,6 +243,7 @@ FactorTable run_target(const SearchJob& job, Target& t, const std::vector<std::u
   table.short_lambda = short_lambda;
   json settings = fp;
   settings.erase("model");
+  settings["generations"] = job.settings.generations;
   settings["seeds"] = seed_names;
   table.details = {{"search_ppl", winner.score}, {"search_baselines_ppl", baselines}, {"search_data", data},
                    {"search_documents", t.documents.size()}, {"settings", settings}, {"seed", job.settings.seed},
@@ -242,6 +256,7 @@ FactorTable run_target(const SearchJob& job, Target& t, const std::vector<std::u
     std::vector<std::string> methods = baseline_methods();
     methods.push_back("longrope");
     json heldout_key = fp;  // the search's settings fix its winner
+    heldout_key["generations"] = job.settings.generations;
     heldout_key["heldout"] = heldout_path;
     const json held = evaluate_methods(*evaluators[0], job.config, t.heldout, t.length, t.scale, methods, &scaling,
                                        dir / "heldout.json", heldout_key, job.resume, "held-out " + t.name);
@@ -288,7 +303,7 @@ int search_command(const std::vector<std::string>& args) {
       ("out", po::value(&job.out)->required(), "run directory (one subdirectory per target)")
       ("heldout", po::value(&heldout), "held-out documents: the winner and baselines are reported on them too")
       ("population", po::value(&job.settings.population)->default_value(64), "initial population P")
-      ("generations", po::value(&job.settings.generations)->default_value(40), "generations T")
+      ("generations", po::value(&job.settings.generations)->default_value(40), "generations T (with --resume, a larger T extends a finished search)")
       ("mutants", po::value(&job.settings.mutants)->default_value(16), "mutation children per generation N1")
       ("crossovers", po::value(&job.settings.crossovers)->default_value(16), "crossover children per generation N2")
       ("parents", po::value(&job.settings.parents)->default_value(32), "top-k kept and bred from")
@@ -372,8 +387,8 @@ int search_command(const std::vector<std::string>& args) {
   std::vector<double> short_lambda;
   for (Target& t : targets) {
     const fs::path done = fs::path(job.out) / t.name / "table.json";
-    FactorTable table = job.resume && fs::exists(done) ? read_factor_table(done.string())
-                                                       : run_target(job, t, models, data_args.data, heldout, data_args.docs,
+    FactorTable table = job.resume && finished_with(done, job.settings.generations) ? read_factor_table(done.string())
+                                                                                    : run_target(job, t, models, data_args.data, heldout, data_args.docs,
                                                                     runtime.dtype, short_lambda);
     if (t.is_short) short_lambda = table.lambda;
     else tables.push_back(table);

@@ -51,11 +51,13 @@ SearchState read_search_state(const std::string& path, const json& expected) {
   try {
     const json j = json::parse(text.str());
     if (j.at("format") != "longrope-search-state") throw std::runtime_error("field 'format': not a longrope search state");
-    if (j.at("fingerprint") != expected) {
+    json saved = j.at("fingerprint");
+    saved.erase("generations");  // states written before a resume could extend a search recorded it
+    if (saved != expected) {
       std::string diff;
       for (const auto& [k, v] : expected.items())
-        if (!j["fingerprint"].contains(k) || j["fingerprint"][k] != v)
-          diff += fmt::format(" {} (was {}, now {})", k, j["fingerprint"].value(k, json()).dump(), v.dump());
+        if (!saved.contains(k) || saved[k] != v)
+          diff += fmt::format(" {} (was {}, now {})", k, saved.value(k, json()).dump(), v.dump());
       throw std::runtime_error("the run was started with other settings:" + diff);
     }
     SearchState s;

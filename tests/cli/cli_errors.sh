@@ -107,6 +107,14 @@ expect search-heldout-resume 0 "written for other documents" -- "$longrope" sear
 # One 1234.5 in the table: the held-out yarn (reused), not the search-set one (recomputed).
 [[ $(grep -c '"yarn": 1234.5' "$work/run-held/2x-128/table.json") -eq 1 ]] && passed=$((passed + 1)) ||
   { failed=$((failed + 1)); echo "FAIL: resume did not reuse held-out / recompute baselines"; }
+# A resume with a larger --generations extends a finished search to the table a longer run gives.
+base=(--population 4 --mutants 2 --crossovers 2 --parents 2 --docs 1 --threads 1)
+expect search-two-generations 0 "" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/run-g2" "${base[@]}" --generations 2
+expect search-one-generation 0 "" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/run-g1" "${base[@]}" --generations 1
+expect search-extend 0 "resuming after generation 1" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/run-g1" "${base[@]}" --generations 2 --resume
+cmp -s "$work/run-g1/2x-128/result_final.csv" "$work/run-g2/2x-128/result_final.csv" && passed=$((passed + 1)) ||
+  { failed=$((failed + 1)); echo "FAIL: an extended search differs from a run of its full length"; }
+expect search-shorten 2 "--generations 1: " -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/run-g1" "${base[@]}" --generations 1 --resume
 expect search-not-empty 1 "not empty" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/run" "${small[@]}"
 expect eval-searched-table 0 "" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 128 --method longrope --table "$work/run/2x-128/table.json"
 expect eval-reference-csv 0 "" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 128 --method longrope --table "$work/run/2x-128/result_final.csv"
