@@ -19,6 +19,7 @@
 #include "models/formats/atomic_file.h"
 #include "models/rope_methods.h"
 #include "results/factor_table.h"
+#include "search/evaluation_journal.h"
 #include "search/evolution_search.h"
 #include "search/perplexity_scorer.h"
 #include "search/search_checkpoint.h"
@@ -199,8 +200,14 @@ FactorTable run_target(const SearchJob& job, Target& t, const std::vector<std::u
   const json baselines = evaluate_methods(*evaluators[0], job.config, t.documents, t.length, t.scale, baseline_methods(),
                                           nullptr, dir / "baselines.json", documents_key, job.resume, "baselines " + t.name);
 
+  // Every evaluation is journaled as it lands: a resume skips what was scored inside an unfinished
+  // generation too.
+  auto journal = std::make_shared<EvaluationJournal>((dir / "evaluations.jsonl").string(), fp, job.resume);
+  if (!journal->note().empty()) fmt::print(stderr, "[{}] {}\n", t.name, journal->note());
+  if (journal->size() > 0) fmt::print(stderr, "[{}] {} evaluations journaled earlier are reused\n", t.name, journal->size());
   std::vector<GroupScorer> scorers;
-  for (auto& ev : evaluators) scorers.push_back(make_perplexity_scorer(*ev, t.documents, space, scorer_settings));
+  for (auto& ev : evaluators)
+    scorers.push_back(journaled(make_perplexity_scorer(*ev, t.documents, space, scorer_settings), journal));
   const int64_t planned = search.planned_evaluations();
   Progress progress("search " + t.name, static_cast<size_t>(planned));
   int64_t done_before = resume ? resume->evaluations : 0;

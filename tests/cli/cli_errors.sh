@@ -115,6 +115,12 @@ expect search-extend 0 "resuming after generation 1" -- "$longrope" search --mod
 cmp -s "$work/run-g1/2x-128/result_final.csv" "$work/run-g2/2x-128/result_final.csv" && passed=$((passed + 1)) ||
   { failed=$((failed + 1)); echo "FAIL: an extended search differs from a run of its full length"; }
 expect search-shorten 2 "--generations 1: " -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/run-g1" "${base[@]}" --generations 1 --resume
+# A run killed before its first checkpoint: the journal alone replays every evaluation, same table.
+rm "$work/run-g2/2x-128/state.json" "$work/run-g2/2x-128/table.json"
+cp "$work/run-g2/2x-128/result_final.csv" "$work/g2.csv"
+expect search-journal-resume 0 "evaluations journaled earlier are reused" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/run-g2" "${base[@]}" --generations 2 --resume
+cmp -s "$work/run-g2/2x-128/result_final.csv" "$work/g2.csv" && passed=$((passed + 1)) ||
+  { failed=$((failed + 1)); echo "FAIL: a journal replay changed the table"; }
 expect search-not-empty 1 "not empty" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/run" "${small[@]}"
 expect eval-searched-table 0 "" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 128 --method longrope --table "$work/run/2x-128/table.json"
 expect eval-reference-csv 0 "" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 128 --method longrope --table "$work/run/2x-128/result_final.csv"

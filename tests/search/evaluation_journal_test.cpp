@@ -1,0 +1,104 @@
+// A search killed inside a generation and resumed from state.json plus the evaluation journal ends
+// exactly as an uninterrupted one, and scores no candidate twice across the two runs.
+#include "search/evaluation_journal.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+#include "search/search_checkpoint.h"
+
+namespace longrope {
+namespace {
+
+namespace fs = std::filesystem;
+
+SearchSpace journal_space() { return SearchSpace::for_scale(8, 4.0, "paper"); }
+
+// A scorer with a known optimum that counts its calls and "dies" after `kill_after` candidates.
+struct CountingScorer {
+  SearchSpace space;
+  std::atomic<int>* scored;
+  int kill_after;
+  std::vector<Evaluation> operator()(const std::vector<Genome>& group, const Cutoff&) const {
+    std::vector<Evaluation> out;
+    for (const Genome& g : group) {
+      if (++*scored > kill_after) throw std::runtime_error("killed");
+      const std::vector<double> l = g.lambda(space);
+      double d = 0;
+      for (size_t i = 0; i < l.size(); ++i) d += (l[i] - 1.0 - 0.4 * static_cast<double>(i)) * (l[i] - 1.0 - 0.4 * static_cast<double>(i));
+      out.push_back({1.0 + d, 3, false, {0.1 * d, 0.2 * d, 0.3 * d}});
+    }
+    return out;
+  }
+};
+
+SearchSettings journal_settings() {
+  SearchSettings s;
+  s.population = 12;
+  s.generations = 4;
+  s.mutants = 4;
+  s.crossovers = 4;
+  s.parents = 6;
+  s.seed = 3;
+  return s;
+}
+
+TEST(EvaluationJournal, ResumeInsideAGenerationEqualsUninterruptedRun) {
+  const SearchSpace space = journal_space();
+  const std::vector<Genome> seeds = {genome_from_lambda(space, std::vector<double>(8, 4.0)),
+                                     genome_from_lambda(space, std::vector<double>(8, 1.0))};
+  const EvolutionSearch search(space, journal_settings(), seeds);
+  std::atomic<int> scored{0};
+  const SearchState full =
+      search.run(make_parallel_objective({CountingScorer{space, &scored, 1 << 30}}), std::nullopt, {});
+  const int total = scored.load();
+  ASSERT_EQ(full.evaluations, total);
+
+  const fs::path dir = fs::temp_directory_path() / ("longrope-journal-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  const std::string state_path = (dir / "state.json").string(), journal_path = (dir / "evaluations.jsonl").string();
+  const nlohmann::json fp = {{"target", 32768}};
+  // Kills inside the initial population, inside generation 1, and inside the last generation.
+  for (int kill_after : {5, 15, total - 2}) {
+    fs::remove(state_path);
+    std::atomic<int> first{0}, second{0};
+    {
+      auto journal = std::make_shared<EvaluationJournal>(journal_path, fp, false);
+      EXPECT_THROW(search.run(make_parallel_objective({journaled(CountingScorer{space, &first, kill_after}, journal)}),
+                              std::nullopt,
+                              [&](const SearchState& s, const GenerationRecord&) { write_search_state(state_path, s, fp); }),
+                   std::exception);
+      EXPECT_EQ(journal->size(), static_cast<size_t>(kill_after));
+    }
+    auto journal = std::make_shared<EvaluationJournal>(journal_path, fp, true);
+    EXPECT_TRUE(journal->note().empty());
+    EXPECT_EQ(journal->size(), static_cast<size_t>(kill_after));
+    std::optional<SearchState> resume;
+    if (fs::exists(state_path)) resume = read_search_state(state_path, fp);
+    const SearchState resumed =
+        search.run(make_parallel_objective({journaled(CountingScorer{space, &second, 1 << 30}, journal)}), resume, {});
+    EXPECT_EQ(kill_after + second.load(), total) << "a candidate was scored twice (killed after " << kill_after << ")";
+    EXPECT_EQ(resumed.population.front().genome, full.population.front().genome);
+    EXPECT_EQ(resumed.scores, full.scores);
+    EXPECT_EQ(resumed.evaluations, full.evaluations);
+    EXPECT_EQ(resumed.forwards, full.forwards);
+    EXPECT_EQ(resumed.population.front().document_nll, full.population.front().document_nll);
+  }
+
+  // A line cut short by a kill is skipped; a journal of another run is not reused.
+  const size_t before = EvaluationJournal(journal_path, fp, true).size();
+  std::ofstream(journal_path, std::ios::app) << "{\"key\": \"0,1,2";
+  EXPECT_EQ(EvaluationJournal(journal_path, fp, true).size(), before);
+  const EvaluationJournal other(journal_path, {{"target", 65536}}, true);
+  EXPECT_EQ(other.size(), 0u);
+  EXPECT_NE(other.note().find("other settings"), std::string::npos);
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace longrope
