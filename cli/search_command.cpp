@@ -74,11 +74,31 @@ Target parse_target(const std::string& text, int64_t original) {
   return t;
 }
 
+// FNV-1a over the token ids and the BOS rule: identifies the documents a perplexity was computed
+// on, however they were chosen (--docs, --sample-seed, --min-tokens, --tokenizer, --bos …).
+std::string documents_digest(const std::vector<Document>& docs, const std::optional<int64_t>& bos) {
+  uint64_t h = 1469598103934665603ull;
+  auto mix = [&h](int64_t v) {
+    for (int byte = 0; byte < 8; ++byte) {
+      h ^= static_cast<uint64_t>(v >> (8 * byte)) & 0xffu;
+      h *= 1099511628211ull;
+    }
+  };
+  mix(bos ? *bos : -1);
+  mix(static_cast<int64_t>(docs.size()));
+  for (const Document& d : docs) {
+    mix(static_cast<int64_t>(d.tokens.size()));
+    for (int32_t token : d.tokens) mix(token);
+  }
+  return fmt::format("{:016x}", h);
+}
+
 // What a run's state depends on. Not the generation count: the search draws nothing from it, so a
 // resume with a larger --generations extends a search exactly as if it had been asked for at the start.
 json fingerprint(const SearchJob& job, const Target& t, const std::string& data, int64_t docs, const std::string& dtype) {
   const SearchSettings& s = job.settings;
   return {{"model", job.model_dir}, {"data", data}, {"target_length", t.length}, {"docs", docs}, {"dtype", dtype},
+          {"documents", documents_digest(t.documents, job.bos)},
           {"population", s.population}, {"mutants", s.mutants},
           {"crossovers", s.crossovers}, {"parents", s.parents}, {"seed", s.seed}, {"bound", job.bound}, {"step", job.step},
           {"mutation_probability", job.mutation_probability}, {"search_start_tokens", job.search_start_tokens && !t.is_short},
@@ -89,19 +109,25 @@ json fingerprint(const SearchJob& job, const Target& t, const std::string& data,
 // Perplexity of every method in `methods` on `docs` (baselines with their own attention factors;
 // "longrope" is `winner`). At 32k+ tokens on a CPU one method takes many minutes, so each result is
 // saved to `cache` as it lands and a resumed job skips the methods already there. The cache is keyed
-// by what its perplexities depend on; a file written for other documents or settings is ignored.
+// by the documents; the "longrope" entry also by the winner's table. A file without a key (written
+// before keys existed) is trusted only when `legacy_ok`: when the run's state passed its check.
 json evaluate_methods(PerplexityEvaluator& ev, const LlamaConfig& config, const std::vector<Document>& docs, int64_t length,
                       double scale, const std::vector<std::string>& methods, const RopeScaling* winner,
-                      const fs::path& cache, const json& key, bool resume, const std::string& label) {
+                      const fs::path& cache, const json& key, bool resume, bool legacy_ok, const std::string& label) {
+  const json winner_key = winner ? json{{"lambda", winner->lambda}, {"start_tokens", winner->start_tokens},
+                                        {"attention_factor", winner->attention_factor}}
+                                 : json(nullptr);
   json ppl = json::object();
   if (resume && fs::exists(cache)) {
     const json saved = read_json_file(cache.string());
-    if (!saved.contains("key"))
-      ppl = saved;  // written before keys existed: the fingerprint check below still guards the run
-    else if (saved["key"] == key)
+    if (!saved.contains("key") && legacy_ok) {
+      ppl = saved;
+    } else if (saved.contains("key") && saved["key"] == key) {
       ppl = saved.at("ppl");
-    else
-      fmt::print(stderr, "{}: {} was written for other documents or settings; recomputing\n", label, cache.string());
+      if (ppl.contains("longrope") && saved.value("winner", json()) != winner_key) ppl.erase("longrope");
+    } else {
+      fmt::print(stderr, "{}: {} was written for other documents; recomputing\n", label, cache.string());
+    }
   }
   Progress progress(label, methods.size());
   for (size_t i = 0; i < methods.size(); ++i) {
@@ -111,19 +137,34 @@ json evaluate_methods(PerplexityEvaluator& ev, const LlamaConfig& config, const 
       spec.method = m;
       spec.scale = scale;
       ppl[m] = ev.evaluate(docs, m == "longrope" ? *winner : make_rope_scaling(config, spec, length)).ppl;
-      formats::write_file_atomically(cache.string(), json{{"key", key}, {"ppl", ppl}}.dump(2) + "\n");
+      formats::write_file_atomically(cache.string(),
+                                     json{{"key", key}, {"winner", winner_key}, {"ppl", ppl}}.dump(2) + "\n");
     }
-    progress.update(i + 1, fmt::format("{} {:.4f}", m, ppl[m].get<double>()));
+    progress.update(i + 1, fmt::format("{} {:.4f}", m, ppl[m].is_number() ? ppl[m].get<double>() : NAN));
   }
   progress.finish();
   return ppl;
 }
 
-// Whether `table` is this target's final table for `generations` (a resume with more extends it).
-bool finished_with(const fs::path& table, int generations) {
+// Whether `table` is this target's final table for `generations`: a resume with more generations
+// extends it; one with fewer is refused. The generation count comes from the table, or from
+// state.json for a table that does not record it.
+bool finished_with(const fs::path& table, int generations, const json& fp) {
   if (!fs::exists(table)) return false;
-  const json j = read_json_file(table.string());
-  return j.value("settings", json::object()).value("generations", generations) == generations;
+  std::optional<int> done;
+  const json settings = read_json_file(table.string()).value("settings", json::object());
+  std::string diff;  // a finished table answers only for the settings it was searched with
+  for (const auto& [k, v] : fp.items())
+    if (k != "model" && settings.contains(k) && settings[k] != v)
+      diff += fmt::format(" {} (was {}, now {})", k, settings[k].dump(), v.dump());
+  if (!diff.empty()) throw std::runtime_error(table.string() + ": the run was searched with other settings:" + diff);
+  if (settings.contains("generations")) done = settings["generations"].get<int>();
+  const fs::path state = table.parent_path() / "state.json";
+  if (!done && fs::exists(state)) done = read_json_file(state.string()).value("completed_generations", generations);
+  if (done && *done > generations)
+    throw std::invalid_argument(fmt::format("--generations {}: {} was searched for {} generations (a resume can extend a "
+                                            "search, not shorten it)", generations, table.string(), *done));
+  return !done || *done == generations;
 }
 
 // Rewrites generations.jsonl up to `completed` (a resumed run may have logged a generation whose
@@ -177,7 +218,7 @@ FactorTable run_target(const SearchJob& job, Target& t, const std::vector<std::u
 
   // A resume checks its settings first, before any forward.
   const json fp = fingerprint(job, t, data, docs, dtype);
-  const json documents_key = {{"model", fp["model"]}, {"data", data}, {"docs", docs}, {"target_length", t.length},
+  const json documents_key = {{"model", fp["model"]}, {"documents", fp["documents"]}, {"target_length", t.length},
                               {"dtype", dtype}};
   const fs::path state_file = dir / "state.json", log_file = dir / "generations.jsonl";
   std::optional<SearchState> resume;
@@ -198,13 +239,16 @@ FactorTable run_target(const SearchJob& job, Target& t, const std::vector<std::u
   // Baselines on the search set, saved per method; they depend on the documents, not the settings.
   fmt::print(stderr, "[{}] baselines {} on {} documents\n", t.name, fmt::join(baseline_methods(), ", "), t.documents.size());
   const json baselines = evaluate_methods(*evaluators[0], job.config, t.documents, t.length, t.scale, baseline_methods(),
-                                          nullptr, dir / "baselines.json", documents_key, job.resume, "baselines " + t.name);
+                                          nullptr, dir / "baselines.json", documents_key, job.resume, resume.has_value(),
+                                          "baselines " + t.name);
 
   // Every evaluation is journaled as it lands: a resume skips what was scored inside an unfinished
   // generation too.
   auto journal = std::make_shared<EvaluationJournal>((dir / "evaluations.jsonl").string(), fp, job.resume);
   if (!journal->note().empty()) fmt::print(stderr, "[{}] {}\n", t.name, journal->note());
-  if (journal->size() > 0) fmt::print(stderr, "[{}] {} evaluations journaled earlier are reused\n", t.name, journal->size());
+  size_t unsaved = 0;  // journaled after the last saved generation
+  for (const std::string& key : journal->keys()) unsaved += resume && resume->scores.count(key) ? 0 : 1;
+  if (unsaved > 0) fmt::print(stderr, "[{}] {} evaluations journaled after the last saved generation are reused\n", t.name, unsaved);
   std::vector<GroupScorer> scorers;
   for (auto& ev : evaluators)
     scorers.push_back(journaled(make_perplexity_scorer(*ev, t.documents, space, scorer_settings), journal));
@@ -262,11 +306,10 @@ FactorTable run_target(const SearchJob& job, Target& t, const std::vector<std::u
     fmt::print(stderr, "[{}] held-out evaluation on {} documents of {}\n", t.name, t.heldout.size(), heldout_path);
     std::vector<std::string> methods = baseline_methods();
     methods.push_back("longrope");
-    json heldout_key = fp;  // the search's settings fix its winner
-    heldout_key["generations"] = job.settings.generations;
-    heldout_key["heldout"] = heldout_path;
+    const json heldout_key = {{"model", fp["model"]}, {"documents", documents_digest(t.heldout, job.bos)},
+                              {"target_length", t.length}, {"dtype", dtype}};
     const json held = evaluate_methods(*evaluators[0], job.config, t.heldout, t.length, t.scale, methods, &scaling,
-                                       dir / "heldout.json", heldout_key, job.resume, "held-out " + t.name);
+                                       dir / "heldout.json", heldout_key, job.resume, false, "held-out " + t.name);
     table.details["heldout_data"] = heldout_path;
     table.details["heldout_documents"] = t.heldout.size();
     table.details["heldout_ppl"] = held;
@@ -394,9 +437,10 @@ int search_command(const std::vector<std::string>& args) {
   std::vector<double> short_lambda;
   for (Target& t : targets) {
     const fs::path done = fs::path(job.out) / t.name / "table.json";
-    FactorTable table = job.resume && finished_with(done, job.settings.generations) ? read_factor_table(done.string())
-                                                                                    : run_target(job, t, models, data_args.data, heldout, data_args.docs,
-                                                                    runtime.dtype, short_lambda);
+    const bool finished =
+        job.resume && finished_with(done, job.settings.generations, fingerprint(job, t, data_args.data, data_args.docs, runtime.dtype));
+    FactorTable table = finished ? read_factor_table(done.string())
+                                 : run_target(job, t, models, data_args.data, heldout, data_args.docs, runtime.dtype, short_lambda);
     if (t.is_short) short_lambda = table.lambda;
     else tables.push_back(table);
     if (t.is_short) fmt::print(stderr, "[{}] short table ppl {:.4f}\n", t.name, table.details["search_ppl"].get<double>());

@@ -3,6 +3,9 @@
 #include "search/evaluation_journal.h"
 
 #include <fstream>
+#include <limits>
+#include <utility>
+#include <vector>
 #include <stdexcept>
 
 #include "models/formats/atomic_file.h"
@@ -11,36 +14,60 @@ namespace longrope {
 
 using nlohmann::json;
 
+namespace {
+
+double number(const json& v) { return v.is_null() ? std::numeric_limits<double>::quiet_NaN() : v.get<double>(); }
+
+// One journal line, or nothing for a line a kill cut short.
+std::optional<std::pair<std::string, Evaluation>> parse_entry(const std::string& line) {
+  const json e = json::parse(line, nullptr, false);
+  if (e.is_discarded() || !e.is_object()) return std::nullopt;
+  try {
+    Evaluation ev;
+    ev.score = number(e.at("score"));
+    ev.forwards = e.value("forwards", int64_t{1});
+    ev.raced_out = e.value("raced_out", false);
+    for (const json& x : e.value("document_nll", json::array())) ev.document_nll.push_back(number(x));
+    return std::make_pair(e.at("key").get<std::string>(), std::move(ev));
+  } catch (const json::exception&) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
 EvaluationJournal::EvaluationJournal(std::string path, const json& fingerprint, bool resume) : path_(std::move(path)) {
   const json header = {{"format", "longrope-evaluations"}, {"version", 1}, {"fingerprint", fingerprint}};
+  std::vector<std::string> kept;
   std::ifstream in(path_);
   if (resume && in) {
     std::string line;
-    bool same_run = false;
-    if (std::getline(in, line)) {
-      const json saved = json::parse(line, nullptr, false);
-      same_run = !saved.is_discarded() && saved.is_object() && saved.value("format", "") == "longrope-evaluations" &&
-                 saved.value("fingerprint", json()) == fingerprint;
+    std::getline(in, line);
+    const json saved = json::parse(line, nullptr, false);
+    if (!saved.is_discarded() && saved.is_object() && saved.value("format", "") == "longrope-evaluations" &&
+        saved.value("fingerprint", json()) == fingerprint) {
+      while (std::getline(in, line))
+        if (auto entry = parse_entry(line)) {
+          entries_[entry->first] = std::move(entry->second);
+          kept.push_back(line);
+        }
+    } else {
+      note_ = path_ + " was written for other settings; not reused";
     }
-    if (same_run) {
-      while (std::getline(in, line)) {
-        const json e = json::parse(line, nullptr, false);
-        if (e.is_discarded() || !e.is_object() || !e.contains("key") || !e.contains("score")) continue;  // cut short
-        Evaluation ev;
-        ev.score = e["score"].get<double>();
-        ev.forwards = e.value("forwards", int64_t{1});
-        ev.raced_out = e.value("raced_out", false);
-        ev.document_nll = e.value("document_nll", std::vector<double>{});
-        entries_[e["key"].get<std::string>()] = std::move(ev);
-      }
-      return;  // keep appending to it
-    }
-    note_ = path_ + " was written for other settings; not reused";
   }
   in.close();
+  // Rewritten whole, so that appends never follow a line a kill cut short.
   formats::AtomicFile out(path_);
   out.stream() << header.dump() << "\n";
+  for (const std::string& line : kept) out.stream() << line << "\n";
   out.commit();
+}
+
+std::vector<std::string> EvaluationJournal::keys() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<std::string> out;
+  for (const auto& kv : entries_) out.push_back(kv.first);
+  return out;
 }
 
 std::optional<Evaluation> EvaluationJournal::find(const std::string& key) const {

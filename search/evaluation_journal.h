@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "search/parallel_objective.h"
 
@@ -26,6 +27,7 @@ class EvaluationJournal {
   // Appends and flushes one line; safe to call from several evaluators at once.
   void append(const std::string& key, const Evaluation& evaluation);
   size_t size() const;
+  std::vector<std::string> keys() const;
   const std::string& note() const { return note_; }  // why an existing journal was not reused
 
  private:

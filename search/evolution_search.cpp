@@ -85,8 +85,12 @@ SearchState EvolutionSearch::run(const BatchObjective& objective, std::optional<
   SearchState state = resume ? std::move(*resume) : SearchState{};
   SearchRng rng(settings_.seed);
   if (!state.rng_state.empty()) rng.set_state(state.rng_state);
+  // Every proposed genome was scored, except seeds beyond the population: an uninterrupted run has
+  // them in `seen` too, and mutation retries depend on it.
   GenomeKeys seen;
   for (const auto& kv : state.scores) seen.insert(kv.first);
+  if (state.completed_generations >= 0)
+    for (const Genome& g : seeds_) seen.insert(g.key());
   auto clock_start = std::chrono::steady_clock::now();
   const double seconds_before = state.seconds;
 

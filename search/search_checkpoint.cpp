@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <stdexcept>
 
@@ -15,6 +16,16 @@ namespace {
 using nlohmann::json;
 
 json genome_json(const Genome& g) { return {{"steps", g.steps}, {"start_tokens", g.start_tokens}}; }
+
+// JSON has no NaN or infinity: nlohmann writes them as null, read back here as NaN (a diverged
+// candidate's perplexity).
+double number(const json& v) { return v.is_null() ? std::numeric_limits<double>::quiet_NaN() : v.get<double>(); }
+
+std::vector<double> numbers(const json& v) {
+  std::vector<double> out;
+  for (const json& x : v) out.push_back(number(x));
+  return out;
+}
 
 Genome genome_from(const json& j) {
   Genome g;
@@ -68,9 +79,9 @@ SearchState read_search_state(const std::string& path, const json& expected) {
     s.raced_out = j.value("raced_out", int64_t{0});
     s.seconds = j.at("seconds").get<double>();
     for (const json& c : j.at("population"))
-      s.population.push_back({genome_from(c.at("genome")), c.at("score").get<double>(),
-                              c.value("document_nll", std::vector<double>{}), c.value("raced_out", false)});
-    for (const auto& [key, score] : j.at("scores").items()) s.scores[key] = score.get<double>();
+      s.population.push_back({genome_from(c.at("genome")), number(c.at("score")), numbers(c.value("document_nll", json::array())),
+                              c.value("raced_out", false)});
+    for (const auto& [key, score] : j.at("scores").items()) s.scores[key] = number(score);
     return s;
   } catch (const json::exception& e) {
     throw std::runtime_error(fmt::format("{}: malformed search state: {}", path, e.what()));

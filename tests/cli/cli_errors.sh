@@ -97,18 +97,23 @@ grep -q '"document_forwards"' "$work/run-race/2x-128/table.json" && passed=$((pa
 expect search-race-resume 0 "" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/run-race" "${small[@]}" --race-margin 0 --batch-candidates 3 --resume
 rm "$work/run-race/2x-128/table.json"  # unfinished again: resuming it checks the settings
 expect search-resume-other-margin 1 "race_margin (was 0.0, now 0.5)" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/run-race" "${small[@]}" --race-margin 0.5 --resume
+base=(--population 4 --mutants 2 --crossovers 2 --parents 2 --docs 1 --threads 1)
 # Baselines and held-out scores are saved per method: a resume reuses them (a planted value comes
 # back) and recomputes a file written for other documents.
-expect search-heldout 0 "held-out" -- "$longrope" search --model "$work/model" --data "$work/data" --heldout "$work/data" --target 2x --out "$work/run-held" "${small[@]}"
+expect search-heldout 0 "held-out" -- "$longrope" search --model "$work/model" --data "$work/data" --heldout "$work/data" --target 2x --out "$work/run-held" "${base[@]}" --generations 1
 rm "$work/run-held/2x-128/table.json"
 sed -i 's/"yarn": [0-9.e+-]*/"yarn": 1234.5/' "$work/run-held/2x-128/heldout.json" "$work/run-held/2x-128/baselines.json"
-sed -i 's/"docs": 1/"docs": 7/' "$work/run-held/2x-128/baselines.json"
-expect search-heldout-resume 0 "written for other documents" -- "$longrope" search --model "$work/model" --data "$work/data" --heldout "$work/data" --target 2x --out "$work/run-held" "${small[@]}" --resume
+sed -i 's/"documents": "[0-9a-f]*"/"documents": "0000000000000000"/' "$work/run-held/2x-128/baselines.json"
+expect search-heldout-resume 0 "written for other documents" -- "$longrope" search --model "$work/model" --data "$work/data" --heldout "$work/data" --target 2x --out "$work/run-held" "${base[@]}" --generations 1 --resume
 # One 1234.5 in the table: the held-out yarn (reused), not the search-set one (recomputed).
 [[ $(grep -c '"yarn": 1234.5' "$work/run-held/2x-128/table.json") -eq 1 ]] && passed=$((passed + 1)) ||
   { failed=$((failed + 1)); echo "FAIL: resume did not reuse held-out / recompute baselines"; }
+# Extending it keeps the held-out baselines (the planted value stays); other documents are refused.
+expect search-heldout-extend 0 "resuming after generation 1" -- "$longrope" search --model "$work/model" --data "$work/data" --heldout "$work/data" --target 2x --out "$work/run-held" "${base[@]}" --generations 2 --resume
+grep -q '"yarn": 1234.5' "$work/run-held/2x-128/table.json" && passed=$((passed + 1)) ||
+  { failed=$((failed + 1)); echo "FAIL: extending the search recomputed the held-out baselines"; }
+expect search-other-documents 1 "documents (was" -- "$longrope" search --model "$work/model" --data "$work/data" --heldout "$work/data" --target 2x --out "$work/run-held" "${base[@]}" --generations 2 --resume --bos 5
 # A resume with a larger --generations extends a finished search to the table a longer run gives.
-base=(--population 4 --mutants 2 --crossovers 2 --parents 2 --docs 1 --threads 1)
 expect search-two-generations 0 "" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/run-g2" "${base[@]}" --generations 2
 expect search-one-generation 0 "" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/run-g1" "${base[@]}" --generations 1
 expect search-extend 0 "resuming after generation 1" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/run-g1" "${base[@]}" --generations 2 --resume
@@ -118,7 +123,7 @@ expect search-shorten 2 "--generations 1: " -- "$longrope" search --model "$work
 # A run killed before its first checkpoint: the journal alone replays every evaluation, same table.
 rm "$work/run-g2/2x-128/state.json" "$work/run-g2/2x-128/table.json"
 cp "$work/run-g2/2x-128/result_final.csv" "$work/g2.csv"
-expect search-journal-resume 0 "evaluations journaled earlier are reused" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/run-g2" "${base[@]}" --generations 2 --resume
+expect search-journal-resume 0 "evaluations journaled after the last saved generation are reused" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/run-g2" "${base[@]}" --generations 2 --resume
 cmp -s "$work/run-g2/2x-128/result_final.csv" "$work/g2.csv" && passed=$((passed + 1)) ||
   { failed=$((failed + 1)); echo "FAIL: a journal replay changed the table"; }
 expect search-not-empty 1 "not empty" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/run" "${small[@]}"

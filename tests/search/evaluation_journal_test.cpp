@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -90,10 +91,24 @@ TEST(EvaluationJournal, ResumeInsideAGenerationEqualsUninterruptedRun) {
     EXPECT_EQ(resumed.population.front().document_nll, full.population.front().document_nll);
   }
 
-  // A line cut short by a kill is skipped; a journal of another run is not reused.
+  // A line cut short by a kill is dropped on reopening, and what is appended after it stays
+  // readable; a diverged (NaN) evaluation survives the round trip.
   const size_t before = EvaluationJournal(journal_path, fp, true).size();
   std::ofstream(journal_path, std::ios::app) << "{\"key\": \"0,1,2";
-  EXPECT_EQ(EvaluationJournal(journal_path, fp, true).size(), before);
+  {
+    EvaluationJournal reopened(journal_path, fp, true);
+    EXPECT_EQ(reopened.size(), before);
+    reopened.append("diverged", {std::nan(""), 2, false, {1.0, std::nan("")}});
+  }
+  const EvaluationJournal again(journal_path, fp, true);
+  EXPECT_EQ(again.size(), before + 1);
+  const std::optional<Evaluation> diverged = again.find("diverged");
+  ASSERT_TRUE(diverged.has_value());
+  EXPECT_TRUE(std::isnan(diverged->score));
+  EXPECT_EQ(diverged->forwards, 2);
+  ASSERT_EQ(diverged->document_nll.size(), 2u);
+  EXPECT_TRUE(std::isnan(diverged->document_nll[1]));
+  // A journal of another run is not reused.
   const EvaluationJournal other(journal_path, {{"target", 65536}}, true);
   EXPECT_EQ(other.size(), 0u);
   EXPECT_NE(other.note().find("other settings"), std::string::npos);
