@@ -38,16 +38,8 @@ struct CountingScorer {
   }
 };
 
-SearchSettings journal_settings() {
-  SearchSettings s;
-  s.population = 12;
-  s.generations = 4;
-  s.mutants = 4;
-  s.crossovers = 4;
-  s.parents = 6;
-  s.seed = 3;
-  return s;
-}
+// Population 12, 4 generations of 4 mutants + 4 crossovers from the best 6, seed 3.
+SearchSettings journal_settings() { return SearchSettings{12, 4, 4, 4, 6, 3}; }
 
 TEST(EvaluationJournal, ResumeInsideAGenerationEqualsUninterruptedRun) {
   const SearchSpace space = journal_space();
