@@ -146,6 +146,14 @@ json evaluate_methods(PerplexityEvaluator& ev, const LlamaConfig& config, const 
   return ppl;
 }
 
+// A resume may extend a search (more generations), never shorten it: the saved population already
+// holds the later generations' children.
+void refuse_shortening(int generations, int completed, const fs::path& file) {
+  if (completed > generations)
+    throw std::invalid_argument(fmt::format("--generations {}: {} holds {} completed generations (a resume can extend a "
+                                            "search, not shorten it)", generations, file.string(), completed));
+}
+
 // Whether `table` is this target's final table for `generations`: a resume with more generations
 // extends it; one with fewer is refused. The generation count comes from the table, or from
 // state.json for a table that does not record it.
@@ -161,9 +169,7 @@ bool finished_with(const fs::path& table, int generations, const json& fp) {
   if (settings.contains("generations")) done = settings["generations"].get<int>();
   const fs::path state = table.parent_path() / "state.json";
   if (!done && fs::exists(state)) done = read_json_file(state.string()).value("completed_generations", generations);
-  if (done && *done > generations)
-    throw std::invalid_argument(fmt::format("--generations {}: {} was searched for {} generations (a resume can extend a "
-                                            "search, not shorten it)", generations, table.string(), *done));
+  if (done) refuse_shortening(generations, *done, table);
   return !done || *done == generations;
 }
 
@@ -179,7 +185,7 @@ void trim_log(const fs::path& log, int completed) {
 }
 
 FactorTable run_target(const SearchJob& job, Target& t, const std::vector<std::unique_ptr<LlamaModel>>& models,
-                       const std::string& data, const std::string& heldout_path, int64_t docs, const std::string& dtype,
+                       const json& fp, const std::string& data, const std::string& heldout_path, const std::string& dtype,
                        const std::vector<double>& short_lambda) {
   const fs::path dir = fs::path(job.out) / t.name;
   fs::create_directories(dir);
@@ -216,18 +222,14 @@ FactorTable run_target(const SearchJob& job, Target& t, const std::vector<std::u
   const EvolutionSearch search(space, job.settings, seeds);
   const ScorerSettings scorer_settings{geometry, t.scale, std::nullopt, base, job.race_margin};
 
-  // A resume checks its settings first, before any forward.
-  const json fp = fingerprint(job, t, data, docs, dtype);
+  // A resume checks its settings (`fp`) first, before any forward.
   const json documents_key = {{"model", fp["model"]}, {"documents", fp["documents"]}, {"target_length", t.length},
                               {"dtype", dtype}};
   const fs::path state_file = dir / "state.json", log_file = dir / "generations.jsonl";
   std::optional<SearchState> resume;
   if (job.resume && fs::exists(state_file)) {
     resume = read_search_state(state_file.string(), fp);
-    if (resume->completed_generations > job.settings.generations)
-      throw std::invalid_argument(fmt::format("--generations {}: {} already holds {} completed generations (a resume can "
-                                              "extend a search, not shorten it)", job.settings.generations,
-                                              state_file.string(), resume->completed_generations));
+    refuse_shortening(job.settings.generations, resume->completed_generations, state_file);
     trim_log(log_file, resume->completed_generations);
     fmt::print(stderr, "[{}] resuming after generation {} ({} evaluations)\n", t.name, resume->completed_generations, resume->evaluations);
   } else if (fs::exists(state_file)) {
@@ -437,10 +439,10 @@ int search_command(const std::vector<std::string>& args) {
   std::vector<double> short_lambda;
   for (Target& t : targets) {
     const fs::path done = fs::path(job.out) / t.name / "table.json";
-    const bool finished =
-        job.resume && finished_with(done, job.settings.generations, fingerprint(job, t, data_args.data, data_args.docs, runtime.dtype));
+    const json fp = fingerprint(job, t, data_args.data, data_args.docs, runtime.dtype);  // hashes every token: once
+    const bool finished = job.resume && finished_with(done, job.settings.generations, fp);
     FactorTable table = finished ? read_factor_table(done.string())
-                                 : run_target(job, t, models, data_args.data, heldout, data_args.docs, runtime.dtype, short_lambda);
+                                 : run_target(job, t, models, fp, data_args.data, heldout, runtime.dtype, short_lambda);
     if (t.is_short) short_lambda = table.lambda;
     else tables.push_back(table);
     if (t.is_short) fmt::print(stderr, "[{}] short table ppl {:.4f}\n", t.name, table.details["search_ppl"].get<double>());

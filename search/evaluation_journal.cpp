@@ -3,12 +3,12 @@
 #include "search/evaluation_journal.h"
 
 #include <fstream>
-#include <limits>
 #include <utility>
 #include <vector>
 #include <stdexcept>
 
 #include "models/formats/atomic_file.h"
+#include "search/search_checkpoint.h"
 
 namespace longrope {
 
@@ -16,18 +16,16 @@ using nlohmann::json;
 
 namespace {
 
-double number(const json& v) { return v.is_null() ? std::numeric_limits<double>::quiet_NaN() : v.get<double>(); }
-
 // One journal line, or nothing for a line a kill cut short.
 std::optional<std::pair<std::string, Evaluation>> parse_entry(const std::string& line) {
   const json e = json::parse(line, nullptr, false);
   if (e.is_discarded() || !e.is_object()) return std::nullopt;
   try {
     Evaluation ev;
-    ev.score = number(e.at("score"));
+    ev.score = score_from_json(e.at("score"));
     ev.forwards = e.value("forwards", int64_t{1});
     ev.raced_out = e.value("raced_out", false);
-    for (const json& x : e.value("document_nll", json::array())) ev.document_nll.push_back(number(x));
+    for (const json& x : e.value("document_nll", json::array())) ev.document_nll.push_back(score_from_json(x));
     return std::make_pair(e.at("key").get<std::string>(), std::move(ev));
   } catch (const json::exception&) {
     return std::nullopt;

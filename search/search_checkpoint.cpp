@@ -17,13 +17,9 @@ using nlohmann::json;
 
 json genome_json(const Genome& g) { return {{"steps", g.steps}, {"start_tokens", g.start_tokens}}; }
 
-// JSON has no NaN or infinity: nlohmann writes them as null, read back here as NaN (a diverged
-// candidate's perplexity).
-double number(const json& v) { return v.is_null() ? std::numeric_limits<double>::quiet_NaN() : v.get<double>(); }
-
 std::vector<double> numbers(const json& v) {
   std::vector<double> out;
-  for (const json& x : v) out.push_back(number(x));
+  for (const json& x : v) out.push_back(score_from_json(x));
   return out;
 }
 
@@ -35,6 +31,8 @@ Genome genome_from(const json& j) {
 }
 
 }  // namespace
+
+double score_from_json(const json& v) { return v.is_null() ? std::numeric_limits<double>::quiet_NaN() : v.get<double>(); }
 
 json candidate_to_json(const Candidate& c, const SearchSpace& space) {
   return {{"ppl", c.score}, {"lambda", c.genome.lambda(space)}, {"start_tokens", c.genome.start_tokens}};
@@ -79,9 +77,9 @@ SearchState read_search_state(const std::string& path, const json& expected) {
     s.raced_out = j.value("raced_out", int64_t{0});
     s.seconds = j.at("seconds").get<double>();
     for (const json& c : j.at("population"))
-      s.population.push_back({genome_from(c.at("genome")), number(c.at("score")), numbers(c.value("document_nll", json::array())),
+      s.population.push_back({genome_from(c.at("genome")), score_from_json(c.at("score")), numbers(c.value("document_nll", json::array())),
                               c.value("raced_out", false)});
-    for (const auto& [key, score] : j.at("scores").items()) s.scores[key] = number(score);
+    for (const auto& [key, score] : j.at("scores").items()) s.scores[key] = score_from_json(score);
     return s;
   } catch (const json::exception& e) {
     throw std::runtime_error(fmt::format("{}: malformed search state: {}", path, e.what()));

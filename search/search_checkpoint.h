@@ -15,4 +15,8 @@ SearchState read_search_state(const std::string& path, const nlohmann::json& exp
 
 nlohmann::json candidate_to_json(const Candidate& c, const SearchSpace& space);
 
+// JSON has no NaN or infinity: nlohmann writes them as null, read back here as NaN (a diverged
+// candidate's perplexity). Shared by the state file and the evaluation journal.
+double score_from_json(const nlohmann::json& v);
+
 }  // namespace longrope
