@@ -3,7 +3,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <algorithm>
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "cli/cli_util.h"
@@ -11,6 +13,7 @@
 #include "models/rope_scaling.h"
 #include "results/factor_table.h"
 #include "results/plot.h"
+#include "search/seeds.h"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -74,6 +77,7 @@ PlotSpec lambda_plot(const std::vector<std::string>& paths) {
   p.y_label = "rescale factor λ_i";
   p.log_y = true;
   std::optional<FactorTable> first;
+  std::set<double> scales;
   for (const std::string& path : paths) {
     const FactorTable t = read_factor_table(path);
     PlotSeries s;
@@ -85,8 +89,26 @@ PlotSpec lambda_plot(const std::vector<std::string>& paths) {
     }
     p.series.push_back(s);
     if (!first) first = t;
+    if (t.scale >= 1) scales.insert(t.scale);
   }
-  if (first->rope_base > 0 && first->original_length > 0 && first->scale >= 1) {
+  if (first->rope_base > 0 && first->original_length > 0 && scales.size() > 1) {
+    // Tables for several scales: YaRN at each scale is the reference (all three at every scale would bury them).
+    const RopeGeometry g{static_cast<int64_t>(first->lambda.size()) * 2, first->rope_base, first->original_length};
+    std::string listed;
+    for (double scale : scales) {
+      PlotSeries s;
+      s.title = fmt::format("YaRN s = {:g}", scale);
+      s.points = false;
+      const std::vector<double> lambda = rope_yarn(g, scale).lambda;
+      for (size_t i = 0; i < lambda.size(); ++i) {
+        s.x.push_back(static_cast<double>(i));
+        s.y.push_back(lambda[i]);
+      }
+      p.series.push_back(s);
+      listed += fmt::format("{}{:g}", listed.empty() ? "" : ", ", scale);
+    }
+    p.title = fmt::format("Rescale factors at s = {} (L = {}, base {:g})", listed, first->original_length, first->rope_base);
+  } else if (first->rope_base > 0 && first->original_length > 0 && first->scale >= 1) {
     const RopeGeometry g{static_cast<int64_t>(first->lambda.size()) * 2, first->rope_base, first->original_length};
     const std::pair<const char*, std::vector<double>> refs[] = {{"PI", rope_pi(g, first->scale).lambda},
                                                                 {"NTK", rope_ntk(g, first->scale).lambda},
@@ -105,6 +127,54 @@ PlotSpec lambda_plot(const std::vector<std::string>& paths) {
   } else {
     p.title = "Rescale factors";
   }
+  return p;
+}
+
+// Perplexity at each searched length, one series per method: every baseline and the table searched
+// for that length, as measured by `longrope search` (held-out set, or the search set). The points
+// come from the tables themselves, so the figure costs no forward.
+PlotSpec targets_plot(const std::vector<std::string>& paths, const std::string& set) {
+  if (set != "heldout" && set != "search") throw std::invalid_argument("--set must be heldout or search, got '" + set + "'");
+  std::map<std::string, PlotSeries> by_method;
+  std::vector<std::string> order = baseline_methods();  // the baselines in their usual order, then the searched tables
+  order.push_back("longrope");
+  int64_t original = 0, documents = -1;
+  for (const std::string& path : paths) {
+    const FactorTable t = read_factor_table(path);
+    json ppl;
+    if (set == "heldout") {
+      if (!t.details.contains("heldout_ppl")) throw std::runtime_error(path + ": field 'heldout_ppl': searched without --heldout");
+      ppl = t.details["heldout_ppl"];
+      documents = t.details.value("heldout_documents", int64_t{0});
+    } else {
+      if (!t.details.contains("search_baselines_ppl") || !t.details.contains("search_ppl"))
+        throw std::runtime_error(path + ": field 'search_baselines_ppl': not a `longrope search` table");
+      ppl = t.details["search_baselines_ppl"];
+      ppl["longrope"] = t.details["search_ppl"];
+      documents = t.details.value("search_documents", int64_t{0});
+    }
+    if (original == 0) original = t.original_length;
+    for (const auto& [method, value] : ppl.items()) {
+      if (!value.is_number()) continue;  // a diverged method: nothing to draw
+      if (std::find(order.begin(), order.end(), method) == order.end()) order.push_back(method);
+      PlotSeries& s = by_method[method];
+      s.title = method == "longrope" ? "longrope (searched per length)" : method;
+      s.x.push_back(static_cast<double>(t.target_length));
+      s.y.push_back(value.get<double>());
+    }
+  }
+  PlotSpec p;
+  p.title = fmt::format("Perplexity at the searched lengths ({} set, {} document{})", set == "heldout" ? "held-out" : "search",
+                        documents, documents == 1 ? "" : "s");
+  p.x_label = "context length (tokens)";
+  p.y_label = "perplexity";
+  p.log_x = p.log_y = true;
+  if (original > 0) {
+    p.marker_x = static_cast<double>(original);
+    p.marker_label = fmt::format("original length {}", original);
+  }
+  for (const std::string& m : order)
+    if (by_method.count(m)) p.series.push_back(by_method[m]);
   return p;
 }
 
@@ -148,21 +218,26 @@ PlotSpec progress_plot(const std::vector<std::string>& paths) {
 }  // namespace
 
 int plot_command(const std::vector<std::string>& args) {
-  std::string curve, sweep, tables, progress, out;
+  std::string curve, sweep, tables, targets, set, progress, out;
   po::options_description o("Plot");
   o.add_options()
       ("curve", po::value(&curve), "a `longrope curve` JSON: perplexity vs length per method")
       ("sweep", po::value(&sweep), "a `longrope sweep-theta` JSON: perplexity vs RoPE base")
       ("tables", po::value(&tables), "factor tables (comma-separated): λ vs dimension, with PI, NTK and YaRN")
+      ("targets", po::value(&targets),
+       "searched tables (comma-separated, one per length): perplexity vs length of every baseline and the searched table")
+      ("set", po::value(&set)->default_value("heldout"), "with --targets: heldout or search")
       ("progress", po::value(&progress), "search generations.jsonl files (comma-separated): best perplexity per generation")
       ("out", po::value(&out)->required(), "image files, comma-separated (.png and/or .svg)");
-  if (!parse_command_line("plot", "(--curve C.json | --sweep S.json | --tables T.json,... | --progress G.jsonl,...) --out FIG.png[,FIG.svg]", args, o))
+  if (!parse_command_line("plot", "(--curve C.json | --sweep S.json | --tables T.json,... | --targets T.json,... | --progress G.jsonl,...) "
+                         "--out FIG.png[,FIG.svg]", args, o))
     return 0;
-  const int kinds = !curve.empty() + !sweep.empty() + !tables.empty() + !progress.empty();
-  if (kinds != 1) throw std::invalid_argument("give exactly one of --curve, --sweep, --tables, --progress");
+  const int kinds = !curve.empty() + !sweep.empty() + !tables.empty() + !targets.empty() + !progress.empty();
+  if (kinds != 1) throw std::invalid_argument("give exactly one of --curve, --sweep, --tables, --targets, --progress");
   const PlotSpec spec = !curve.empty()   ? curve_plot(curve)
                         : !sweep.empty() ? sweep_plot(sweep)
                         : !tables.empty() ? lambda_plot(split_list(tables))
+                        : !targets.empty() ? targets_plot(split_list(targets), set)
                                           : progress_plot(split_list(progress));
   for (const std::string& path : split_list(out)) {
     render_plot(spec, path);

@@ -113,6 +113,14 @@ expect search-heldout-extend 0 "resuming after generation 1" -- "$longrope" sear
 grep -q '"yarn": 1234.5' "$work/run-held/2x-128/table.json" && passed=$((passed + 1)) ||
   { failed=$((failed + 1)); echo "FAIL: extending the search recomputed the held-out baselines"; }
 expect search-other-documents 1 "documents (was" -- "$longrope" search --model "$work/model" --data "$work/data" --heldout "$work/data" --target 2x --out "$work/run-held" "${base[@]}" --generations 2 --resume --bos 5
+# Perplexity against the searched lengths, drawn from the tables alone.
+if command -v gnuplot >/dev/null; then
+  expect plot-targets 0 "wrote $work/targets.svg" -- "$longrope" plot --targets "$work/run-held/2x-128/table.json" --out "$work/targets.svg"
+  expect plot-targets-search-set 0 "(6 series)" -- "$longrope" plot --targets "$work/run/2x-128/table.json" --set search --out "$work/targets-s.svg"
+fi
+expect plot-targets-no-heldout 1 "table.json: field 'heldout_ppl'" -- "$longrope" plot --targets "$work/run/2x-128/table.json" --out "$work/t.svg"
+expect plot-targets-bad-set 2 "--set must be heldout or search" -- "$longrope" plot --targets "$work/run-held/2x-128/table.json" --set nope --out "$work/t.svg"
+expect plot-two-kinds 2 "exactly one of" -- "$longrope" plot --targets "$work/run-held/2x-128/table.json" --curve x.json --out "$work/t.svg"
 # A resume with a larger --generations extends a finished search to the table a longer run gives.
 expect search-two-generations 0 "" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/run-g2" "${base[@]}" --generations 2
 expect search-one-generation 0 "" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/run-g1" "${base[@]}" --generations 1

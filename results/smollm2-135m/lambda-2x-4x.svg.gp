@@ -1,0 +1,13 @@
+set terminal svg size 1000,640 dynamic enhanced font 'Sans,11'
+set output "lambda-2x-4x.svg"
+set title "Rescale factors at s = 2, 4 (L = 8192, base 100000)"
+set xlabel "frequency index i (0 = highest frequency)"
+set ylabel "rescale factor λ_i"
+set grid
+set key outside right top
+set datafile missing 'nan'
+set logscale y
+plot "lambda-2x-4x.svg.dat" index 0 using 1:2 with linespoints pointsize 0.8 linewidth 2 title "longrope 2x-16384 (n̂=32)", \
+     "lambda-2x-4x.svg.dat" index 1 using 1:2 with linespoints pointsize 0.8 linewidth 2 title "longrope 4x-32768", \
+     "lambda-2x-4x.svg.dat" index 2 using 1:2 with lines linewidth 2 title "YaRN s = 2", \
+     "lambda-2x-4x.svg.dat" index 3 using 1:2 with lines linewidth 2 title "YaRN s = 4"
