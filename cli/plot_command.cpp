@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <algorithm>
+#include <cstdint>
 #include <map>
 #include <set>
 #include <nlohmann/json.hpp>
@@ -89,7 +90,7 @@ PlotSpec lambda_plot(const std::vector<std::string>& paths) {
     }
     p.series.push_back(s);
     if (!first) first = t;
-    if (t.scale >= 1) scales.insert(t.scale);
+    if (t.scale > 1) scales.insert(t.scale);  // a short table (s = 1) has no YaRN to compare with
   }
   if (first->rope_base > 0 && first->original_length > 0 && scales.size() > 1) {
     // Tables for several scales: YaRN at each scale is the reference (all three at every scale would bury them).
@@ -138,10 +139,11 @@ PlotSpec targets_plot(const std::vector<std::string>& paths, const std::string& 
   std::map<std::string, PlotSeries> by_method;
   std::vector<std::string> order = baseline_methods();  // the baselines in their usual order, then the searched tables
   order.push_back("longrope");
-  int64_t original = 0, documents = -1;
+  int64_t original = 0, fewest_documents = INT64_MAX, most_documents = 0;
   for (const std::string& path : paths) {
     const FactorTable t = read_factor_table(path);
     json ppl;
+    int64_t documents = 0;
     if (set == "heldout") {
       if (!t.details.contains("heldout_ppl")) throw std::runtime_error(path + ": field 'heldout_ppl': searched without --heldout");
       ppl = t.details["heldout_ppl"];
@@ -154,6 +156,8 @@ PlotSpec targets_plot(const std::vector<std::string>& paths, const std::string& 
       documents = t.details.value("search_documents", int64_t{0});
     }
     if (original == 0) original = t.original_length;
+    fewest_documents = std::min(fewest_documents, documents);
+    most_documents = std::max(most_documents, documents);
     for (const auto& [method, value] : ppl.items()) {
       if (!value.is_number()) continue;  // a diverged method: nothing to draw
       if (std::find(order.begin(), order.end(), method) == order.end()) order.push_back(method);
@@ -164,17 +168,31 @@ PlotSpec targets_plot(const std::vector<std::string>& paths, const std::string& 
     }
   }
   PlotSpec p;
+  const std::string documents = fewest_documents == most_documents ? std::to_string(most_documents)
+                                                                    : fmt::format("{}–{}", fewest_documents, most_documents);
   p.title = fmt::format("Perplexity at the searched lengths ({} set, {} document{})", set == "heldout" ? "held-out" : "search",
-                        documents, documents == 1 ? "" : "s");
+                        documents, most_documents == 1 ? "" : "s");
   p.x_label = "context length (tokens)";
   p.y_label = "perplexity";
   p.log_x = p.log_y = true;
-  if (original > 0) {
+  if (original > 0) {  // every target lies beyond L: widen the axis so that its marker shows
     p.marker_x = static_cast<double>(original);
-    p.marker_label = fmt::format("original length {}", original);
+    p.marker_label = fmt::format("L = {}", original);
+    p.x_min = original / 1.5;
   }
-  for (const std::string& m : order)
-    if (by_method.count(m)) p.series.push_back(by_method[m]);
+  for (const std::string& m : order) {
+    if (!by_method.count(m)) continue;
+    PlotSeries s = by_method[m];  // in length order, whatever the order of the tables
+    std::vector<size_t> idx(s.x.size());
+    for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+    std::sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return s.x[a] < s.x[b]; });
+    PlotSeries sorted{s.title, {}, {}, s.points};
+    for (size_t i : idx) {
+      sorted.x.push_back(s.x[i]);
+      sorted.y.push_back(s.y[i]);
+    }
+    p.series.push_back(sorted);
+  }
   return p;
 }
 

@@ -154,13 +154,15 @@ void refuse_shortening(int generations, int completed, const fs::path& file) {
                                             "search, not shorten it)", generations, file.string(), completed));
 }
 
-// Whether `table` is this target's final table for `generations`: a resume with more generations
-// extends it; one with fewer is refused. The generation count comes from the table, or from
+// Whether `table` is this target's final table for `generations` and `heldout`: a resume with more
+// generations extends it; one with fewer is refused; one with another held-out set (or a first one)
+// scores the winner and baselines on it. The generation count comes from the table, or from
 // state.json for a table that does not record it.
-bool finished_with(const fs::path& table, int generations, const json& fp) {
+bool finished_with(const fs::path& table, int generations, const json& fp, const std::string& heldout) {
   if (!fs::exists(table)) return false;
   std::optional<int> done;
-  const json settings = read_json_file(table.string()).value("settings", json::object());
+  const json saved = read_json_file(table.string());
+  const json settings = saved.value("settings", json::object());
   std::string diff;  // a finished table answers only for the settings it was searched with
   for (const auto& [k, v] : fp.items())
     if (k != "model" && settings.contains(k) && settings[k] != v)
@@ -170,7 +172,13 @@ bool finished_with(const fs::path& table, int generations, const json& fp) {
   const fs::path state = table.parent_path() / "state.json";
   if (!done && fs::exists(state)) done = read_json_file(state.string()).value("completed_generations", generations);
   if (done) refuse_shortening(generations, *done, table);
-  return !done || *done == generations;
+  if (done && *done != generations) return false;
+  if (saved.value("heldout_data", std::string()) != heldout) {
+    fmt::print(stderr, "{}: held out on '{}', now '{}': scoring the held-out set\n", table.string(),
+               saved.value("heldout_data", std::string()), heldout);
+    return false;
+  }
+  return true;
 }
 
 // Rewrites generations.jsonl up to `completed` (a resumed run may have logged a generation whose
@@ -179,8 +187,10 @@ void trim_log(const fs::path& log, int completed) {
   if (!fs::exists(log)) return;
   std::ifstream in(log);
   std::string line, kept;
-  while (std::getline(in, line))
-    if (!line.empty() && json::parse(line).value("generation", 1 << 30) <= completed) kept += line + "\n";
+  while (std::getline(in, line)) {
+    const json r = json::parse(line, nullptr, false);  // a line a kill cut short is dropped
+    if (!r.is_discarded() && r.is_object() && r.value("generation", 1 << 30) <= completed) kept += line + "\n";
+  }
   formats::write_file_atomically(log.string(), kept);
 }
 
@@ -247,7 +257,6 @@ FactorTable run_target(const SearchJob& job, Target& t, const std::vector<std::u
   // Every evaluation is journaled as it lands: a resume skips what was scored inside an unfinished
   // generation too.
   auto journal = std::make_shared<EvaluationJournal>((dir / "evaluations.jsonl").string(), fp, job.resume);
-  if (!journal->note().empty()) fmt::print(stderr, "[{}] {}\n", t.name, journal->note());
   size_t unsaved = 0;  // journaled after the last saved generation
   for (const std::string& key : journal->keys()) unsaved += resume && resume->scores.count(key) ? 0 : 1;
   if (unsaved > 0) fmt::print(stderr, "[{}] {} evaluations journaled after the last saved generation are reused\n", t.name, unsaved);
@@ -316,8 +325,10 @@ FactorTable run_target(const SearchJob& job, Target& t, const std::vector<std::u
     table.details["heldout_documents"] = t.heldout.size();
     table.details["heldout_ppl"] = held;
   }
-  write_factor_table((dir / "table.json").string(), table);
+  // The CSV first: table.json marks the target finished, and a kill between the two must not leave
+  // a finished table beside a stale CSV.
   write_factor_csv((dir / "result_final.csv").string(), table.lambda);
+  write_factor_table((dir / "table.json").string(), table);
   return table;
 }
 
@@ -327,13 +338,13 @@ void print_summary(const std::vector<FactorTable>& tables) {
   fmt::print("\n");
   for (const FactorTable& t : tables) {
     const std::string name = fmt::format("{:g}x ({})", t.scale, t.target_length);
-    fmt::print("{:<16} {:>8} {:>4} {:>10.4f}", name, "search", t.start_tokens, t.details["search_ppl"].get<double>());
-    for (const std::string& m : baseline_methods()) fmt::print(" {:>11.4f}", t.details["search_baselines_ppl"][m].get<double>());
+    fmt::print("{:<16} {:>8} {:>4} {:>10.4f}", name, "search", t.start_tokens, score_from_json(t.details["search_ppl"]));
+    for (const std::string& m : baseline_methods()) fmt::print(" {:>11.4f}", score_from_json(t.details["search_baselines_ppl"][m]));
     fmt::print("\n");
     if (t.details.contains("heldout_ppl")) {
       const json& h = t.details["heldout_ppl"];
-      fmt::print("{:<16} {:>8} {:>4} {:>10.4f}", "", "held-out", t.start_tokens, h["longrope"].get<double>());
-      for (const std::string& m : baseline_methods()) fmt::print(" {:>11.4f}", h[m].get<double>());
+      fmt::print("{:<16} {:>8} {:>4} {:>10.4f}", "", "held-out", t.start_tokens, score_from_json(h["longrope"]));
+      for (const std::string& m : baseline_methods()) fmt::print(" {:>11.4f}", score_from_json(h[m]));
       fmt::print("\n");
     }
   }
@@ -440,12 +451,12 @@ int search_command(const std::vector<std::string>& args) {
   for (Target& t : targets) {
     const fs::path done = fs::path(job.out) / t.name / "table.json";
     const json fp = fingerprint(job, t, data_args.data, data_args.docs, runtime.dtype);  // hashes every token: once
-    const bool finished = job.resume && finished_with(done, job.settings.generations, fp);
+    const bool finished = job.resume && finished_with(done, job.settings.generations, fp, heldout);
     FactorTable table = finished ? read_factor_table(done.string())
                                  : run_target(job, t, models, fp, data_args.data, heldout, runtime.dtype, short_lambda);
     if (t.is_short) short_lambda = table.lambda;
     else tables.push_back(table);
-    if (t.is_short) fmt::print(stderr, "[{}] short table ppl {:.4f}\n", t.name, table.details["search_ppl"].get<double>());
+    if (t.is_short) fmt::print(stderr, "[{}] short table ppl {:.4f}\n", t.name, score_from_json(table.details["search_ppl"]));
   }
   print_summary(tables);
   json summary = json::array();

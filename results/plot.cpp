@@ -40,6 +40,7 @@ std::string gnuplot_script(const PlotSpec& spec, const std::string& image, const
   s += "set grid\nset key outside right top\nset datafile missing 'nan'\n";
   if (spec.log_x) s += "set logscale x 2\n";
   if (spec.log_y) s += "set logscale y\n";
+  if (spec.x_min) s += fmt::format("set xrange [{}:*]\n", *spec.x_min);
   if (spec.marker_x) {
     s += fmt::format("set arrow from {0},graph 0 to {0},graph 1 nohead dashtype 2 linecolor rgb '#666666'\n", *spec.marker_x);
     s += fmt::format("set label {} at {},graph 0.97 right offset -0.5,0 textcolor rgb '#666666'\n", quoted(spec.marker_label), *spec.marker_x);

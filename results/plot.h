@@ -17,6 +17,7 @@ struct PlotSpec {
   std::string title, x_label, y_label;
   bool log_x = false, log_y = false;
   std::optional<double> marker_x;  // a vertical line, e.g. the original context length
+  std::optional<double> x_min;     // left end of the x axis (default: the data's)
   std::string marker_label;
   std::vector<PlotSeries> series;
 };

@@ -18,9 +18,10 @@ namespace longrope {
 
 class EvaluationJournal {
  public:
-  // Opens `path` for the run identified by `fingerprint`. With `resume`, keeps the entries of a
-  // journal written for the same fingerprint; otherwise (or for another fingerprint, which sets
-  // note()) starts an empty one. Throws std::runtime_error naming the path if it cannot be written.
+  // Opens `path` for the run identified by `fingerprint`. With `resume`, keeps the entries of the
+  // journal there, and throws std::runtime_error naming the path and the differing settings if it
+  // was written for another fingerprint (or is not a journal); without, starts an empty one. Throws
+  // too if the file cannot be written.
   EvaluationJournal(std::string path, const nlohmann::json& fingerprint, bool resume);
 
   std::optional<Evaluation> find(const std::string& key) const;
@@ -28,11 +29,9 @@ class EvaluationJournal {
   void append(const std::string& key, const Evaluation& evaluation);
   size_t size() const;
   std::vector<std::string> keys() const;
-  const std::string& note() const { return note_; }  // why an existing journal was not reused
 
  private:
   std::string path_;
-  std::string note_;
   mutable std::mutex mutex_;
   std::map<std::string, Evaluation> entries_;
 };

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <limits>
 #include <stdexcept>
 
@@ -23,9 +24,11 @@ void SearchSettings::validate() const {
 }
 
 void sort_candidates(std::vector<Candidate>& c) {
-  std::sort(c.begin(), c.end(), [](const Candidate& a, const Candidate& b) {
+  // A diverged candidate (NaN) ranks last: NaN compares false both ways and would break the ordering.
+  auto rank = [](double score) { return std::isnan(score) ? std::numeric_limits<double>::infinity() : score; };
+  std::sort(c.begin(), c.end(), [&](const Candidate& a, const Candidate& b) {
     if (a.raced_out != b.raced_out) return b.raced_out;
-    if (a.score != b.score) return a.score < b.score;
+    if (rank(a.score) != rank(b.score)) return rank(a.score) < rank(b.score);
     return a.genome.key() < b.genome.key();
   });
 }

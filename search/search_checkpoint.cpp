@@ -32,6 +32,13 @@ Genome genome_from(const json& j) {
 
 }  // namespace
 
+std::string fingerprint_diff(const json& saved, const json& expected) {
+  std::string diff;
+  for (const auto& [k, v] : expected.items())
+    if (!saved.contains(k) || saved[k] != v) diff += fmt::format(" {} (was {}, now {})", k, saved.value(k, json()).dump(), v.dump());
+  return diff;
+}
+
 double score_from_json(const json& v) { return v.is_null() ? std::numeric_limits<double>::quiet_NaN() : v.get<double>(); }
 
 json candidate_to_json(const Candidate& c, const SearchSpace& space) {
@@ -60,15 +67,12 @@ SearchState read_search_state(const std::string& path, const json& expected) {
   try {
     const json j = json::parse(text.str());
     if (j.at("format") != "longrope-search-state") throw std::runtime_error("field 'format': not a longrope search state");
-    json saved = j.at("fingerprint");
+    json saved = j.at("fingerprint"), want = expected;
     saved.erase("generations");  // states written before a resume could extend a search recorded it
-    if (saved != expected) {
-      std::string diff;
-      for (const auto& [k, v] : expected.items())
-        if (!saved.contains(k) || saved[k] != v)
-          diff += fmt::format(" {} (was {}, now {})", k, saved.value(k, json()).dump(), v.dump());
-      throw std::runtime_error("the run was started with other settings:" + diff);
-    }
+    // States written before the documents' digest was fingerprinted: model, data and docs still name them.
+    if (!saved.contains("documents")) want.erase("documents");
+    const std::string diff = fingerprint_diff(saved, want);
+    if (!diff.empty()) throw std::runtime_error("the run was started with other settings:" + diff);
     SearchState s;
     s.completed_generations = j.at("completed_generations").get<int>();
     s.rng_state = j.at("rng_state").get<std::string>();

@@ -19,4 +19,8 @@ nlohmann::json candidate_to_json(const Candidate& c, const SearchSpace& space);
 // candidate's perplexity). Shared by the state file and the evaluation journal.
 double score_from_json(const nlohmann::json& v);
 
+// " key (was X, now Y)" for every setting of `expected` that `saved` lacks or holds otherwise; empty
+// when they agree. Names what a refused resume would have mixed.
+std::string fingerprint_diff(const nlohmann::json& saved, const nlohmann::json& expected);
+
 }  // namespace longrope

@@ -8,8 +8,9 @@ set key outside right top
 set datafile missing 'nan'
 set logscale x 2
 set logscale y
+set xrange [5461.333333333333:*]
 set arrow from 8192,graph 0 to 8192,graph 1 nohead dashtype 2 linecolor rgb '#666666'
-set label "original length 8192" at 8192,graph 0.97 right offset -0.5,0 textcolor rgb '#666666'
+set label "L = 8192" at 8192,graph 0.97 right offset -0.5,0 textcolor rgb '#666666'
 plot "targets-search.svg.dat" index 0 using 1:2 with linespoints pointsize 0.8 linewidth 2 title "none", \
      "targets-search.svg.dat" index 1 using 1:2 with linespoints pointsize 0.8 linewidth 2 title "pi", \
      "targets-search.svg.dat" index 2 using 1:2 with linespoints pointsize 0.8 linewidth 2 title "ntk", \

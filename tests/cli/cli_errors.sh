@@ -105,28 +105,37 @@ rm "$work/run-held/2x-128/table.json"
 sed -i 's/"yarn": [0-9.e+-]*/"yarn": 1234.5/' "$work/run-held/2x-128/heldout.json" "$work/run-held/2x-128/baselines.json"
 sed -i 's/"documents": "[0-9a-f]*"/"documents": "0000000000000000"/' "$work/run-held/2x-128/baselines.json"
 expect search-heldout-resume 0 "written for other documents" -- "$longrope" search --model "$work/model" --data "$work/data" --heldout "$work/data" --target 2x --out "$work/run-held" "${base[@]}" --generations 1 --resume
-# One 1234.5 in the table: the held-out yarn (reused), not the search-set one (recomputed).
-[[ $(grep -c '"yarn": 1234.5' "$work/run-held/2x-128/table.json") -eq 1 ]] && passed=$((passed + 1)) ||
-  { failed=$((failed + 1)); echo "FAIL: resume did not reuse held-out / recompute baselines"; }
+# The held-out yarn is reused (the planted value), the search-set one recomputed.
+section() { sed -n "/\"$2\": {/,/}/p" "$1"; }  # section FILE FIELD: a flat object of a table.json
+section "$work/run-held/2x-128/table.json" heldout_ppl | grep -q '"yarn": 1234.5' &&
+  ! section "$work/run-held/2x-128/table.json" search_baselines_ppl | grep -q '"yarn": 1234.5' &&
+  passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: resume did not reuse held-out / recompute baselines"; }
 # Extending it keeps the held-out baselines (the planted value stays); other documents are refused.
 expect search-heldout-extend 0 "resuming after generation 1" -- "$longrope" search --model "$work/model" --data "$work/data" --heldout "$work/data" --target 2x --out "$work/run-held" "${base[@]}" --generations 2 --resume
 grep -q '"yarn": 1234.5' "$work/run-held/2x-128/table.json" && passed=$((passed + 1)) ||
   { failed=$((failed + 1)); echo "FAIL: extending the search recomputed the held-out baselines"; }
 expect search-other-documents 1 "documents (was" -- "$longrope" search --model "$work/model" --data "$work/data" --heldout "$work/data" --target 2x --out "$work/run-held" "${base[@]}" --generations 2 --resume --bos 5
-# Perplexity against the searched lengths, drawn from the tables alone.
-if command -v gnuplot >/dev/null; then
-  expect plot-targets 0 "wrote $work/targets.svg" -- "$longrope" plot --targets "$work/run-held/2x-128/table.json" --out "$work/targets.svg"
-  expect plot-targets-search-set 0 "(6 series)" -- "$longrope" plot --targets "$work/run/2x-128/table.json" --set search --out "$work/targets-s.svg"
-fi
-expect plot-targets-no-heldout 1 "table.json: field 'heldout_ppl'" -- "$longrope" plot --targets "$work/run/2x-128/table.json" --out "$work/t.svg"
-expect plot-targets-bad-set 2 "--set must be heldout or search" -- "$longrope" plot --targets "$work/run-held/2x-128/table.json" --set nope --out "$work/t.svg"
-expect plot-two-kinds 2 "exactly one of" -- "$longrope" plot --targets "$work/run-held/2x-128/table.json" --curve x.json --out "$work/t.svg"
+# A finished run resumed with a held-out set it was not scored on gets one, without searching again.
+expect search-add-heldout 0 "scoring the held-out set" -- "$longrope" search --model "$work/model" --data "$work/data" --heldout "$work/data" --target 2x --out "$work/run" "${small[@]}" --resume
+lambda_of() { sed -n '/"lambda": \[/,/\]/p' "$1"; }
+section "$work/run/2x-128/table.json" heldout_ppl | grep -q '"longrope"' && [[ -n $(lambda_of "$work/table-first.json") ]] &&
+  [[ $(lambda_of "$work/run/2x-128/table.json") == "$(lambda_of "$work/table-first.json")" ]] &&
+  [[ $(grep '"evaluations"' "$work/run/2x-128/table.json") == "$(grep '"evaluations"' "$work/table-first.json")" ]] &&
+  passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: resume with --heldout did not score the held-out set"; }
 # A resume with a larger --generations extends a finished search to the table a longer run gives.
 expect search-two-generations 0 "" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/run-g2" "${base[@]}" --generations 2
 expect search-one-generation 0 "" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/run-g1" "${base[@]}" --generations 1
 expect search-extend 0 "resuming after generation 1" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/run-g1" "${base[@]}" --generations 2 --resume
 cmp -s "$work/run-g1/2x-128/result_final.csv" "$work/run-g2/2x-128/result_final.csv" && passed=$((passed + 1)) ||
   { failed=$((failed + 1)); echo "FAIL: an extended search differs from a run of its full length"; }
+# Perplexity against the searched lengths, drawn from the tables alone.
+if command -v gnuplot >/dev/null; then
+  expect plot-targets 0 "wrote $work/targets.svg" -- "$longrope" plot --targets "$work/run-held/2x-128/table.json" --out "$work/targets.svg"
+  expect plot-targets-search-set 0 "(6 series)" -- "$longrope" plot --targets "$work/run-g1/2x-128/table.json" --set search --out "$work/targets-s.svg"
+fi
+expect plot-targets-no-heldout 1 "table.json: field 'heldout_ppl'" -- "$longrope" plot --targets "$work/run-g1/2x-128/table.json" --out "$work/t.svg"
+expect plot-targets-bad-set 2 "--set must be heldout or search" -- "$longrope" plot --targets "$work/run-held/2x-128/table.json" --set nope --out "$work/t.svg"
+expect plot-two-kinds 2 "exactly one of" -- "$longrope" plot --targets "$work/run-held/2x-128/table.json" --curve x.json --out "$work/t.svg"
 expect search-shorten 2 "--generations 1: " -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/run-g1" "${base[@]}" --generations 1 --resume
 # A run killed before its first checkpoint: the journal alone replays every evaluation, same table.
 rm "$work/run-g2/2x-128/state.json" "$work/run-g2/2x-128/table.json"

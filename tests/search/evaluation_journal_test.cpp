@@ -69,7 +69,6 @@ TEST(EvaluationJournal, ResumeInsideAGenerationEqualsUninterruptedRun) {
       EXPECT_EQ(journal->size(), static_cast<size_t>(kill_after));
     }
     auto journal = std::make_shared<EvaluationJournal>(journal_path, fp, true);
-    EXPECT_TRUE(journal->note().empty());
     EXPECT_EQ(journal->size(), static_cast<size_t>(kill_after));
     std::optional<SearchState> resume;
     if (fs::exists(state_path)) resume = read_search_state(state_path, fp);
@@ -100,10 +99,18 @@ TEST(EvaluationJournal, ResumeInsideAGenerationEqualsUninterruptedRun) {
   EXPECT_EQ(diverged->forwards, 2);
   ASSERT_EQ(diverged->document_nll.size(), 2u);
   EXPECT_TRUE(std::isnan(diverged->document_nll[1]));
-  // A journal of another run is not reused.
-  const EvaluationJournal other(journal_path, {{"target", 65536}}, true);
-  EXPECT_EQ(other.size(), 0u);
-  EXPECT_NE(other.note().find("other settings"), std::string::npos);
+  // A resume with other settings is refused, naming them, and leaves the journal as it was;
+  // without --resume a fresh journal replaces it.
+  nlohmann::json other_fp = fp;
+  other_fp["seed"] = 7;
+  try {
+    EvaluationJournal other(journal_path, other_fp, true);
+    ADD_FAILURE() << "a journal of other settings was reused";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("seed (was"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(EvaluationJournal(journal_path, fp, true).size(), before + 1);
+  EXPECT_EQ(EvaluationJournal(journal_path, other_fp, false).size(), 0u);
   fs::remove_all(dir);
 }
 

@@ -96,6 +96,19 @@ TEST(EvolutionSearch, ConvergesTowardKnownOptimum) {
   EXPECT_EQ(s.evaluations, search.planned_evaluations());
 }
 
+TEST(EvolutionSearch, DivergedCandidatesRankLast) {
+  std::vector<Candidate> c;
+  for (double score : {3.0, std::nan(""), 1.0, 2.0, std::nan(""), 0.5})
+    c.push_back({Genome{{static_cast<int32_t>(c.size())}, 0}, score, {}, false});
+  c[5].raced_out = true;  // raced out ranks after every fully scored candidate
+  sort_candidates(c);
+  EXPECT_EQ(c[0].score, 1.0);
+  EXPECT_EQ(c[1].score, 2.0);
+  EXPECT_EQ(c[2].score, 3.0);
+  EXPECT_TRUE(std::isnan(c[3].score) && std::isnan(c[4].score));
+  EXPECT_TRUE(c[5].raced_out);
+}
+
 TEST(EvolutionSearch, SameSeedSameRun) {
   const SearchSpace space = test_space();
   const SyntheticObjective f = objective(space);
@@ -131,6 +144,11 @@ TEST(EvolutionSearch, ResumeEqualsUninterruptedRun) {
     EXPECT_EQ(resumed.forwards, full.forwards);
   }
   EXPECT_THROW(read_search_state(path, {{"target", 4096}}), std::runtime_error);  // other settings
+  // A state from before the documents' digest was fingerprinted still resumes; one that has the
+  // digest must match it.
+  EXPECT_NO_THROW(read_search_state(path, {{"target", 2048}, {"documents", "0123456789abcdef"}}));
+  write_search_state(path, full, {{"target", 2048}, {"documents", "0123456789abcdef"}});
+  EXPECT_THROW(read_search_state(path, {{"target", 2048}, {"documents", "fedcba9876543210"}}), std::runtime_error);
   std::filesystem::remove(path);
 }
 
