@@ -152,6 +152,50 @@ TEST(EvolutionSearch, ResumeEqualsUninterruptedRun) {
   std::filesystem::remove(path);
 }
 
+// More seeds than the population: the seeds left out are never scored, yet they count as seen (a
+// mutation that lands on one is retried), on resume as in an uninterrupted run.
+TEST(EvolutionSearch, ResumeWithSeedsBeyondPopulation) {
+  // A space of a few hundred tables, so that mutations do land on the seeds left out.
+  SearchSpace space = SearchSpace::for_scale(2, 1.04, "paper");
+  space.search_start_tokens = false;
+  space.mutation_probability = 0.9;
+  auto f = [&space](const std::vector<Genome>& batch, const Cutoff&) {
+    std::vector<Evaluation> out;
+    for (const Genome& g : batch) {
+      const std::vector<double> l = g.lambda(space);
+      out.push_back({1.0 + std::abs(l[0] - 1.1) + std::abs(l[1] - 1.2), 1, false, {}});
+    }
+    return out;
+  };
+  // Two seeds make the population; the other 121 (every table near the optimum) are left out.
+  std::vector<Genome> seeds = {genome_from_lambda(space, {1.0, 1.0}), genome_from_lambda(space, {1.3, 1.3})};
+  for (int a = 5; a <= 15; ++a)
+    for (int b = 15; b <= 25; ++b) seeds.push_back(genome_from_lambda(space, {1.0 + a / 100.0, 1.0 + b / 100.0}));
+  SearchSettings settings = small_settings(20);
+  settings.population = 2;
+  settings.parents = 2;
+  settings.mutants = 3;
+  settings.crossovers = 1;
+  const EvolutionSearch search(space, settings, seeds);
+  const SearchState full = search.run(f, std::nullopt, {});
+  for (size_t i = 2; i < seeds.size(); ++i) EXPECT_EQ(full.scores.count(seeds[i].key()), 0u) << "seed " << i << " beyond P was scored";
+  const std::string path = (std::filesystem::temp_directory_path() / ("longrope-seeds-" + std::to_string(getpid()) + ".json")).string();
+  const nlohmann::json fp = {{"target", 2048}};
+  for (int stop_after = 0; stop_after < settings.generations; ++stop_after) {
+    struct Killed {};
+    try {
+      search.run(f, std::nullopt, [&](const SearchState& s, const GenerationRecord& r) {
+        write_search_state(path, s, fp);
+        if (r.generation == stop_after) throw Killed{};
+      });
+    } catch (const Killed&) {
+    }
+    const SearchState resumed = search.run(f, read_search_state(path, fp), {});
+    EXPECT_EQ(resumed.scores, full.scores) << "stopped after " << stop_after;
+  }
+  std::filesystem::remove(path);
+}
+
 TEST(EvolutionSearch, ParallelObjectiveMatchesSerial) {
   const SearchSpace space = test_space();
   const SyntheticObjective f = objective(space);
