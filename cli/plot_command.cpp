@@ -71,7 +71,20 @@ PlotSpec sweep_plot(const std::string& path) {
   return p;
 }
 
-// λ against dimension for each table, with PI, NTK and YaRN for the first table's geometry.
+// One value per frequency index i.
+PlotSeries by_index(std::string title, const std::vector<double>& lambda, bool points) {
+  PlotSeries s;
+  s.title = std::move(title);
+  s.points = points;
+  for (size_t i = 0; i < lambda.size(); ++i) {
+    s.x.push_back(static_cast<double>(i));
+    s.y.push_back(lambda[i]);
+  }
+  return s;
+}
+
+// λ against dimension for each table, with PI, NTK and YaRN for the first table's geometry; with
+// tables for several scales, YaRN at each scale (all three at every scale would bury the tables).
 PlotSpec lambda_plot(const std::vector<std::string>& paths) {
   PlotSpec p;
   p.x_label = "frequency index i (0 = highest frequency)";
@@ -81,53 +94,30 @@ PlotSpec lambda_plot(const std::vector<std::string>& paths) {
   std::set<double> scales;
   for (const std::string& path : paths) {
     const FactorTable t = read_factor_table(path);
-    PlotSeries s;
-    s.title = fmt::format("longrope {}{}", fs::path(path).parent_path().filename().string(),
-                          t.start_tokens > 0 ? fmt::format(" (n̂={})", t.start_tokens) : "");
-    for (size_t i = 0; i < t.lambda.size(); ++i) {
-      s.x.push_back(static_cast<double>(i));
-      s.y.push_back(t.lambda[i]);
-    }
-    p.series.push_back(s);
+    p.series.push_back(by_index(fmt::format("longrope {}{}", fs::path(path).parent_path().filename().string(),
+                                            t.start_tokens > 0 ? fmt::format(" (n̂={})", t.start_tokens) : ""),
+                                t.lambda, true));
     if (!first) first = t;
     if (t.scale > 1) scales.insert(t.scale);  // a short table (s = 1) has no YaRN to compare with
   }
-  if (first->rope_base > 0 && first->original_length > 0 && scales.size() > 1) {
-    // Tables for several scales: YaRN at each scale is the reference (all three at every scale would bury them).
-    const RopeGeometry g{static_cast<int64_t>(first->lambda.size()) * 2, first->rope_base, first->original_length};
-    std::string listed;
+  p.title = "Rescale factors";
+  if (first->rope_base <= 0 || first->original_length <= 0) return p;
+  const RopeGeometry g{static_cast<int64_t>(first->lambda.size()) * 2, first->rope_base, first->original_length};
+  std::string listed;
+  if (scales.size() > 1) {
     for (double scale : scales) {
-      PlotSeries s;
-      s.title = fmt::format("YaRN s = {:g}", scale);
-      s.points = false;
-      const std::vector<double> lambda = rope_yarn(g, scale).lambda;
-      for (size_t i = 0; i < lambda.size(); ++i) {
-        s.x.push_back(static_cast<double>(i));
-        s.y.push_back(lambda[i]);
-      }
-      p.series.push_back(s);
+      p.series.push_back(by_index(fmt::format("YaRN s = {:g}", scale), rope_yarn(g, scale).lambda, false));
       listed += fmt::format("{}{:g}", listed.empty() ? "" : ", ", scale);
     }
-    p.title = fmt::format("Rescale factors at s = {} (L = {}, base {:g})", listed, first->original_length, first->rope_base);
-  } else if (first->rope_base > 0 && first->original_length > 0 && first->scale >= 1) {
-    const RopeGeometry g{static_cast<int64_t>(first->lambda.size()) * 2, first->rope_base, first->original_length};
-    const std::pair<const char*, std::vector<double>> refs[] = {{"PI", rope_pi(g, first->scale).lambda},
-                                                                {"NTK", rope_ntk(g, first->scale).lambda},
-                                                                {"YaRN", rope_yarn(g, first->scale).lambda}};
-    for (const auto& [name, lambda] : refs) {
-      PlotSeries s;
-      s.title = name;
-      s.points = false;
-      for (size_t i = 0; i < lambda.size(); ++i) {
-        s.x.push_back(static_cast<double>(i));
-        s.y.push_back(lambda[i]);
-      }
-      p.series.push_back(s);
-    }
-    p.title = fmt::format("Rescale factors at s = {:g} (L = {}, base {:g})", first->scale, first->original_length, first->rope_base);
+  } else if (first->scale >= 1) {
+    p.series.push_back(by_index("PI", rope_pi(g, first->scale).lambda, false));
+    p.series.push_back(by_index("NTK", rope_ntk(g, first->scale).lambda, false));
+    p.series.push_back(by_index("YaRN", rope_yarn(g, first->scale).lambda, false));
+    listed = fmt::format("{:g}", first->scale);
   } else {
-    p.title = "Rescale factors";
+    return p;
   }
+  p.title = fmt::format("Rescale factors at s = {} (L = {}, base {:g})", listed, first->original_length, first->rope_base);
   return p;
 }
 
@@ -136,7 +126,7 @@ PlotSpec lambda_plot(const std::vector<std::string>& paths) {
 // come from the tables themselves, so the figure costs no forward.
 PlotSpec targets_plot(const std::vector<std::string>& paths, const std::string& set) {
   if (set != "heldout" && set != "search") throw std::invalid_argument("--set must be heldout or search, got '" + set + "'");
-  std::map<std::string, PlotSeries> by_method;
+  std::map<std::string, std::map<double, double>> by_method;  // method -> length -> perplexity, in length order
   std::vector<std::string> order = baseline_methods();  // the baselines in their usual order, then the searched tables
   order.push_back("longrope");
   int64_t original = 0, fewest_documents = INT64_MAX, most_documents = 0;
@@ -161,10 +151,8 @@ PlotSpec targets_plot(const std::vector<std::string>& paths, const std::string& 
     for (const auto& [method, value] : ppl.items()) {
       if (!value.is_number()) continue;  // a diverged method: nothing to draw
       if (std::find(order.begin(), order.end(), method) == order.end()) order.push_back(method);
-      PlotSeries& s = by_method[method];
-      s.title = method == "longrope" ? "longrope (searched per length)" : method;
-      s.x.push_back(static_cast<double>(t.target_length));
-      s.y.push_back(value.get<double>());
+      if (!by_method[method].emplace(static_cast<double>(t.target_length), value.get<double>()).second)
+        throw std::invalid_argument(fmt::format("{}: a second table for length {}", path, t.target_length));
     }
   }
   PlotSpec p;
@@ -182,16 +170,13 @@ PlotSpec targets_plot(const std::vector<std::string>& paths, const std::string& 
   }
   for (const std::string& m : order) {
     if (!by_method.count(m)) continue;
-    PlotSeries s = by_method[m];  // in length order, whatever the order of the tables
-    std::vector<size_t> idx(s.x.size());
-    for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
-    std::sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return s.x[a] < s.x[b]; });
-    PlotSeries sorted{s.title, {}, {}, s.points};
-    for (size_t i : idx) {
-      sorted.x.push_back(s.x[i]);
-      sorted.y.push_back(s.y[i]);
+    PlotSeries s;
+    s.title = m == "longrope" ? "longrope (searched per length)" : m;
+    for (const auto& [length, ppl] : by_method[m]) {
+      s.x.push_back(length);
+      s.y.push_back(ppl);
     }
-    p.series.push_back(sorted);
+    p.series.push_back(s);
   }
   return p;
 }

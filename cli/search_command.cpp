@@ -173,9 +173,9 @@ bool finished_with(const fs::path& table, int generations, const json& fp, const
   if (!done && fs::exists(state)) done = read_json_file(state.string()).value("completed_generations", generations);
   if (done) refuse_shortening(generations, *done, table);
   if (done && *done != generations) return false;
-  if (saved.value("heldout_data", std::string()) != heldout) {
-    fmt::print(stderr, "{}: held out on '{}', now '{}': scoring the held-out set\n", table.string(),
-               saved.value("heldout_data", std::string()), heldout);
+  const std::string saved_heldout = saved.value("heldout_data", std::string());
+  if (saved_heldout != heldout) {
+    fmt::print(stderr, "{}: held out on '{}', now '{}': scoring the held-out set\n", table.string(), saved_heldout, heldout);
     return false;
   }
   return true;

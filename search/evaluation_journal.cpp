@@ -45,10 +45,7 @@ EvaluationJournal::EvaluationJournal(std::string path, const json& fingerprint, 
     if (saved.is_discarded() || !saved.is_object() || saved.value("format", "") != "longrope-evaluations")
       throw std::runtime_error(path_ + ": line 1: not a longrope evaluation journal (remove it to resume without it)");
     // Hours of forwards may sit in it: a resume with other settings is refused, not allowed to wipe it.
-    const json saved_fingerprint = saved.value("fingerprint", json::object());
-    json want = fingerprint;
-    if (!saved_fingerprint.contains("documents")) want.erase("documents");  // as read_search_state
-    const std::string diff = fingerprint_diff(saved_fingerprint, want);
+    const std::string diff = fingerprint_diff(saved.value("fingerprint", json::object()), fingerprint);
     if (!diff.empty()) throw std::runtime_error(path_ + ": the run was started with other settings:" + diff);
     while (std::getline(in, line))
       if (auto entry = parse_entry(line)) {

@@ -33,9 +33,14 @@ Genome genome_from(const json& j) {
 }  // namespace
 
 std::string fingerprint_diff(const json& saved, const json& expected) {
+  json was = saved, now = expected;
+  was.erase("generations");
+  if (!was.contains("documents")) now.erase("documents");
   std::string diff;
-  for (const auto& [k, v] : expected.items())
-    if (!saved.contains(k) || saved[k] != v) diff += fmt::format(" {} (was {}, now {})", k, saved.value(k, json()).dump(), v.dump());
+  for (const auto& [k, v] : now.items())
+    if (!was.contains(k) || was[k] != v) diff += fmt::format(" {} (was {}, now {})", k, was.value(k, json()).dump(), v.dump());
+  for (const auto& [k, v] : was.items())
+    if (!now.contains(k)) diff += fmt::format(" {} (was {}, now null)", k, v.dump());
   return diff;
 }
 
@@ -67,11 +72,7 @@ SearchState read_search_state(const std::string& path, const json& expected) {
   try {
     const json j = json::parse(text.str());
     if (j.at("format") != "longrope-search-state") throw std::runtime_error("field 'format': not a longrope search state");
-    json saved = j.at("fingerprint"), want = expected;
-    saved.erase("generations");  // states written before a resume could extend a search recorded it
-    // States written before the documents' digest was fingerprinted: model, data and docs still name them.
-    if (!saved.contains("documents")) want.erase("documents");
-    const std::string diff = fingerprint_diff(saved, want);
+    const std::string diff = fingerprint_diff(j.at("fingerprint"), expected);
     if (!diff.empty()) throw std::runtime_error("the run was started with other settings:" + diff);
     SearchState s;
     s.completed_generations = j.at("completed_generations").get<int>();

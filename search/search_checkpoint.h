@@ -19,8 +19,10 @@ nlohmann::json candidate_to_json(const Candidate& c, const SearchSpace& space);
 // candidate's perplexity). Shared by the state file and the evaluation journal.
 double score_from_json(const nlohmann::json& v);
 
-// " key (was X, now Y)" for every setting of `expected` that `saved` lacks or holds otherwise; empty
-// when they agree. Names what a refused resume would have mixed.
+// " key (was X, now Y)" for every setting on which a saved run's fingerprint and this run's differ;
+// empty when a resume may go on. Names what a refused resume would have mixed. Files from earlier
+// versions stay resumable: a saved "generations" is ignored (a resume may extend a search), and so
+// is a missing "documents" digest (model, data and docs still name the documents).
 std::string fingerprint_diff(const nlohmann::json& saved, const nlohmann::json& expected);
 
 }  // namespace longrope
