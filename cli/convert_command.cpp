@@ -6,7 +6,7 @@
 #include "cli/cli_util.h"
 #include "cli/command.h"
 #include "models/checkpoint.h"
-#include "models/formats/atomic_file.h"
+#include "formats/atomic_file.h"
 #include "models/llama_model.h"
 
 namespace po = boost::program_options;

@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <stdexcept>
 
-#include "eval/bpe_tokenizer.h"
-#include "models/formats/gguf.h"
+#include "tokenizer/bpe_tokenizer.h"
+#include "formats/gguf.h"
 
 #include "cli/cli_util.h"
 

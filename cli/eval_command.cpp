@@ -6,11 +6,11 @@
 #include "cli/cli_util.h"
 #include "cli/command.h"
 #include "cli/data_options.h"
-#include "cli/progress.h"
+#include "util/progress.h"
 #include "cli/runtime_options.h"
 #include "eval/documents.h"
 #include "eval/perplexity.h"
-#include "models/formats/atomic_file.h"
+#include "formats/atomic_file.h"
 
 namespace po = boost::program_options;
 

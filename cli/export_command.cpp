@@ -8,9 +8,9 @@
 
 #include "cli/cli_util.h"
 #include "cli/command.h"
-#include "results/factor_table.h"
-#include "results/gguf_export.h"
-#include "results/hf_export.h"
+#include "export/factor_table.h"
+#include "export/gguf_export.h"
+#include "export/hf_export.h"
 
 namespace po = boost::program_options;
 

@@ -8,7 +8,7 @@
 #include "cli/command.h"
 #include "cli/runtime_options.h"
 #include "eval/documents.h"
-#include "models/formats/npy.h"
+#include "formats/npy.h"
 
 namespace po = boost::program_options;
 

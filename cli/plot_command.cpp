@@ -11,9 +11,9 @@
 
 #include "cli/cli_util.h"
 #include "cli/command.h"
-#include "models/rope_scaling.h"
-#include "results/factor_table.h"
-#include "results/plot.h"
+#include "rope/rope_scaling.h"
+#include "export/factor_table.h"
+#include "plot/plot.h"
 #include "search/seeds.h"
 
 namespace po = boost::program_options;

@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "results/factor_table.h"
+#include "export/factor_table.h"
 
 namespace po = boost::program_options;
 

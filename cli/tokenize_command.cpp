@@ -8,8 +8,8 @@
 #include <stdexcept>
 
 #include "cli/command.h"
-#include "eval/bpe_tokenizer.h"
-#include "models/formats/atomic_file.h"
+#include "tokenizer/bpe_tokenizer.h"
+#include "formats/atomic_file.h"
 
 namespace po = boost::program_options;
 

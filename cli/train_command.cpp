@@ -10,10 +10,10 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
-#include "cli/progress.h"
+#include "util/progress.h"
 #include "cli/runtime_options.h"
-#include "models/formats/atomic_file.h"
-#include "models/trainer.h"
+#include "formats/atomic_file.h"
+#include "train/trainer.h"
 
 namespace po = boost::program_options;
 

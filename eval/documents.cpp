@@ -14,10 +14,10 @@
 #include <stdexcept>
 #include <string_view>
 
-#include "eval/bpe_tokenizer.h"
-#include "models/formats/gguf.h"
-#include "models/formats/mapped_file.h"
-#include "models/formats/npy.h"
+#include "tokenizer/bpe_tokenizer.h"
+#include "formats/gguf.h"
+#include "formats/mapped_file.h"
+#include "formats/npy.h"
 
 extern char** environ;
 

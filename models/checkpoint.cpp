@@ -9,8 +9,8 @@
 #include <filesystem>
 #include <stdexcept>
 
-#include "models/formats/atomic_file.h"
-#include "models/formats/safetensors.h"
+#include "formats/atomic_file.h"
+#include "formats/safetensors.h"
 
 namespace longrope {
 namespace {

@@ -9,9 +9,9 @@
 #include <regex>
 #include <stdexcept>
 
-#include "models/formats/format_error.h"
-#include "models/formats/ggml_dequantize.h"
-#include "models/formats/gguf.h"
+#include "formats/format_error.h"
+#include "formats/ggml_dequantize.h"
+#include "formats/gguf.h"
 
 namespace longrope {
 namespace {

@@ -6,7 +6,7 @@
 
 #include <filesystem>
 
-#include "models/formats/gguf.h"
+#include "formats/gguf.h"
 #include "models/gguf_checkpoint.h"
 
 namespace longrope {

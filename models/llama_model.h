@@ -10,7 +10,7 @@
 #include "models/checkpoint.h"
 #include "models/llama_config.h"
 #include "models/llama_weights.h"
-#include "models/rope_scaling.h"
+#include "rope/rope_scaling.h"
 #include "models/rope_table.h"
 
 namespace longrope {

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "models/llama_config.h"
-#include "models/rope_scaling.h"
+#include "rope/rope_scaling.h"
 
 namespace longrope {
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "models/rope_scaling.h"
+#include "rope/rope_scaling.h"
 
 namespace longrope {
 

@@ -7,7 +7,7 @@
 #include <vector>
 #include <stdexcept>
 
-#include "models/formats/atomic_file.h"
+#include "formats/atomic_file.h"
 #include "search/search_checkpoint.h"
 
 namespace longrope {

@@ -8,7 +8,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "models/formats/atomic_file.h"
+#include "formats/atomic_file.h"
 
 namespace longrope {
 namespace {

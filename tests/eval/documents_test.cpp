@@ -6,7 +6,7 @@
 
 #include <fstream>
 
-#include "models/formats/npy.h"
+#include "formats/npy.h"
 #include "tests/test_models.h"
 
 namespace longrope {

@@ -1,5 +1,5 @@
 // Tests for AtomicFile / write_file_atomically and MappedFile.
-#include "models/formats/atomic_file.h"
+#include "formats/atomic_file.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -11,8 +11,8 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "models/formats/format_error.h"
-#include "models/formats/mapped_file.h"
+#include "formats/format_error.h"
+#include "formats/mapped_file.h"
 
 namespace longrope::formats {
 namespace {

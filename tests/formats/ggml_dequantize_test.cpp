@@ -1,5 +1,5 @@
 // ggml block formats: hand-built blocks whose values are worked out from the layouts in the header.
-#include "models/formats/ggml_dequantize.h"
+#include "formats/ggml_dequantize.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,6 +1,6 @@
 // Tests for the GGUF reader/writer: round trips of every value type and several tensor types, and
 // handcrafted broken files that must fail with a one-line message naming the key or tensor.
-#include "models/formats/gguf.h"
+#include "formats/gguf.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -12,7 +12,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "models/formats/format_error.h"
+#include "formats/format_error.h"
 
 namespace longrope::formats {
 namespace {

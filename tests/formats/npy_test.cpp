@@ -1,5 +1,5 @@
 // Tests for the .npy parser and writer.
-#include "models/formats/npy.h"
+#include "formats/npy.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -10,8 +10,8 @@
 #include <random>
 #include <stdexcept>
 
-#include "models/formats/format_error.h"
-#include "models/formats/mapped_file.h"
+#include "formats/format_error.h"
+#include "formats/mapped_file.h"
 
 namespace longrope::formats {
 namespace {

@@ -1,5 +1,5 @@
 // Tests for the safetensors reader/writer, sharded checkpoints and rejection of corrupt files.
-#include "models/formats/safetensors.h"
+#include "formats/safetensors.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -12,8 +12,8 @@
 #include <random>
 #include <stdexcept>
 
-#include "models/formats/atomic_file.h"
-#include "models/formats/format_error.h"
+#include "formats/atomic_file.h"
+#include "formats/format_error.h"
 
 namespace longrope::formats {
 namespace {

@@ -10,8 +10,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "models/formats/format_error.h"
-#include "models/formats/gguf.h"
+#include "formats/format_error.h"
+#include "formats/gguf.h"
 #include "models/llama_model.h"
 #include "tests/test_models.h"
 

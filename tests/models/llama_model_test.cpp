@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "models/formats/safetensors.h"
+#include "formats/safetensors.h"
 #include "tests/test_models.h"
 
 namespace longrope {

@@ -1,0 +1,162 @@
+// FactorTable JSON and CSV reading and writing.
+#include "export/factor_table.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "formats/atomic_file.h"
+
+namespace longrope {
+namespace {
+
+using nlohmann::json;
+
+std::runtime_error table_error(const std::string& source, const std::string& field, const std::string& what) {
+  return std::runtime_error(fmt::format("{}: field '{}': {}", source, field, what));
+}
+
+std::vector<double> number_list(const json& j, const char* key, const std::string& source, bool required) {
+  if (!j.contains(key) || j[key].is_null()) {
+    if (required) throw table_error(source, key, "missing");
+    return {};
+  }
+  if (!j[key].is_array()) throw table_error(source, key, "expected a list of numbers");
+  std::vector<double> out;
+  for (size_t i = 0; i < j[key].size(); ++i) {
+    const json& v = j[key][i];
+    if (!v.is_number() || !std::isfinite(v.get<double>()) || v.get<double>() <= 0)
+      throw table_error(source, fmt::format("{}[{}]", key, i), "expected a positive number, got " + v.dump());
+    out.push_back(v.get<double>());
+  }
+  return out;
+}
+
+template <typename T>
+T field(const json& j, const char* key, T fallback, const std::string& source) {
+  if (!j.contains(key) || j[key].is_null()) return fallback;
+  try {
+    return j[key].get<T>();
+  } catch (const json::exception&) {
+    throw table_error(source, key, "unexpected value " + j[key].dump());
+  }
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path + ": cannot open");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+json factor_table_to_json(const FactorTable& t) {
+  json j = {{"format", "longrope-factor-table"},
+            {"version", 1},
+            {"model", t.model},
+            {"rope_base", t.rope_base},
+            {"head_dim", t.rotary_dim},
+            {"original_length", t.original_length},
+            {"target_length", t.target_length},
+            {"scale", t.scale},
+            {"lambda", t.lambda},
+            {"start_tokens", t.start_tokens}};
+  j["attention_factor"] = t.attention_factor ? json(*t.attention_factor) : json(nullptr);
+  if (!t.short_lambda.empty()) j["short_lambda"] = t.short_lambda;
+  for (const auto& [k, v] : t.details.items()) j[k] = v;
+  return j;
+}
+
+FactorTable factor_table_from_json(const json& j, const std::string& source) {
+  if (!j.is_object()) throw std::runtime_error(source + ": expected a JSON object");
+  FactorTable t;
+  t.model = field<std::string>(j, "model", "", source);
+  t.rope_base = field<double>(j, "rope_base", 0.0, source);
+  t.rotary_dim = field<int64_t>(j, "head_dim", 0, source);
+  t.original_length = field<int64_t>(j, "original_length", 0, source);
+  t.target_length = field<int64_t>(j, "target_length", 0, source);
+  t.scale = field<double>(j, "scale", 0.0, source);
+  t.lambda = number_list(j, "lambda", source, true);
+  if (t.lambda.empty()) throw table_error(source, "lambda", "is empty");
+  t.start_tokens = field<int64_t>(j, "start_tokens", 0, source);
+  if (t.start_tokens < 0) throw table_error(source, "start_tokens", fmt::format("must be >= 0, got {}", t.start_tokens));
+  if (j.contains("attention_factor") && !j["attention_factor"].is_null()) {
+    t.attention_factor = field<double>(j, "attention_factor", 1.0, source);
+    if (!(*t.attention_factor > 0)) throw table_error(source, "attention_factor", "must be positive");
+  }
+  t.short_lambda = number_list(j, "short_lambda", source, false);
+  if (t.rotary_dim > 0 && static_cast<int64_t>(t.lambda.size()) * 2 != t.rotary_dim)
+    throw table_error(source, "lambda", fmt::format("has {} values but head_dim {} needs {}", t.lambda.size(), t.rotary_dim, t.rotary_dim / 2));
+  if (!t.short_lambda.empty() && t.short_lambda.size() != t.lambda.size())
+    throw table_error(source, "short_lambda", fmt::format("has {} values, lambda has {}", t.short_lambda.size(), t.lambda.size()));
+  static const char* known[] = {"format", "version", "model", "rope_base", "head_dim", "original_length", "target_length",
+                                "scale", "lambda", "start_tokens", "attention_factor", "short_lambda"};
+  for (const auto& [k, v] : j.items()) {
+    bool is_known = false;
+    for (const char* name : known) is_known = is_known || k == name;
+    if (!is_known) t.details[k] = v;
+  }
+  return t;
+}
+
+std::vector<double> read_factor_csv(const std::string& path) {
+  std::istringstream in(read_text(path));
+  std::vector<double> out;
+  std::string line;
+  int line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    std::stringstream cells(line);
+    std::string cell;
+    while (std::getline(cells, cell, ',')) {
+      const size_t b = cell.find_first_not_of(" \t\r");
+      if (b == std::string::npos) continue;
+      size_t used = 0;
+      double v = 0;
+      try {
+        v = std::stod(cell.substr(b), &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      const std::string rest = cell.substr(b + used);
+      if (used == 0 || rest.find_first_not_of(" \t\r") != std::string::npos || !std::isfinite(v) || v <= 0)
+        throw std::runtime_error(fmt::format("{}: line {}: '{}' is not a positive number", path, line_no, cell));
+      out.push_back(v);
+    }
+  }
+  if (out.empty()) throw std::runtime_error(path + ": no factors (expected one number per line)");
+  return out;
+}
+
+FactorTable read_factor_table(const std::string& path) {
+  const bool is_json = path.size() >= 5 && path.compare(path.size() - 5, 5, ".json") == 0;
+  if (!is_json) {
+    FactorTable t;
+    t.lambda = read_factor_csv(path);
+    return t;
+  }
+  json j;
+  try {
+    j = json::parse(read_text(path));
+  } catch (const json::parse_error& e) {
+    throw std::runtime_error(fmt::format("{}: not valid JSON: {}", path, e.what()));
+  }
+  return factor_table_from_json(j, path);
+}
+
+void write_factor_table(const std::string& path, const FactorTable& table) {
+  formats::write_file_atomically(path, factor_table_to_json(table).dump(2) + "\n");
+}
+
+void write_factor_csv(const std::string& path, const std::vector<double>& lambda) {
+  std::string text;
+  for (double v : lambda) text += fmt::format("{:.18e}\n", v);
+  formats::write_file_atomically(path, text);
+}
+
+}  // namespace longrope

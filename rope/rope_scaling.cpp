@@ -1,0 +1,156 @@
+// RoPE rescale-factor generators; formulas follow transformers' modeling_rope_utils.py and the
+// LongRoPE paper (arXiv 2402.13753, Eq. 3 and §3.2).
+#include "rope/rope_scaling.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+
+namespace longrope {
+namespace {
+
+size_t half_dim(const RopeGeometry& g) {
+  if (g.rotary_dim <= 0 || g.rotary_dim % 2 != 0)
+    throw std::invalid_argument(fmt::format("rotary dim must be positive and even, got {}", g.rotary_dim));
+  return static_cast<size_t>(g.rotary_dim / 2);
+}
+
+void require_scale(double scale, const char* method) {
+  if (!(scale >= 1.0) || !std::isfinite(scale))
+    throw std::invalid_argument(fmt::format("{}: scale must be a finite number >= 1, got {}", method, scale));
+}
+
+// λ_i that turns base b into b': (b'/b)^(2i/d).
+std::vector<double> base_change_lambda(const RopeGeometry& g, double base_ratio) {
+  const size_t n = half_dim(g);
+  std::vector<double> lambda(n);
+  for (size_t i = 0; i < n; ++i) lambda[i] = std::pow(base_ratio, 2.0 * static_cast<double>(i) / g.rotary_dim);
+  return lambda;
+}
+
+}  // namespace
+
+std::string RopeScaling::cache_key() const {
+  std::string key = fmt::format("{}|{}|", start_tokens, attention_factor);
+  key.append(reinterpret_cast<const char*>(lambda.data()), lambda.size() * sizeof(double));
+  return key;
+}
+
+bool RopeScaling::operator==(const RopeScaling& o) const {
+  return lambda == o.lambda && start_tokens == o.start_tokens && attention_factor == o.attention_factor;
+}
+
+std::vector<double> inverse_frequencies(const RopeGeometry& g, const std::vector<double>& lambda) {
+  const size_t n = half_dim(g);
+  if (lambda.size() != n) throw std::invalid_argument(fmt::format("λ has {} values, expected {}", lambda.size(), n));
+  std::vector<double> inv(n);
+  for (size_t i = 0; i < n; ++i)
+    inv[i] = 1.0 / (lambda[i] * std::pow(g.base, 2.0 * static_cast<double>(i) / g.rotary_dim));
+  return inv;
+}
+
+RopeScaling rope_none(const RopeGeometry& g) {
+  RopeScaling r;
+  r.method = "none";
+  r.lambda.assign(half_dim(g), 1.0);
+  return r;
+}
+
+RopeScaling rope_pi(const RopeGeometry& g, double scale) {
+  require_scale(scale, "pi");
+  RopeScaling r;
+  r.method = "pi";
+  r.lambda.assign(half_dim(g), scale);
+  return r;
+}
+
+RopeScaling rope_ntk(const RopeGeometry& g, double scale) {
+  require_scale(scale, "ntk");
+  const double d = static_cast<double>(g.rotary_dim);
+  RopeScaling r;
+  r.method = "ntk";
+  r.lambda = base_change_lambda(g, std::pow(scale, d / (d - 2.0)));
+  return r;
+}
+
+RopeScaling rope_dynamic_ntk(const RopeGeometry& g, double scale, int64_t sequence_length) {
+  require_scale(scale, "dynamic-ntk");
+  const double d = static_cast<double>(g.rotary_dim);
+  const double t = static_cast<double>(std::max(sequence_length, g.original_length));
+  const double ratio = scale * t / static_cast<double>(g.original_length) - (scale - 1.0);
+  RopeScaling r;
+  r.method = "dynamic-ntk";
+  r.lambda = base_change_lambda(g, std::pow(ratio, d / (d - 2.0)));
+  return r;
+}
+
+std::vector<double> yarn_ramp(const RopeGeometry& g, double beta_fast, double beta_slow, bool truncate) {
+  const size_t n = half_dim(g);
+  const double d = static_cast<double>(g.rotary_dim);
+  // Pair index at which a wavelength fits r rotations into the original context.
+  auto correction_dim = [&](double rotations) {
+    return d * std::log(static_cast<double>(g.original_length) / (rotations * 2.0 * M_PI)) / (2.0 * std::log(g.base));
+  };
+  double low = correction_dim(beta_fast);
+  double high = correction_dim(beta_slow);
+  if (truncate) {
+    low = std::floor(low);
+    high = std::ceil(high);
+  }
+  low = std::max(low, 0.0);
+  high = std::min(high, d - 1.0);
+  if (low == high) high += 0.001;  // transformers' guard against a zero-width ramp
+  std::vector<double> ramp(n);
+  for (size_t i = 0; i < n; ++i) ramp[i] = std::clamp((static_cast<double>(i) - low) / (high - low), 0.0, 1.0);
+  return ramp;
+}
+
+RopeScaling rope_yarn(const RopeGeometry& g, double scale, const YarnOptions& options) {
+  require_scale(scale, "yarn");
+  const std::vector<double> ramp = yarn_ramp(g, options.beta_fast, options.beta_slow, options.truncate);
+  RopeScaling r;
+  r.method = "yarn";
+  r.lambda.resize(ramp.size());
+  for (size_t i = 0; i < ramp.size(); ++i) r.lambda[i] = 1.0 / (ramp[i] / scale + (1.0 - ramp[i]));
+  r.attention_factor = options.attention_factor ? *options.attention_factor : (scale > 1.0 ? 0.1 * std::log(scale) + 1.0 : 1.0);
+  return r;
+}
+
+std::vector<double> yarn_shaped_lambda(const RopeGeometry& g, double scale, double beta_fast, double beta_slow) {
+  std::vector<double> lambda = yarn_ramp(g, beta_fast, beta_slow, /*truncate=*/true);
+  for (double& v : lambda) v = 1.0 + (scale - 1.0) * v;
+  return lambda;
+}
+
+double longrope_attention_factor(double scale, int64_t original_length) {
+  if (scale <= 1.0 || original_length <= 1) return 1.0;  // ln L would be 0 or undefined
+  return std::sqrt(1.0 + std::log(scale) / std::log(static_cast<double>(original_length)));
+}
+
+RopeScaling rope_longrope(const RopeGeometry& g, std::vector<double> lambda, int64_t start_tokens, double scale,
+                          std::optional<double> attention_factor) {
+  RopeScaling r;
+  r.method = "longrope";
+  r.lambda = std::move(lambda);
+  r.start_tokens = start_tokens;
+  r.attention_factor = attention_factor ? *attention_factor : longrope_attention_factor(scale, g.original_length);
+  validate_rope_scaling(g, r, "longrope table");
+  return r;
+}
+
+void validate_rope_scaling(const RopeGeometry& g, const RopeScaling& s, const std::string& context) {
+  const size_t n = half_dim(g);
+  if (s.lambda.size() != n)
+    throw std::invalid_argument(fmt::format("{}: λ has {} values, the model needs rotary_dim/2 = {}", context, s.lambda.size(), n));
+  for (size_t i = 0; i < n; ++i)
+    if (!std::isfinite(s.lambda[i]) || s.lambda[i] <= 0.0)
+      throw std::invalid_argument(fmt::format("{}: λ[{}] = {} is not a positive number", context, i, s.lambda[i]));
+  if (s.start_tokens < 0) throw std::invalid_argument(fmt::format("{}: start_tokens = {} is negative", context, s.start_tokens));
+  if (!std::isfinite(s.attention_factor) || s.attention_factor <= 0.0)
+    throw std::invalid_argument(fmt::format("{}: attention_factor = {} is not a positive number", context, s.attention_factor));
+}
+
+}  // namespace longrope

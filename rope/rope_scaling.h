@@ -1,0 +1,67 @@
+// RopeScaling: per-dimension RoPE rescale factors λ, start-token threshold n̂ and attention factor,
+// with generators for PI, NTK, dynamic NTK, YaRN and LongRoPE tables. Pure math: no tensors, no I/O.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace longrope {
+
+// What the rotary embedding of a model looks like before any scaling.
+struct RopeGeometry {
+  int64_t rotary_dim = 0;       // d: channels rotated per head (pairs i = 0 .. d/2-1)
+  double base = 10000.0;        // b: θ_i = b^(-2i/d)
+  int64_t original_length = 0;  // L: the context the model was pre-trained at
+};
+
+// θ'_i = θ_i / λ_i for positions n >= start_tokens; positions n < start_tokens keep θ_i and an
+// attention factor of 1 (LongRoPE Eq. 3). cos and sin of rescaled positions are multiplied by
+// attention_factor, so attention logits scale by its square (transformers' attention_scaling).
+struct RopeScaling {
+  std::string method = "none";  // none | pi | ntk | dynamic-ntk | yarn | longrope
+  std::vector<double> lambda;   // λ_i, length d/2, each >= some positive value (1 for searched tables)
+  int64_t start_tokens = 0;     // n̂
+  double attention_factor = 1.0;
+
+  // Exact identity of the table, for caches: two scalings with equal keys give equal cos/sin.
+  std::string cache_key() const;
+  bool operator==(const RopeScaling& other) const;
+};
+
+// θ_i / λ_i for every pair, in double precision.
+std::vector<double> inverse_frequencies(const RopeGeometry& geometry, const std::vector<double>& lambda);
+
+RopeScaling rope_none(const RopeGeometry& g);
+// Position Interpolation: λ_i = s.
+RopeScaling rope_pi(const RopeGeometry& g, double scale);
+// Static NTK-aware base change b' = b·s^(d/(d-2)), i.e. λ_i = s^(2i/(d-2)).
+RopeScaling rope_ntk(const RopeGeometry& g, double scale);
+// transformers' "dynamic" at sequence length T: b' = b·((s·T/L) − (s−1))^(d/(d−2)), with T = max(T, L).
+RopeScaling rope_dynamic_ntk(const RopeGeometry& g, double scale, int64_t sequence_length);
+
+struct YarnOptions {
+  double beta_fast = 32.0;
+  double beta_slow = 1.0;
+  bool truncate = true;
+  std::optional<double> attention_factor;  // default 0.1·ln(s) + 1
+};
+// YaRN exactly as transformers' _compute_yarn_parameters: 1/λ_i = ramp_i/s + (1 − ramp_i).
+RopeScaling rope_yarn(const RopeGeometry& g, double scale, const YarnOptions& options = {});
+// The ramp over pair index used by YaRN (0 below the correction range, 1 above it).
+std::vector<double> yarn_ramp(const RopeGeometry& g, double beta_fast, double beta_slow, bool truncate);
+// The YaRN-shaped seed of the reference search: λ_i = 1 + (s − 1)·ramp_i (a linear blend in λ).
+std::vector<double> yarn_shaped_lambda(const RopeGeometry& g, double scale, double beta_fast = 32.0, double beta_slow = 1.0);
+
+// LongRoPE "su" attention factor: sqrt(1 + ln s / ln L), 1 when s <= 1 or L <= 1. The one formula:
+// searched tables, baselines and every exporter use it.
+double longrope_attention_factor(double scale, int64_t original_length);
+// A searched table. The attention factor defaults to "su" for the given scale.
+RopeScaling rope_longrope(const RopeGeometry& g, std::vector<double> lambda, int64_t start_tokens, double scale,
+                          std::optional<double> attention_factor = std::nullopt);
+
+// Throws std::invalid_argument if λ has the wrong length, a non-finite or non-positive entry, or n̂ < 0.
+void validate_rope_scaling(const RopeGeometry& g, const RopeScaling& scaling, const std::string& context);
+
+}  // namespace longrope

@@ -1,0 +1,81 @@
+// Factor tables: JSON round trip, the reference CSV, malformed files rejected with the field named.
+#include "export/factor_table.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace longrope {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+fs::path temp_dir() {
+  const fs::path d = fs::temp_directory_path() / ("longrope-table-test-" + std::to_string(getpid()));
+  fs::create_directories(d);
+  return d;
+}
+
+TEST(FactorTable, JsonRoundTripKeepsEveryField) {
+  FactorTable t;
+  t.model = "tiny";
+  t.rope_base = 10000;
+  t.rotary_dim = 8;
+  t.original_length = 256;
+  t.target_length = 2048;
+  t.scale = 8;
+  t.lambda = {1.0, 1.5, 3.25, 8.0};
+  t.start_tokens = 4;
+  t.attention_factor = 1.2;
+  t.details["search_ppl"] = 12.5;
+  const fs::path p = temp_dir() / "t.json";
+  write_factor_table(p.string(), t);
+  const FactorTable r = read_factor_table(p.string());
+  EXPECT_EQ(r.lambda, t.lambda);
+  EXPECT_EQ(r.start_tokens, 4);
+  EXPECT_EQ(*r.attention_factor, 1.2);
+  EXPECT_EQ(r.target_length, 2048);
+  EXPECT_EQ(r.details["search_ppl"], 12.5);
+  EXPECT_FALSE(fs::exists(p.string() + ".tmp"));
+}
+
+TEST(FactorTable, ReferenceCsvOneFactorPerLine) {
+  const fs::path p = temp_dir() / "result_final.csv";
+  write_factor_csv(p.string(), {1.0, 1.01, 64.77});
+  std::ifstream in(p);
+  std::string first;
+  std::getline(in, first);
+  EXPECT_EQ(first, "1.000000000000000000e+00");  // numpy.savetxt's %.18e
+  EXPECT_EQ(read_factor_table(p.string()).lambda, (std::vector<double>{1.0, 1.01, 64.77}));
+}
+
+TEST(FactorTable, RejectsMalformedTables) {
+  const fs::path d = temp_dir();
+  std::ofstream(d / "bad.csv") << "1.0\n2.0\nabc\n";
+  try {
+    read_factor_table((d / "bad.csv").string());
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("line 3"));
+  }
+  std::ofstream(d / "neg.json") << R"({"lambda": [1.0, -2.0]})";
+  try {
+    read_factor_table((d / "neg.json").string());
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("field 'lambda[1]'"));
+  }
+  std::ofstream(d / "len.json") << R"({"lambda": [1.0, 2.0], "head_dim": 8})";
+  EXPECT_THROW(read_factor_table((d / "len.json").string()), std::runtime_error);
+  std::ofstream(d / "trunc.json") << R"({"lambda": [1.0, )";
+  EXPECT_THROW(read_factor_table((d / "trunc.json").string()), std::runtime_error);
+  std::ofstream(d / "empty.csv") << "";
+  EXPECT_THROW(read_factor_table((d / "empty.csv").string()), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace longrope

@@ -1,0 +1,66 @@
+// Plots are real PNG/SVG files with the expected series (rendered by gnuplot).
+#include "plot/plot.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace longrope {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+PlotSpec two_series() {
+  PlotSpec p;
+  p.title = "Perplexity vs context length";
+  p.x_label = "tokens";
+  p.y_label = "ppl";
+  p.log_x = p.log_y = true;
+  p.marker_x = 256;
+  p.marker_label = "original length 256";
+  p.series = {{"none", {256, 512, 1024}, {3.1, 9.5, 80.0}, true}, {"yarn", {256, 512, 1024}, {3.2, 3.4, 4.0}, true}};
+  return p;
+}
+
+std::string read(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+TEST(Plot, ScriptHasScalesMarkerAndEverySeries) {
+  const std::string s = gnuplot_script(two_series(), "out.png", "out.dat");
+  EXPECT_THAT(s, HasSubstr("set logscale x 2"));
+  EXPECT_THAT(s, HasSubstr("set logscale y"));
+  EXPECT_THAT(s, HasSubstr("set arrow from 256"));
+  EXPECT_THAT(s, HasSubstr("index 0 using 1:2"));
+  EXPECT_THAT(s, HasSubstr("title \"yarn\""));
+  EXPECT_THROW(gnuplot_script(two_series(), "out.pdf", "d"), std::invalid_argument);
+}
+
+TEST(Plot, RendersPngAndSvgFiles) {
+  if (std::system("gnuplot --version > /dev/null 2>&1") != 0) GTEST_SKIP() << "gnuplot not installed (scripts/install-deps.sh)";
+  const fs::path dir = fs::temp_directory_path() / ("longrope-plot-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  render_plot(two_series(), (dir / "curve.png").string());
+  render_plot(two_series(), (dir / "curve.svg").string());
+  const std::string png = read(dir / "curve.png");
+  ASSERT_GT(png.size(), 1000u);
+  EXPECT_EQ(png.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
+  const std::string svg = read(dir / "curve.svg");
+  EXPECT_THAT(svg, HasSubstr("<svg"));
+  EXPECT_THAT(svg, HasSubstr(">none<"));  // legend entries
+  EXPECT_THAT(svg, HasSubstr(">yarn<"));
+  EXPECT_THAT(read(dir / "curve.png.dat"), HasSubstr("# yarn"));
+  for (const auto& e : fs::directory_iterator(dir)) EXPECT_EQ(e.path().string().find(".tmp"), std::string::npos) << e.path();
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace longrope

@@ -1,0 +1,92 @@
+// Generator values against numbers worked by hand from the formulas.
+#include "rope/rope_scaling.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace longrope {
+namespace {
+
+const RopeGeometry kLlama2{128, 10000.0, 4096};
+
+TEST(RopeScaling, NoneIsAllOnes) {
+  const RopeScaling r = rope_none(kLlama2);
+  ASSERT_EQ(r.lambda.size(), 64u);
+  for (double v : r.lambda) EXPECT_EQ(v, 1.0);
+  EXPECT_EQ(r.attention_factor, 1.0);
+  EXPECT_EQ(r.start_tokens, 0);
+}
+
+TEST(RopeScaling, PiDividesEveryFrequencyByScale) {
+  const RopeScaling r = rope_pi(kLlama2, 8.0);
+  for (double v : r.lambda) EXPECT_EQ(v, 8.0);
+  const auto plain = inverse_frequencies(kLlama2, rope_none(kLlama2).lambda);
+  const auto scaled = inverse_frequencies(kLlama2, r.lambda);
+  for (size_t i = 0; i < plain.size(); ++i) EXPECT_DOUBLE_EQ(scaled[i] * 8.0, plain[i]);
+}
+
+TEST(RopeScaling, NtkChangesTheBase) {
+  // d = 8, s = 16: b' = b·16^(8/6); λ_i = 16^(2i/6), so λ_3 = 16 and λ_1 = 16^(1/3) = 2.519842.
+  const RopeGeometry g{8, 10000.0, 512};
+  const RopeScaling r = rope_ntk(g, 16.0);
+  EXPECT_DOUBLE_EQ(r.lambda[0], 1.0);
+  EXPECT_NEAR(r.lambda[1], 2.519842, 1e-6);
+  EXPECT_NEAR(r.lambda[3], 16.0, 1e-12);
+  const auto inv = inverse_frequencies(g, r.lambda);
+  const double new_base = 10000.0 * std::pow(16.0, 8.0 / 6.0);
+  for (size_t i = 0; i < inv.size(); ++i) EXPECT_NEAR(inv[i], std::pow(new_base, -2.0 * i / 8.0), 1e-15);
+}
+
+TEST(RopeScaling, DynamicNtkIsPlainUpToOriginalLength) {
+  const RopeGeometry g{8, 10000.0, 512};
+  for (double v : rope_dynamic_ntk(g, 4.0, 300).lambda) EXPECT_NEAR(v, 1.0, 1e-15);
+  // T = 2L, s = 2: ratio (2·2 − 1) = 3, so λ_i = 3^(2i/(d−2)); λ_3 = 3.
+  const RopeScaling r = rope_dynamic_ntk(g, 2.0, 1024);
+  EXPECT_NEAR(r.lambda[3], 3.0, 1e-12);
+  EXPECT_NEAR(r.lambda[1], std::cbrt(3.0), 1e-12);
+}
+
+TEST(RopeScaling, YarnRampOnLlama2) {
+  // base 1e4, L = 4096, d = 128, β = (32, 1): correction range [20, 46] (reference worked example).
+  const auto ramp = yarn_ramp(kLlama2, 32.0, 1.0, true);
+  EXPECT_EQ(ramp[20], 0.0);
+  EXPECT_EQ(ramp[46], 1.0);
+  EXPECT_NEAR(ramp[33], 0.5, 1e-12);
+  const RopeScaling r = rope_yarn(kLlama2, 8.0);
+  EXPECT_DOUBLE_EQ(r.lambda[0], 1.0);
+  EXPECT_DOUBLE_EQ(r.lambda[63], 8.0);
+  EXPECT_NEAR(r.lambda[33], 1.0 / (0.5 / 8.0 + 0.5), 1e-12);  // 1.777…: YaRN blends 1/λ
+  EXPECT_NEAR(r.attention_factor, 0.1 * std::log(8.0) + 1.0, 1e-12);  // 1.2079
+}
+
+TEST(RopeScaling, YarnShapedSeedBlendsLambdaLinearly) {
+  const auto seed = yarn_shaped_lambda(kLlama2, 8.0);
+  EXPECT_EQ(seed[20], 1.0);
+  EXPECT_NEAR(seed[21], 1.0 + 7.0 / 26.0, 1e-12);  // +0.269 per dimension
+  EXPECT_NEAR(seed[33], 4.5, 1e-12);
+  EXPECT_EQ(seed[46], 8.0);
+  EXPECT_EQ(seed[63], 8.0);
+}
+
+TEST(RopeScaling, LongRopeSuFactor) {
+  EXPECT_NEAR(longrope_attention_factor(8.0, 4096), 1.1180, 1e-4);    // LLaMA2 4k -> 32k
+  EXPECT_NEAR(longrope_attention_factor(32.0, 4096), 1.19024, 1e-5);  // Phi-3-mini-128k
+  EXPECT_NEAR(longrope_attention_factor(4.0, 8192), 1.0742, 1e-4);    // Llama-3 8k -> 32k
+  EXPECT_EQ(longrope_attention_factor(1.0, 4096), 1.0);
+  const RopeScaling r = rope_longrope(kLlama2, std::vector<double>(64, 2.0), 4, 8.0);
+  EXPECT_NEAR(r.attention_factor, 1.1180, 1e-4);
+  EXPECT_EQ(rope_longrope(kLlama2, std::vector<double>(64, 2.0), 0, 8.0, 1.0).attention_factor, 1.0);
+}
+
+TEST(RopeScaling, RejectsMalformedTables) {
+  EXPECT_THROW(rope_longrope(kLlama2, std::vector<double>(63, 1.0), 0, 8.0), std::invalid_argument);
+  std::vector<double> bad(64, 1.0);
+  bad[5] = -1.0;
+  EXPECT_THROW(rope_longrope(kLlama2, bad, 0, 8.0), std::invalid_argument);
+  EXPECT_THROW(rope_longrope(kLlama2, std::vector<double>(64, 1.0), -1, 8.0), std::invalid_argument);
+  EXPECT_THROW(rope_pi(kLlama2, 0.5), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace longrope

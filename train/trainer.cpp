@@ -1,0 +1,524 @@
+// Training a byte-level LLaMA: data windows, the AdamW loop, resumable state and the model card.
+// Shapes: B batch, T context, W = T + 1 bytes per window, V vocab.
+#include "train/trainer.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <torch/types.h>  // before clip_grad.h, which uses torch::Tensor undeclared
+#include <torch/nn/utils/clip_grad.h>
+#include <torch/optim/adamw.h>
+#include <torch/serialize.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+
+#include "models/checkpoint.h"
+#include "formats/atomic_file.h"
+#include "models/llama_model.h"
+
+namespace longrope {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+constexpr double kHeldOutFraction = 0.05;  // validation tail of the training bytes when no --valid
+constexpr int kStateVersion = 1;           // train_state/state.json layout
+
+// ---------------------------------------------------------------------------------------------
+// Data: bytes of text files, and windows of W = T + 1 bytes (T inputs, T shifted targets).
+
+struct ByteFile {
+  std::string path;
+  int64_t bytes = 0;
+};
+
+struct ByteCorpus {
+  std::vector<uint8_t> bytes;
+  std::vector<ByteFile> files;
+};
+
+std::vector<std::string> expand_paths(const std::string& path) {
+  if (!fs::exists(path)) throw std::runtime_error(path + ": does not exist");
+  if (!fs::is_directory(path)) return {path};
+  std::vector<std::string> out;
+  for (const auto& entry : fs::directory_iterator(path))
+    if (entry.is_regular_file() && entry.path().extension() == ".txt") out.push_back(entry.path().string());
+  std::sort(out.begin(), out.end());
+  if (out.empty()) throw std::runtime_error(path + ": no .txt files in this directory");
+  return out;
+}
+
+ByteCorpus read_corpus(const std::vector<std::string>& paths) {
+  ByteCorpus c;
+  for (const std::string& p : paths) {
+    for (const std::string& file : expand_paths(p)) {
+      std::ifstream in(file, std::ios::binary);
+      if (!in) throw std::runtime_error(file + ": cannot open");
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      c.files.push_back({file, static_cast<int64_t>(text.size())});
+      c.bytes.insert(c.bytes.end(), text.begin(), text.end());
+    }
+  }
+  return c;
+}
+
+void require_window(const std::vector<uint8_t>& bytes, int64_t window, const std::string& what) {
+  if (bytes.empty()) throw std::runtime_error(what + ": no data (0 bytes)");
+  if (static_cast<int64_t>(bytes.size()) < window)
+    throw std::runtime_error(fmt::format("{}: {} bytes, fewer than one training window of {} (--context + 1)", what,
+                                         bytes.size(), window));
+}
+
+// Rows of `window` bytes starting at `offsets`: (B, W) int64 on the CPU.
+at::Tensor gather_windows(const std::vector<uint8_t>& bytes, const std::vector<int64_t>& offsets, int64_t window) {
+  at::Tensor t = at::empty({static_cast<int64_t>(offsets.size()), window}, at::kLong);
+  int64_t* p = t.data_ptr<int64_t>();
+  for (int64_t off : offsets)
+    for (int64_t i = 0; i < window; ++i) *p++ = bytes[static_cast<size_t>(off + i)];
+  return t;
+}
+
+// `count` windows spread evenly over the data, the same at every evaluation.
+at::Tensor fixed_windows(const std::vector<uint8_t>& bytes, int64_t count, int64_t window) {
+  const int64_t last = static_cast<int64_t>(bytes.size()) - window;
+  std::vector<int64_t> offsets;
+  for (int64_t i = 0; i < count; ++i) offsets.push_back(count > 1 ? i * last / (count - 1) : 0);
+  return gather_windows(bytes, offsets, window);
+}
+
+at::Tensor random_windows(const std::vector<uint8_t>& bytes, int64_t count, int64_t window, std::mt19937_64& rng) {
+  const uint64_t starts = bytes.size() - static_cast<size_t>(window) + 1;
+  std::vector<int64_t> offsets;
+  for (int64_t i = 0; i < count; ++i) offsets.push_back(static_cast<int64_t>(rng() % starts));
+  return gather_windows(bytes, offsets, window);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Model: float32 master weights that require grad, and rounded copies for the compute dtype.
+
+LlamaConfig model_config(const TrainConfig& t) {
+  LlamaConfig c;
+  c.model_type = "llama";
+  c.vocab_size = t.vocab_size;
+  c.hidden_size = t.hidden_size;
+  c.intermediate_size = t.mlp_width();
+  c.num_hidden_layers = t.num_layers;
+  c.num_attention_heads = t.num_heads;
+  c.num_key_value_heads = t.num_kv_heads;
+  c.head_dim = t.head_dim();
+  c.rms_norm_eps = 1e-5;
+  c.rope_theta = t.rope_theta;
+  c.max_position_embeddings = t.context;
+  c.original_max_position_embeddings = t.context;
+  c.tie_word_embeddings = true;
+  c.torch_dtype = "float32";
+  c.validate("train config");
+  return c;
+}
+
+// The distinct tensors of `w` in checkpoint order (a tied head is the embedding, listed once).
+std::vector<at::Tensor> parameters_of(const LlamaConfig& config, LlamaWeights w) {
+  std::vector<at::Tensor> out;
+  for_each_weight(config, w, [&](const std::string& name, at::Tensor& slot, const std::vector<int64_t>&, bool) {
+    if (slot.defined() && !(name == "lm_head.weight" && config.tie_word_embeddings)) out.push_back(slot);
+  });
+  return out;
+}
+
+// Differentiable casts of the master weights: gradients flow back into the float32 tensors.
+LlamaWeights compute_weights(const LlamaConfig& config, const LlamaWeights& master, c10::ScalarType dtype) {
+  if (dtype == at::kFloat) return master;
+  LlamaWeights w = master;
+  for_each_weight(config, w, [&](const std::string&, at::Tensor& slot, const std::vector<int64_t>&, bool) {
+    if (slot.defined()) slot = slot.to(dtype);
+  });
+  if (config.tie_word_embeddings) w.lm_head = w.embed;
+  return w;
+}
+
+// Mean next-byte NLL over all B·T positions of a (B, W) batch, in float32.
+at::Tensor batch_loss(const LlamaModel& model, const RopeTable& rope, const at::Tensor& batch) {
+  const int64_t t = batch.size(1) - 1;
+  at::Tensor on_device = batch.to(model.device());
+  at::Tensor logits = model.logits(model.hidden_states(on_device.slice(1, 0, t), rope));  // (B, T, V) f32
+  return at::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}), on_device.slice(1, 1, t + 1).reshape({-1}));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Optimizer: AdamW with weight decay on 2-D weights only.
+
+std::unique_ptr<torch::optim::AdamW> make_optimizer(const TrainConfig& t, const std::vector<at::Tensor>& params) {
+  std::vector<at::Tensor> decay, no_decay;
+  for (const at::Tensor& p : params) (p.dim() >= 2 ? decay : no_decay).push_back(p);
+  auto options = [&](double wd) {
+    return torch::optim::AdamWOptions(t.lr).betas(std::make_tuple(t.beta1, t.beta2)).eps(1e-8).weight_decay(wd);
+  };
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(options(t.weight_decay)));
+  groups.emplace_back(no_decay, std::make_unique<torch::optim::AdamWOptions>(options(0.0)));
+  return std::make_unique<torch::optim::AdamW>(std::move(groups), options(t.weight_decay));
+}
+
+void set_learning_rate(torch::optim::AdamW& optimizer, double lr) {
+  for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Resumable state: out_dir/train_state/{config.json, model.safetensors, optimizer.pt, state.json}.
+// Written to train_state.tmp, then swapped in by renames; a crash mid-swap leaves train_state.old.
+
+struct SessionState {
+  int64_t step = 0;
+  std::mt19937_64 rng;
+  double seconds = 0;  // wall time of earlier sessions
+  std::vector<float> loss_history;
+  std::vector<TrainEval> evals;
+};
+
+std::string rng_to_string(const std::mt19937_64& rng) {
+  std::ostringstream s;
+  s << rng;
+  return s.str();
+}
+
+json state_json(const TrainConfig& t, const SessionState& s, double seconds) {
+  json evals = json::array();
+  for (const TrainEval& e : s.evals) evals.push_back({{"step", e.step}, {"train_loss", e.train_loss}, {"valid_loss", e.valid_loss}});
+  return {{"version", kStateVersion}, {"step", s.step}, {"steps", t.steps}, {"seed", t.seed},
+          {"batch_size", t.batch_size}, {"context", t.context}, {"rng_state", rng_to_string(s.rng)},
+          {"seconds", seconds}, {"loss_history", s.loss_history}, {"evals", evals}};
+}
+
+void write_train_state(const fs::path& out_dir, const TrainConfig& t, const LlamaConfig& config, const LlamaWeights& master,
+                       torch::optim::AdamW& optimizer, const SessionState& s, double seconds) {
+  const fs::path final_dir = out_dir / "train_state", tmp = out_dir / "train_state.tmp", old = out_dir / "train_state.old";
+  fs::remove_all(tmp);
+  save_llama_checkpoint(tmp.string(), config, master);
+  torch::save(optimizer, (tmp / "optimizer.pt").string());
+  formats::write_file_atomically((tmp / "state.json").string(), state_json(t, s, seconds).dump(1) + "\n");
+  fs::remove_all(old);
+  if (fs::exists(final_dir)) fs::rename(final_dir, old);
+  fs::rename(tmp, final_dir);
+  fs::remove_all(old);
+}
+
+fs::path find_train_state(const fs::path& out_dir) {
+  if (fs::exists(out_dir / "train_state" / "state.json")) return out_dir / "train_state";
+  if (fs::exists(out_dir / "train_state.old" / "state.json")) return out_dir / "train_state.old";
+  throw std::runtime_error((out_dir / "train_state").string() + ": no checkpoint to resume from");
+}
+
+void check_same_shape(const LlamaConfig& saved, const LlamaConfig& wanted, const std::string& source) {
+  auto same = [&](const char* option, double a, double b) {
+    if (a != b) throw std::runtime_error(fmt::format("{}: checkpoint has {} {}, this run asks for {}", source, option, a, b));
+  };
+  same("--vocab-size", saved.vocab_size, wanted.vocab_size);
+  same("--hidden", saved.hidden_size, wanted.hidden_size);
+  same("--intermediate", saved.intermediate_size, wanted.intermediate_size);
+  same("--layers", saved.num_hidden_layers, wanted.num_hidden_layers);
+  same("--heads", saved.num_attention_heads, wanted.num_attention_heads);
+  same("--kv-heads", saved.num_key_value_heads, wanted.num_key_value_heads);
+  same("--context", saved.max_position_embeddings, wanted.max_position_embeddings);
+  same("--rope-theta", saved.rope_theta, wanted.rope_theta);
+}
+
+SessionState read_session_state(const fs::path& dir) {
+  const std::string path = (dir / "state.json").string();
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path + ": cannot open");
+  SessionState s;
+  try {
+    const json j = json::parse(in);
+    if (j.at("version").get<int>() != kStateVersion)
+      throw std::runtime_error(fmt::format("version {}, expected {}", j.at("version").get<int>(), kStateVersion));
+    s.step = j.at("step").get<int64_t>();
+    std::istringstream rng(j.at("rng_state").get<std::string>());
+    rng >> s.rng;
+    if (!rng) throw std::runtime_error("unreadable rng_state");
+    s.seconds = j.at("seconds").get<double>();
+    s.loss_history = j.at("loss_history").get<std::vector<float>>();
+    for (const json& e : j.at("evals")) s.evals.push_back({e.at("step"), e.at("train_loss"), e.at("valid_loss")});
+  } catch (const json::exception& e) {
+    throw std::runtime_error(path + ": " + e.what());
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(path + ": " + e.what());
+  }
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The model card.
+
+std::string data_table(const ByteCorpus& c) {
+  std::string s = "| file | bytes |\n|---|---:|\n";
+  int64_t total = 0;
+  for (const ByteFile& f : c.files) {
+    s += fmt::format("| {} | {} |\n", f.path, f.bytes);
+    total += f.bytes;
+  }
+  return s + fmt::format("| **total** ({} file{}) | {} |\n", c.files.size(), c.files.size() == 1 ? "" : "s", total);
+}
+
+std::string model_card(const TrainConfig& t, const LlamaConfig& c, const TrainResult& r, const ByteCorpus& train,
+                       const ByteCorpus* valid) {
+  const double ln2 = std::log(2.0);
+  std::string s = "# Byte-level LLaMA trained with `longrope train`\n\n";
+  s += "A LLaMA-architecture decoder (RMSNorm, grouped-query attention, SwiGLU MLP, RoPE) trained from scratch on raw "
+       "bytes: token id = byte value, no tokenizer, no BOS/EOS token. Input and output embeddings are tied.\n\n";
+  s += "## Architecture\n\n| | |\n|---|---|\n";
+  s += fmt::format("| parameters | {} |\n", r.parameters);
+  s += fmt::format("| vocabulary | {}{} |\n", c.vocab_size, c.vocab_size > 256 ? " (bytes 0–255; higher ids unused)" : " (bytes)");
+  s += fmt::format("| hidden size | {} |\n| layers | {} |\n", c.hidden_size, c.num_hidden_layers);
+  s += fmt::format("| attention heads | {} query, {} key/value, head dim {} |\n", c.num_attention_heads,
+                   c.num_key_value_heads, c.head_dim);
+  s += fmt::format("| MLP width | {} (SwiGLU) |\n", c.intermediate_size);
+  s += fmt::format("| context | {} tokens (RoPE θ = {}) |\n\n", c.max_position_embeddings, c.rope_theta);
+  s += "## Training\n\n";
+  if (!t.command_line.empty()) s += "```\n" + t.command_line + "\n```\n\n";
+  s += fmt::format("- steps: {} × batch {} × context {} = {} tokens seen\n", r.steps, t.batch_size, t.context, r.tokens_seen);
+  s += fmt::format("- AdamW (β = {}, {}; weight decay {} on 2-D weights), learning rate {} with {} warm-up steps, cosine "
+                   "decay to {}, gradient norm clipped at {}\n",
+                   t.beta1, t.beta2, t.weight_decay, t.lr, t.warmup_steps, t.min_lr, t.grad_clip);
+  s += fmt::format("- device {}, compute dtype {}, float32 master weights, seed {}\n", t.device.str(), dtype_name(t.dtype), t.seed);
+  s += fmt::format("- wall time {:.0f} s; {:.0f} tokens/s in the training steps of the last session\n\n", r.seconds,
+                   r.tokens_per_second);
+  s += "## Data\n\nTraining files (concatenated; windows sampled uniformly at random):\n\n" + data_table(train) + "\n";
+  if (valid) {
+    s += "Validation files:\n\n" + data_table(*valid) + "\n";
+  } else {
+    s += fmt::format("Validation: the last {:.0f}% of the training bytes, held out from training.\n\n", 100 * kHeldOutFraction);
+  }
+  s += "## Results\n\n";
+  s += fmt::format("Mean next-byte loss on {} fixed windows of {} bytes per split, after step {}.\n\n",
+                   t.eval_batches * t.batch_size, t.context + 1, r.steps);
+  s += "| split | nats/token | bits/byte |\n|---|---:|---:|\n";
+  s += fmt::format("| train | {:.4f} | {:.4f} |\n", r.final_train_loss, r.final_train_loss / ln2);
+  s += fmt::format("| validation | {:.4f} | {:.4f} |\n\n", r.final_valid_loss, r.final_valid_loss / ln2);
+  s += "## Use\n\n```python\nimport torch, transformers\n"
+       "m = transformers.AutoModelForCausalLM.from_pretrained(DIR)\n"
+       "ids = torch.tensor([list(\"Once upon a time\".encode())])\n"
+       "out = m.generate(ids, max_new_tokens=100, do_sample=True)\n"
+       "print(bytes(out[0].tolist()).decode(errors=\"replace\"))\n```\n";
+  return s;
+}
+
+// Byte models have no BOS/EOS. An absent key would make transformers' LlamaConfig default to ids 1
+// and 2 (control bytes here); an explicit null keeps them unset there too.
+void mark_no_special_tokens(const std::string& config_path) {
+  std::ifstream in(config_path);
+  json j = json::parse(in);
+  j["bos_token_id"] = nullptr;
+  j["eos_token_id"] = nullptr;
+  formats::write_file_atomically(config_path, j.dump(2) + "\n");
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+
+int64_t TrainConfig::mlp_width() const {
+  if (intermediate_size > 0) return intermediate_size;
+  const int64_t raw = (8 * hidden_size + 2) / 3;
+  return (raw + 63) / 64 * 64;
+}
+
+void TrainConfig::validate() const {
+  auto positive = [](const char* option, double v) {
+    if (!(v > 0)) throw std::invalid_argument(fmt::format("{} must be positive, got {}", option, v));
+  };
+  auto non_negative = [](const char* option, double v) {
+    if (!(v >= 0)) throw std::invalid_argument(fmt::format("{} must be >= 0, got {}", option, v));
+  };
+  if (vocab_size < 256) throw std::invalid_argument(fmt::format("--vocab-size must be at least 256 (one id per byte), got {}", vocab_size));
+  positive("--hidden", hidden_size);
+  positive("--layers", num_layers);
+  positive("--heads", num_heads);
+  positive("--kv-heads", num_kv_heads);
+  if (hidden_size % num_heads != 0)
+    throw std::invalid_argument(fmt::format("--heads {} does not divide --hidden {}", num_heads, hidden_size));
+  if (num_heads % num_kv_heads != 0)
+    throw std::invalid_argument(fmt::format("--kv-heads {} does not divide --heads {}", num_kv_heads, num_heads));
+  if (head_dim() % 2 != 0)
+    throw std::invalid_argument(fmt::format("head dim --hidden/--heads = {} must be even for RoPE", head_dim()));
+  non_negative("--intermediate", intermediate_size);
+  if (context < 2) throw std::invalid_argument(fmt::format("--context must be at least 2, got {}", context));
+  if (!(rope_theta > 1)) throw std::invalid_argument(fmt::format("--rope-theta must be > 1, got {}", rope_theta));
+  positive("--batch", batch_size);
+  positive("--steps", steps);
+  positive("--lr", lr);
+  non_negative("--min-lr", min_lr);
+  if (min_lr > lr) throw std::invalid_argument(fmt::format("--min-lr {} is above --lr {}", min_lr, lr));
+  non_negative("--warmup", warmup_steps);
+  if (warmup_steps >= steps)
+    throw std::invalid_argument(fmt::format("--warmup {} must be less than --steps {}", warmup_steps, steps));
+  non_negative("--weight-decay", weight_decay);
+  if (!(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1))
+    throw std::invalid_argument(fmt::format("betas must lie in [0, 1), got {}, {}", beta1, beta2));
+  non_negative("--grad-clip", grad_clip);
+  non_negative("--eval-every", eval_every);
+  positive("--eval-batches", eval_batches);
+  non_negative("--checkpoint-every", checkpoint_every);
+  if (dtype != c10::kFloat && dtype != c10::kBFloat16)
+    throw std::invalid_argument(fmt::format("--dtype {} is not supported for training (f32 or bf16)", dtype_name(dtype)));
+  non_negative("--threads", threads);
+}
+
+double learning_rate_at(const TrainConfig& t, int64_t step) {
+  if (step < t.warmup_steps) return t.lr * static_cast<double>(step + 1) / static_cast<double>(t.warmup_steps);
+  const int64_t decay_steps = std::max<int64_t>(1, t.steps - t.warmup_steps);
+  const double progress = std::min(1.0, static_cast<double>(step - t.warmup_steps) / static_cast<double>(decay_steps));
+  return t.min_lr + 0.5 * (t.lr - t.min_lr) * (1.0 + std::cos(M_PI * progress));
+}
+
+TrainResult train_llama(const TrainConfig& t, const std::vector<std::string>& train_files,
+                        const std::vector<std::string>& valid_files, const std::string& out_dir_name,
+                        const TrainCallback& callback) {
+  t.validate();
+  if (t.threads > 0) at::set_num_threads(t.threads);
+  const auto session_start = Clock::now();
+  const fs::path out_dir(out_dir_name);
+  const int64_t window = t.context + 1;
+  auto report = [&](const TrainProgress& p) {
+    if (callback) callback(p);
+  };
+
+  // Data.
+  if (train_files.empty()) throw std::invalid_argument("no training data given");
+  ByteCorpus train = read_corpus(train_files);
+  require_window(train.bytes, window, fmt::format("{}", fmt::join(train_files, ", ")));
+  ByteCorpus valid;
+  std::vector<uint8_t> valid_bytes;
+  if (!valid_files.empty()) {
+    valid = read_corpus(valid_files);
+    valid_bytes = std::move(valid.bytes);  // the model card needs only valid.files
+    require_window(valid_bytes, window, fmt::format("{}", fmt::join(valid_files, ", ")));
+  } else {
+    const size_t keep = train.bytes.size() - static_cast<size_t>(kHeldOutFraction * static_cast<double>(train.bytes.size()));
+    valid_bytes.assign(train.bytes.begin() + static_cast<std::ptrdiff_t>(keep), train.bytes.end());
+    train.bytes.resize(keep);
+    require_window(valid_bytes, window, "the held-out 5% tail of the training data (pass --valid)");
+    require_window(train.bytes, window, "the training data without its held-out 5% tail");
+  }
+  const int64_t eval_rows = t.eval_batches * t.batch_size;
+  const at::Tensor train_eval_windows = fixed_windows(train.bytes, eval_rows, window);
+  const at::Tensor valid_eval_windows = fixed_windows(valid_bytes, eval_rows, window);
+
+  // Model and optimizer, fresh or from out_dir/train_state.
+  const LlamaConfig config = model_config(t);
+  const fs::path state_dir = out_dir / "train_state";
+  if (!t.resume && (fs::exists(state_dir) || fs::exists(out_dir / "train_state.old")))
+    throw std::runtime_error(state_dir.string() + ": a training checkpoint exists; pass --resume to continue it, or remove it");
+  LoadOptions master_options{t.device, at::kFloat};
+  SessionState s;
+  LlamaWeights master;
+  fs::path resume_dir;
+  if (t.resume) {
+    resume_dir = find_train_state(out_dir);
+    check_same_shape(load_llama_config((resume_dir / "config.json").string()), config, resume_dir.string());
+    s = read_session_state(resume_dir);
+    master = load_llama_weights(config, resume_dir.string(), master_options);
+  } else {
+    s.rng.seed(t.seed);
+    master = random_llama_weights(config, t.seed, master_options);
+  }
+  const std::vector<at::Tensor> params = parameters_of(config, master);
+  for (const at::Tensor& p : params) p.requires_grad_(true);  // in place: a tied lm_head stays the embedding
+  std::unique_ptr<torch::optim::AdamW> optimizer = make_optimizer(t, params);
+  if (t.resume) {
+    torch::load(*optimizer, (resume_dir / "optimizer.pt").string(), t.device);
+    report({s.step, t.steps, s.loss_history.empty() ? 0.0 : s.loss_history.back(), 0.0,
+            fmt::format("resumed from {} at step {}", resume_dir.string(), s.step)});
+  }
+
+  ModelOptions model_options;
+  model_options.load = LoadOptions{t.device, t.dtype};
+  model_options.attention.backend = t.attention;
+  const LlamaModel master_model(config, master, model_options);
+  const RopeTable rope = build_rope_table(master_model.rope_geometry(), rope_none(master_model.rope_geometry()), t.context,
+                                          t.device, t.dtype);
+  const int64_t parameters = master_model.parameter_count();
+
+  // Mean loss over fixed windows, `batch_size` rows per forward, without gradients.
+  auto evaluate = [&](int64_t step) {
+    at::NoGradGuard no_grad;
+    const LlamaModel model(config, compute_weights(config, master, t.dtype), model_options);
+    auto mean_loss = [&](const at::Tensor& windows) {
+      double sum = 0;
+      for (int64_t b = 0; b < t.eval_batches; ++b)
+        sum += batch_loss(model, rope, windows.slice(0, b * t.batch_size, (b + 1) * t.batch_size)).item<double>();
+      return sum / static_cast<double>(t.eval_batches);
+    };
+    TrainEval e{step, mean_loss(train_eval_windows), mean_loss(valid_eval_windows)};
+    s.evals.push_back(e);
+    return e;
+  };
+  auto eval_line = [&](const TrainEval& e, double lr) {
+    return fmt::format("step {:>6}  train {:.4f}  valid {:.4f} nats/token ({:.3f} bits/byte)  lr {:.3g}", e.step, e.train_loss,
+                       e.valid_loss, e.valid_loss / std::log(2.0), lr);
+  };
+  auto elapsed = [&] { return s.seconds + std::chrono::duration<double>(Clock::now() - session_start).count(); };
+
+  if (s.step == 0 && s.evals.empty()) report({0, t.steps, 0.0, 0.0, eval_line(evaluate(0), 0.0)});
+
+  double step_seconds = 0;
+  int64_t session_steps = 0;
+  for (int64_t step = s.step; step < t.steps; ++step) {
+    const auto step_start = Clock::now();
+    const double lr = learning_rate_at(t, step);
+    set_learning_rate(*optimizer, lr);
+    const at::Tensor batch = random_windows(train.bytes, t.batch_size, window, s.rng);  // (B, W)
+    optimizer->zero_grad();
+    const LlamaModel model(config, compute_weights(config, master, t.dtype), model_options);
+    at::Tensor loss = batch_loss(model, rope, batch);
+    loss.backward();
+    if (t.grad_clip > 0) torch::nn::utils::clip_grad_norm_(params, t.grad_clip);
+    optimizer->step();
+    const double loss_value = loss.item<double>();
+    if (!std::isfinite(loss_value))
+      throw std::runtime_error(fmt::format("the loss became {} at step {} (lr {:.3g}); try a lower --lr", loss_value, step + 1, lr));
+    step_seconds += std::chrono::duration<double>(Clock::now() - step_start).count();
+    ++session_steps;
+    s.loss_history.push_back(static_cast<float>(loss_value));
+    s.step = step + 1;
+
+    std::string log;
+    if ((t.eval_every > 0 && s.step % t.eval_every == 0) || s.step == t.steps) log = eval_line(evaluate(s.step), lr);
+    if (t.checkpoint_every > 0 && s.step % t.checkpoint_every == 0) {
+      write_train_state(out_dir, t, config, master, *optimizer, s, elapsed());
+      log += fmt::format("{}checkpoint {} (step {})", log.empty() ? "" : "\n", state_dir.string(), s.step);
+    }
+    report({s.step, t.steps, loss_value, lr, log});
+  }
+  if (s.evals.empty() || s.evals.back().step != s.step) report({s.step, t.steps, 0.0, 0.0, eval_line(evaluate(s.step), 0.0)});
+
+  TrainResult r;
+  r.final_train_loss = s.evals.back().train_loss;
+  r.final_valid_loss = s.evals.back().valid_loss;
+  r.steps = s.step;
+  r.tokens_seen = s.step * t.batch_size * t.context;
+  r.seconds = elapsed();
+  r.tokens_per_second = step_seconds > 0 ? static_cast<double>(session_steps * t.batch_size * t.context) / step_seconds : 0;
+  r.parameters = parameters;
+  r.loss_history = s.loss_history;
+  r.evals = s.evals;
+
+  save_llama_checkpoint(out_dir.string(), config, master);  // float32, tied head
+  mark_no_special_tokens((out_dir / "config.json").string());
+  formats::write_file_atomically((out_dir / "README.md").string(),
+                                 model_card(t, config, r, train, valid_files.empty() ? nullptr : &valid));
+  return r;
+}
+
+}  // namespace longrope
