@@ -2,12 +2,9 @@
 #include "cli/cli_util.h"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
-#include <filesystem>
-#include <fstream>
+#include <cmath>
 #include <sstream>
-#include <stdexcept>
 
 namespace longrope {
 
@@ -23,35 +20,31 @@ std::vector<std::string> split_list(const std::string& s) {
 int64_t parse_length(const std::string& text, const std::string& option) {
   size_t used = 0;
   long long v = 0;
+  const auto bad = [&] { return UsageError(fmt::format("{}: '{}' is not a length (e.g. 2048, 4k)", option, text)); };
   try {
     v = std::stoll(text, &used);
   } catch (const std::exception&) {
-    throw std::invalid_argument(fmt::format("{}: '{}' is not a length (e.g. 2048, 4k)", option, text));
+    throw bad();
   }
   const std::string suffix = text.substr(used);
-  if (suffix == "k" || suffix == "K") v *= 1024;
-  else if (suffix == "m" || suffix == "M") v *= 1024 * 1024;
-  else if (!suffix.empty()) throw std::invalid_argument(fmt::format("{}: '{}' is not a length (e.g. 2048, 4k)", option, text));
-  if (v <= 0) throw std::invalid_argument(fmt::format("{}: length must be positive, got '{}'", option, text));
-  return v;
+  const long long unit = suffix == "k" || suffix == "K" ? 1024 : suffix == "m" || suffix == "M" ? 1024 * 1024 : 1;
+  if (unit == 1 && !suffix.empty()) throw bad();
+  if (v <= 0) throw UsageError(fmt::format("{}: length must be positive, got '{}'", option, text));
+  if (v > (int64_t{1} << 40) / unit) throw UsageError(fmt::format("{}: '{}' is too long", option, text));
+  return v * unit;
 }
 
-nlohmann::json read_json_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error(path + ": cannot open");
+double parse_number(const std::string& text, const std::string& option) {
+  size_t used = 0;
+  double v = 0;
   try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw std::runtime_error(fmt::format("{}: not valid JSON: {}", path, e.what()));
+    v = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
   }
-}
-
-std::string tokenize_exe_path() {
-  char buf[4096];
-  const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) return "longrope-tokenize";
-  buf[n] = 0;
-  return (std::filesystem::path(buf).parent_path() / "longrope-tokenize").string();
+  if (used == 0 || used != text.size() || !std::isfinite(v))
+    throw UsageError(fmt::format("{}: '{}' is not a number", option, text));
+  return v;
 }
 
 }  // namespace longrope

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "util/errors.h"
+
 namespace longrope {
 
 struct Command {

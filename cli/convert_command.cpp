@@ -3,10 +3,9 @@
 
 #include <filesystem>
 
-#include "cli/cli_util.h"
+#include "cli/shared_options.h"
 #include "cli/command.h"
 #include "models/checkpoint.h"
-#include "formats/atomic_file.h"
 #include "models/llama_model.h"
 
 namespace po = boost::program_options;
@@ -24,7 +23,7 @@ int convert_command(const std::vector<std::string>& args) {
       ("shard-mb", po::value(&shard_mb)->default_value(shard_mb), "write shards of at most this many MiB (0: one file)");
   if (!parse_command_line("convert", "--model DIR --out DIR [--dtype f16]", args, o)) return 0;
   namespace fs = std::filesystem;
-  if (fs::exists(out) && fs::equivalent(out, model_dir)) throw std::invalid_argument("--out must differ from --model");
+  if (fs::exists(out) && fs::equivalent(out, model_dir)) throw UsageError("--out must differ from --model");
   ModelOptions options;
   options.load.dtype = parse_dtype(dtype);
   const LlamaModel model = LlamaModel::load(model_dir, options);

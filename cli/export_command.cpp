@@ -50,10 +50,10 @@ int export_command(const std::vector<std::string>& args) {
   if (!original.empty()) request.original_length = parse_length(original, "--original-length");
   if (!target.empty()) request.target_length = parse_length(target, "--target-length");
   if (format != "hf" && format != "gguf" && format != "csv" && format != "json")
-    throw std::invalid_argument("--format: unknown format '" + format + "' (expected hf, gguf, csv or json)");
-  if (format == "hf" && config.empty()) throw std::invalid_argument("--format hf needs --config config.json");
-  if (format == "gguf" && gguf.empty()) throw std::invalid_argument("--format gguf needs --gguf FILE");
-  if (format != "hf" && out.empty()) throw std::invalid_argument("--format " + format + " needs --out FILE");
+    throw UsageError("--format: unknown format '" + format + "' (expected hf, gguf, csv or json)");
+  if (format == "hf" && config.empty()) throw UsageError("--format hf needs --config config.json");
+  if (format == "gguf" && gguf.empty()) throw UsageError("--format gguf needs --gguf FILE");
+  if (format != "hf" && out.empty()) throw UsageError("--format " + format + " needs --out FILE");
   const HfLayout hf_layout = parse_hf_layout(layout);
   const GgufExportMode mode = parse_gguf_export_mode(gguf_mode);
 

@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "cli/command.h"
-#include "cli/runtime_options.h"
+#include "cli/shared_options.h"
 #include "models/checkpoint.h"
 
 namespace po = boost::program_options;

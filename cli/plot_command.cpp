@@ -11,6 +11,7 @@
 
 #include "cli/cli_util.h"
 #include "cli/command.h"
+#include "formats/json_file.h"
 #include "rope/rope_scaling.h"
 #include "export/factor_table.h"
 #include "plot/plot.h"
@@ -25,7 +26,7 @@ namespace {
 
 // Perplexity against length, one series per method, log scales, the original length marked.
 PlotSpec curve_plot(const std::string& path) {
-  const json j = read_json_file(path);
+  const json j = formats::read_json_file(path);
   if (!j.contains("results") || !j.contains("original_length"))
     throw std::runtime_error(path + ": field 'results': not a `longrope curve` output");
   std::map<std::string, PlotSeries> by_method;
@@ -51,7 +52,7 @@ PlotSpec curve_plot(const std::string& path) {
 
 // Perplexity against the RoPE base, the model's own base marked.
 PlotSpec sweep_plot(const std::string& path) {
-  const json j = read_json_file(path);
+  const json j = formats::read_json_file(path);
   if (!j.contains("results") || !j.contains("trained_theta"))
     throw std::runtime_error(path + ": field 'results': not a `longrope sweep-theta` output");
   PlotSeries s;
@@ -102,7 +103,7 @@ PlotSpec lambda_plot(const std::vector<std::string>& paths) {
   }
   p.title = "Rescale factors";
   if (first->rope_base <= 0 || first->original_length <= 0) return p;
-  const RopeGeometry g{static_cast<int64_t>(first->lambda.size()) * 2, first->rope_base, first->original_length};
+  const RopeGeometry g = table_geometry(*first);
   std::string listed;
   if (scales.size() > 1) {
     for (double scale : scales) {
@@ -125,7 +126,7 @@ PlotSpec lambda_plot(const std::vector<std::string>& paths) {
 // for that length, as measured by `longrope search` (held-out set, or the search set). The points
 // come from the tables themselves, so the figure costs no forward.
 PlotSpec targets_plot(const std::vector<std::string>& paths, const std::string& set) {
-  if (set != "heldout" && set != "search") throw std::invalid_argument("--set must be heldout or search, got '" + set + "'");
+  if (set != "heldout" && set != "search") throw UsageError("--set must be heldout or search, got '" + set + "'");
   std::map<std::string, std::map<double, double>> by_method;  // method -> length -> perplexity, in length order
   std::vector<std::string> order = baseline_methods();  // the baselines in their usual order, then the searched tables
   order.push_back("longrope");
@@ -152,7 +153,7 @@ PlotSpec targets_plot(const std::vector<std::string>& paths, const std::string& 
       if (!value.is_number()) continue;  // a diverged method: nothing to draw
       if (std::find(order.begin(), order.end(), method) == order.end()) order.push_back(method);
       if (!by_method[method].emplace(static_cast<double>(t.target_length), value.get<double>()).second)
-        throw std::invalid_argument(fmt::format("{}: a second table for length {}", path, t.target_length));
+        throw UsageError(fmt::format("{}: a second table for length {}", path, t.target_length));
     }
   }
   PlotSpec p;
@@ -236,7 +237,7 @@ int plot_command(const std::vector<std::string>& args) {
                          "--out FIG.png[,FIG.svg]", args, o))
     return 0;
   const int kinds = !curve.empty() + !sweep.empty() + !tables.empty() + !targets.empty() + !progress.empty();
-  if (kinds != 1) throw std::invalid_argument("give exactly one of --curve, --sweep, --tables, --targets, --progress");
+  if (kinds != 1) throw UsageError("give exactly one of --curve, --sweep, --tables, --targets, --progress");
   const PlotSpec spec = !curve.empty()   ? curve_plot(curve)
                         : !sweep.empty() ? sweep_plot(sweep)
                         : !tables.empty() ? lambda_plot(split_list(tables))

@@ -6,10 +6,8 @@
 
 #include "cli/cli_util.h"
 #include "cli/command.h"
-#include "cli/data_options.h"
-#include "util/progress.h"
-#include "cli/runtime_options.h"
-#include "eval/perplexity.h"
+#include "cli/shared_options.h"
+#include "eval/method_comparison.h"
 #include "formats/atomic_file.h"
 
 namespace po = boost::program_options;
@@ -18,63 +16,53 @@ using nlohmann::json;
 namespace longrope {
 
 int sweep_theta_command(const std::vector<std::string>& args) {
-  std::string model_dir, thetas_text, length_text, out;
+  std::string thetas_text, length_text, out;
+  ModelArgs model;
+  DataArgs data;
   RuntimeArgs runtime;
-  DataArgs data_args;
   po::options_description o("Sweep θ");
   o.add_options()
-      ("model", po::value(&model_dir)->required(), kModelHelp)
       ("thetas", po::value(&thetas_text)->required(), "RoPE bases, comma-separated (e.g. 500,1000,5000,10000,50000)")
       ("length", po::value(&length_text)->required(), "context length (tokens per window)")
       ("out", po::value(&out)->required(), "output prefix: writes PREFIX.csv and PREFIX.json");
-  o.add(data_options(data_args, "documents (file or directory)")).add(runtime_options(runtime));
+  o.add(model_options(model)).add(data_options(data, "documents (file or directory)")).add(runtime_options(runtime));
   if (!parse_command_line("sweep-theta", "--model DIR --data PATH --length N --thetas 500,1000,... --out PREFIX", args, o)) return 0;
   const int64_t length = parse_length(length_text, "--length");
-  if (length < 2) throw std::invalid_argument("--length must be at least 2");
+  if (length < 2) throw UsageError("--length must be at least 2");
+  Comparison comparison{{length}, {}, 1, "sweep-theta"};
   std::vector<double> thetas;
-  for (const std::string& t : split_list(thetas_text)) {
-    size_t used = 0;
-    double v = 0;
-    try {
-      v = std::stod(t, &used);
-    } catch (const std::exception&) {
-    }
-    if (used != t.size() || !(v > 1.0)) throw std::invalid_argument(fmt::format("--thetas: '{}' is not a base > 1", t));
-    thetas.push_back(v);
+  for (const std::string& text : split_list(thetas_text)) {
+    const double theta = parse_number(text, "--thetas");
+    if (!(theta > 1.0)) throw UsageError(fmt::format("--thetas: '{}' is not a base > 1", text));
+    thetas.push_back(theta);
+    // θ as a table on the model's own base: the same weights, no second model.
+    comparison.methods.push_back({text, [theta](const LlamaConfig& c, int64_t) { return rope_with_base(c.rope_geometry(), theta); }});
   }
-  if (thetas.empty()) throw std::invalid_argument("--thetas is empty");
+  if (thetas.empty()) throw UsageError("--thetas is empty");
+  const std::vector<std::string> outputs = {out + ".csv", out + ".json"};
+  for (const std::string& path : outputs) formats::require_writable(path);
 
-  const ModelOptions options = make_model_options(runtime);
-  const LlamaModel loaded = LlamaModel::load(model_dir, options);
-  LlamaConfig config = loaded.config();
-  const std::optional<int64_t> bos = apply_data_args(data_args, config, model_dir);
-  const std::vector<Document> docs =
-      documents_for_length(data_args, load_all_documents(data_args, data_args.data), data_args.data, length, bos.has_value());
+  const EvaluationSetup setup = open_evaluation(model, data, runtime);
+  const double trained = setup.config().rope_theta;
+  const std::vector<Document> documents = setup.documents(length);
   json results = json::array();
   std::string csv = "theta,length,ppl,ppl_stderr,mean_nll,documents,trained_theta\n";
-  Progress progress("sweep-theta", thetas.size());
-  for (size_t i = 0; i < thetas.size(); ++i) {
-    LlamaConfig c = config;
-    c.rope_theta = thetas[i];
-    const LlamaModel model(c, loaded.weights(), options);
-    PerplexityEvaluator evaluator(model, PerplexityOptions{length, bos, 2048, 1});
-    const PerplexityResult r = evaluator.evaluate(docs, rope_none(model.rope_geometry()));
+  const std::vector<ComparisonRow> rows = compare_scalings(setup, comparison, documents);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const PerplexityResult& r = rows[i].result;
     csv += fmt::format("{:g},{},{:.6f},{:.6f},{:.6f},{},{}\n", thetas[i], length, r.ppl, r.ppl * r.nll_stderr, r.mean_nll,
-                       r.documents.size(), thetas[i] == config.rope_theta ? 1 : 0);
+                       r.documents.size(), thetas[i] == trained ? 1 : 0);
     results.push_back({{"theta", thetas[i]}, {"length", length}, {"method", "none"}, {"ppl", r.ppl},
                        {"ppl_stderr", r.ppl * r.nll_stderr}, {"mean_nll", r.mean_nll}});
-    progress.update(i + 1, fmt::format("θ {:g}: ppl {:.3f}", thetas[i], r.ppl));
   }
-  progress.finish();
-  const json j = {{"model", model_dir}, {"data", data_args.data}, {"length", length}, {"trained_theta", config.rope_theta},
-                  {"original_length", config.original_max_position_embeddings}, {"documents", docs.size()}, {"results", results}};
-  formats::write_file_atomically(out + ".csv", csv);
-  formats::write_file_atomically(out + ".json", j.dump(2) + "\n");
+  const json j = {{"model", model.path}, {"data", data.path}, {"length", length}, {"trained_theta", trained},
+                  {"original_length", setup.config().original_max_position_embeddings}, {"documents", documents.size()},
+                  {"results", results}};
+  formats::write_files_atomically({{outputs[0], csv}, {outputs[1], j.dump(2) + "\n"}});
   fmt::print("{:>10} {:>12}\n", "theta", "ppl");
   for (const json& r : results)
-    fmt::print("{:>10g}{} {:>12.4f}\n", r["theta"].get<double>(), r["theta"].get<double>() == config.rope_theta ? "*" : " ",
-               r["ppl"].get<double>());
-  fmt::print("(* the model's own base; length {}, {} documents)\nwrote {}.csv and {}.json\n", length, docs.size(), out, out);
+    fmt::print("{:>10g}{} {:>12.4f}\n", r["theta"].get<double>(), r["theta"].get<double>() == trained ? "*" : " ", r["ppl"].get<double>());
+  fmt::print("(* the model's own base; length {}, {} documents)\nwrote {}.csv and {}.json\n", length, documents.size(), out, out);
   return 0;
 }
 

@@ -11,7 +11,7 @@
 
 #include "cli/command.h"
 #include "util/progress.h"
-#include "cli/runtime_options.h"
+#include "cli/shared_options.h"
 #include "formats/atomic_file.h"
 #include "train/trainer.h"
 
@@ -70,12 +70,12 @@ int train_command(const std::vector<std::string>& args) {
       ("seed", po::value(&t.seed)->default_value(t.seed), "seed for weight init and window sampling")
       ("resume", po::bool_switch(&t.resume), "continue from OUT/train_state")
       ("json", po::value(&json_out), "also write the result (losses, evaluations, tokens/s, settings) as JSON to this file");
-  o.add(runtime_options(runtime));
+  o.add(runtime_options(runtime, /*scoring=*/false));
   if (!parse_command_line("train", "--data PATH --out DIR [options]", args, o)) return 0;
-  const ModelOptions model_options = make_model_options(runtime);  // also sets the torch thread count
-  t.device = model_options.load.device;
-  t.dtype = model_options.load.dtype;
-  t.attention = model_options.attention.backend;
+  const ModelOptions options = model_options(runtime);  // also sets the torch thread count
+  t.device = options.load.device;
+  t.dtype = options.load.dtype;
+  t.attention = options.attention.backend;
   t.threads = runtime.threads;
   t.command_line = shell_command_line(args);
   t.validate();

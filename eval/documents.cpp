@@ -18,6 +18,7 @@
 #include "formats/gguf.h"
 #include "formats/mapped_file.h"
 #include "formats/npy.h"
+#include "util/errors.h"
 
 extern char** environ;
 
@@ -175,7 +176,7 @@ std::vector<Document> load_documents(const DocumentSource& s) {
 }
 
 std::vector<Document> select_documents(std::vector<Document> docs, const DocumentSelection& sel, const std::string& source) {
-  if (sel.count <= 0) throw std::invalid_argument(fmt::format("--docs must be positive, got {}", sel.count));
+  if (sel.count <= 0) throw InvalidSetting("docs", fmt::format("must be positive, got {}", sel.count));
   size_t longest = 0;
   std::string longest_name;
   std::vector<Document> kept;

@@ -1,5 +1,6 @@
 // Perplexity over documents, with the LM head and cross-entropy in chunks.
 #include "eval/perplexity.h"
+#include "util/errors.h"
 
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
@@ -24,11 +25,23 @@ at::Tensor chunked_nll_sum(const at::Tensor& hidden, const at::Tensor& targets, 
   return total;
 }
 
+at::Tensor forward_logits(const LlamaModel& model, const Document& doc, const RopeScaling& scaling) {
+  const int64_t length = static_cast<int64_t>(doc.tokens.size()), vocab = model.config().vocab_size;
+  for (size_t i = 0; i < doc.tokens.size(); ++i)
+    if (doc.tokens[i] >= vocab)
+      throw std::runtime_error(fmt::format("{}: token id {} at {} is outside the vocabulary ({})", doc.name, doc.tokens[i], i, vocab));
+  const RopeTable table = build_rope_table(model.rope_geometry(), scaling, length, model.device(), model.dtype());
+  c10::InferenceMode guard;
+  const at::Tensor tokens = at::tensor(at::ArrayRef<int32_t>(doc.tokens)).to(at::kLong).unsqueeze(0);
+  return model.logits(model.hidden_states(tokens, table)).squeeze(0).to(at::kCPU).contiguous();
+}
+
 PerplexityEvaluator::PerplexityEvaluator(const LlamaModel& model, PerplexityOptions options)
     : model_(model), options_(options), tables_(model.rope_geometry()) {
-  if (options_.length < 2) throw std::invalid_argument(fmt::format("--length must be at least 2, got {}", options_.length));
-  if (options_.batch < 1) throw std::invalid_argument(fmt::format("--batch must be positive, got {}", options_.batch));
-  if (options_.loss_chunk_tokens < 1) options_.loss_chunk_tokens = options_.length;
+  if (options_.length < 2) throw InvalidSetting("length", fmt::format("must be at least 2, got {}", options_.length));
+  if (options_.batch < 1) throw InvalidSetting("batch", fmt::format("must be positive, got {}", options_.batch));
+  if (options_.loss_chunk_tokens < 1)
+    throw InvalidSetting("loss_chunk", fmt::format("must be positive, got {}", options_.loss_chunk_tokens));
 }
 
 at::Tensor PerplexityEvaluator::window(const Document& doc) const {

@@ -59,14 +59,16 @@ class PerplexityEvaluator {
   RopeTable table(const RopeScaling& scaling);
 
   const PerplexityOptions& options() const { return options_; }
-  const LlamaModel& model() const { return model_; }
 
  private:
-
   const LlamaModel& model_;
   PerplexityOptions options_;
   RopeTableCache tables_;
 };
+
+// Logits of one token sequence in one forward (to compare with other runtimes): (T, V) float32 on the
+// CPU, contiguous. Throws std::runtime_error naming the document for a token id outside the vocabulary.
+at::Tensor forward_logits(const LlamaModel& model, const Document& tokens, const RopeScaling& scaling);
 
 // Summed NLL per batch row of `targets` (B, N) under logits = hidden (B, N, C) · head^T, computed
 // over blocks of `chunk` positions so that full-vocabulary logits are never held for all N at once.

@@ -5,10 +5,12 @@
 
 #include <cmath>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <stdexcept>
 
 #include "formats/atomic_file.h"
+#include "formats/json_file.h"
 
 namespace longrope {
 namespace {
@@ -17,6 +19,19 @@ using nlohmann::json;
 
 std::runtime_error table_error(const std::string& source, const std::string& field, const std::string& what) {
   return std::runtime_error(fmt::format("{}: field '{}': {}", source, field, what));
+}
+
+// LongRoPE factors: finite, >= 1 (a factor below 1 would raise a frequency above the model's own)
+// and non-decreasing in i (the paper's monotone constraint; allowing rounding in the last digits).
+// `where(i)` names factor i in a message ("FILE: field 'lambda[3]'", "FILE: line 4").
+void check_factors(const std::vector<double>& lambda, const std::function<std::string(size_t)>& where) {
+  for (size_t i = 0; i < lambda.size(); ++i) {
+    if (!std::isfinite(lambda[i]) || lambda[i] < 1.0 - 1e-12)
+      throw std::runtime_error(fmt::format("{}: {} is below 1: LongRoPE factors are >= 1", where(i), lambda[i]));
+    if (i > 0 && lambda[i] < lambda[i - 1] * (1.0 - 1e-12))
+      throw std::runtime_error(fmt::format("{}: {} is below the factor before it ({}): LongRoPE factors are non-decreasing",
+                                           where(i), lambda[i], lambda[i - 1]));
+  }
 }
 
 std::vector<double> number_list(const json& j, const char* key, const std::string& source, bool required) {
@@ -32,7 +47,20 @@ std::vector<double> number_list(const json& j, const char* key, const std::strin
       throw table_error(source, fmt::format("{}[{}]", key, i), "expected a positive number, got " + v.dump());
     out.push_back(v.get<double>());
   }
+  check_factors(out, [&](size_t i) { return fmt::format("{}: field '{}[{}]'", source, key, i); });
   return out;
+}
+
+// A count in a table: a non-negative integer (2.5 is not one, nor is 1e9 beyond `limit`).
+int64_t count_field(const json& j, const char* key, const std::string& source, int64_t limit) {
+  if (!j.contains(key) || j[key].is_null()) return 0;
+  const json& v = j[key];
+  const bool integral = v.is_number_integer() || (v.is_number_float() && std::isfinite(v.get<double>()) &&
+                                                  v.get<double>() == std::floor(v.get<double>()) && std::fabs(v.get<double>()) < 9e15);
+  if (!integral) throw table_error(source, key, "expected a whole number, got " + v.dump());
+  const int64_t n = v.is_number_integer() ? v.get<int64_t>() : static_cast<int64_t>(v.get<double>());
+  if (n < 0 || n > limit) throw table_error(source, key, fmt::format("{} is outside [0, {}]", n, limit));
+  return n;
 }
 
 template <typename T>
@@ -76,15 +104,20 @@ FactorTable factor_table_from_json(const json& j, const std::string& source) {
   if (!j.is_object()) throw std::runtime_error(source + ": expected a JSON object");
   FactorTable t;
   t.model = field<std::string>(j, "model", "", source);
+  constexpr int64_t kLongest = int64_t{1} << 40;
   t.rope_base = field<double>(j, "rope_base", 0.0, source);
-  t.rotary_dim = field<int64_t>(j, "head_dim", 0, source);
-  t.original_length = field<int64_t>(j, "original_length", 0, source);
-  t.target_length = field<int64_t>(j, "target_length", 0, source);
+  if (t.rope_base != 0 && !(t.rope_base > 1 && std::isfinite(t.rope_base)))
+    throw table_error(source, "rope_base", fmt::format("{} is not a base > 1", t.rope_base));
+  t.rotary_dim = count_field(j, "head_dim", source, 1 << 20);
+  t.original_length = count_field(j, "original_length", source, kLongest);
+  t.target_length = count_field(j, "target_length", source, kLongest);
   t.scale = field<double>(j, "scale", 0.0, source);
+  if (t.scale != 0 && !(t.scale >= 1 && std::isfinite(t.scale)))  // 0: not recorded
+    throw table_error(source, "scale", fmt::format("{} is not an extension ratio >= 1", t.scale));
   t.lambda = number_list(j, "lambda", source, true);
   if (t.lambda.empty()) throw table_error(source, "lambda", "is empty");
-  t.start_tokens = field<int64_t>(j, "start_tokens", 0, source);
-  if (t.start_tokens < 0) throw table_error(source, "start_tokens", fmt::format("must be >= 0, got {}", t.start_tokens));
+  // n̂ counts positions that keep the original angles: at most the original length.
+  t.start_tokens = count_field(j, "start_tokens", source, t.original_length > 0 ? t.original_length : kLongest);
   if (j.contains("attention_factor") && !j["attention_factor"].is_null()) {
     t.attention_factor = field<double>(j, "attention_factor", 1.0, source);
     if (!(*t.attention_factor > 0)) throw table_error(source, "attention_factor", "must be positive");
@@ -107,6 +140,7 @@ FactorTable factor_table_from_json(const json& j, const std::string& source) {
 std::vector<double> read_factor_csv(const std::string& path) {
   std::istringstream in(read_text(path));
   std::vector<double> out;
+  std::vector<int> lines;  // the line of each factor
   std::string line;
   int line_no = 0;
   while (std::getline(in, line)) {
@@ -127,9 +161,11 @@ std::vector<double> read_factor_csv(const std::string& path) {
       if (used == 0 || rest.find_first_not_of(" \t\r") != std::string::npos || !std::isfinite(v) || v <= 0)
         throw std::runtime_error(fmt::format("{}: line {}: '{}' is not a positive number", path, line_no, cell));
       out.push_back(v);
+      lines.push_back(line_no);
     }
   }
   if (out.empty()) throw std::runtime_error(path + ": no factors (expected one number per line)");
+  check_factors(out, [&](size_t i) { return fmt::format("{}: line {}", path, lines[i]); });
   return out;
 }
 
@@ -140,13 +176,14 @@ FactorTable read_factor_table(const std::string& path) {
     t.lambda = read_factor_csv(path);
     return t;
   }
-  json j;
-  try {
-    j = json::parse(read_text(path));
-  } catch (const json::parse_error& e) {
-    throw std::runtime_error(fmt::format("{}: not valid JSON: {}", path, e.what()));
-  }
-  return factor_table_from_json(j, path);
+  return factor_table_from_json(formats::read_json_file(path), path);
+}
+
+void check_table_for_model(const FactorTable& t, const RopeGeometry& g, const std::string& source) {
+  if (static_cast<int64_t>(t.lambda.size()) * 2 != g.rotary_dim)
+    throw table_error(source, "lambda", fmt::format("{} factors, the model needs rotary_dim/2 = {}", t.lambda.size(), g.rotary_dim / 2));
+  if (t.rope_base > 0 && t.rope_base != g.base)
+    throw table_error(source, "rope_base", fmt::format("the table was searched for base {:g}, the model's is {:g}", t.rope_base, g.base));
 }
 
 void write_factor_table(const std::string& path, const FactorTable& table) {

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "rope/rope_scaling.h"
+
 namespace longrope {
 
 struct FactorTable {
@@ -25,8 +27,15 @@ struct FactorTable {
 };
 
 // Reads .json (FactorTable) or anything else as the reference CSV (λ only). Errors name the file,
-// and the field or line.
+// and the field or line: factors must be >= 1 and non-decreasing, n̂ a whole number within L.
 FactorTable read_factor_table(const std::string& path);
+// The RoPE geometry a table was searched for (rope_base and original_length may be 0: unknown).
+inline RopeGeometry table_geometry(const FactorTable& t) {
+  return RopeGeometry{static_cast<int64_t>(t.lambda.size()) * 2, t.rope_base, t.original_length};
+}
+// Throws std::runtime_error naming `source` when the table is not for a model of this geometry
+// (factor count, rope base).
+void check_table_for_model(const FactorTable& table, const RopeGeometry& geometry, const std::string& source);
 nlohmann::json factor_table_to_json(const FactorTable& table);
 FactorTable factor_table_from_json(const nlohmann::json& j, const std::string& source);
 void write_factor_table(const std::string& path, const FactorTable& table);  // atomic

@@ -14,6 +14,7 @@
 #include "formats/atomic_file.h"
 #include "formats/format_error.h"
 #include "formats/gguf.h"
+#include "util/errors.h"
 
 namespace longrope {
 
@@ -69,13 +70,13 @@ void verify_written(const std::string& written, const std::string& out_path, con
 GgufExportMode parse_gguf_export_mode(const std::string& name) {
   if (name == "longrope") return GgufExportMode::LONGROPE;
   if (name == "freqs") return GgufExportMode::FREQS;
-  throw std::invalid_argument("unknown GGUF mode '" + name + "' (expected longrope or freqs)");
+  throw InvalidSetting("gguf_mode", "unknown GGUF mode '" + name + "' (expected longrope or freqs)");
 }
 
 GgufExportReport export_gguf(const FactorTable& table, const std::string& in_path, const std::string& out_path,
                              const GgufExportOptions& options, const std::string& table_source) {
   if (same_file(in_path, out_path))
-    throw std::invalid_argument(fmt::format("the output must differ from the input GGUF '{}'", in_path));
+    throw InvalidSetting("out", fmt::format("the output must differ from the input GGUF '{}'", in_path));
   const GgufFile in = GgufFile::open(in_path);
   auto error = [&](const std::string& key, const std::string& what) {
     return formats::FormatError(fmt::format("{}: key '{}': {}", in_path, key, what));

@@ -11,6 +11,7 @@
 
 #include "formats/atomic_file.h"
 #include "rope/rope_scaling.h"
+#include "util/errors.h"
 
 namespace longrope {
 
@@ -39,7 +40,7 @@ HfLayout parse_hf_layout(const std::string& name) {
   if (name == "rope_scaling") return HfLayout::ROPE_SCALING;
   if (name == "rope_parameters") return HfLayout::ROPE_PARAMETERS;
   if (name == "both") return HfLayout::BOTH;
-  throw std::invalid_argument("unknown layout '" + name + "' (expected rope_scaling, rope_parameters or both)");
+  throw InvalidSetting("layout", "unknown layout '" + name + "' (expected rope_scaling, rope_parameters or both)");
 }
 
 HfExport patch_hf_config(const ojson& config, const FactorTable& table, const HfExportOptions& options,

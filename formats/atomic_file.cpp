@@ -2,12 +2,14 @@
 #include "formats/atomic_file.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <stdexcept>
 
 namespace longrope::formats {
@@ -68,6 +70,24 @@ void AtomicFile::commit() {
     ::fsync(dir_fd);
     ::close(dir_fd);
   }
+}
+
+void require_writable(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) throw std::runtime_error(path + ": is a directory, not a file");
+  const std::string dir = parent_dir(path);
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) throw std::runtime_error(path + ": directory " + dir + " does not exist");
+  if (::access(dir.c_str(), W_OK) != 0) throw std::runtime_error(path + ": directory " + dir + " is not writable");
+}
+
+void write_files_atomically(const std::vector<std::pair<std::string, std::string>>& outputs) {
+  for (const auto& [path, bytes] : outputs) require_writable(path);
+  std::vector<std::unique_ptr<AtomicFile>> files;
+  for (const auto& [path, bytes] : outputs) {
+    files.push_back(std::make_unique<AtomicFile>(path));
+    files.back()->stream().write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
+  for (auto& file : files) file->commit();
 }
 
 void write_file_atomically(const std::string& path, const std::string& bytes) {

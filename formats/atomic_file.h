@@ -4,6 +4,8 @@
 #include <fstream>
 #include <ostream>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace longrope::formats {
 
@@ -36,5 +38,14 @@ class AtomicFile {
 
 // Replaces `path` with exactly `bytes`, atomically.
 void write_file_atomically(const std::string& path, const std::string& bytes);
+
+// Several outputs of one job: every file is written in full and checked before any replaces its
+// target, so a failure leaves none of them (a directory in the way of the second output must not
+// leave the first one written).
+void write_files_atomically(const std::vector<std::pair<std::string, std::string>>& path_and_bytes);
+
+// Throws std::runtime_error naming `path` when a file cannot be written there: it is a directory, or
+// its directory does not exist. Called before hours of work whose result goes to `path`.
+void require_writable(const std::string& path);
 
 }  // namespace longrope::formats

@@ -1,6 +1,7 @@
 // Chunked, full and SDPA causal attention. Shapes: B batch, H query heads, KVH key/value heads,
 // G = H/KVH queries per key head, T tokens, D head dim.
 #include "models/attention.h"
+#include "util/errors.h"
 
 #include <ATen/ATen.h>
 #include <torch/version.h>
@@ -74,11 +75,11 @@ AttentionBackend parse_attention_backend(const std::string& name) {
   if (name == "auto") return AttentionBackend::kAuto;
   if (name == "chunked") return AttentionBackend::kChunked;
   if (name == "sdpa") {
-    if (!sdpa_available()) throw std::invalid_argument("attention 'sdpa' needs LibTorch >= 2.0; this build has " TORCH_VERSION);
+    if (!sdpa_available()) throw InvalidSetting("attention", "'sdpa' needs LibTorch >= 2.0; this build has " TORCH_VERSION);
     return AttentionBackend::kSdpa;
   }
   if (name == "full") return AttentionBackend::kFull;
-  throw std::invalid_argument("unknown attention backend '" + name + "' (auto, chunked, sdpa, full)");
+  throw InvalidSetting("attention", "unknown attention backend '" + name + "' (auto, chunked, sdpa, full)");
 }
 
 at::Tensor causal_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const AttentionOptions& o) {

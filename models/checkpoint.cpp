@@ -11,6 +11,7 @@
 
 #include "formats/atomic_file.h"
 #include "formats/safetensors.h"
+#include "util/errors.h"
 
 namespace longrope {
 namespace {
@@ -52,7 +53,7 @@ c10::ScalarType parse_dtype(const std::string& name) {
   if (name == "f32" || name == "float32" || name == "fp32") return at::kFloat;
   if (name == "bf16" || name == "bfloat16") return at::kBFloat16;
   if (name == "f16" || name == "float16" || name == "fp16") return at::kHalf;
-  throw std::invalid_argument("unknown dtype '" + name + "' (f32, bf16, f16)");
+  throw InvalidSetting("dtype", "unknown dtype '" + name + "' (f32, bf16, f16)");
 }
 
 std::string dtype_name(c10::ScalarType dtype) {

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "rope/rope_scaling.h"
+
 namespace longrope {
 
 // The RoPE scaling a checkpoint declares (config.json `rope_parameters` in transformers 5.x,
@@ -45,6 +47,8 @@ struct LlamaConfig {
   ConfigRopeScaling rope_scaling;
 
   int64_t rotary_dim() const { return static_cast<int64_t>(head_dim * partial_rotary_factor); }
+  // d, b and L of the rotary embedding: what every RoPE table of this model is built from.
+  RopeGeometry rope_geometry() const { return RopeGeometry{rotary_dim(), rope_theta, original_max_position_embeddings}; }
 
   // Throws std::invalid_argument naming the offending field when the shape is inconsistent.
   void validate(const std::string& source) const;

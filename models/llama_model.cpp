@@ -22,25 +22,31 @@ LlamaModel::LlamaModel(LlamaConfig config, LlamaWeights weights, ModelOptions op
   if (config_.sliding_window && !options_.disable_sliding_window) attention_.sliding_window = *config_.sliding_window;
 }
 
-LlamaModel LlamaModel::load(const std::string& dir, const ModelOptions& options) {
+LlamaConfig load_model_config(const std::string& path) {
   namespace fs = std::filesystem;
-  if (!fs::exists(dir)) throw std::runtime_error(dir + ": model path does not exist");
-  if (fs::is_regular_file(dir) && formats::is_gguf_file(dir)) {
-    const formats::GgufFile gguf = formats::GgufFile::open(dir);
-    LlamaConfig config = llama_config_from_gguf(gguf);
-    LlamaWeights weights = load_gguf_weights(config, gguf, options.load);
+  if (!fs::exists(path)) throw std::runtime_error(path + ": model path does not exist");
+  if (fs::is_regular_file(path) && formats::is_gguf_file(path)) return llama_config_from_gguf(formats::GgufFile::open(path));
+  const fs::path config_path = fs::is_directory(path) ? fs::path(path) / "config.json" : fs::path(path).parent_path() / "config.json";
+  if (!fs::exists(config_path))
+    throw std::runtime_error(config_path.string() + ": missing (a model directory holds config.json and safetensors weights)");
+  return load_llama_config(config_path.string());
+}
+
+LlamaModel LlamaModel::load(const std::string& path, const ModelOptions& options) {
+  return load(path, load_model_config(path), options);
+}
+
+LlamaModel LlamaModel::load(const std::string& path, LlamaConfig config, const ModelOptions& options) {
+  namespace fs = std::filesystem;
+  if (fs::is_regular_file(path) && formats::is_gguf_file(path)) {
+    LlamaWeights weights = load_gguf_weights(config, formats::GgufFile::open(path), options.load);
     return LlamaModel(std::move(config), std::move(weights), options);
   }
-  const fs::path config_path = fs::is_directory(dir) ? fs::path(dir) / "config.json" : fs::path(dir).parent_path() / "config.json";
-  if (!fs::exists(config_path)) throw std::runtime_error(config_path.string() + ": missing (a model directory holds config.json and safetensors weights)");
-  LlamaConfig config = load_llama_config(config_path.string());
-  LlamaWeights weights = load_llama_weights(config, dir, options.load);
+  LlamaWeights weights = load_llama_weights(config, path, options.load);
   return LlamaModel(std::move(config), std::move(weights), options);
 }
 
-RopeGeometry LlamaModel::rope_geometry() const {
-  return RopeGeometry{config_.rotary_dim(), config_.rope_theta, config_.original_max_position_embeddings};
-}
+RopeGeometry LlamaModel::rope_geometry() const { return config_.rope_geometry(); }
 
 int64_t LlamaModel::parameter_count() const {
   int64_t n = 0;

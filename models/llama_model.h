@@ -27,7 +27,9 @@ class LlamaModel {
   LlamaModel(LlamaConfig config, LlamaWeights weights, ModelOptions options);
 
   // Loads a Hugging Face model directory (config.json + safetensors) or a llama-architecture .gguf file.
-  static LlamaModel load(const std::string& dir, const ModelOptions& options);
+  static LlamaModel load(const std::string& path, const ModelOptions& options);
+  // The same with `config` (from load_model_config, perhaps overridden) in place of the file's own.
+  static LlamaModel load(const std::string& path, LlamaConfig config, const ModelOptions& options);
 
   // tokens: (B, T) int64 → hidden states after the final norm, (B, T, C) in the model dtype.
   at::Tensor hidden_states(const at::Tensor& tokens, const RopeTable& rope) const;
@@ -51,6 +53,9 @@ class LlamaModel {
   ModelOptions options_;
   AttentionOptions attention_;
 };
+
+// The config of a model directory (its config.json) or of a .gguf file (its metadata).
+LlamaConfig load_model_config(const std::string& path);
 
 // RMSNorm as transformers computes it: normalise in float32, round, then scale by the weight.
 at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps);

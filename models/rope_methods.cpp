@@ -7,11 +7,13 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "util/errors.h"
+
 namespace longrope {
 namespace {
 
 RopeScaling from_config(const LlamaConfig& c, int64_t length) {
-  const RopeGeometry g{c.rotary_dim(), c.rope_theta, c.original_max_position_embeddings};
+  const RopeGeometry g = c.rope_geometry();
   const ConfigRopeScaling& r = c.rope_scaling;
   // transformers: a missing factor is max_position_embeddings / original_max_position_embeddings.
   const double derived = static_cast<double>(c.max_position_embeddings) / static_cast<double>(c.original_max_position_embeddings);
@@ -42,7 +44,7 @@ const std::vector<std::string>& rope_method_names() {
 }
 
 RopeScaling make_rope_scaling(const LlamaConfig& c, const RopeMethodSpec& spec, int64_t length) {
-  const RopeGeometry g{c.rotary_dim(), c.rope_theta, c.original_max_position_embeddings};
+  const RopeGeometry g = c.rope_geometry();
   const double scale = spec.scale.value_or(std::max(1.0, static_cast<double>(length) / static_cast<double>(g.original_length)));
   const std::string& m = spec.method;
   if (m == "config") return from_config(c, length);
@@ -50,12 +52,17 @@ RopeScaling make_rope_scaling(const LlamaConfig& c, const RopeMethodSpec& spec, 
   if (m == "pi" || m == "linear") return rope_pi(g, scale);
   if (m == "ntk") return rope_ntk(g, scale);
   if (m == "dynamic-ntk" || m == "dynamic") return rope_dynamic_ntk(g, scale, length);
-  if (m == "yarn") return rope_yarn(g, scale, YarnOptions{spec.yarn_beta_fast, spec.yarn_beta_slow, true, std::nullopt});
+  if (m == "yarn") return rope_yarn(g, scale);
   if (m == "longrope") {
-    if (spec.lambda.empty()) throw std::invalid_argument("method longrope needs a table (--table FILE)");
-    return rope_longrope(g, spec.lambda, spec.start_tokens, scale, spec.attention_factor);
+    const std::string source = spec.table_source.empty() ? "longrope table" : spec.table_source;
+    if (spec.lambda.empty()) throw InvalidSetting("method", "longrope needs a table");
+    if (spec.rope_base && *spec.rope_base != g.base)
+      throw std::runtime_error(fmt::format("{}: field 'rope_base': the table was searched for base {:g}, the model's is {:g}",
+                                           source, *spec.rope_base, g.base));
+    RopeScaling r = rope_longrope(g, spec.lambda, spec.start_tokens, scale, spec.attention_factor, source);
+    return r;
   }
-  throw std::invalid_argument(fmt::format("unknown RoPE method '{}' (one of {})", m, fmt::join(rope_method_names(), ", ")));
+  throw InvalidSetting("method", fmt::format("unknown RoPE method '{}' (one of {})", m, fmt::join(rope_method_names(), ", ")));
 }
 
 }  // namespace longrope

@@ -19,8 +19,8 @@ struct RopeMethodSpec {
   std::vector<double> lambda;
   int64_t start_tokens = 0;
   std::optional<double> attention_factor;
-  double yarn_beta_fast = 32.0;
-  double yarn_beta_slow = 1.0;
+  std::string table_source;           // the table's file, for error messages
+  std::optional<double> rope_base;    // the base the table was searched for; must be the model's
 };
 
 // The RopeScaling a method gives at `length` tokens. "config" applies the checkpoint's own

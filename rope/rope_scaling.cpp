@@ -76,6 +76,15 @@ RopeScaling rope_ntk(const RopeGeometry& g, double scale) {
   return r;
 }
 
+RopeScaling rope_with_base(const RopeGeometry& g, double new_base) {
+  if (!(new_base > 1.0) || !std::isfinite(new_base))
+    throw std::invalid_argument(fmt::format("rope base must be a finite number > 1, got {}", new_base));
+  RopeScaling r;
+  r.method = "none";
+  r.lambda = base_change_lambda(g, new_base / g.base);
+  return r;
+}
+
 RopeScaling rope_dynamic_ntk(const RopeGeometry& g, double scale, int64_t sequence_length) {
   require_scale(scale, "dynamic-ntk");
   const double d = static_cast<double>(g.rotary_dim);
@@ -131,26 +140,26 @@ double longrope_attention_factor(double scale, int64_t original_length) {
 }
 
 RopeScaling rope_longrope(const RopeGeometry& g, std::vector<double> lambda, int64_t start_tokens, double scale,
-                          std::optional<double> attention_factor) {
+                          std::optional<double> attention_factor, const std::string& source) {
   RopeScaling r;
   r.method = "longrope";
   r.lambda = std::move(lambda);
   r.start_tokens = start_tokens;
   r.attention_factor = attention_factor ? *attention_factor : longrope_attention_factor(scale, g.original_length);
-  validate_rope_scaling(g, r, "longrope table");
+  validate_rope_scaling(g, r, source);
   return r;
 }
 
 void validate_rope_scaling(const RopeGeometry& g, const RopeScaling& s, const std::string& context) {
   const size_t n = half_dim(g);
   if (s.lambda.size() != n)
-    throw std::invalid_argument(fmt::format("{}: λ has {} values, the model needs rotary_dim/2 = {}", context, s.lambda.size(), n));
+    throw std::runtime_error(fmt::format("{}: field 'lambda': {} values, the model needs rotary_dim/2 = {}", context, s.lambda.size(), n));
   for (size_t i = 0; i < n; ++i)
     if (!std::isfinite(s.lambda[i]) || s.lambda[i] <= 0.0)
-      throw std::invalid_argument(fmt::format("{}: λ[{}] = {} is not a positive number", context, i, s.lambda[i]));
-  if (s.start_tokens < 0) throw std::invalid_argument(fmt::format("{}: start_tokens = {} is negative", context, s.start_tokens));
+      throw std::runtime_error(fmt::format("{}: field 'lambda[{}]': {} is not a positive number", context, i, s.lambda[i]));
+  if (s.start_tokens < 0) throw std::runtime_error(fmt::format("{}: field 'start_tokens': {} is negative", context, s.start_tokens));
   if (!std::isfinite(s.attention_factor) || s.attention_factor <= 0.0)
-    throw std::invalid_argument(fmt::format("{}: attention_factor = {} is not a positive number", context, s.attention_factor));
+    throw std::runtime_error(fmt::format("{}: field 'attention_factor': {} is not a positive number", context, s.attention_factor));
 }
 
 }  // namespace longrope

@@ -38,6 +38,8 @@ RopeScaling rope_none(const RopeGeometry& g);
 RopeScaling rope_pi(const RopeGeometry& g, double scale);
 // Static NTK-aware base change b' = b·s^(d/(d-2)), i.e. λ_i = s^(2i/(d-2)).
 RopeScaling rope_ntk(const RopeGeometry& g, double scale);
+// Plain RoPE with base b' instead of b, as a table on the model's own base: λ_i = (b'/b)^(2i/d).
+RopeScaling rope_with_base(const RopeGeometry& g, double new_base);
 // transformers' "dynamic" at sequence length T: b' = b·((s·T/L) − (s−1))^(d/(d−2)), with T = max(T, L).
 RopeScaling rope_dynamic_ntk(const RopeGeometry& g, double scale, int64_t sequence_length);
 
@@ -57,11 +59,13 @@ std::vector<double> yarn_shaped_lambda(const RopeGeometry& g, double scale, doub
 // LongRoPE "su" attention factor: sqrt(1 + ln s / ln L), 1 when s <= 1 or L <= 1. The one formula:
 // searched tables, baselines and every exporter use it.
 double longrope_attention_factor(double scale, int64_t original_length);
-// A searched table. The attention factor defaults to "su" for the given scale.
+// A searched table. The attention factor defaults to "su" for the given scale. `source` (the
+// table's file) names it in errors.
 RopeScaling rope_longrope(const RopeGeometry& g, std::vector<double> lambda, int64_t start_tokens, double scale,
-                          std::optional<double> attention_factor = std::nullopt);
+                          std::optional<double> attention_factor = std::nullopt, const std::string& source = "longrope table");
 
-// Throws std::invalid_argument if λ has the wrong length, a non-finite or non-positive entry, or n̂ < 0.
+// Throws std::runtime_error naming `context` (a table's file) if λ has the wrong length, a non-finite or
+// non-positive entry, or n̂ < 0.
 void validate_rope_scaling(const RopeGeometry& g, const RopeScaling& scaling, const std::string& context);
 
 }  // namespace longrope

@@ -2,6 +2,8 @@
 // the last line short; such a line is skipped on reading.
 #include "search/evaluation_journal.h"
 
+#include <fmt/format.h>
+
 #include <fstream>
 #include <utility>
 #include <vector>
@@ -16,10 +18,13 @@ using nlohmann::json;
 
 namespace {
 
-// One journal line, or nothing for a line a kill cut short.
-std::optional<std::pair<std::string, Evaluation>> parse_entry(const std::string& line) {
+// One journal line, or nothing for a line a kill cut short. Lines of version 2 carry a checksum.
+std::optional<std::pair<std::string, Evaluation>> parse_entry(const std::string& line, int version, const std::string& where) {
   const json e = json::parse(line, nullptr, false);
   if (e.is_discarded() || !e.is_object()) return std::nullopt;
+  if (version >= 2 && !checksum_matches(e))
+    throw std::runtime_error(where + ": field 'checksum': does not match the line (damaged or edited by hand); remove the line "
+                             "to score that candidate again");
   try {
     Evaluation ev;
     ev.score = score_from_json(e.at("score"));
@@ -32,10 +37,16 @@ std::optional<std::pair<std::string, Evaluation>> parse_entry(const std::string&
   }
 }
 
+std::string entry_line(const std::string& key, const Evaluation& e) {
+  return with_checksum({{"key", key}, {"score", e.score}, {"forwards", e.forwards}, {"raced_out", e.raced_out},
+                        {"document_nll", e.document_nll}})
+      .dump();
+}
+
 }  // namespace
 
-EvaluationJournal::EvaluationJournal(std::string path, const json& fingerprint, bool resume) : path_(std::move(path)) {
-  const json header = {{"format", "longrope-evaluations"}, {"version", 1}, {"fingerprint", fingerprint}};
+EvaluationJournal::EvaluationJournal(std::string path, const RunFingerprint& fingerprint, bool resume) : path_(std::move(path)) {
+  const json header = {{"format", "longrope-evaluations"}, {"version", kRunFileVersion}, {"fingerprint", fingerprint.to_json()}};
   std::vector<std::string> kept;
   std::ifstream in(path_);
   if (resume && in) {
@@ -45,13 +56,19 @@ EvaluationJournal::EvaluationJournal(std::string path, const json& fingerprint, 
     if (saved.is_discarded() || !saved.is_object() || saved.value("format", "") != "longrope-evaluations")
       throw std::runtime_error(path_ + ": line 1: not a longrope evaluation journal (remove it to resume without it)");
     // Hours of forwards may sit in it: a resume with other settings is refused, not allowed to wipe it.
-    const std::string diff = fingerprint_diff(saved.value("fingerprint", json::object()), fingerprint);
+    const int version = saved.value("version", 1);
+    const RunFingerprint was = read_fingerprint(saved.value("fingerprint", json::object()), version, fingerprint, path_);
+    const std::string diff = was.differences(fingerprint);
     if (!diff.empty()) throw std::runtime_error(path_ + ": the run was started with other settings:" + diff);
-    while (std::getline(in, line))
-      if (auto entry = parse_entry(line)) {
+    // Rewritten below at the current version: version-1 lines gain their checksums.
+    int line_number = 1;
+    while (std::getline(in, line)) {
+      ++line_number;
+      if (auto entry = parse_entry(line, version, fmt::format("{}: line {}", path_, line_number))) {
+        kept.push_back(entry_line(entry->first, entry->second));
         entries_[entry->first] = std::move(entry->second);
-        kept.push_back(line);
       }
+    }
   }
   in.close();
   // Rewritten whole, so that appends never follow a line a kill cut short.
@@ -76,11 +93,10 @@ std::optional<Evaluation> EvaluationJournal::find(const std::string& key) const 
 }
 
 void EvaluationJournal::append(const std::string& key, const Evaluation& e) {
-  const json line = {{"key", key}, {"score", e.score}, {"forwards", e.forwards}, {"raced_out", e.raced_out},
-                     {"document_nll", e.document_nll}};
+  const std::string line = entry_line(key, e);
   std::lock_guard<std::mutex> lock(mutex_);
   std::ofstream out(path_, std::ios::app);
-  out << line.dump() << "\n";
+  out << line << "\n";
   out.flush();
   if (!out) throw std::runtime_error(path_ + ": cannot append an evaluation");
   entries_[key] = e;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "search/parallel_objective.h"
+#include "search/run_fingerprint.h"
 
 namespace longrope {
 
@@ -20,9 +21,10 @@ class EvaluationJournal {
  public:
   // Opens `path` for the run identified by `fingerprint`. With `resume`, keeps the entries of the
   // journal there, and throws std::runtime_error naming the path and the differing settings if it
-  // was written for another fingerprint (or is not a journal); without, starts an empty one. Throws
-  // too if the file cannot be written.
-  EvaluationJournal(std::string path, const nlohmann::json& fingerprint, bool resume);
+  // was written for another fingerprint (or is not a journal), or naming the line whose checksum
+  // fails (edited by hand); a last line a kill cut short is dropped. Without `resume`, starts an empty
+  // one. Throws too if the file cannot be written.
+  EvaluationJournal(std::string path, const RunFingerprint& fingerprint, bool resume);
 
   std::optional<Evaluation> find(const std::string& key) const;
   // Appends and flushes one line; safe to call from several evaluators at once.

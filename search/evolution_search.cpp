@@ -9,18 +9,21 @@
 #include <limits>
 #include <stdexcept>
 
+#include "util/errors.h"
+
 namespace longrope {
 
 void SearchSettings::validate() const {
-  auto positive = [](const char* name, int v) {
-    if (v < 1) throw std::invalid_argument(fmt::format("--{} must be positive, got {}", name, v));
+  auto at_least = [](const char* name, int v, int least) {
+    if (v < least) throw InvalidSetting(name, fmt::format("must be at least {}, got {}", least, v));
   };
-  positive("population", population);
-  positive("parents", parents);
-  if (generations < 0) throw std::invalid_argument(fmt::format("--generations must be >= 0, got {}", generations));
-  if (mutants < 0 || crossovers < 0) throw std::invalid_argument("--mutants and --crossovers must be >= 0");
-  if (parents > population)
-    throw std::invalid_argument(fmt::format("--parents ({}) cannot exceed --population ({})", parents, population));
+  // Two parents at least: crossover needs two, and a population of one holds only its first seed.
+  at_least("population", population, 2);
+  at_least("parents", parents, 2);
+  at_least("generations", generations, 0);
+  at_least("mutants", mutants, 0);
+  at_least("crossovers", crossovers, 0);
+  if (parents > population) throw InvalidSetting("parents", fmt::format("{} exceeds the population ({})", parents, population));
 }
 
 void sort_candidates(std::vector<Candidate>& c) {

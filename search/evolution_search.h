@@ -22,7 +22,7 @@ struct SearchSettings {
   int parents = 32;      // top-k kept and bred from
   uint64_t seed = 42;
 
-  void validate() const;  // throws std::invalid_argument naming the option
+  void validate() const;  // throws InvalidSetting naming the setting
 };
 
 struct Candidate {
@@ -88,8 +88,6 @@ class EvolutionSearch {
                   const std::function<void(const SearchState&, const GenerationRecord&)>& on_generation) const;
 
   int64_t planned_evaluations() const;
-  const SearchSpace& space() const { return space_; }
-  const SearchSettings& settings() const { return settings_; }
 
  private:
   std::vector<Genome> initial_candidates(GenomeKeys& seen, SearchRng& rng) const;

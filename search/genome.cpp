@@ -8,6 +8,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "util/errors.h"
+
 namespace longrope {
 namespace {
 
@@ -18,29 +20,31 @@ bool non_decreasing(const std::vector<int32_t>& v) { return std::is_sorted(v.beg
 }  // namespace
 
 SearchSpace SearchSpace::for_scale(size_t dims, double scale, const std::string& bound, double step) {
-  if (!(scale >= 1.0)) throw std::invalid_argument(fmt::format("search scale must be >= 1, got {}", scale));
-  if (!(step > 0)) throw std::invalid_argument("search step must be positive");
+  if (!(scale >= 1.0)) throw InvalidSetting("target", fmt::format("search scale must be >= 1, got {}", scale));
+  if (!(step > 0) || !std::isfinite(step)) throw InvalidSetting("step", fmt::format("must be a positive number, got {}", step));
   double upper = 0;
   if (bound == "paper") upper = 1.25 * scale;
   else if (bound == "reference") upper = 1.0 + scale;
-  else throw std::invalid_argument("--bound must be 'paper' (1.25·s) or 'reference' (1 + s), got '" + bound + "'");
+  else throw InvalidSetting("bound", fmt::format("must be 'paper' (1.25·s) or 'reference' (1 + s), got '{}'", bound));
+  if ((std::max(upper, 1.0) - 1.0) / step > 1e8)
+    throw InvalidSetting("step", fmt::format("{} puts over 10^8 grid points below the bound {}", step, upper));
   SearchSpace s;
   s.dims = dims;
   s.step = step;
-  s.max_steps = static_cast<int32_t>(std::floor((std::max(upper, 1.0) - 1.0) / step + 1e-9));
+  s.max_grid_index = static_cast<int32_t>(std::floor((std::max(upper, 1.0) - 1.0) / step + 1e-9));
   return s;
 }
 
 std::vector<double> Genome::lambda(const SearchSpace& space) const {
-  std::vector<double> out(steps.size());
+  std::vector<double> out(grid.size());
   // Rounded to 1e-9 so that tables print as the grid values they are (1.39, not 1.3900000000000001).
-  for (size_t i = 0; i < steps.size(); ++i) out[i] = std::round((1.0 + steps[i] * space.step) * 1e9) / 1e9;
+  for (size_t i = 0; i < grid.size(); ++i) out[i] = std::round((1.0 + grid[i] * space.step) * 1e9) / 1e9;
   return out;
 }
 
 std::string Genome::key() const {
   std::string k = std::to_string(start_tokens);
-  for (int32_t s : steps) k += "," + std::to_string(s);
+  for (int32_t index : grid) k += "," + std::to_string(index);
   return k;
 }
 
@@ -52,19 +56,19 @@ Genome genome_from_lambda(const SearchSpace& space, const std::vector<double>& l
   int32_t previous = 0;
   for (double v : lambda) {
     int32_t k = static_cast<int32_t>(std::lround((v - 1.0) / space.step));
-    k = std::clamp(k, previous, space.max_steps);  // clamp into bounds, then keep the order
-    g.steps.push_back(k);
+    k = std::clamp(k, previous, space.max_grid_index);  // clamp into bounds, then keep the order
+    g.grid.push_back(k);
     previous = k;
   }
   return g;
 }
 
 std::optional<std::string> genome_violation(const SearchSpace& space, const Genome& g) {
-  if (g.steps.size() != space.dims) return fmt::format("{} genes, expected {}", g.steps.size(), space.dims);
-  for (size_t i = 0; i < g.steps.size(); ++i)
-    if (g.steps[i] < 0 || g.steps[i] > space.max_steps)
-      return fmt::format("λ[{}] = {} outside [1, {}]", i, 1.0 + g.steps[i] * space.step, space.upper_bound());
-  if (!non_decreasing(g.steps)) return std::string("λ is not non-decreasing");
+  if (g.grid.size() != space.dims) return fmt::format("{} genes, expected {}", g.grid.size(), space.dims);
+  for (size_t i = 0; i < g.grid.size(); ++i)
+    if (g.grid[i] < 0 || g.grid[i] > space.max_grid_index)
+      return fmt::format("λ[{}] = {} outside [1, {}]", i, 1.0 + g.grid[i] * space.step, space.upper_bound());
+  if (!non_decreasing(g.grid)) return std::string("λ is not non-decreasing");
   const auto& c = space.start_token_choices;
   if (std::find(c.begin(), c.end(), g.start_tokens) == c.end()) return fmt::format("n̂ = {} not in the allowed set", g.start_tokens);
   if (!space.search_start_tokens && g.start_tokens != 0) return std::string("n̂ is not searched but is non-zero");
@@ -73,20 +77,20 @@ std::optional<std::string> genome_violation(const SearchSpace& space, const Geno
 
 std::optional<Genome> mutate(const SearchSpace& space, const Genome& parent, const GenomeKeys& seen, SearchRng& rng) {
   Genome c = parent;
-  const size_t n = c.steps.size();
+  const size_t n = c.grid.size();
   for (int pass = 0; pass < kMaxMutationPasses; ++pass) {
     for (size_t i = 0; i < n; ++i) {
       if (!rng.bernoulli(space.mutation_probability)) continue;
       // Between the updated left neighbour and the not-yet-visited right one (inclusive).
-      const int32_t lo = i == 0 ? 0 : c.steps[i - 1];
-      const int32_t hi = i + 1 == n ? space.max_steps : c.steps[i + 1];
-      if (hi >= lo) c.steps[i] = static_cast<int32_t>(rng.uniform_int(lo, hi));
+      const int32_t lo = i == 0 ? 0 : c.grid[i - 1];
+      const int32_t hi = i + 1 == n ? space.max_grid_index : c.grid[i + 1];
+      if (hi >= lo) c.grid[i] = static_cast<int32_t>(rng.uniform_int(lo, hi));
     }
     if (space.search_start_tokens && rng.bernoulli(space.mutation_probability)) {
       const auto& choices = space.start_token_choices;
       c.start_tokens = choices[static_cast<size_t>(rng.uniform_int(0, static_cast<int64_t>(choices.size()) - 1))];
     }
-    if (!seen.count(c.key()) && non_decreasing(c.steps)) return c;
+    if (!seen.count(c.key()) && non_decreasing(c.grid)) return c;
   }
   return std::nullopt;
 }
@@ -95,17 +99,17 @@ std::optional<Genome> crossover(const SearchSpace& space, const Genome& better, 
                                 SearchRng& rng) {
   if (better == worse) return std::nullopt;
   Genome c = better;
-  const size_t n = c.steps.size();
+  const size_t n = c.grid.size();
   const size_t genes = n + (space.search_start_tokens ? 1 : 0);  // n̂ is the last gene
   for (int pass = 0; pass < space.max_crossover_passes; ++pass) {
     for (size_t i = 0; i < genes; ++i) {
       if (!rng.bernoulli(space.mutation_probability)) continue;
       if (rng.bernoulli(space.crossover_swap_probability)) {
-        if (i < n) c.steps[i] = worse.steps[i];
+        if (i < n) c.grid[i] = worse.grid[i];
         else c.start_tokens = worse.start_tokens;
       }
       // Tested after every visit; swaps are not reverted (the reference accumulates them).
-      if (!seen.count(c.key()) && non_decreasing(c.steps)) return c;
+      if (!seen.count(c.key()) && non_decreasing(c.grid)) return c;
     }
   }
   return std::nullopt;

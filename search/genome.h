@@ -14,8 +14,8 @@ namespace longrope {
 
 struct SearchSpace {
   size_t dims = 0;                 // d/2
-  double step = 0.01;              // grid: λ = 1 + k·step, k = 0 .. max_steps
-  int32_t max_steps = 0;           // upper bound (1.25·s paper, 1 + s reference) in steps
+  double step = 0.01;              // grid: λ = 1 + k·step, k = 0 .. max_grid_index
+  int32_t max_grid_index = 0;      // the upper bound (1.25·s paper, 1 + s reference) as a grid index
   std::vector<int64_t> start_token_choices = {0, 1, 2, 4, 8, 12, 16, 20, 24, 28, 32, 64, 128, 256};
   bool search_start_tokens = true;
   double mutation_probability = 0.3;  // per gene
@@ -24,17 +24,17 @@ struct SearchSpace {
 
   // bound = 1.25·s ("paper") or 1 + s ("reference").
   static SearchSpace for_scale(size_t dims, double scale, const std::string& bound, double step = 0.01);
-  double upper_bound() const { return 1.0 + max_steps * step; }
+  double upper_bound() const { return 1.0 + max_grid_index * step; }
 };
 
-// λ_i = 1 + steps[i]·step. Integer steps make equality, deduplication and the grid exact.
+// λ_i = 1 + grid[i]·step. Integer grid indices make equality, deduplication and the grid exact.
 struct Genome {
-  std::vector<int32_t> steps;
+  std::vector<int32_t> grid;  // the grid index of each λ_i
   int64_t start_tokens = 0;
 
   std::vector<double> lambda(const SearchSpace& space) const;
   std::string key() const;  // identity for the history and the score cache
-  bool operator==(const Genome& o) const { return steps == o.steps && start_tokens == o.start_tokens; }
+  bool operator==(const Genome& o) const { return grid == o.grid && start_tokens == o.start_tokens; }
 };
 
 // Nearest grid genome to a real table, clamped into the space and made non-decreasing (seeds).

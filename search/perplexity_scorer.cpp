@@ -1,5 +1,6 @@
 // Genomes -> RopeScalings -> one batched forward per document -> perplexities.
 #include "search/perplexity_scorer.h"
+#include "util/errors.h"
 
 #include <ATen/ATen.h>
 
@@ -20,7 +21,7 @@ GroupScorer make_perplexity_scorer(PerplexityEvaluator& evaluator, const std::ve
                                    const SearchSpace& space, ScorerSettings settings) {
   if (documents.empty()) throw std::invalid_argument("no documents to score candidates on");
   if (settings.race_margin && !(*settings.race_margin >= 0))
-    throw std::invalid_argument("--race-margin must be a non-negative number of nats");
+    throw InvalidSetting("race_margin", "must be a non-negative number of nats");
   return [&evaluator, &documents, space, settings](const std::vector<Genome>& group, const Cutoff& cutoff) {
     const size_t k = group.size(), n = documents.size();
     std::vector<RopeTable> tables;

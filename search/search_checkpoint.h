@@ -5,13 +5,17 @@
 #include <string>
 
 #include "search/evolution_search.h"
+#include "search/run_fingerprint.h"
 
 namespace longrope {
 
-// `fingerprint` records what the state was searched for (model, data, target, settings); resuming
-// with a different one is refused, since the scores would not be comparable.
-void write_search_state(const std::string& path, const SearchState& state, const nlohmann::json& fingerprint);
-SearchState read_search_state(const std::string& path, const nlohmann::json& expected_fingerprint);
+// Writes the state with the fingerprint of the run it belongs to and a checksum of the whole.
+void write_search_state(const std::string& path, const SearchState& state, const RunFingerprint& fingerprint);
+
+// Reads a state written for `now`'s run. Throws std::runtime_error naming the file: when the run was
+// started with other settings (naming them), and when the file is malformed or its checksum fails
+// (a damaged or hand-edited state), saying how to recover: without it, a resume replays the journal.
+SearchState read_search_state(const std::string& path, const RunFingerprint& now);
 
 nlohmann::json candidate_to_json(const Candidate& c, const SearchSpace& space);
 
@@ -19,10 +23,9 @@ nlohmann::json candidate_to_json(const Candidate& c, const SearchSpace& space);
 // candidate's perplexity). Shared by the state file and the evaluation journal.
 double score_from_json(const nlohmann::json& v);
 
-// " key (was X, now Y)" for every setting on which a saved run's fingerprint and this run's differ;
-// empty when a resume may go on. Names what a refused resume would have mixed. Files from earlier
-// versions stay resumable: a saved "generations" is ignored (a resume may extend a search), and so
-// is a missing "documents" digest (model, data and docs still name the documents).
-std::string fingerprint_diff(const nlohmann::json& saved, const nlohmann::json& expected);
+// `body` with a "checksum" of its dump added; and the check of one such object (false when absent
+// or wrong).
+nlohmann::json with_checksum(nlohmann::json body);
+bool checksum_matches(const nlohmann::json& object);
 
 }  // namespace longrope

@@ -25,6 +25,7 @@
 #include "models/checkpoint.h"
 #include "formats/atomic_file.h"
 #include "models/llama_model.h"
+#include "util/errors.h"
 
 namespace longrope {
 namespace {
@@ -77,7 +78,7 @@ ByteCorpus read_corpus(const std::vector<std::string>& paths) {
 void require_window(const std::vector<uint8_t>& bytes, int64_t window, const std::string& what) {
   if (bytes.empty()) throw std::runtime_error(what + ": no data (0 bytes)");
   if (static_cast<int64_t>(bytes.size()) < window)
-    throw std::runtime_error(fmt::format("{}: {} bytes, fewer than one training window of {} (--context + 1)", what,
+    throw std::runtime_error(fmt::format("{}: {} bytes, fewer than one training window of {} (context + 1)", what,
                                          bytes.size(), window));
 }
 
@@ -221,17 +222,17 @@ fs::path find_train_state(const fs::path& out_dir) {
 }
 
 void check_same_shape(const LlamaConfig& saved, const LlamaConfig& wanted, const std::string& source) {
-  auto same = [&](const char* option, double a, double b) {
-    if (a != b) throw std::runtime_error(fmt::format("{}: checkpoint has {} {}, this run asks for {}", source, option, a, b));
+  auto same = [&](const char* field, double a, double b) {
+    if (a != b) throw std::runtime_error(fmt::format("{}: field '{}': the checkpoint has {}, this run asks for {}", source, field, a, b));
   };
-  same("--vocab-size", saved.vocab_size, wanted.vocab_size);
-  same("--hidden", saved.hidden_size, wanted.hidden_size);
-  same("--intermediate", saved.intermediate_size, wanted.intermediate_size);
-  same("--layers", saved.num_hidden_layers, wanted.num_hidden_layers);
-  same("--heads", saved.num_attention_heads, wanted.num_attention_heads);
-  same("--kv-heads", saved.num_key_value_heads, wanted.num_key_value_heads);
-  same("--context", saved.max_position_embeddings, wanted.max_position_embeddings);
-  same("--rope-theta", saved.rope_theta, wanted.rope_theta);
+  same("vocab_size", saved.vocab_size, wanted.vocab_size);
+  same("hidden_size", saved.hidden_size, wanted.hidden_size);
+  same("intermediate_size", saved.intermediate_size, wanted.intermediate_size);
+  same("num_hidden_layers", saved.num_hidden_layers, wanted.num_hidden_layers);
+  same("num_attention_heads", saved.num_attention_heads, wanted.num_attention_heads);
+  same("num_key_value_heads", saved.num_key_value_heads, wanted.num_key_value_heads);
+  same("max_position_embeddings", saved.max_position_embeddings, wanted.max_position_embeddings);
+  same("rope_theta", saved.rope_theta, wanted.rope_theta);
 }
 
 SessionState read_session_state(const fs::path& dir) {
@@ -335,44 +336,43 @@ int64_t TrainConfig::mlp_width() const {
 }
 
 void TrainConfig::validate() const {
-  auto positive = [](const char* option, double v) {
-    if (!(v > 0)) throw std::invalid_argument(fmt::format("{} must be positive, got {}", option, v));
+  auto positive = [](const char* setting, double v) {
+    if (!(v > 0)) throw InvalidSetting(setting, fmt::format("must be positive, got {}", v));
   };
-  auto non_negative = [](const char* option, double v) {
-    if (!(v >= 0)) throw std::invalid_argument(fmt::format("{} must be >= 0, got {}", option, v));
+  auto non_negative = [](const char* setting, double v) {
+    if (!(v >= 0)) throw InvalidSetting(setting, fmt::format("must be >= 0, got {}", v));
   };
-  if (vocab_size < 256) throw std::invalid_argument(fmt::format("--vocab-size must be at least 256 (one id per byte), got {}", vocab_size));
-  positive("--hidden", hidden_size);
-  positive("--layers", num_layers);
-  positive("--heads", num_heads);
-  positive("--kv-heads", num_kv_heads);
+  if (vocab_size < 256) throw InvalidSetting("vocab_size", fmt::format("must be at least 256 (one id per byte), got {}", vocab_size));
+  positive("hidden_size", hidden_size);
+  positive("num_layers", num_layers);
+  positive("num_heads", num_heads);
+  positive("num_kv_heads", num_kv_heads);
   if (hidden_size % num_heads != 0)
-    throw std::invalid_argument(fmt::format("--heads {} does not divide --hidden {}", num_heads, hidden_size));
+    throw InvalidSetting("num_heads", fmt::format("{} does not divide the hidden size {}", num_heads, hidden_size));
   if (num_heads % num_kv_heads != 0)
-    throw std::invalid_argument(fmt::format("--kv-heads {} does not divide --heads {}", num_kv_heads, num_heads));
+    throw InvalidSetting("num_kv_heads", fmt::format("{} does not divide the {} query heads", num_kv_heads, num_heads));
   if (head_dim() % 2 != 0)
-    throw std::invalid_argument(fmt::format("head dim --hidden/--heads = {} must be even for RoPE", head_dim()));
-  non_negative("--intermediate", intermediate_size);
-  if (context < 2) throw std::invalid_argument(fmt::format("--context must be at least 2, got {}", context));
-  if (!(rope_theta > 1)) throw std::invalid_argument(fmt::format("--rope-theta must be > 1, got {}", rope_theta));
-  positive("--batch", batch_size);
-  positive("--steps", steps);
-  positive("--lr", lr);
-  non_negative("--min-lr", min_lr);
-  if (min_lr > lr) throw std::invalid_argument(fmt::format("--min-lr {} is above --lr {}", min_lr, lr));
-  non_negative("--warmup", warmup_steps);
-  if (warmup_steps >= steps)
-    throw std::invalid_argument(fmt::format("--warmup {} must be less than --steps {}", warmup_steps, steps));
-  non_negative("--weight-decay", weight_decay);
+    throw InvalidSetting("num_heads", fmt::format("head dim = hidden / heads = {} must be even for RoPE", head_dim()));
+  non_negative("intermediate_size", intermediate_size);
+  if (context < 2) throw InvalidSetting("context", fmt::format("must be at least 2, got {}", context));
+  if (!(rope_theta > 1)) throw InvalidSetting("rope_theta", fmt::format("must be > 1, got {}", rope_theta));
+  positive("batch_size", batch_size);
+  positive("steps", steps);
+  positive("lr", lr);
+  non_negative("min_lr", min_lr);
+  if (min_lr > lr) throw InvalidSetting("min_lr", fmt::format("{} is above the peak learning rate {}", min_lr, lr));
+  non_negative("warmup_steps", warmup_steps);
+  if (warmup_steps >= steps) throw InvalidSetting("warmup_steps", fmt::format("{} must be less than the {} steps", warmup_steps, steps));
+  non_negative("weight_decay", weight_decay);
   if (!(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1))
-    throw std::invalid_argument(fmt::format("betas must lie in [0, 1), got {}, {}", beta1, beta2));
-  non_negative("--grad-clip", grad_clip);
-  non_negative("--eval-every", eval_every);
-  positive("--eval-batches", eval_batches);
-  non_negative("--checkpoint-every", checkpoint_every);
+    throw InvalidSetting("betas", fmt::format("must lie in [0, 1), got {}, {}", beta1, beta2));
+  non_negative("grad_clip", grad_clip);
+  non_negative("eval_every", eval_every);
+  positive("eval_batches", eval_batches);
+  non_negative("checkpoint_every", checkpoint_every);
   if (dtype != c10::kFloat && dtype != c10::kBFloat16)
-    throw std::invalid_argument(fmt::format("--dtype {} is not supported for training (f32 or bf16)", dtype_name(dtype)));
-  non_negative("--threads", threads);
+    throw InvalidSetting("dtype", fmt::format("{} is not supported for training (f32 or bf16)", dtype_name(dtype)));
+  non_negative("threads", threads);
 }
 
 double learning_rate_at(const TrainConfig& t, int64_t step) {
@@ -395,7 +395,7 @@ TrainResult train_llama(const TrainConfig& t, const std::vector<std::string>& tr
   };
 
   // Data.
-  if (train_files.empty()) throw std::invalid_argument("no training data given");
+  if (train_files.empty()) throw InvalidSetting("data", "no training data given");
   ByteCorpus train = read_corpus(train_files);
   require_window(train.bytes, window, fmt::format("{}", fmt::join(train_files, ", ")));
   ByteCorpus valid;
@@ -408,7 +408,7 @@ TrainResult train_llama(const TrainConfig& t, const std::vector<std::string>& tr
     const size_t keep = train.bytes.size() - static_cast<size_t>(kHeldOutFraction * static_cast<double>(train.bytes.size()));
     valid_bytes.assign(train.bytes.begin() + static_cast<std::ptrdiff_t>(keep), train.bytes.end());
     train.bytes.resize(keep);
-    require_window(valid_bytes, window, "the held-out 5% tail of the training data (pass --valid)");
+    require_window(valid_bytes, window, "the held-out 5% tail of the training data (name validation files)");
     require_window(train.bytes, window, "the training data without its held-out 5% tail");
   }
   const int64_t eval_rows = t.eval_batches * t.batch_size;
@@ -419,7 +419,7 @@ TrainResult train_llama(const TrainConfig& t, const std::vector<std::string>& tr
   const LlamaConfig config = model_config(t);
   const fs::path state_dir = out_dir / "train_state";
   if (!t.resume && (fs::exists(state_dir) || fs::exists(out_dir / "train_state.old")))
-    throw std::runtime_error(state_dir.string() + ": a training checkpoint exists; pass --resume to continue it, or remove it");
+    throw std::runtime_error(state_dir.string() + ": a training checkpoint exists; resume it, or remove it");
   LoadOptions master_options{t.device, at::kFloat};
   SessionState s;
   LlamaWeights master;
@@ -487,7 +487,7 @@ TrainResult train_llama(const TrainConfig& t, const std::vector<std::string>& tr
     optimizer->step();
     const double loss_value = loss.item<double>();
     if (!std::isfinite(loss_value))
-      throw std::runtime_error(fmt::format("the loss became {} at step {} (lr {:.3g}); try a lower --lr", loss_value, step + 1, lr));
+      throw std::runtime_error(fmt::format("the loss became {} at step {} (lr {:.3g}); try a lower learning rate", loss_value, step + 1, lr));
     step_seconds += std::chrono::duration<double>(Clock::now() - step_start).count();
     ++session_steps;
     s.loss_history.push_back(static_cast<float>(loss_value));

@@ -53,7 +53,7 @@ struct TrainConfig {
 
   int64_t head_dim() const { return hidden_size / num_heads; }
   int64_t mlp_width() const;         // intermediate_size, or its default
-  // Throws std::invalid_argument naming the option (as the CLI spells it) and the bad value.
+  // Throws InvalidSetting naming the setting (as this struct names it) and the bad value.
   void validate() const;
 };
 

@@ -49,7 +49,7 @@ expect longrope-needs-table 2 "--table" -- "$longrope" eval --model "$work/model
 echo '{"lambda": [1.0, "x"]}' >"$work/bad.json"
 expect bad-table 1 "bad.json: field 'lambda[1]'" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --method longrope --table "$work/bad.json"
 echo '{"lambda": [1.0, 2.0]}' >"$work/short-table.json"
-expect table-length 2 "λ has 2 values" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --method longrope --table "$work/short-table.json"
+expect table-length 1 "short-table.json: field 'lambda': 2 values" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --method longrope --table "$work/short-table.json"
 cp -r "$work/model" "$work/broken"
 echo '{"vocab_size": 256' >"$work/broken/config.json"
 expect corrupt-config 1 "config.json: not valid JSON" -- "$longrope" eval --model "$work/broken" --data "$work/data" --length 64
@@ -81,8 +81,8 @@ expect search-short-docs 1 "no document has at least 8192 tokens" -- "$longrope"
 expect search-empty-data 1 "no documents" -- "$longrope" search --model "$work/model" --data "$work/empty" --target 2x --out "$work/s3" "${small[@]}"
 expect search-bad-model 1 "$work/nope" -- "$longrope" search --model "$work/nope" --data "$work/data" --target 2x --out "$work/s4" "${small[@]}"
 expect search-bad-parents 2 "--parents" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/s5" "${small[@]}" --parents 9
-expect search-bad-batch 2 "--batch-candidates must be positive" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/s6" "${small[@]}" --batch-candidates 0
-expect search-bad-race-margin 2 "--race-margin must be a non-negative" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/s7" "${small[@]}" --race-margin -0.1
+expect search-bad-batch 2 "--batch-candidates: must be positive" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/s6" "${small[@]}" --batch-candidates 0
+expect search-bad-race-margin 2 "--race-margin: must be a non-negative" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/s7" "${small[@]}" --race-margin -0.1
 for d in s1 s2 s3 s4 s5 s6 s7; do
   if [[ -e "$work/$d" ]]; then failed=$((failed + 1)); echo "FAIL: $d created after an error"; else passed=$((passed + 1)); fi
 done
@@ -137,7 +137,7 @@ expect plot-targets-no-heldout 1 "table.json: field 'heldout_ppl'" -- "$longrope
 expect plot-targets-bad-set 2 "--set must be heldout or search" -- "$longrope" plot --targets "$work/run-held/2x-128/table.json" --set nope --out "$work/t.svg"
 expect plot-targets-same-length 2 "a second table for length 128" -- "$longrope" plot --targets "$work/run-held/2x-128/table.json,$work/run-held/2x-128/table.json" --out "$work/t.svg"
 expect plot-two-kinds 2 "exactly one of" -- "$longrope" plot --targets "$work/run-held/2x-128/table.json" --curve x.json --out "$work/t.svg"
-expect search-shorten 2 "--generations 1: " -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/run-g1" "${base[@]}" --generations 1 --resume
+expect search-shorten 2 "--generations: 1 is fewer than the 2 generations" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/run-g1" "${base[@]}" --generations 1 --resume
 # A run killed before its first checkpoint: the journal alone replays every evaluation, same table.
 rm "$work/run-g2/2x-128/state.json" "$work/run-g2/2x-128/table.json"
 cp "$work/run-g2/2x-128/result_final.csv" "$work/g2.csv"

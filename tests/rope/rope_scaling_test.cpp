@@ -79,12 +79,27 @@ TEST(RopeScaling, LongRopeSuFactor) {
   EXPECT_EQ(rope_longrope(kLlama2, std::vector<double>(64, 2.0), 0, 8.0, 1.0).attention_factor, 1.0);
 }
 
+// Another base is λ_i = (b'/b)^(2i/d) on the model's own: the same inverse frequencies.
+TEST(RopeScaling, WithBaseMatchesTheOtherBase) {
+  const RopeGeometry other{128, 500000.0, 4096};
+  const std::vector<double> got = inverse_frequencies(kLlama2, rope_with_base(kLlama2, 500000.0).lambda);
+  const std::vector<double> want = inverse_frequencies(other, std::vector<double>(64, 1.0));
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], want[i], 1e-15 * want[i]) << i;
+  EXPECT_THROW(rope_with_base(kLlama2, 1.0), std::invalid_argument);
+}
+
 TEST(RopeScaling, RejectsMalformedTables) {
-  EXPECT_THROW(rope_longrope(kLlama2, std::vector<double>(63, 1.0), 0, 8.0), std::invalid_argument);
+  // A malformed table is bad data: the error names its file.
+  EXPECT_THROW(rope_longrope(kLlama2, std::vector<double>(63, 1.0), 0, 8.0), std::runtime_error);
   std::vector<double> bad(64, 1.0);
   bad[5] = -1.0;
-  EXPECT_THROW(rope_longrope(kLlama2, bad, 0, 8.0), std::invalid_argument);
-  EXPECT_THROW(rope_longrope(kLlama2, std::vector<double>(64, 1.0), -1, 8.0), std::invalid_argument);
+  try {
+    rope_longrope(kLlama2, bad, 0, 8.0, std::nullopt, "t.json");
+    ADD_FAILURE() << "a negative factor was accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "t.json: field 'lambda[5]': -1 is not a positive number");
+  }
+  EXPECT_THROW(rope_longrope(kLlama2, std::vector<double>(64, 1.0), -1, 8.0), std::runtime_error);
   EXPECT_THROW(rope_pi(kLlama2, 0.5), std::invalid_argument);
 }
 

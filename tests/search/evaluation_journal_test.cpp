@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "search/search_checkpoint.h"
+#include "tests/search/test_fingerprint.h"
 
 namespace longrope {
 namespace {
@@ -55,7 +56,7 @@ TEST(EvaluationJournal, ResumeInsideAGenerationEqualsUninterruptedRun) {
   const fs::path dir = fs::temp_directory_path() / ("longrope-journal-" + std::to_string(getpid()));
   fs::create_directories(dir);
   const std::string state_path = (dir / "state.json").string(), journal_path = (dir / "evaluations.jsonl").string();
-  const nlohmann::json fp = {{"target", 32768}};
+  const RunFingerprint fp = test_fingerprint(32768);
   // Kills inside the initial population, inside generation 1, and inside the last generation.
   for (int kill_after : {5, 15, total - 2}) {
     fs::remove(state_path);
@@ -101,8 +102,8 @@ TEST(EvaluationJournal, ResumeInsideAGenerationEqualsUninterruptedRun) {
   EXPECT_TRUE(std::isnan(diverged->document_nll[1]));
   // A resume with other settings is refused, naming them, and leaves the journal as it was;
   // without --resume a fresh journal replaces it.
-  nlohmann::json other_fp = fp;
-  other_fp["seed"] = 7;
+  RunFingerprint other_fp = fp;
+  other_fp.seed = 7;
   try {
     EvaluationJournal other(journal_path, other_fp, true);
     ADD_FAILURE() << "a journal of other settings was reused";

@@ -18,7 +18,7 @@ SearchSpace space_for(double scale, bool start_tokens = true) {
 TEST(SearchSpace, Bounds) {
   EXPECT_NEAR(SearchSpace::for_scale(64, 8, "paper").upper_bound(), 10.0, 1e-9);     // 1.25·s
   EXPECT_NEAR(SearchSpace::for_scale(64, 8, "reference").upper_bound(), 9.0, 1e-9);  // 1 + s
-  EXPECT_EQ(SearchSpace::for_scale(64, 8, "paper").max_steps, 900);
+  EXPECT_EQ(SearchSpace::for_scale(64, 8, "paper").max_grid_index, 900);
   EXPECT_THROW(SearchSpace::for_scale(64, 8, "other"), std::invalid_argument);
 }
 
@@ -32,9 +32,9 @@ TEST(Genome, FromLambdaRoundsClampsAndOrders) {
   messy[10] = 2.004; // off-grid: rounded
   const Genome h = genome_from_lambda(s, messy);
   EXPECT_FALSE(genome_violation(s, h));
-  EXPECT_EQ(h.steps[3], 100);
-  EXPECT_EQ(h.steps[10], 100);
-  EXPECT_EQ(h.steps[63], 400);
+  EXPECT_EQ(h.grid[3], 100);
+  EXPECT_EQ(h.grid[10], 100);
+  EXPECT_EQ(h.grid[63], 400);
   EXPECT_NEAR(h.lambda(s)[63], 5.0, 1e-12);
 }
 

@@ -1,0 +1,95 @@
+// Shared option groups and their translation into library arguments.
+#include "cli/shared_options.h"
+
+#include <fmt/format.h>
+
+#include "export/factor_table.h"
+#include "util/errors.h"
+
+namespace po = boost::program_options;
+
+namespace longrope {
+
+po::options_description model_options(ModelArgs& a) {
+  po::options_description d("Model");
+  d.add_options()
+      ("model", po::value(&a.path)->required(), kModelHelp)
+      ("original-length", po::value(&a.original_length)->default_value(a.original_length),
+       "override the pre-training length L (0: from the model's config)");
+  return d;
+}
+
+po::options_description data_options(DataArgs& a, const std::string& data_help) {
+  po::options_description d("Documents");
+  d.add_options()
+      ("data", po::value(&a.path)->required(), data_help.c_str())
+      ("docs", po::value(&a.docs)->default_value(a.docs), "documents to score (the first K long enough)")
+      ("min-tokens", po::value(&a.min_tokens)->default_value(a.min_tokens), "keep documents with at least this many tokens (0: the window)")
+      ("sample-seed", po::value<int64_t>()->default_value(-1)->notifier([&a](int64_t seed) {
+         if (seed < -1) throw UsageError(fmt::format("--sample-seed must be a seed >= 0, or -1 for the first K, got {}", seed));
+         if (seed >= 0) a.sample_seed = static_cast<uint64_t>(seed);
+       }), "draw the K documents at random with this seed (-1: the first K)")
+      ("token-format", po::value(&a.token_format)->default_value(a.token_format), "auto (by extension), text, u16, u32 or npy")
+      ("tokenizer", po::value(&a.tokenizer)->default_value(a.tokenizer),
+       "for text files: auto (the model's own: a GGUF's vocabulary, else tokenizer.json or tokenizer.model beside config.json, "
+       "else bytes), bytes (one token per byte), or a tokenizer.json, .gguf or SentencePiece tokenizer.model")
+      ("bos", po::value(&a.bos)->default_value(a.bos), "auto (as the model defines it: its tokenizer's rule, else the config's "
+       "bos_token_id), none, or a token id");
+  return d;
+}
+
+po::options_description runtime_options(RuntimeArgs& a, bool scoring) {
+  po::options_description d("Runtime");
+  d.add_options()
+      ("device", po::value(&a.device)->default_value(a.device), "cpu, cuda or cuda:N")
+      ("dtype", po::value(&a.dtype)->default_value(a.dtype), "weights and activations: f32, bf16 or f16 (RoPE angles are always computed in f64)")
+      ("threads", po::value(&a.threads)->default_value(a.threads), "CPU threads for LibTorch (0: all cores)")
+      ("attention", po::value(&a.attention)->default_value(a.attention), "auto, chunked, sdpa (LibTorch >= 2) or full")
+      ("sliding-window", po::value(&a.sliding_window)->default_value(a.sliding_window), "honour a Mistral sliding window (LongRoPE runs with it off)");
+  if (scoring)
+    d.add_options()("loss-chunk", po::value(&a.loss_chunk)->default_value(a.loss_chunk), "positions per LM-head/cross-entropy block");
+  return d;
+}
+
+po::options_description rope_options(RopeArgs& a, bool allow_list) {
+  po::options_description d("RoPE scaling");
+  d.add_options()
+      ("method", po::value(&a.method)->default_value(a.method),
+       allow_list ? "config, none, pi, ntk, dynamic-ntk, yarn, longrope or table:FILE; a comma-separated list evaluates each"
+                  : "config, none, pi, ntk, dynamic-ntk, yarn, longrope or table:FILE")
+      ("scale", po::value(&a.scale)->default_value(a.scale), "extension ratio s (0: length / original length)")
+      ("table", po::value(&a.table), "factor table for longrope: a longrope .json table or a reference result_final.csv")
+      ("start-tokens", po::value(&a.start_tokens)->default_value(a.start_tokens), "override n̂ (-1: the table's)")
+      ("attention-factor", po::value(&a.attention_factor)->default_value(a.attention_factor), "override the attention factor (0: the table's, else LongRoPE's su)");
+  return d;
+}
+
+RopeMethodSpec make_rope_spec(const RopeArgs& a, const std::string& method_text) {
+  // "table:FILE" names a table inline, so one list can compare several tables.
+  const bool inline_table = method_text.rfind("table:", 0) == 0;
+  const std::string method = inline_table ? "longrope" : method_text;
+  const std::string table = inline_table ? method_text.substr(6) : a.table;
+  RopeMethodSpec s;
+  s.method = method;
+  if (a.scale != 0) {
+    if (!(a.scale >= 1)) throw UsageError(fmt::format("--scale must be >= 1, got {}", a.scale));
+    s.scale = a.scale;
+  }
+  if (method == "longrope") {
+    if (table.empty()) throw UsageError("--method longrope needs --table FILE (or --method table:FILE)");
+    const FactorTable t = read_factor_table(table);
+    s.lambda = t.lambda;
+    s.start_tokens = t.start_tokens;
+    s.attention_factor = t.attention_factor;
+    s.table_source = table;
+    if (t.rope_base > 0) s.rope_base = t.rope_base;
+    if (!s.scale && t.scale > 0) s.scale = t.scale;
+  }
+  if (a.start_tokens < -1) throw UsageError(fmt::format("--start-tokens must be >= 0, or -1 for the table's, got {}", a.start_tokens));
+  if (a.start_tokens >= 0) s.start_tokens = a.start_tokens;
+  if (!(a.attention_factor >= 0)) throw UsageError(fmt::format("--attention-factor must be positive, got {}", a.attention_factor));
+  if (a.attention_factor > 0) s.attention_factor = a.attention_factor;
+  return s;
+}
+
+}  // namespace longrope

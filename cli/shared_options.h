@@ -1,0 +1,38 @@
+// The options several commands share, declared once: the model, the documents, how to run the model,
+// and the RoPE method. Each command adds the groups it needs to its own description.
+#pragma once
+
+#include <boost/program_options.hpp>
+#include <cstdint>
+#include <string>
+
+#include "eval/open_evaluation.h"
+#include "models/model_runtime.h"
+#include "models/rope_methods.h"
+
+namespace longrope {
+
+inline constexpr const char* kModelHelp =
+    "model directory (config.json + safetensors) or a llama-architecture .gguf file";
+
+// --model, --original-length.
+boost::program_options::options_description model_options(ModelArgs& args);
+// --data (described by `data_help`), --docs, --min-tokens, --sample-seed, --token-format, --tokenizer, --bos.
+boost::program_options::options_description data_options(DataArgs& args, const std::string& data_help);
+// --device, --dtype, --threads, --attention, --sliding-window; with `scoring`, --loss-chunk too.
+boost::program_options::options_description runtime_options(RuntimeArgs& args, bool scoring = true);
+
+struct RopeArgs {
+  std::string method = "config";
+  double scale = 0;                // 0: length / original length
+  std::string table;               // longrope: a table .json or a reference .csv
+  int64_t start_tokens = -1;       // -1: the table's
+  double attention_factor = 0;     // 0: the table's, else "su"
+};
+// --method, --scale, --table, --start-tokens, --attention-factor.
+boost::program_options::options_description rope_options(RopeArgs& args, bool allow_list);
+
+// One method name → spec, reading --table when the method is longrope, or FILE for "table:FILE".
+RopeMethodSpec make_rope_spec(const RopeArgs& args, const std::string& method);
+
+}  // namespace longrope

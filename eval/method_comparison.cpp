@@ -1,0 +1,42 @@
+// One evaluator per length (its RoPE table cache), every method through it.
+#include "eval/method_comparison.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "util/errors.h"
+#include "util/progress.h"
+
+namespace longrope {
+
+std::vector<ComparisonRow> compare_scalings(const EvaluationSetup& setup, const Comparison& c, const std::vector<Document>& documents,
+                                            const std::function<void(const ComparisonRow&)>& on_row) {
+  if (c.lengths.empty()) throw InvalidSetting("lengths", "no length given");
+  if (c.methods.empty()) throw InvalidSetting("method", "no method given");
+  for (int64_t length : c.lengths)
+    if (length < 2) throw InvalidSetting("length", fmt::format("{} is too short (at least 2 tokens)", length));
+  if (c.batch < 1) throw InvalidSetting("batch", fmt::format("must be positive, got {}", c.batch));
+
+  std::vector<ComparisonRow> rows;
+  Progress progress(c.label, c.lengths.size() * c.methods.size() * documents.size());
+  size_t forwards = 0;
+  for (int64_t length : c.lengths) {
+    PerplexityEvaluator evaluator(setup.model(), setup.perplexity_options(length, c.batch));
+    for (const NamedScaling& method : c.methods) {
+      ComparisonRow row{length, method.name, method.at_length(setup.config(), length), {}};
+      const size_t before = forwards;
+      row.result = evaluator.evaluate(documents, row.scaling, [&](size_t done, size_t) {
+        forwards = before + done;
+        progress.update(forwards, fmt::format("{} @ {}", method.name, length));
+      });
+      progress.update(forwards, fmt::format("{} @ {}: ppl {:.4f}", method.name, length, row.result.ppl));
+      rows.push_back(row);
+      if (on_row) on_row(rows.back());
+    }
+  }
+  progress.finish();
+  return rows;
+}
+
+}  // namespace longrope

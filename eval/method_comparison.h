@@ -1,0 +1,41 @@
+// The jobs behind eval, curve and sweep-theta: several RoPE scalings scored on the same documents at
+// one or more lengths, a row per (length, method) as each lands, with one progress line for the job.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "eval/open_evaluation.h"
+#include "eval/perplexity.h"
+#include "rope/rope_scaling.h"
+
+namespace longrope {
+
+struct NamedScaling {
+  std::string name;                                             // as the user named it, e.g. "yarn"
+  std::function<RopeScaling(const LlamaConfig&, int64_t length)> at_length;  // the scaling at a window length
+};
+
+struct ComparisonRow {
+  int64_t length = 0;
+  std::string method;
+  RopeScaling scaling;
+  PerplexityResult result;
+};
+
+struct Comparison {
+  std::vector<int64_t> lengths;         // window lengths, in the order asked
+  std::vector<NamedScaling> methods;
+  int64_t batch = 1;                    // documents per forward
+  std::string label = "eval";           // the progress line's name
+};
+
+// Every method at every length on the same `documents` (setup.documents(longest length), so that every
+// row scores the same text). `on_row` runs after each row (to print it).
+std::vector<ComparisonRow> compare_scalings(const EvaluationSetup& setup, const Comparison& comparison,
+                                            const std::vector<Document>& documents,
+                                            const std::function<void(const ComparisonRow&)>& on_row = {});
+
+}  // namespace longrope

@@ -1,0 +1,132 @@
+// Opening an evaluation: config, overrides, weights, tokenizer, BOS, documents.
+#include "eval/open_evaluation.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "formats/gguf.h"
+#include "tokenizer/bpe_tokenizer.h"
+#include "util/errors.h"
+
+namespace fs = std::filesystem;
+
+namespace longrope {
+namespace {
+
+// The model's own tokenizer for tokenizer "auto"; empty for byte-level models. A GGUF vocabulary this
+// tool cannot read sets `unavailable`, which fails only if a text file needs tokenizing.
+std::string model_tokenizer(const std::string& model_path, std::string& unavailable) {
+  if (fs::is_regular_file(model_path)) {
+    if (!formats::is_gguf_file(model_path)) return "";
+    const formats::GgufFile gguf = formats::GgufFile::open(model_path);
+    if (!gguf.find("tokenizer.ggml.model")) return "";
+    const std::string kind = gguf.get_string("tokenizer.ggml.model");
+    if (kind == "gpt2") return model_path;
+    unavailable = fmt::format("{}: key 'tokenizer.ggml.model': '{}' vocabularies are not read from GGUF (only byte-level "
+                              "BPE, 'gpt2'); name a tokenizer.json or tokenizer.model, or give pre-tokenized data",
+                              model_path, kind);
+    return "";
+  }
+  for (const char* name : {"tokenizer.json", "tokenizer.model"})
+    if (fs::exists(fs::path(model_path) / name)) return (fs::path(model_path) / name).string();
+  return "";
+}
+
+// A token id as a user writes it: digits only ("4k" is not an id).
+int64_t parse_token_id(const std::string& text) {
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos || text.size() > 12)
+    throw InvalidSetting("bos", fmt::format("'{}' is not auto, none or a token id", text));
+  return std::stoll(text);
+}
+
+// The BOS id to prepend, by `bos` (auto: the tokenizer's rule, else the config's bos_token_id).
+std::optional<int64_t> resolve_bos(const std::string& bos, const std::string& tokenizer, const LlamaConfig& config,
+                                   const std::string& model_path) {
+  const int64_t vocab = config.vocab_size;
+  if (bos == "none") return std::nullopt;
+  if (bos != "auto") {
+    const int64_t id = parse_token_id(bos);
+    if (id >= vocab) throw InvalidSetting("bos", fmt::format("{} is outside the model's vocabulary ({})", id, vocab));
+    return id;
+  }
+  if (is_bpe_tokenizer(tokenizer)) {
+    const BpeTokenizer t = BpeTokenizer::from_file(tokenizer);
+    if (t.vocab_size() > vocab)
+      throw std::runtime_error(fmt::format("{}: vocabulary of {} tokens, but the model {} has {}: not this model's tokenizer",
+                                           tokenizer, t.vocab_size(), model_path, vocab));
+    if (t.add_bos() && t.bos_id()) return *t.bos_id();
+    return std::nullopt;
+  }
+  if (config.bos_token_id && (*config.bos_token_id < 0 || *config.bos_token_id >= vocab))
+    throw std::runtime_error(fmt::format("{}: field 'bos_token_id': {} is outside the vocabulary ({})", model_path,
+                                         *config.bos_token_id, vocab));
+  return config.bos_token_id;
+}
+
+// longrope-tokenize, the SentencePiece helper, beside this executable.
+std::string sentencepiece_helper_path() {
+  char buf[4096];
+  const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return "longrope-tokenize";
+  buf[n] = 0;
+  return (fs::path(buf).parent_path() / "longrope-tokenize").string();
+}
+
+}  // namespace
+
+EvaluationSetup open_evaluation(const ModelArgs& model_args, const DataArgs& data_args, const RuntimeArgs& runtime) {
+  if (data_args.docs < 1) throw InvalidSetting("docs", fmt::format("must be positive, got {}", data_args.docs));
+  if (data_args.min_tokens < 0) throw InvalidSetting("min_tokens", fmt::format("must be >= 0, got {}", data_args.min_tokens));
+  if (model_args.original_length < 0)
+    throw InvalidSetting("original_length", fmt::format("must be positive, got {}", model_args.original_length));
+  const ModelOptions options = model_options(runtime);
+  LlamaConfig config = load_model_config(model_args.path);
+  if (model_args.original_length > 0) config.original_max_position_embeddings = model_args.original_length;
+
+  DataArgs data = data_args;
+  std::string unavailable;
+  if (data.tokenizer == "auto") data.tokenizer = model_tokenizer(model_args.path, unavailable);
+  else if (data.tokenizer == "bytes") data.tokenizer.clear();
+  else if (!fs::exists(data.tokenizer)) throw InvalidSetting("tokenizer", fmt::format("{}: file does not exist", data.tokenizer));
+  const std::optional<int64_t> bos = resolve_bos(data.bos, data.tokenizer, config, model_args.path);
+
+  EvaluationSetup setup(LlamaModel::load(model_args.path, std::move(config), options), options, model_args.path, std::move(data),
+                        runtime);
+  setup.bos_ = bos;
+  setup.tokenizer_unavailable_ = unavailable;
+  return setup;
+}
+
+std::vector<Document> EvaluationSetup::read_documents(const std::string& path) const {
+  return load_documents(DocumentSource{path, data_.token_format, data_.tokenizer, sentencepiece_helper_path(), tokenizer_unavailable_});
+}
+
+std::vector<Document> EvaluationSetup::documents_for_length(const std::vector<Document>& all, const std::string& source,
+                                                            int64_t length) const {
+  const int64_t needed = bos_ ? length - 1 : length;
+  const DocumentSelection selection{std::max(data_.min_tokens, needed), data_.docs, data_.sample_seed};
+  std::vector<Document> docs = select_documents(all, selection, source);
+  if (static_cast<int64_t>(docs.size()) < data_.docs)
+    fmt::print(stderr, "warning: {}: only {} of the {} requested documents have at least {} tokens\n", source, docs.size(),
+               data_.docs, selection.min_tokens);
+  return docs;
+}
+
+std::vector<Document> EvaluationSetup::documents(int64_t length) const {
+  return documents_for_length(read_documents(data_.path), data_.path, length);
+}
+
+PerplexityOptions EvaluationSetup::perplexity_options(int64_t length, int64_t batch) const {
+  return PerplexityOptions{length, bos_, runtime_.loss_chunk, batch};
+}
+
+LlamaModel EvaluationSetup::model_on(const std::string& device) const {
+  ModelOptions o = options_;
+  o.load.device = parse_device(device);
+  if (o.load.device == options_.load.device) return LlamaModel(config(), model_.weights(), o);
+  return LlamaModel::load(model_path_, config(), o);
+}
+
+}  // namespace longrope

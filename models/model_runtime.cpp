@@ -1,0 +1,46 @@
+// RuntimeArgs → ModelOptions, with one-line errors for devices this machine lacks.
+#include "models/model_runtime.h"
+
+#include <ATen/Context.h>
+#include <ATen/Parallel.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <thread>
+
+#include "util/errors.h"
+
+namespace longrope {
+
+c10::Device parse_device(const std::string& name) {
+  std::optional<c10::Device> device;
+  try {
+    device = c10::Device(name);
+  } catch (const std::exception&) {  // c10's message is a page of dispatcher text
+    throw InvalidSetting("device", fmt::format("'{}' is not a device (cpu, cuda or cuda:N)", name));
+  }
+  if (device->is_cuda()) {
+    if (!at::hasCUDA()) throw InvalidSetting("device", fmt::format("{}: this build or machine has no CUDA", name));
+    const int64_t count = at::getNumGPUs();
+    if (device->has_index() && device->index() >= count)
+      throw InvalidSetting("device", fmt::format("{}: this machine has {} CUDA device{}", name, count, count == 1 ? "" : "s"));
+  } else if (!device->is_cpu()) {
+    throw InvalidSetting("device", fmt::format("'{}' is not supported (cpu, cuda or cuda:N)", name));
+  }
+  return *device;
+}
+
+ModelOptions model_options(const RuntimeArgs& a) {
+  ModelOptions o;
+  o.load.device = parse_device(a.device);
+  o.load.dtype = parse_dtype(a.dtype);
+  if (a.threads < 0) throw InvalidSetting("threads", fmt::format("must be >= 0, got {}", a.threads));
+  if (a.loss_chunk < 1) throw InvalidSetting("loss_chunk", fmt::format("must be positive, got {}", a.loss_chunk));
+  const int threads = a.threads > 0 ? a.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  at::set_num_threads(threads);  // LibTorch may start with one thread
+  o.attention.backend = parse_attention_backend(a.attention);
+  o.disable_sliding_window = !a.sliding_window;
+  return o;
+}
+
+}  // namespace longrope

@@ -1,0 +1,30 @@
+// How to run a model, named as a user names it (device "cuda:0", dtype "bf16", threads, attention
+// backend, Mistral's sliding window, LM-head block size), and its translation into ModelOptions.
+#pragma once
+
+#include <c10/core/Device.h>
+
+#include <cstdint>
+#include <string>
+
+#include "models/llama_model.h"
+
+namespace longrope {
+
+struct RuntimeArgs {
+  std::string device = "cpu";      // cpu, cuda, cuda:N
+  std::string dtype = "f32";       // weights and activations
+  int threads = 0;                 // LibTorch CPU threads; 0: all cores
+  std::string attention = "auto";  // auto, chunked, sdpa, full
+  bool sliding_window = true;      // honour a Mistral sliding window (LongRoPE runs with it off)
+  int64_t loss_chunk = 2048;       // positions per LM-head/cross-entropy block (memory against speed)
+};
+
+// "cpu", "cuda" or "cuda:N" on a machine that has it; throws InvalidSetting("device") otherwise.
+c10::Device parse_device(const std::string& name);
+
+// Sets LibTorch's CPU thread count and returns the model options; throws InvalidSetting naming the
+// setting (device, dtype, threads, attention, loss_chunk).
+ModelOptions model_options(const RuntimeArgs& args);
+
+}  // namespace longrope

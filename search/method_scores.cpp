@@ -1,0 +1,50 @@
+// The per-method perplexity file of a search target.
+#include "search/method_scores.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "formats/atomic_file.h"
+#include "formats/json_file.h"
+#include "search/search_checkpoint.h"
+
+namespace longrope {
+
+using nlohmann::json;
+
+bool same_documents_key(const json& saved, const json& now) {
+  if (!saved.is_object() || !now.is_object()) return false;
+  json a = saved, b = now;
+  for (json* k : {&a, &b}) {
+    if (!k->contains("model") || !(*k)["model"].is_string()) continue;
+    std::error_code error;
+    const auto canonical = std::filesystem::weakly_canonical((*k)["model"].get<std::string>(), error);
+    if (!error) (*k)["model"] = canonical.string();
+  }
+  return a == b;
+}
+
+MethodScores::MethodScores(std::string path, json key, json winner, bool resume, const std::string& label)
+    : path_(std::move(path)), key_(std::move(key)), winner_(std::move(winner)) {
+  if (!resume || !std::filesystem::exists(path_)) return;
+  const json saved = formats::read_json_file(path_);
+  if (!same_documents_key(saved.value("key", json()), key_)) {
+    fmt::print(stderr, "{}: {} was written for other documents; recomputing\n", label, path_);
+    return;
+  }
+  for (const auto& [method, value] : saved.at("ppl").items())
+    if (method != "longrope" || saved.value("winner", json()) == winner_) ppl_[method] = value;
+}
+
+std::optional<double> MethodScores::find(const std::string& method) const {
+  if (!ppl_.contains(method)) return std::nullopt;
+  return score_from_json(ppl_[method]);
+}
+
+void MethodScores::put(const std::string& method, double ppl) {
+  ppl_[method] = ppl;
+  formats::write_file_atomically(path_, json{{"key", key_}, {"winner", winner_}, {"ppl", ppl_}}.dump(2) + "\n");
+}
+
+}  // namespace longrope

@@ -1,0 +1,106 @@
+// The fingerprint's JSON form, its one comparison rule and the version-1 migration.
+#include "search/run_fingerprint.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <stdexcept>
+
+namespace longrope {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr uint64_t kFnvOffset = 14695981039346656037ull;  // FNV-1a 64
+constexpr uint64_t kFnvPrime = 1099511628211ull;
+// The documents digest has always started from this value (FNV's offset basis short of its last
+// digit); kept, so that the digests in existing run files still match.
+constexpr uint64_t kDigestOffset = 1469598103934665603ull;
+
+std::string canonical(const std::string& path) {
+  std::error_code error;
+  const std::filesystem::path p = std::filesystem::weakly_canonical(path, error);
+  return error ? path : p.string();
+}
+
+}  // namespace
+
+json RunFingerprint::to_json() const {
+  return {{"model", model}, {"data", data}, {"documents", documents}, {"target_length", target_length}, {"docs", docs},
+          {"dtype", dtype}, {"population", population}, {"mutants", mutants}, {"crossovers", crossovers},
+          {"parents", parents}, {"seed", seed}, {"bound", bound}, {"step", step},
+          {"mutation_probability", mutation_probability}, {"search_start_tokens", search_start_tokens},
+          {"init_table", init_table ? json(*init_table) : json(nullptr)}, {"compose", compose},
+          {"race_margin", race_margin ? json(*race_margin) : json(nullptr)}};
+}
+
+std::string RunFingerprint::differences(const RunFingerprint& now) const {
+  json was = to_json(), is = now.to_json();
+  was.erase("data");  // a name: the same documents may be reached by another path; the digest decides
+  is.erase("data");
+  if (canonical(model) == canonical(now.model)) was["model"] = is["model"];
+  std::string diff;
+  for (const auto& [key, value] : is.items())
+    if (was[key] != value) diff += fmt::format(" {} (was {}, now {})", key, was[key].dump(), value.dump());
+  return diff;
+}
+
+RunFingerprint read_fingerprint(const json& saved, int version, const RunFingerprint& now, const std::string& source) {
+  if (version < 1 || version > kRunFileVersion)
+    throw std::runtime_error(fmt::format("{}: version {} is not one this longrope reads (1 to {})", source, version, kRunFileVersion));
+  try {
+    RunFingerprint f;
+    f.model = saved.value("model", now.model);  // a finished table keeps the model beside its settings
+    f.data = saved.value("data", std::string());
+    f.documents = version == 1 ? saved.value("documents", now.documents) : saved.at("documents").get<std::string>();
+    f.target_length = saved.at("target_length").get<int64_t>();
+    f.docs = saved.at("docs").get<int64_t>();
+    f.dtype = saved.at("dtype").get<std::string>();
+    f.population = saved.at("population").get<int>();
+    f.mutants = saved.at("mutants").get<int>();
+    f.crossovers = saved.at("crossovers").get<int>();
+    f.parents = saved.at("parents").get<int>();
+    f.seed = saved.at("seed").get<uint64_t>();
+    f.bound = saved.at("bound").get<std::string>();
+    f.step = saved.at("step").get<double>();
+    f.mutation_probability = saved.at("mutation_probability").get<double>();
+    f.search_start_tokens = saved.at("search_start_tokens").get<bool>();
+    const json& init = saved.at("init_table");
+    if (!init.is_null()) f.init_table = init.get<std::vector<double>>();
+    f.compose = saved.at("compose").get<bool>();
+    const json race = version == 1 ? saved.value("race_margin", json(nullptr)) : saved.at("race_margin");
+    if (!race.is_null()) f.race_margin = race.get<double>();
+    return f;
+  } catch (const json::exception& e) {
+    throw std::runtime_error(fmt::format("{}: malformed run fingerprint: {}", source, e.what()));
+  }
+}
+
+std::string documents_digest(const std::vector<Document>& docs, const std::optional<int64_t>& bos) {
+  uint64_t h = kDigestOffset;
+  auto mix = [&h](int64_t v) {
+    for (int byte = 0; byte < 8; ++byte) {
+      h ^= static_cast<uint64_t>(v >> (8 * byte)) & 0xffu;
+      h *= kFnvPrime;
+    }
+  };
+  mix(bos ? *bos : -1);
+  mix(static_cast<int64_t>(docs.size()));
+  for (const Document& d : docs) {
+    mix(static_cast<int64_t>(d.tokens.size()));
+    for (int32_t token : d.tokens) mix(token);
+  }
+  return fmt::format("{:016x}", h);
+}
+
+std::string text_checksum(const std::string& text) {
+  uint64_t h = kFnvOffset;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= kFnvPrime;
+  }
+  return fmt::format("{:016x}", h);
+}
+
+}  // namespace longrope

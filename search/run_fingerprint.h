@@ -1,0 +1,62 @@
+// RunFingerprint: what a search run's saved scores depend on (model, documents, target, settings), so
+// that a resume which would mix in scores of something else is refused, naming what differs. The
+// state file, the evaluation journal and a finished table all carry it and are compared by one rule.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "eval/documents.h"
+
+namespace longrope {
+
+// Version of the files that carry a fingerprint (state.json, evaluations.jsonl, a table's settings).
+// 1: before the documents digest, racing and checksums; read through migrate_fingerprint.
+// 2: every field below, and checksums on state and journal lines.
+inline constexpr int kRunFileVersion = 2;
+
+struct RunFingerprint {
+  std::string model;                  // the model's path as given; compared as a canonical path
+  std::string data;                   // the search documents' path as given; not compared (the digest is)
+  std::string documents;              // documents_digest of the scored windows
+  int64_t target_length = 0;
+  int64_t docs = 0;
+  std::string dtype;
+  int population = 0;
+  int mutants = 0;
+  int crossovers = 0;
+  int parents = 0;
+  uint64_t seed = 0;
+  std::string bound;                  // paper | reference
+  double step = 0;                    // λ grid step
+  double mutation_probability = 0;
+  bool search_start_tokens = true;    // n̂ searched (false: n̂ = 0)
+  std::optional<std::vector<double>> init_table;  // λ of the table the search was seeded from
+  bool compose = false;
+  std::optional<double> race_margin;  // racing off when unset
+
+  // Not the generation count: the search draws nothing from it, so a resume with a larger count
+  // extends a search exactly as if it had been asked for at the start.
+  nlohmann::json to_json() const;
+
+  // " field (was X, now Y)" for every field in which a saved run (this) and the current one differ;
+  // empty when a resume may go on.
+  std::string differences(const RunFingerprint& now) const;
+};
+
+// Reads a fingerprint written by a file of `version`. Version 1 files lack the documents digest (their
+// model, data and docs named the documents) and racing: the digest is taken from `now`, racing is
+// off. Throws std::runtime_error naming `source` for a malformed one.
+RunFingerprint read_fingerprint(const nlohmann::json& saved, int version, const RunFingerprint& now, const std::string& source);
+
+// FNV-1a over the token ids and the BOS rule: identifies the documents a perplexity was computed on,
+// however they were chosen (docs, sample seed, min tokens, tokenizer, BOS …).
+std::string documents_digest(const std::vector<Document>& documents, const std::optional<int64_t>& bos);
+
+// FNV-1a 64 of `text` as 16 hex digits: the checksum of what the tool wrote.
+std::string text_checksum(const std::string& text);
+
+}  // namespace longrope

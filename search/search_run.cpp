@@ -1,0 +1,424 @@
+// The search job: plan every target (nothing written), then search them one by one.
+#include "search/search_run.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+
+#include "formats/atomic_file.h"
+#include "formats/directory_lock.h"
+#include "formats/json_file.h"
+#include "models/rope_methods.h"
+#include "search/evaluation_journal.h"
+#include "search/method_scores.h"
+#include "search/perplexity_scorer.h"
+#include "search/run_fingerprint.h"
+#include "search/search_checkpoint.h"
+#include "search/seeds.h"
+#include "util/errors.h"
+#include "util/progress.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace longrope {
+namespace {
+
+// One target, with everything decided before anything is written.
+struct TargetPlan {
+  SearchTarget target;
+  std::vector<Document> documents;
+  std::vector<Document> heldout;
+  SearchSpace space;
+  std::vector<Genome> seeds;
+  json seed_names = json::array();
+  ScorerSettings scorer;
+  RunFingerprint fingerprint;
+  fs::path dir;
+};
+
+}  // namespace
+
+void check_search_request(const SearchRequest& r) {
+  r.evolution.validate();
+  SearchSpace::for_scale(1, 2.0, r.bound, r.step);  // bound and step, before any model is loaded
+  if (r.batch_candidates < 1) throw InvalidSetting("batch_candidates", fmt::format("must be positive, got {}", r.batch_candidates));
+  if (r.race_margin && !(*r.race_margin >= 0 && std::isfinite(*r.race_margin)))
+    throw InvalidSetting("race_margin", fmt::format("must be a non-negative number of nats, got {}", *r.race_margin));
+  if (!(r.mutation_probability > 0 && r.mutation_probability <= 1))
+    throw InvalidSetting("mutation_probability", fmt::format("must be in (0, 1], got {}", r.mutation_probability));
+  if (r.compose && r.init_table.empty()) throw InvalidSetting("compose", "needs an init table");
+  if (r.targets.empty() && !r.short_table) throw InvalidSetting("target", "no target given");
+  if (r.out.empty()) throw InvalidSetting("out", "no run directory given");
+}
+
+namespace {
+
+// "32k" → 32768, "2048" → 2048; nullopt when `text` is not a length.
+std::optional<int64_t> length_of(const std::string& text) {
+  size_t used = 0;
+  long long v = 0;
+  try {
+    v = std::stoll(text, &used);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  const std::string suffix = text.substr(used);
+  const long long unit = suffix == "k" || suffix == "K" ? 1024 : suffix == "m" || suffix == "M" ? 1024 * 1024 : suffix.empty() ? 1 : 0;
+  if (unit == 0 || v <= 0 || v > (int64_t{1} << 40) / unit) return std::nullopt;
+  return v * unit;
+}
+
+// Where the search starts: the earlier table (progressive search), else PI, NTK, YaRN and the
+// YaRN-shaped table, on the grid.
+void add_seeds(TargetPlan& p, const std::optional<FactorTable>& init, const std::vector<double>& base, double space_scale,
+               const RopeGeometry& geometry) {
+  if (!base.empty()) {
+    p.seeds.push_back(genome_from_lambda(p.space, std::vector<double>(base.size(), 1.0)));
+    p.seed_names.push_back("init-table");
+    return;
+  }
+  if (init) {
+    p.seeds.push_back(genome_from_lambda(p.space, init->lambda, p.space.search_start_tokens ? init->start_tokens : 0));
+    p.seed_names.push_back("init-table");
+  }
+  for (const SeedTable& s : search_seeds(geometry, space_scale)) {
+    p.seeds.push_back(genome_from_lambda(p.space, s.lambda));
+    p.seed_names.push_back(s.name);
+  }
+}
+
+TargetPlan plan_target(const EvaluationSetup& setup, const SearchRequest& r, const SearchTarget& target,
+                       const std::vector<Document>& all, const std::vector<Document>& heldout_all,
+                       const std::optional<FactorTable>& init) {
+  const RopeGeometry geometry = setup.config().rope_geometry();
+  TargetPlan p;
+  p.target = target;
+  p.dir = fs::path(r.out) / target.name;
+  p.documents = setup.documents_for_length(all, setup.data().path, target.length);
+  if (!r.heldout.empty()) p.heldout = setup.documents_for_length(heldout_all, r.heldout, target.length);
+  // A progressive search multiplies candidates into the earlier table and searches the rest of the way.
+  std::vector<double> base;
+  double space_scale = target.scale;
+  if (init && r.compose && !target.is_short) {
+    base = init->lambda;
+    if (init->target_length > 0) space_scale = std::max(1.0, static_cast<double>(target.length) / static_cast<double>(init->target_length));
+  }
+  p.space = SearchSpace::for_scale(static_cast<size_t>(geometry.rotary_dim / 2), space_scale, r.bound, r.step);
+  p.space.mutation_probability = r.mutation_probability;
+  p.space.search_start_tokens = r.search_start_tokens && !target.is_short;
+  add_seeds(p, init, base, space_scale, geometry);
+  // Fewer places than seeds would leave PI, NTK or YaRN out of the search and the winner could lose to them.
+  if (r.evolution.population < static_cast<int>(p.seeds.size()))
+    throw InvalidSetting("population", fmt::format("{} cannot hold the {} seed tables ({})", r.evolution.population, p.seeds.size(),
+                                                   p.seed_names.dump()));
+  p.scorer = ScorerSettings{geometry, target.scale, std::nullopt, base, r.race_margin};
+
+  RunFingerprint& f = p.fingerprint;
+  const SearchSettings& e = r.evolution;
+  f.model = setup.model_path();
+  f.data = setup.data().path;
+  f.documents = documents_digest(p.documents, setup.bos());  // hashes every token: once
+  f.target_length = target.length;
+  f.docs = setup.data().docs;
+  f.dtype = setup.runtime().dtype;
+  f.population = e.population;
+  f.mutants = e.mutants;
+  f.crossovers = e.crossovers;
+  f.parents = e.parents;
+  f.seed = e.seed;
+  f.bound = r.bound;
+  f.step = r.step;
+  f.mutation_probability = r.mutation_probability;
+  f.search_start_tokens = p.space.search_start_tokens;
+  if (init) f.init_table = init->lambda;
+  f.compose = r.compose;
+  f.race_margin = r.race_margin;
+  return p;
+}
+
+// A resume may extend a search (more generations), never shorten it: the saved population already
+// holds the later generations' children.
+void refuse_shortening(int generations, int completed, const fs::path& file) {
+  if (completed > generations)
+    throw InvalidSetting("generations", fmt::format("{} is fewer than the {} generations {} holds (a resume can extend a "
+                                                    "search, not shorten it)", generations, completed, file.string()));
+}
+
+// The target's table when it is finished for these settings, generations and held-out set. A resume
+// with more generations extends it; with fewer, it is refused; with another held-out set (or a first
+// one), the winner and baselines are scored on it.
+std::optional<FactorTable> finished_table(const TargetPlan& p, int generations, const std::string& heldout) {
+  const fs::path path = p.dir / "table.json";
+  if (!fs::exists(path)) return std::nullopt;
+  FactorTable table = read_factor_table(path.string());
+  json settings = table.details.value("settings", json::object());
+  settings["model"] = table.model;
+  const RunFingerprint saved = read_fingerprint(settings, settings.value("fingerprint_version", 1), p.fingerprint, path.string());
+  const std::string diff = saved.differences(p.fingerprint);
+  if (!diff.empty()) throw std::runtime_error(path.string() + ": the run was searched with other settings:" + diff);
+  std::optional<int> done;
+  if (settings.contains("generations")) done = settings["generations"].get<int>();
+  const fs::path state = p.dir / "state.json";  // tables of version 1 may lack the count
+  if (!done && fs::exists(state)) done = formats::read_json_file(state.string()).value("completed_generations", generations);
+  if (done) refuse_shortening(generations, *done, path);
+  if (done && *done != generations) return std::nullopt;
+  const std::string saved_heldout = table.details.value("heldout_data", std::string());
+  if (saved_heldout != heldout) {
+    fmt::print(stderr, "{}: held out on '{}', now '{}': scoring the held-out set\n", path.string(), saved_heldout, heldout);
+    return std::nullopt;
+  }
+  return table;
+}
+
+// Rewrites generations.jsonl up to `completed` (a resumed run may have logged a generation whose
+// state was never saved); a line a kill cut short is dropped.
+void trim_generation_log(const fs::path& log, int completed) {
+  if (!fs::exists(log)) return;
+  std::ifstream in(log);
+  std::string line, kept;
+  while (std::getline(in, line)) {
+    const json r = json::parse(line, nullptr, false);
+    if (!r.is_discarded() && r.is_object() && r.value("generation", 1 << 30) <= completed) kept += line + "\n";
+  }
+  formats::write_file_atomically(log.string(), kept);
+}
+
+// Perplexity of every method on `docs` (baselines with their own attention factors; "longrope" is
+// `winner`), each saved to `file` as it lands.
+json score_methods(PerplexityEvaluator& evaluator, const LlamaConfig& config, const TargetPlan& p,
+                   const std::vector<Document>& docs, const std::vector<std::string>& methods, const RopeScaling* winner,
+                   const fs::path& file, const json& key, bool resume, const std::string& label) {
+  const json winner_key = winner ? json{{"lambda", winner->lambda}, {"start_tokens", winner->start_tokens},
+                                        {"attention_factor", winner->attention_factor}}
+                                 : json(nullptr);
+  MethodScores scores(file.string(), key, winner_key, resume, label);
+  Progress progress(label, methods.size());
+  for (size_t i = 0; i < methods.size(); ++i) {
+    const std::string& m = methods[i];
+    if (!scores.find(m)) {
+      RopeMethodSpec spec;
+      spec.method = m;
+      spec.scale = p.target.scale;
+      scores.put(m, evaluator.evaluate(docs, m == "longrope" ? *winner : make_rope_scaling(config, spec, p.target.length)).ppl);
+    }
+    progress.update(i + 1, fmt::format("{} {:.4f}", m, *scores.find(m)));
+  }
+  progress.finish();
+  return scores.scores();
+}
+
+json documents_key(const TargetPlan& p, const std::string& digest) {
+  return {{"model", p.fingerprint.model}, {"documents", digest}, {"target_length", p.target.length}, {"dtype", p.fingerprint.dtype}};
+}
+
+FactorTable search_target(const EvaluationSetup& setup, const SearchRequest& r, const TargetPlan& p,
+                          const std::vector<std::unique_ptr<LlamaModel>>& models, const std::vector<double>& short_lambda) {
+  const std::string& name = p.target.name;
+  fs::create_directories(p.dir);
+  std::vector<std::unique_ptr<PerplexityEvaluator>> evaluators;
+  for (const auto& m : models)
+    evaluators.push_back(std::make_unique<PerplexityEvaluator>(*m, setup.perplexity_options(p.target.length)));
+  const EvolutionSearch search(p.space, r.evolution, p.seeds);
+
+  // A resume checks its settings first, before any forward.
+  const fs::path state_file = p.dir / "state.json", log_file = p.dir / "generations.jsonl";
+  std::optional<SearchState> resume;
+  if (r.resume && fs::exists(state_file)) {
+    resume = read_search_state(state_file.string(), p.fingerprint);
+    refuse_shortening(r.evolution.generations, resume->completed_generations, state_file);
+    trim_generation_log(log_file, resume->completed_generations);
+    fmt::print(stderr, "[{}] resuming after generation {} ({} evaluations)\n", name, resume->completed_generations, resume->evaluations);
+  } else if (fs::exists(state_file)) {
+    throw std::runtime_error(state_file.string() + ": a search is already in progress here; resume it or choose another run directory");
+  } else {
+    fs::remove(log_file);
+  }
+  // Every evaluation is journaled as it lands: a resume skips what was scored inside an unfinished
+  // generation too.
+  auto journal = std::make_shared<EvaluationJournal>((p.dir / "evaluations.jsonl").string(), p.fingerprint, r.resume);
+
+  // Baselines on the search set; they depend on the documents, not the settings.
+  fmt::print(stderr, "[{}] baselines {} on {} documents\n", name, fmt::format("{}", fmt::join(baseline_methods(), ", ")),
+             p.documents.size());
+  const json baselines = score_methods(*evaluators[0], setup.config(), p, p.documents, baseline_methods(), nullptr,
+                                       p.dir / "baselines.json", documents_key(p, p.fingerprint.documents), r.resume,
+                                       "baselines " + name);
+
+  size_t unsaved = 0;  // journaled after the last saved generation
+  for (const std::string& key : journal->keys()) unsaved += resume && resume->scores.count(key) ? 0 : 1;
+  if (unsaved > 0) fmt::print(stderr, "[{}] {} evaluations journaled after the last saved generation are reused\n", name, unsaved);
+  std::vector<GroupScorer> scorers;
+  for (auto& evaluator : evaluators)
+    scorers.push_back(journaled(make_perplexity_scorer(*evaluator, p.documents, p.space, p.scorer), journal));
+  Progress progress("search " + name, static_cast<size_t>(search.planned_evaluations()));
+  int64_t evaluations_before = resume ? resume->evaluations : 0;
+  double best = resume && !resume->population.empty() ? resume->population.front().score : INFINITY;
+  int generation = resume ? resume->completed_generations + 1 : 0;
+  const BatchObjective objective = make_parallel_objective(scorers, static_cast<size_t>(r.batch_candidates),
+                                                           [&](size_t scored, size_t, double score) {
+    best = std::min(best, score);
+    progress.update(static_cast<size_t>(evaluations_before) + scored,
+                    fmt::format("gen {}/{} best ppl {:.4f}", generation, r.evolution.generations, best));
+  });
+  const SearchState final_state = search.run(objective, resume, [&](const SearchState& s, const GenerationRecord& g) {
+    write_search_state(state_file.string(), s, p.fingerprint);
+    std::ofstream(log_file, std::ios::app) << json{{"generation", g.generation}, {"best_ppl", g.best},
+                                                   {"parents_mean_ppl", g.parents_mean}, {"evaluations", g.evaluations},
+                                                   {"forwards", g.forwards}, {"raced_out", g.raced_out}, {"elapsed_s", g.seconds},
+                                                   {"best", candidate_to_json(g.best_candidate, p.space)}}
+                                                  .dump()
+                                           << "\n";
+    evaluations_before = s.evaluations;
+    generation = g.generation + 1;
+    best = g.best;
+  });
+  progress.finish(fmt::format("best ppl {:.4f}", final_state.population.front().score));
+  fmt::print(stderr, "[{}] {} evaluations, {} document forwards ({} without racing), {} raced out, {:.1f} s\n", name,
+             final_state.evaluations, final_state.forwards, final_state.evaluations * static_cast<int64_t>(p.documents.size()),
+             final_state.raced_out, final_state.seconds);
+
+  const Candidate& winner = final_state.population.front();
+  const RopeScaling scaling = genome_scaling(winner.genome, p.space, p.scorer);
+  const RopeGeometry& geometry = p.scorer.geometry;
+  FactorTable table;
+  table.model = setup.model_path();
+  table.rope_base = geometry.base;
+  table.rotary_dim = geometry.rotary_dim;
+  table.original_length = geometry.original_length;
+  table.target_length = p.target.length;
+  table.scale = p.target.scale;
+  table.lambda = scaling.lambda;
+  table.start_tokens = scaling.start_tokens;
+  table.attention_factor = scaling.attention_factor;
+  table.short_lambda = short_lambda;
+  json settings = p.fingerprint.to_json();
+  settings.erase("model");  // the table's own field
+  settings["fingerprint_version"] = kRunFileVersion;
+  settings["generations"] = r.evolution.generations;
+  settings["seeds"] = p.seed_names;
+  table.details = {{"search_ppl", winner.score}, {"search_baselines_ppl", baselines}, {"search_data", setup.data().path},
+                   {"search_documents", p.documents.size()}, {"settings", settings}, {"seed", r.evolution.seed},
+                   {"evaluations", final_state.evaluations}, {"document_forwards", final_state.forwards},
+                   {"raced_out", final_state.raced_out}, {"batch_candidates", r.batch_candidates},
+                   {"wall_time_s", final_state.seconds}, {"lambda_upper_bound", p.space.upper_bound()}};
+  if (!p.heldout.empty()) {
+    fmt::print(stderr, "[{}] held-out evaluation on {} documents of {}\n", name, p.heldout.size(), r.heldout);
+    std::vector<std::string> methods = baseline_methods();
+    methods.push_back("longrope");
+    table.details["heldout_data"] = r.heldout;
+    table.details["heldout_documents"] = p.heldout.size();
+    table.details["heldout_ppl"] = score_methods(*evaluators[0], setup.config(), p, p.heldout, methods, &scaling,
+                                                 p.dir / "heldout.json", documents_key(p, documents_digest(p.heldout, setup.bos())),
+                                                 r.resume, "held-out " + name);
+  }
+  // The CSV first: table.json marks the target finished, and a kill between the two must not leave
+  // a finished table beside a stale CSV.
+  write_factor_csv((p.dir / "result_final.csv").string(), table.lambda);
+  write_factor_table((p.dir / "table.json").string(), table);
+  return table;
+}
+
+}  // namespace
+
+SearchTarget parse_search_target(const std::string& text, int64_t original) {
+  SearchTarget t;
+  const auto bad = [&] { return InvalidSetting("target", fmt::format("'{}' is not a ratio (8x) or a length (2048, 32k)", text)); };
+  if (!text.empty() && (text.back() == 'x' || text.back() == 'X')) {
+    const std::string ratio = text.substr(0, text.size() - 1);
+    size_t used = 0;
+    double s = 0;
+    try {
+      s = std::stod(ratio, &used);
+    } catch (const std::exception&) {
+      throw bad();
+    }
+    if (used != ratio.size() || !std::isfinite(s) || s <= 0 || s > 1e6) throw bad();
+    t.length = static_cast<int64_t>(std::llround(s * static_cast<double>(original)));
+  } else {
+    const std::optional<int64_t> length = length_of(text);
+    if (!length) throw bad();
+    t.length = *length;
+  }
+  t.scale = static_cast<double>(t.length) / static_cast<double>(original);
+  if (t.length <= original)
+    throw InvalidSetting("target", fmt::format("{}: {} tokens is not beyond the original length {} (a short table is searched "
+                                               "at the original length)", text, t.length, original));
+  t.name = fmt::format("{:g}x-{}", t.scale, t.length);
+  return t;
+}
+
+std::vector<FactorTable> run_search(const EvaluationSetup& setup, const SearchRequest& r) {
+  check_search_request(r);
+  const int64_t original = setup.config().original_max_position_embeddings;
+  std::vector<SearchTarget> targets;
+  if (r.short_table) targets.push_back({fmt::format("short-{}", original), original, 1.0, true});
+  for (const std::string& text : r.targets) {
+    SearchTarget t = parse_search_target(text, original);
+    for (const SearchTarget& other : targets)
+      if (other.length == t.length) throw InvalidSetting("target", fmt::format("{}: {} tokens is searched twice", text, t.length));
+    targets.push_back(t);
+  }
+  std::optional<FactorTable> init;
+  if (!r.init_table.empty()) {
+    init = read_factor_table(r.init_table);
+    check_table_for_model(*init, setup.config().rope_geometry(), r.init_table);
+  }
+  const std::vector<Document> all = setup.read_documents(setup.data().path);
+  const std::vector<Document> heldout_all = r.heldout.empty() ? std::vector<Document>{} : setup.read_documents(r.heldout);
+  std::vector<TargetPlan> plans;
+  for (const SearchTarget& t : targets) plans.push_back(plan_target(setup, r, t, all, heldout_all, init));
+
+  if (fs::exists(r.out) && !fs::is_directory(r.out)) throw std::runtime_error(r.out + ": exists and is not a directory");
+  if (fs::exists(r.out) && !r.resume && !fs::is_empty(r.out))
+    throw std::runtime_error(r.out + ": run directory exists and is not empty; resume it, or choose another");
+  std::vector<std::unique_ptr<LlamaModel>> models;
+  for (const std::string& device : r.devices.empty() ? std::vector<std::string>{setup.runtime().device} : r.devices)
+    models.push_back(std::make_unique<LlamaModel>(setup.model_on(device)));
+  fs::create_directories(r.out);
+  const formats::DirectoryLock lock = formats::DirectoryLock::acquire(r.out);  // one writer per run directory
+  const SearchSettings& e = r.evolution;
+  fmt::print(stderr, "search: {} targets, {} evaluators, P={} T={} N1={} N2={} top-{} seed {}\n", plans.size(), models.size(),
+             e.population, e.generations, e.mutants, e.crossovers, e.parents, e.seed);
+
+  std::vector<FactorTable> tables;
+  std::vector<double> short_lambda;
+  for (const TargetPlan& p : plans) {
+    const std::optional<FactorTable> finished = r.resume ? finished_table(p, e.generations, r.heldout) : std::nullopt;
+    const FactorTable table = finished ? *finished : search_target(setup, r, p, models, short_lambda);
+    if (p.target.is_short) {
+      short_lambda = table.lambda;
+      fmt::print(stderr, "[{}] short table ppl {:.4f}\n", p.target.name, score_from_json(table.details["search_ppl"]));
+    } else {
+      tables.push_back(table);
+    }
+  }
+  json summary = json::array();
+  for (const FactorTable& t : tables) summary.push_back(factor_table_to_json(t));
+  formats::write_file_atomically((fs::path(r.out) / "summary.json").string(), summary.dump(2) + "\n");
+  return tables;
+}
+
+std::string search_summary(const std::vector<FactorTable>& tables) {
+  std::string out = fmt::format("\n{:<16} {:>8} {:>4} {:>10}", "target", "set", "n̂", "longrope");
+  for (const std::string& m : baseline_methods()) out += fmt::format(" {:>11}", m);
+  out += "\n";
+  const auto row = [&](const std::string& name, const char* set, int64_t start_tokens, const json& winner, const json& ppl) {
+    out += fmt::format("{:<16} {:>8} {:>4} {:>10.4f}", name, set, start_tokens, score_from_json(winner));
+    for (const std::string& m : baseline_methods()) out += fmt::format(" {:>11.4f}", score_from_json(ppl.value(m, json())));
+    out += "\n";
+  };
+  for (const FactorTable& t : tables) {
+    row(fmt::format("{:g}x ({})", t.scale, t.target_length), "search", t.start_tokens, t.details["search_ppl"],
+        t.details["search_baselines_ppl"]);
+    if (t.details.contains("heldout_ppl"))
+      row("", "held-out", t.start_tokens, t.details["heldout_ppl"]["longrope"], t.details["heldout_ppl"]);
+  }
+  return out;
+}
+
+}  // namespace longrope

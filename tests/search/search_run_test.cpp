@@ -1,0 +1,158 @@
+// The search run as a library call: targets, resume rules, baselines saved per method, refusals that
+// write nothing, and one writer per run directory.
+#include "search/search_run.h"
+
+#include <ATen/ATen.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "formats/directory_lock.h"
+#include "formats/json_file.h"
+#include "tests/test_models.h"
+#include "util/errors.h"
+
+namespace longrope {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+struct SearchRunFixture : ::testing::Test {
+  fs::path dir = fresh_temp_dir("search-run");
+  std::optional<EvaluationSetup> setup;
+
+  void SetUp() override {
+    LlamaConfig c = tiny_config();  // L = 64
+    save_llama_checkpoint((dir / "model").string(), c, random_llama_weights(c, 5, {}));
+    fs::create_directories(dir / "data");
+    at::Generator g = at::detail::createCPUGenerator(3);
+    const at::Tensor bytes = at::randint(0, 256, {400}, g, at::kInt);
+    std::ofstream text(dir / "data" / "doc.txt", std::ios::binary);
+    for (int64_t i = 0; i < bytes.numel(); ++i) text.put(static_cast<char>(bytes[i].item<int>()));
+    text.close();
+    DataArgs data;
+    data.path = (dir / "data").string();
+    data.docs = 1;
+    RuntimeArgs runtime;
+    runtime.threads = 1;
+    setup.emplace(open_evaluation(ModelArgs{(dir / "model").string()}, data, runtime));
+  }
+  void TearDown() override { fs::remove_all(dir); }
+
+  SearchRequest request(const std::string& out, int generations = 1) const {
+    SearchRequest r;
+    r.out = (dir / out).string();
+    r.targets = {"2x"};
+    r.evolution = SearchSettings{4, generations, 2, 2, 2, 42};
+    return r;
+  }
+  std::string message(const SearchRequest& r) const {
+    try {
+      run_search(*setup, r);
+    } catch (const std::exception& e) {
+      return e.what();
+    }
+    return "no error";
+  }
+  static std::string text_of(const fs::path& file) {
+    std::ifstream in(file);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+};
+
+TEST(SearchTarget, RatiosAndLengths) {
+  EXPECT_EQ(parse_search_target("8x", 256).length, 2048);
+  EXPECT_EQ(parse_search_target("8x", 256).name, "8x-2048");
+  EXPECT_EQ(parse_search_target("2.5x", 256).length, 640);
+  EXPECT_EQ(parse_search_target("32k", 256).length, 32768);
+  EXPECT_EQ(parse_search_target("32k", 256).name, "128x-32768");
+  EXPECT_THAT([] { parse_search_target("abcx", 256); }, ::testing::ThrowsMessage<InvalidSetting>(HasSubstr("'abcx' is not a ratio")));
+  EXPECT_THAT([] { parse_search_target("4q", 256); }, ::testing::ThrowsMessage<InvalidSetting>(HasSubstr("'4q' is not a ratio")));
+  EXPECT_THAT([] { parse_search_target("256", 256); }, ::testing::ThrowsMessage<InvalidSetting>(HasSubstr("not beyond the original length")));
+}
+
+TEST_F(SearchRunFixture, ResumingAFinishedRunGivesItsTable) {
+  const std::vector<FactorTable> first = run_search(*setup, request("run"));
+  ASSERT_EQ(first.size(), 1u);
+  const fs::path table = dir / "run" / "2x-128" / "table.json";
+  const std::string saved = text_of(table);
+  SearchRequest resume = request("run");
+  resume.resume = true;
+  const std::vector<FactorTable> again = run_search(*setup, resume);
+  EXPECT_EQ(again[0].lambda, first[0].lambda);
+  EXPECT_EQ(text_of(table), saved) << "a finished target was searched again";
+  EXPECT_THAT(message(request("run")), HasSubstr("is not empty"));  // a second run without resume
+  SearchRequest other_seed = resume;
+  other_seed.evolution.seed = 7;
+  EXPECT_THAT(message(other_seed), HasSubstr("seed (was 42, now 7)"));
+}
+
+// An extended search (T = 1, then resumed with T = 2) ends with the table a run of T = 2 gives, and
+// keeps the baselines it saved.
+TEST_F(SearchRunFixture, ExtendingEqualsARunOfTheFullLength) {
+  const std::vector<FactorTable> full = run_search(*setup, request("full", 2));
+  run_search(*setup, request("short", 1));
+  nlohmann::json baselines = formats::read_json_file((dir / "short" / "2x-128" / "baselines.json").string());
+  baselines["ppl"]["yarn"] = 1234.5;  // planted: a resume reuses what was saved
+  std::ofstream(dir / "short" / "2x-128" / "baselines.json") << baselines.dump();
+  SearchRequest extend = request("short", 2);
+  extend.resume = true;
+  const std::vector<FactorTable> extended = run_search(*setup, extend);
+  EXPECT_EQ(extended[0].lambda, full[0].lambda);
+  EXPECT_EQ(extended[0].start_tokens, full[0].start_tokens);
+  EXPECT_EQ(extended[0].details["search_baselines_ppl"]["yarn"], 1234.5);
+  SearchRequest shorten = request("short", 1);
+  shorten.resume = true;
+  EXPECT_THAT(message(shorten), HasSubstr("1 is fewer than the 2 generations"));
+}
+
+// A run killed before its first checkpoint resumes from the journal alone, to the same table.
+TEST_F(SearchRunFixture, JournalAloneReplaysTheRun) {
+  const std::vector<FactorTable> first = run_search(*setup, request("run", 2));
+  fs::remove(dir / "run" / "2x-128" / "state.json");
+  fs::remove(dir / "run" / "2x-128" / "table.json");
+  SearchRequest resume = request("run", 2);
+  resume.resume = true;
+  const std::vector<FactorTable> replayed = run_search(*setup, resume);
+  EXPECT_EQ(replayed[0].lambda, first[0].lambda);
+  EXPECT_EQ(replayed[0].details["evaluations"], first[0].details["evaluations"]);
+}
+
+TEST_F(SearchRunFixture, RefusalsWriteNothing) {
+  SearchRequest bad = request("bad");
+  bad.step = 0;
+  EXPECT_THAT(message(bad), HasSubstr("step: must be a positive number"));
+  bad = request("bad");
+  bad.bound = "bogus";
+  EXPECT_THAT(message(bad), HasSubstr("bound: must be 'paper'"));
+  bad = request("bad");
+  bad.evolution.population = 3;  // fewer places than the four seed tables
+  bad.evolution.parents = 2;
+  EXPECT_THAT(message(bad), HasSubstr("population: 3 cannot hold the 4 seed tables"));
+  bad = request("bad");
+  bad.targets = {"64"};
+  EXPECT_THAT(message(bad), HasSubstr("not beyond the original length"));
+  bad = request("bad");
+  bad.targets = {"2x", "128"};
+  EXPECT_THAT(message(bad), HasSubstr("searched twice"));
+  bad = request("bad");
+  bad.targets = {"64x"};  // 4096 tokens: longer than the document
+  EXPECT_THAT(message(bad), HasSubstr("no document has at least 4096 tokens"));
+  EXPECT_FALSE(fs::exists(dir / "bad"));
+  std::ofstream(dir / "file") << "x";
+  EXPECT_THAT(message(request("file")), HasSubstr("not a directory"));
+}
+
+TEST_F(SearchRunFixture, SecondWriterIsRefused) {
+  fs::create_directories(dir / "busy");
+  const formats::DirectoryLock held = formats::DirectoryLock::acquire((dir / "busy").string());
+  SearchRequest r = request("busy");
+  r.resume = true;
+  EXPECT_THAT(message(r), HasSubstr("another longrope (pid"));
+  EXPECT_TRUE(fs::is_empty(dir / "busy"));
+}
+
+}  // namespace
+}  // namespace longrope
