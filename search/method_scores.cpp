@@ -7,6 +7,7 @@
 
 #include "formats/atomic_file.h"
 #include "formats/json_file.h"
+#include "search/run_fingerprint.h"
 #include "search/search_checkpoint.h"
 
 namespace longrope {
@@ -18,9 +19,7 @@ bool same_documents_key(const json& saved, const json& now) {
   json a = saved, b = now;
   for (json* k : {&a, &b}) {
     if (!k->contains("model") || !(*k)["model"].is_string()) continue;
-    std::error_code error;
-    const auto canonical = std::filesystem::weakly_canonical((*k)["model"].get<std::string>(), error);
-    if (!error) (*k)["model"] = canonical.string();
+    (*k)["model"] = canonical_path((*k)["model"].get<std::string>());
   }
   return a == b;
 }

@@ -18,13 +18,13 @@ constexpr uint64_t kFnvPrime = 1099511628211ull;
 // digit); kept, so that the digests in existing run files still match.
 constexpr uint64_t kDigestOffset = 1469598103934665603ull;
 
-std::string canonical(const std::string& path) {
-  std::error_code error;
-  const std::filesystem::path p = std::filesystem::weakly_canonical(path, error);
-  return error ? path : p.string();
-}
-
 }  // namespace
+
+std::string canonical_path(const std::string& path) {
+  std::error_code error;
+  const std::filesystem::path p = std::filesystem::weakly_canonical(std::filesystem::absolute(path, error), error);
+  return error ? path : p.lexically_normal().string();
+}
 
 json RunFingerprint::to_json() const {
   return {{"model", model}, {"data", data}, {"documents", documents}, {"target_length", target_length}, {"docs", docs},
@@ -39,7 +39,7 @@ std::string RunFingerprint::differences(const RunFingerprint& now) const {
   json was = to_json(), is = now.to_json();
   was.erase("data");  // a name: the same documents may be reached by another path; the digest decides
   is.erase("data");
-  if (canonical(model) == canonical(now.model)) was["model"] = is["model"];
+  if (canonical_path(model) == canonical_path(now.model)) was["model"] = is["model"];
   std::string diff;
   for (const auto& [key, value] : is.items())
     if (was[key] != value) diff += fmt::format(" {} (was {}, now {})", key, was[key].dump(), value.dump());

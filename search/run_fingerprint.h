@@ -56,6 +56,10 @@ RunFingerprint read_fingerprint(const nlohmann::json& saved, int version, const 
 // however they were chosen (docs, sample seed, min tokens, tokenizer, BOS …).
 std::string documents_digest(const std::vector<Document>& documents, const std::optional<int64_t>& bos);
 
+// `path` made absolute, links resolved where it exists and "." and ".." removed: two names of one file
+// give the same string.
+std::string canonical_path(const std::string& path);
+
 // FNV-1a 64 of `text` as 16 hex digits: the checksum of what the tool wrote.
 std::string text_checksum(const std::string& text);
 
