@@ -14,7 +14,7 @@ namespace longrope {
 
 int convert_command(const std::vector<std::string>& args) {
   std::string model_dir, out, dtype = "f16";
-  size_t shard_mb = 0;
+  int64_t shard_mb = 0;
   po::options_description o("Convert");
   o.add_options()
       ("model", po::value(&model_dir)->required(), kModelHelp)
@@ -23,11 +23,13 @@ int convert_command(const std::vector<std::string>& args) {
       ("shard-mb", po::value(&shard_mb)->default_value(shard_mb), "write shards of at most this many MiB (0: one file)");
   if (!parse_command_line("convert", "--model DIR --out DIR [--dtype f16]", args, o)) return 0;
   namespace fs = std::filesystem;
+  if (shard_mb < 0) throw UsageError(fmt::format("--shard-mb must be >= 0, got {}", shard_mb));
   if (fs::exists(out) && fs::equivalent(out, model_dir)) throw UsageError("--out must differ from --model");
   ModelOptions options;
   options.load.dtype = parse_dtype(dtype);
   const LlamaModel model = LlamaModel::load(model_dir, options);
-  save_llama_checkpoint(out, model.config(), model.weights(), shard_mb << 20);
+  const formats::DirectoryLock lock = claim_model_directory(out);
+  save_llama_checkpoint(out, model.config(), model.weights(), static_cast<size_t>(shard_mb) << 20);
   const fs::path card = fs::path(model_dir) / "README.md";
   if (fs::exists(card)) fs::copy_file(card, fs::path(out) / "README.md", fs::copy_options::overwrite_existing);
   fmt::print("wrote {} ({}, {} parameters)\n", out, dtype_name(options.load.dtype), model.parameter_count());

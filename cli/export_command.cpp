@@ -78,10 +78,14 @@ int export_command(const std::vector<std::string>& args) {
     write_factor_csv(out, table.lambda);
     fmt::print("wrote {} ({} factors)\n", out, table.lambda.size());
   } else {
+    // A table JSON is read by eval and export as it is: its lengths must be known and consistent.
     if (table.original_length <= 0) table.original_length = request.original_length;
     if (table.target_length <= 0) table.target_length = request.target_length;
-    if (table.scale <= 0 && table.original_length > 0 && table.target_length > 0)
-      table.scale = static_cast<double>(table.target_length) / static_cast<double>(table.original_length);
+    if (table.original_length <= 0 || table.target_length <= 0)
+      throw UsageError(fmt::format("{} holds λ only: pass --original-length and --target-length", table_path));
+    if (table.target_length <= table.original_length)
+      throw UsageError(fmt::format("--target-length {} is not beyond --original-length {}", table.target_length, table.original_length));
+    if (table.scale <= 0) table.scale = static_cast<double>(table.target_length) / static_cast<double>(table.original_length);
     write_factor_table(out, table);
     fmt::print("wrote {} ({} factors)\n", out, table.lambda.size());
   }

@@ -13,7 +13,7 @@ namespace longrope {
 int init_model_command(const std::vector<std::string>& args) {
   std::string config_path, out, dtype = "f32";
   uint64_t seed = 0;
-  size_t shard_mb = 0;
+  int64_t shard_mb = 0;
   po::options_description o("Init model");
   o.add_options()
       ("config", po::value(&config_path)->required(), "a Hugging Face config.json describing the shape")
@@ -22,11 +22,13 @@ int init_model_command(const std::vector<std::string>& args) {
       ("dtype", po::value(&dtype)->default_value(dtype), "stored dtype: f32, bf16 or f16")
       ("shard-mb", po::value(&shard_mb)->default_value(shard_mb), "write shards of at most this many MiB (0: one file)");
   if (!parse_command_line("init-model", "--config config.json --out DIR [options]", args, o)) return 0;
+  if (shard_mb < 0) throw UsageError(fmt::format("--shard-mb must be >= 0, got {}", shard_mb));
   const LlamaConfig config = load_llama_config(config_path);
   LoadOptions load;
   load.dtype = parse_dtype(dtype);
   const LlamaWeights weights = random_llama_weights(config, seed, load);
-  save_llama_checkpoint(out, config, weights, shard_mb << 20);
+  const formats::DirectoryLock lock = claim_model_directory(out);
+  save_llama_checkpoint(out, config, weights, static_cast<size_t>(shard_mb) << 20);
   fmt::print("wrote {} (random weights, seed {}, {})\n", out, seed, dtype_name(load.dtype));
   return 0;
 }

@@ -238,6 +238,8 @@ int plot_command(const std::vector<std::string>& args) {
     return 0;
   const int kinds = !curve.empty() + !sweep.empty() + !tables.empty() + !targets.empty() + !progress.empty();
   if (kinds != 1) throw UsageError("give exactly one of --curve, --sweep, --tables, --targets, --progress");
+  if (split_list(out).empty()) throw UsageError("--out is empty");
+  for (const std::string& path : split_list(out)) check_plot_path(path);
   const PlotSpec spec = !curve.empty()   ? curve_plot(curve)
                         : !sweep.empty() ? sweep_plot(sweep)
                         : !tables.empty() ? lambda_plot(split_list(tables))

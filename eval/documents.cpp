@@ -13,6 +13,7 @@
 #include <random>
 #include <stdexcept>
 #include <string_view>
+#include <type_traits>
 
 #include "tokenizer/bpe_tokenizer.h"
 #include "formats/gguf.h"
@@ -42,6 +43,9 @@ std::vector<int32_t> widen(const uint8_t* data, size_t count) {
   for (size_t i = 0; i < count; ++i) {
     T v;
     std::memcpy(&v, data + i * sizeof(T), sizeof(T));
+    if constexpr (std::is_signed_v<T>) {
+      if (v < 0) throw std::runtime_error(fmt::format("token id {} at index {} is negative", static_cast<int64_t>(v), i));
+    }
     if (static_cast<uint64_t>(v) > static_cast<uint64_t>(INT32_MAX))
       throw std::runtime_error(fmt::format("token {} at index {} does not fit a token id", static_cast<uint64_t>(v), i));
     out[i] = static_cast<int32_t>(v);
@@ -82,8 +86,6 @@ void npy_documents(const fs::path& file, std::vector<Document>& out) {
         case DType::U8: d.tokens = widen<uint8_t>(p, per_row); break;
         default: throw std::runtime_error(std::string("field 'descr': token ids must be integers, got ") + formats::safetensors_name(a.dtype));
       }
-      for (int32_t t : d.tokens)
-        if (t < 0) throw std::runtime_error("negative token id");
     } catch (const std::runtime_error& e) {
       throw std::runtime_error(file.string() + ": " + e.what());
     }

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "util/errors.h"
 #include "util/progress.h"
@@ -30,6 +31,9 @@ std::vector<ComparisonRow> compare_scalings(const EvaluationSetup& setup, const 
         forwards = before + done;
         progress.update(forwards, fmt::format("{} @ {}", method.name, length));
       });
+      if (!std::isfinite(row.result.ppl))  // never a number: say where it broke
+        throw std::runtime_error(fmt::format("{} at {} tokens: perplexity is {}; {}", method.name, length, row.result.ppl,
+                                             evaluator.explain_non_finite(documents, row.scaling)));
       progress.update(forwards, fmt::format("{} @ {}: ppl {:.4f}", method.name, length, row.result.ppl));
       rows.push_back(row);
       if (on_row) on_row(rows.back());

@@ -77,6 +77,19 @@ std::vector<double> PerplexityEvaluator::nll_sums(const at::Tensor& tokens, cons
   return std::vector<double>(sums.data_ptr<double>(), sums.data_ptr<double>() + sums.numel());
 }
 
+std::string PerplexityEvaluator::explain_non_finite(const std::vector<Document>& documents, const RopeScaling& scaling) {
+  const RopeTable table = this->table(scaling);
+  for (const Document& doc : documents) {
+    const at::Tensor tokens = window(doc).unsqueeze(0);
+    if (std::isfinite(nll_sums(tokens, table)[0])) continue;
+    const std::string where = model_.first_non_finite(tokens, table);
+    return fmt::format("document '{}': the forward first leaves the finite numbers at the {}{}", doc.name,
+                       where.empty() ? "loss" : where,
+                       model_.dtype() == at::kFloat ? "" : " (16-bit activations can overflow: try dtype f32)");
+  }
+  return "no single document reproduces it";
+}
+
 PerplexityResult PerplexityEvaluator::evaluate(const std::vector<Document>& documents, const RopeScaling& scaling,
                                                const ProgressCallback& progress) {
   if (documents.empty()) throw std::invalid_argument("no documents to evaluate");

@@ -50,6 +50,10 @@ class PerplexityEvaluator {
   PerplexityResult evaluate(const std::vector<Document>& documents, const RopeScaling& scaling,
                             const ProgressCallback& progress = {});
 
+  // Why the perplexity of `documents` under `scaling` is not finite: the first document whose NLL is
+  // not, and where its forward first leaves the finite numbers. For an error message.
+  std::string explain_non_finite(const std::vector<Document>& documents, const RopeScaling& scaling);
+
   // Sum of token NLLs for each row of a (B, T) batch; positions 0..T-2 predict 1..T-1.
   std::vector<double> nll_sums(const at::Tensor& tokens, const RopeTable& table) const;
 

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -171,6 +172,25 @@ SafetensorsFile SafetensorsFile::parse(const uint8_t* bytes, size_t size, const 
       file.tensors_.emplace(name, parse_entry(name, entry, data, data_size, file_name));
     }
   }
+  // As safetensors itself requires: the tensors tile the data section, in offset order, with no
+  // byte shared and none left over (overlapping tensors would read each other's values).
+  std::vector<const TensorView*> by_offset;
+  for (const auto& [name, view] : file.tensors_) by_offset.push_back(&view);
+  std::sort(by_offset.begin(), by_offset.end(), [](const TensorView* a, const TensorView* b) {
+    return a->data != b->data ? a->data < b->data : a->nbytes < b->nbytes;
+  });
+  size_t expected = 0;
+  for (const TensorView* view : by_offset) {
+    const auto begin = static_cast<size_t>(view->data - data);
+    if (begin != expected)
+      throw FormatError(fmt::format("{}: tensor '{}': data_offsets start at {}, {} (tensors must tile the data section)", file_name,
+                                    view->name, begin, begin < expected ? fmt::format("inside the bytes before it (up to {})", expected)
+                                                                        : fmt::format("leaving a gap after {}", expected)));
+    expected = begin + view->nbytes;
+  }
+  if (expected != data_size)
+    throw FormatError(fmt::format("{}: data section holds {} bytes, the tensors {} (tensors must tile the data section)", file_name,
+                                  data_size, expected));
   return file;
 }
 

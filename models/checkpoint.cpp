@@ -7,6 +7,7 @@
 
 #include <cstring>
 #include <filesystem>
+#include <set>
 #include <stdexcept>
 
 #include "formats/atomic_file.h"
@@ -66,23 +67,53 @@ std::string dtype_name(c10::ScalarType dtype) {
   }
 }
 
+void require_finite(const at::Tensor& t, const std::string& context) {
+  if (!at::isfinite(t).all().item<bool>())
+    throw std::runtime_error(fmt::format("{}: holds non-finite values (NaN or infinity)", context));
+}
+
 LlamaWeights load_llama_weights(const LlamaConfig& config, const std::string& dir, const LoadOptions& options) {
   const formats::SafetensorsCheckpoint ckpt = formats::SafetensorsCheckpoint::open(dir);
   LlamaWeights w;
+  std::set<std::string> used;
   for_each_weight(config, w, [&](const std::string& name, at::Tensor& slot, const std::vector<int64_t>& shape, bool required) {
     if (!ckpt.contains(name)) {
       if (required) throw std::runtime_error(fmt::format("{}: missing tensor '{}'", dir, name));
       return;
     }
+    used.insert(name);
     const formats::TensorView& view = ckpt.get(name);
     const std::string context = fmt::format("{}: tensor '{}'", dir, name);
     if (view.shape != shape)
       throw std::runtime_error(fmt::format("{}: shape [{}] does not match the config, expected [{}]", context,
                                            fmt::join(view.shape, ", "), fmt::join(shape, ", ")));
     slot = tensor_from_view(view, context, options);
+    require_finite(slot, context);
   });
+  // A tensor the config does not account for means the config describes another model (fewer layers,
+  // say), which would run without it. Old checkpoints keep RoPE's inverse frequencies: derived, unused.
+  for (const std::string& name : ckpt.names()) {
+    const bool derived = name.size() >= 20 && name.compare(name.size() - 20, 20, "rotary_emb.inv_freq") == 0;
+    if (!used.count(name) && !derived)
+      throw std::runtime_error(fmt::format("{}: tensor '{}' is not part of the model config.json describes ({} layers{})", dir, name,
+                                           config.num_hidden_layers, config.tie_word_embeddings ? ", tied embeddings" : ""));
+  }
   if (!w.lm_head.defined()) w.lm_head = w.embed;  // tied embeddings
   return w;
+}
+
+formats::DirectoryLock claim_model_directory(const std::string& dir, bool may_hold_model) {
+  if (fs::exists(dir) && !fs::is_directory(dir)) throw std::runtime_error(dir + ": exists and is not a directory");
+  fs::create_directories(dir);
+  formats::DirectoryLock lock = formats::DirectoryLock::acquire(dir);
+  if (!may_hold_model) {
+    for (const auto& entry : fs::directory_iterator(dir)) {
+      const std::string name = entry.path().filename().string();
+      if (name == "config.json" || entry.path().extension() == ".safetensors" || name == "model.safetensors.index.json")
+        throw std::runtime_error(fmt::format("{}: already holds a model ({}); remove it, or choose another directory", dir, name));
+    }
+  }
+  return lock;
 }
 
 void save_llama_checkpoint(const std::string& dir, const LlamaConfig& config, const LlamaWeights& weights,

@@ -2,12 +2,14 @@
 // (config.json + model.safetensors, or sharded with model.safetensors.index.json).
 #pragma once
 
+#include <ATen/core/Tensor.h>
 #include <c10/core/Device.h>
 #include <c10/core/ScalarType.h>
 
 #include <cstdint>
 #include <string>
 
+#include "formats/directory_lock.h"
 #include "models/llama_config.h"
 #include "models/llama_weights.h"
 
@@ -21,6 +23,14 @@ struct LoadOptions {
 // Reads `dir`/config.json and the safetensors weights. Every tensor is checked against the shape the
 // config implies; errors name the file and the tensor, with expected and actual shape or dtype.
 LlamaWeights load_llama_weights(const LlamaConfig& config, const std::string& dir, const LoadOptions& options);
+
+// Throws std::runtime_error "CONTEXT: holds non-finite values" when `t` has a NaN or an infinity.
+void require_finite(const at::Tensor& t, const std::string& context);
+
+// Creates `dir` and takes its lock (one writer per model directory). Unless `may_hold_model`, refuses
+// a directory that already holds a model's files (config.json, *.safetensors, the shard index): a
+// new model written there would sit beside the old one's shards, or replace it unasked.
+formats::DirectoryLock claim_model_directory(const std::string& dir, bool may_hold_model = false);
 
 // Writes config.json and model.safetensors (or shards of at most `max_shard_bytes` when > 0), atomically.
 void save_llama_checkpoint(const std::string& dir, const LlamaConfig& config, const LlamaWeights& weights,

@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <cinttypes>
+#include <cstdio>
 #include <cstring>
 #include <regex>
 #include <stdexcept>
@@ -160,7 +162,14 @@ LlamaWeights load_gguf_weights(const LlamaConfig& config, const GgufFile& f, con
     if (name.find("attn_q.") != std::string::npos) x = unpermute_rows(x, config.num_attention_heads);
     if (name.find("attn_k.") != std::string::npos) x = unpermute_rows(x, config.num_key_value_heads);
     slot = x.to(options.device, options.dtype);
+    require_finite(slot, fmt::format("{}: tensor '{}'", f.path(), name));
   });
+  // Blocks beyond block_count would be left out silently: the metadata describes another model.
+  for (const formats::GgufTensorInfo& t : f.tensors()) {
+    int64_t block = -1;
+    if (std::sscanf(t.name.c_str(), "blk.%" SCNd64 ".", &block) == 1 && block >= config.num_hidden_layers)
+      fail(f, fmt::format("tensor '{}' is beyond the {} blocks the metadata declares", t.name, config.num_hidden_layers));
+  }
   if (!w.lm_head.defined()) w.lm_head = w.embed;
   return w;
 }

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -73,6 +74,10 @@ ConfigRopeScaling parse_rope_scaling(const json& params, const std::string& sour
 }  // namespace
 
 void LlamaConfig::validate(const std::string& source) const {
+  // Decoders of LLaMA's shape (RMSNorm, rotate-half RoPE, SwiGLU); anything else would run as LLaMA
+  // and give numbers that mean nothing.
+  if (model_type != "llama" && model_type != "mistral" && model_type != "qwen2")
+    throw config_error(source, "model_type", fmt::format("'{}' is not supported (llama, mistral, qwen2)", model_type));
   auto positive = [&](const char* field, int64_t v) {
     if (v <= 0) throw config_error(source, field, fmt::format("must be positive, got {}", v));
   };
@@ -89,7 +94,12 @@ void LlamaConfig::validate(const std::string& source) const {
                        fmt::format("{} does not divide num_attention_heads {}", num_key_value_heads, num_attention_heads));
   if (rotary_dim() % 2 != 0 || rotary_dim() <= 0 || rotary_dim() > head_dim)
     throw config_error(source, "partial_rotary_factor", fmt::format("gives rotary dim {} for head_dim {}", rotary_dim(), head_dim));
-  if (!(rope_theta > 1.0)) throw config_error(source, "rope_theta", fmt::format("must be > 1, got {}", rope_theta));
+  if (!(rope_theta > 1.0) || !std::isfinite(rope_theta))
+    throw config_error(source, "rope_theta", fmt::format("must be > 1, got {}", rope_theta));
+  if (!(rms_norm_eps > 0.0) || !std::isfinite(rms_norm_eps))
+    throw config_error(source, "rms_norm_eps", fmt::format("must be a small positive number, got {}", rms_norm_eps));
+  if (original_max_position_embeddings <= 0)
+    throw config_error(source, "original_max_position_embeddings", fmt::format("must be positive, got {}", original_max_position_embeddings));
   const size_t half = static_cast<size_t>(rotary_dim() / 2);
   for (const auto* list : {&rope_scaling.short_factor, &rope_scaling.long_factor}) {
     if (!list->empty() && list->size() != half)
@@ -116,6 +126,8 @@ LlamaConfig parse_llama_config(const std::string& json_text, const std::string& 
   c.num_hidden_layers = require_int(j, "num_hidden_layers", source);
   c.num_attention_heads = require_int(j, "num_attention_heads", source);
   c.num_key_value_heads = optional_value<int64_t>(j, "num_key_value_heads", c.num_attention_heads, source);
+  if (c.num_attention_heads <= 0)  // before it divides the hidden size
+    throw config_error(source, "num_attention_heads", fmt::format("must be positive, got {}", c.num_attention_heads));
   c.head_dim = optional_value<int64_t>(j, "head_dim", c.hidden_size / c.num_attention_heads, source);
   c.rms_norm_eps = optional_value<double>(j, "rms_norm_eps", 1e-6, source);
   c.max_position_embeddings = optional_value<int64_t>(j, "max_position_embeddings", 2048, source);

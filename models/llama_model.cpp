@@ -3,6 +3,8 @@
 #include "models/llama_model.h"
 
 #include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+#include <fmt/format.h>
 
 #include <filesystem>
 
@@ -91,6 +93,24 @@ at::Tensor LlamaModel::hidden_states(const at::Tensor& tokens, const RopeTable& 
     x = x + mlp_block(x, layer);
   }
   return rms_norm(x, weights_.final_norm, config_.rms_norm_eps);
+}
+
+std::string LlamaModel::first_non_finite(const at::Tensor& tokens, const RopeTable& rope) const {
+  c10::InferenceMode guard;
+  auto finite = [](const at::Tensor& t) { return at::isfinite(t).all().item<bool>(); };
+  at::Tensor x = at::embedding(weights_.embed, tokens.to(device(), at::kLong));
+  if (!finite(x)) return "embedding";
+  for (size_t i = 0; i < weights_.layers.size(); ++i) {
+    x = x + attention_block(x, weights_.layers[i], rope);
+    if (!finite(x)) return fmt::format("layer {} attention", i);
+    x = x + mlp_block(x, weights_.layers[i]);
+    if (!finite(x)) return fmt::format("layer {} MLP", i);
+  }
+  x = rms_norm(x, weights_.final_norm, config_.rms_norm_eps);
+  if (!finite(x)) return "final norm";
+  for (int64_t begin = 0; begin < x.size(1); begin += 1024)
+    if (!finite(logits(x.slice(1, begin, std::min(x.size(1), begin + 1024))))) return "LM head";
+  return "";
 }
 
 at::Tensor LlamaModel::logits(const at::Tensor& hidden) const {

@@ -36,6 +36,10 @@ class LlamaModel {
   // hidden: (..., C) → logits (..., V) in float32. Long sequences should go through eval's chunked loss.
   at::Tensor logits(const at::Tensor& hidden) const;
 
+  // Where a forward first produces a NaN or infinity: "embedding", "layer 3 attention", "layer 3 MLP",
+  // "final norm" or "LM head"; empty when the forward stays finite. For error messages.
+  std::string first_non_finite(const at::Tensor& tokens, const RopeTable& rope) const;
+
   const LlamaConfig& config() const { return config_; }
   const LlamaWeights& weights() const { return weights_; }
   const ModelOptions& options() const { return options_; }

@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "formats/atomic_file.h"
+#include "util/errors.h"
 
 namespace longrope {
 namespace {
@@ -29,7 +30,7 @@ std::string terminal_for(const std::string& path) {
   const std::string ext = fs::path(path).extension().string();
   if (ext == ".png") return "pngcairo size 1000,640 enhanced font 'Sans,11'";
   if (ext == ".svg") return "svg size 1000,640 dynamic enhanced font 'Sans,11'";
-  throw std::invalid_argument(path + ": plots are written as .png or .svg");
+  throw InvalidSetting("out", path + ": plots are written as .png or .svg");
 }
 
 }  // namespace
@@ -54,8 +55,14 @@ std::string gnuplot_script(const PlotSpec& spec, const std::string& image, const
   return s + "\n";
 }
 
+void check_plot_path(const std::string& path) {
+  terminal_for(path);
+  formats::require_writable(path);
+}
+
 void render_plot(const PlotSpec& spec, const std::string& path) {
-  if (spec.series.empty()) throw std::invalid_argument(path + ": nothing to plot");
+  if (spec.series.empty()) throw std::runtime_error(path + ": nothing to plot");
+  check_plot_path(path);
   // Data blocks separated by two blank lines: gnuplot's `index`.
   std::string data;
   for (const PlotSeries& series : spec.series) {
@@ -63,27 +70,31 @@ void render_plot(const PlotSpec& spec, const std::string& path) {
     for (size_t i = 0; i < series.x.size() && i < series.y.size(); ++i) data += fmt::format("{:.10g} {:.10g}\n", series.x[i], series.y[i]);
     data += "\n\n";
   }
-  const std::string ext = fs::path(path).extension().string();
-  const std::string tmp_image = path + ".tmp" + std::to_string(getpid()) + ext;
-  formats::write_file_atomically(path + ".dat", data);
-  formats::write_file_atomically(path + ".gp", gnuplot_script(spec, path, path + ".dat"));
-  // Draw into a temp image, then rename: the script beside the image names the final path.
-  const std::string run_script = path + ".tmp" + std::to_string(getpid()) + ".gp";
-  formats::write_file_atomically(run_script, gnuplot_script(spec, tmp_image, path + ".dat"));
+  // Draw from temp files, then rename: nothing of a failed plot is left, and the script kept
+  // beside the image names the final paths.
+  const std::string tmp = path + ".tmp" + std::to_string(getpid());
+  const std::string tmp_image = tmp + fs::path(path).extension().string(), tmp_data = tmp + ".dat", run_script = tmp + ".gp";
+  formats::write_file_atomically(tmp_data, data);
+  formats::write_file_atomically(run_script, gnuplot_script(spec, tmp_image, tmp_data));
   const std::string command = fmt::format("gnuplot {} 2>&1", quoted(run_script));
   FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) throw std::runtime_error(path + ": cannot start gnuplot");
   std::string output;
-  char buf[512];
-  while (fgets(buf, sizeof buf, pipe)) output += buf;
-  const int status = pclose(pipe);
+  int status = -1;
+  if (pipe) {
+    char buf[512];
+    while (fgets(buf, sizeof buf, pipe)) output += buf;
+    status = pclose(pipe);
+  }
   fs::remove(run_script);
   if (status != 0 || !fs::exists(tmp_image) || fs::file_size(tmp_image) == 0) {
     fs::remove(tmp_image);
+    fs::remove(tmp_data);
     const std::string first = output.substr(0, output.find('\n'));
     throw std::runtime_error(fmt::format("{}: gnuplot failed{}", path,
                                          first.empty() ? " (is gnuplot installed? scripts/install-deps.sh)" : ": " + first));
   }
+  fs::rename(tmp_data, path + ".dat");
+  formats::write_file_atomically(path + ".gp", gnuplot_script(spec, path, path + ".dat"));
   fs::rename(tmp_image, path);
 }
 

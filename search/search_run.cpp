@@ -120,7 +120,7 @@ TargetPlan plan_target(const EvaluationSetup& setup, const SearchRequest& r, con
 
   RunFingerprint& f = p.fingerprint;
   const SearchSettings& e = r.evolution;
-  f.model = setup.model_path();
+  f.model = canonical_path(setup.model_path());  // run files are read again from other directories
   f.data = setup.data().path;
   f.documents = documents_digest(p.documents, setup.bos());  // hashes every token: once
   f.target_length = target.length;
@@ -157,7 +157,7 @@ std::optional<FactorTable> finished_table(const TargetPlan& p, int generations, 
   if (!fs::exists(path)) return std::nullopt;
   FactorTable table = read_factor_table(path.string());
   json settings = table.details.value("settings", json::object());
-  settings["model"] = table.model;
+  if (!settings.contains("model")) settings["model"] = table.model;  // version 1: the path as given
   const RunFingerprint saved = read_fingerprint(settings, settings.value("fingerprint_version", 1), p.fingerprint, path.string());
   const std::string diff = saved.differences(p.fingerprint);
   if (!diff.empty()) throw std::runtime_error(path.string() + ": the run was searched with other settings:" + diff);
@@ -297,7 +297,6 @@ FactorTable search_target(const EvaluationSetup& setup, const SearchRequest& r, 
   table.attention_factor = scaling.attention_factor;
   table.short_lambda = short_lambda;
   json settings = p.fingerprint.to_json();
-  settings.erase("model");  // the table's own field
   settings["fingerprint_version"] = kRunFileVersion;
   settings["generations"] = r.evolution.generations;
   settings["seeds"] = p.seed_names;

@@ -420,6 +420,8 @@ TrainResult train_llama(const TrainConfig& t, const std::vector<std::string>& tr
   const fs::path state_dir = out_dir / "train_state";
   if (!t.resume && (fs::exists(state_dir) || fs::exists(out_dir / "train_state.old")))
     throw std::runtime_error(state_dir.string() + ": a training checkpoint exists; resume it, or remove it");
+  // One writer per output directory; a fresh run never replaces a model already there.
+  const formats::DirectoryLock lock = claim_model_directory(out_dir.string(), /*may_hold_model=*/t.resume);
   LoadOptions master_options{t.device, at::kFloat};
   SessionState s;
   LlamaWeights master;

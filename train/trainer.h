@@ -90,7 +90,8 @@ using TrainCallback = std::function<void(const TrainProgress&)>;
 // Validation uses `valid_files`, or the last 5% of the training bytes when none are given.
 // Writes out_dir/config.json, model.safetensors (float32) and README.md; out_dir/train_state/ holds
 // the resumable state. Throws std::runtime_error naming the path for missing, empty or too-short data,
-// and when out_dir/train_state exists without `resume` (it would be overwritten).
+// when out_dir/train_state exists without `resume` (it would be overwritten), when out_dir already
+// holds a model without `resume`, and when another process is writing out_dir.
 TrainResult train_llama(const TrainConfig& config, const std::vector<std::string>& train_files,
                         const std::vector<std::string>& valid_files, const std::string& out_dir,
                         const TrainCallback& callback = {});

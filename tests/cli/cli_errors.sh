@@ -2,7 +2,7 @@
 # Bad input gets one clear error line naming the file or field, a non-zero exit, and no output file.
 # Usage: cli_errors.sh PATH/TO/longrope
 set -u
-longrope=$1
+longrope=$(realpath "$1")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 passed=0 failed=0
@@ -175,6 +175,104 @@ expect export-csv-ok 0 "wrote $work/r.csv" -- "$longrope" export --table "$work/
 [[ $(wc -l <"$work/r.csv") -eq 4 ]] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: r.csv does not hold 4 factors"; }
 expect export-json-from-csv 0 "" -- "$longrope" export --table "$work/r.csv" --format json --out "$work/r.json" --original-length 64 --target-length 256
 grep -q '"target_length": 256' "$work/r.json" && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: r.json lacks target_length"; }
+
+
+# Hardening: hostile inputs get one line naming the file and field (or the option), a non-zero exit,
+# and nothing half-written; no run or model directory has two writers.
+absent() { for f in "$@"; do if [[ -e $f ]] || compgen -G "$f.tmp*" >/dev/null; then failed=$((failed + 1)); echo "FAIL: $f written after an error"; else passed=$((passed + 1)); fi; done; }
+set_config() {  # set_config DIR KEY VALUE: a copy of the tiny model with one config.json field changed
+  rm -rf "$1" && cp -r "$work/model" "$1" && sed -i "s/\"$2\": [^,}]*/\"$2\": $3/" "$1/config.json"
+  grep -q "\"$2\": $3" "$1/config.json" || { echo "set_config: $2 not set"; exit 1; }
+}
+set_config "$work/heads0" num_attention_heads 0
+expect heads-zero-eval 1 "config.json: field 'num_attention_heads': must be positive" -- "$longrope" eval --model "$work/heads0" --data "$work/data" --length 64
+expect heads-zero-search 1 "config.json: field 'num_attention_heads': must be positive" -- "$longrope" search --model "$work/heads0" --data "$work/data" --target 2x --out "$work/h-search" "${small[@]}"
+expect heads-zero-convert 1 "field 'num_attention_heads'" -- "$longrope" convert --model "$work/heads0" --out "$work/h-convert"
+expect heads-zero-init 1 "field 'num_attention_heads'" -- "$longrope" init-model --config "$work/heads0/config.json" --out "$work/h-init"
+absent "$work/h-search" "$work/h-convert" "$work/h-init"
+set_config "$work/bert" model_type '"bert"'
+expect model-type-bert 1 "field 'model_type': 'bert' is not supported" -- "$longrope" eval --model "$work/bert" --data "$work/data" --length 64
+set_config "$work/eps" rms_norm_eps -1
+expect rms-eps-negative 1 "field 'rms_norm_eps'" -- "$longrope" eval --model "$work/eps" --data "$work/data" --length 64
+sed 's/"num_hidden_layers": *1/"num_hidden_layers": 2/' "$work/config.json" >"$work/config2.json"
+"$longrope" init-model --config "$work/config2.json" --out "$work/model2" >/dev/null
+set_config "$work/fewer" num_hidden_layers 1 && cp "$work/model2/model.safetensors" "$work/fewer/"
+expect config-fewer-layers 1 "tensor 'model.layers.1." -- "$longrope" eval --model "$work/fewer" --data "$work/data" --length 64
+# Tables: factors >= 1 and non-decreasing, n̂ a whole number within L, the model's own base.
+table_with() { echo "{\"lambda\": $2, \"original_length\": 64, \"target_length\": 128, \"scale\": 2 $3}" >"$work/$1.json"; }
+table_with decreasing '[1.0, 2.0, 1.5, 3.0]' ''
+table_with below-one '[0.5, 1.0, 1.5, 2.0]' ''
+table_with fractional '[1.0, 1.5, 2.0, 3.0]' ', "start_tokens": 2.5'
+table_with huge-start '[1.0, 1.5, 2.0, 3.0]' ', "start_tokens": 1e9'
+table_with other-base '[1.0, 1.5, 2.0, 3.0]' ', "rope_base": 500000'
+table_with overflow '[1.0, 1.5, 2.0, 1e999]' ''
+expect table-decreasing 1 "decreasing.json: field 'lambda[2]': 1.5 is below the factor before it" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 128 --method table:"$work/decreasing.json"
+expect table-below-one 1 "below-one.json: field 'lambda[0]': 0.5 is below 1" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 128 --method table:"$work/below-one.json"
+expect table-fractional-start 1 "fractional.json: field 'start_tokens': expected a whole number" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 128 --method table:"$work/fractional.json"
+expect table-huge-start 1 "huge-start.json: field 'start_tokens': 1000000000 is outside [0, 64]" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 128 --method table:"$work/huge-start.json"
+expect table-other-base 1 "other-base.json: field 'rope_base': the table was searched for base 500000" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 128 --method table:"$work/other-base.json"
+expect table-overflow 1 "overflow.json: not valid JSON" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 128 --method table:"$work/overflow.json"
+expect export-decreasing 1 "decreasing.json: field 'lambda[2]'" -- "$longrope" export --table "$work/decreasing.json" --format csv --out "$work/x1.csv"
+printf '1.0\n2.0\n1.5\n3.0\n' >"$work/decreasing.csv"
+expect csv-decreasing 1 "decreasing.csv: line 3: 1.5 is below the factor before it" -- "$longrope" export --table "$work/decreasing.csv" --format json --out "$work/x2.json" --original-length 64 --target-length 128
+expect export-json-no-lengths 2 "holds λ only: pass --original-length and --target-length" -- "$longrope" export --table "$work/r.csv" --format json --out "$work/x3.json"
+expect export-json-short-target 2 "--target-length 16 is not beyond --original-length 64" -- "$longrope" export --table "$work/r.csv" --format json --out "$work/x4.json" --original-length 64 --target-length 16
+absent "$work/x1.csv" "$work/x2.json" "$work/x3.json" "$work/x4.json"
+# Options out of range.
+expect loss-chunk-zero 2 "--loss-chunk: must be positive, got 0" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --loss-chunk 0
+expect loss-chunk-negative 2 "--loss-chunk: must be positive, got -5" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --loss-chunk -5
+expect start-tokens-negative 2 "--start-tokens must be >= 0, or -1" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 128 --method table:"$work/t4.json" --start-tokens -7
+unsized=(--generations 1 --mutants 2 --crossovers 2 --docs 1 --threads 1)
+expect population-one 2 "--population: must be at least 2, got 1" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/p1" "${unsized[@]}" --population 1 --parents 1
+expect population-below-seeds 2 "--population: 3 cannot hold the 4 seed tables" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/p3" "${unsized[@]}" --population 3 --parents 2
+expect target-not-a-ratio 2 "--target: 'abcx' is not a ratio" -- "$longrope" search --model "$work/model" --data "$work/data" --target abcx --out "$work/p4" "${small[@]}"
+expect bos-not-an-id 2 "--bos: '4k' is not auto, none or a token id" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --bos 4k
+expect curve-same-length 2 "--lengths: 128 is given twice" -- "$longrope" curve --model "$work/model" --data "$work/data" --lengths 64,128,128 --out "$work/c1"
+expect convert-shard-negative 2 "--shard-mb must be >= 0, got -1" -- "$longrope" convert --model "$work/model" --out "$work/cv1" --shard-mb -1
+expect devices-without-cuda 2 "cuda:0: this build or machine has no CUDA" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/p5" "${small[@]}" --devices cuda:0,cuda:1
+expect device-nonsense 2 "--device: 'gpu7' is not a device" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --device gpu7
+absent "$work/p1" "$work/p3" "$work/p4" "$work/p5" "$work/c1.csv" "$work/cv1"
+# Data that is not this model's.
+echo '{"model":{"type":"BPE","vocab":{"a":0,"b":128000},"merges":[]},"pre_tokenizer":{"type":"ByteLevel"},"decoder":{"type":"ByteLevel"}}' >"$work/big-tokenizer.json"
+expect tokenizer-too-big 1 "big-tokenizer.json: vocabulary of 128001 tokens, but the model" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --tokenizer "$work/big-tokenizer.json"
+npy_i32() {  # npy_i32 FILE: a 1-D int32 .npy of the ids 1 and -3
+  { printf '\x93NUMPY\x01\x00\x76\x00'; printf '%-117s\n' "{'descr': '<i4', 'fortran_order': False, 'shape': (2,), }"; printf '\x01\x00\x00\x00\xfd\xff\xff\xff'; } >"$1"
+}
+npy_i32 "$work/negative.npy"
+expect npy-negative-id 1 "negative.npy: token id -3 at index 1 is negative" -- "$longrope" forward --model "$work/model" --tokens "$work/negative.npy" --out "$work/n.npy"
+head -c 40000 /dev/zero >"$work/long.u16"
+expect forward-too-long 2 "20000 tokens, more than --max-tokens 16384" -- "$longrope" forward --model "$work/model" --tokens "$work/long.u16" --out "$work/l.npy"
+absent "$work/n.npy" "$work/l.npy"
+# Half-written output.
+expect search-step-zero 2 "--step: must be a positive number" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/st" "${small[@]}" --step 0
+expect search-bound-bogus 2 "--bound: must be 'paper'" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/st" "${small[@]}" --bound bogus
+absent "$work/st"
+expect search-out-file 1 "exists and is not a directory" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/data/doc.txt" "${small[@]}"
+expect plot-bad-extension 2 "x.jpg: plots are written as .png or .svg" -- "$longrope" plot --tables "$work/t4.json" --out "$work/x.png,$work/x.jpg"
+absent "$work/x.png" "$work/x.png.dat" "$work/x.jpg" "$work/x.jpg.dat"
+mkdir -p "$work/P.json"
+expect curve-json-is-dir 1 "P.json: is a directory" -- "$longrope" curve --model "$work/model" --data "$work/data" --lengths 64 --out "$work/P"
+absent "$work/P.csv"
+# One writer per run or model directory: a second is refused at once with the holder's pid, and a
+# model directory is never overwritten by a fresh job.
+if command -v flock >/dev/null; then
+  expect search-second-writer 1 "another longrope (pid" -- flock "$work/run" "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/run" "${small[@]}" --resume
+  expect train-second-writer 1 "another longrope (pid" -- flock "$work/model-f16" "$longrope" train --data "$work/data" --out "$work/model-f16" --hidden 32 --heads 4 --kv-heads 2 --layers 1 --context 32 --steps 2 --warmup 1 --resume
+fi
+expect train-over-model 1 "model-f16: already holds a model" -- "$longrope" train --data "$work/data" --out "$work/model-f16" --hidden 32 --heads 4 --kv-heads 2 --layers 1 --context 32 --steps 2 --warmup 1
+expect convert-over-model 1 "model-8x: already holds a model" -- "$longrope" convert --model "$work/model" --out "$work/model-8x"
+expect init-over-model 1 "model-8x: already holds a model" -- "$longrope" init-model --config "$work/config.json" --out "$work/model-8x"
+# Resume: the documents decide, not the path that names them; a damaged state says how to recover.
+(cd "$work" && "$longrope" search --model model --data data --target 2x --out rel "${small[@]}" >/dev/null 2>&1)
+rm "$work/rel/2x-128/table.json"
+expect resume-absolute-paths 0 "" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/rel" "${small[@]}" --resume
+rm "$work/rel/2x-128/table.json"
+sed -i 's/"completed_generations":1/"completed_generations":15/' "$work/rel/2x-128/state.json"
+expect resume-edited-state 1 "state.json: field 'checksum': does not match" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/rel" "${small[@]}" --resume
+truncate -s 50 "$work/rel/2x-128/state.json"
+expect resume-truncated-state 1 "remove it and resume again" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/rel" "${small[@]}" --resume
+rm "$work/rel/2x-128/state.json"
+expect resume-from-journal 0 "evaluations journaled after the last saved generation are reused" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/rel" "${small[@]}" --resume
 
 echo "cli: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -272,6 +272,26 @@ TEST(SafetensorsCorruptTest, UnknownDTypeAndBadFields) {
               HasSubstr("tensor 'w': data_offsets[1] is negative"));
 }
 
+// Tensors must tile the data section, as safetensors itself requires: overlapping tensors would read
+// each other's bytes (a wrong perplexity, exit 0), and a gap or a tail means a damaged file.
+TEST(SafetensorsCorruptTest, TensorsMustTileTheData) {
+  EXPECT_EQ(parse_error(R"({"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]},
+                            "b": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}})", 4),
+            "hand.safetensors: tensor 'b': data_offsets start at 0, inside the bytes before it (up to 4) "
+            "(tensors must tile the data section)");
+  EXPECT_THAT(parse_error(R"({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+                              "b": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}})", 8),
+              HasSubstr("tensor 'b': data_offsets start at 4, inside the bytes before it (up to 8)"));
+  EXPECT_THAT(parse_error(R"({"a": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}})", 8),
+              HasSubstr("tensor 'a': data_offsets start at 4, leaving a gap after 0"));
+  EXPECT_EQ(parse_error(R"({"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}})", 8),
+            "hand.safetensors: data section holds 8 bytes, the tensors 4 (tensors must tile the data section)");
+  // Empty tensors take no bytes and may sit anywhere on the tiling.
+  auto bytes = make_file(R"({"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]},
+                             "e": {"dtype": "F32", "shape": [0], "data_offsets": [4, 4]}})", 4);
+  EXPECT_NO_THROW(SafetensorsFile::parse(bytes.data(), bytes.size(), "hand"));
+}
+
 TEST(SafetensorsCorruptTest, MetadataValuesMustBeStrings) {
   EXPECT_THAT(parse_error(R"({"__metadata__": {"format": "pt", "step": 3}})", 0),
               HasSubstr("hand.safetensors: __metadata__: value of 'step' is not a string"));

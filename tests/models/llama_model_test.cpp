@@ -6,6 +6,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include <filesystem>
 #include <fstream>
 
@@ -105,6 +107,33 @@ TEST(LlamaModel, RejectsMismatchedAndMissingTensors) {
   } catch (const std::runtime_error& e) {
     EXPECT_THAT(e.what(), HasSubstr("missing tensor 'model.layers.2.input_layernorm.weight'"));
   }
+  // A config naming fewer layers than the file holds would run without the rest.
+  LlamaConfig shallower = c;
+  shallower.num_hidden_layers = 1;
+  EXPECT_THAT([&] { load_llama_weights(shallower, dir.string(), LoadOptions{}); },
+              ::testing::ThrowsMessage<std::runtime_error>(HasSubstr("tensor 'model.layers.1.input_layernorm.weight' is not part of")));
+}
+
+// A NaN or infinite weight is refused at load, naming the tensor, instead of a perplexity of nan.
+TEST(LlamaModel, RejectsNonFiniteWeights) {
+  const fs::path dir = fresh_temp_dir("nan-weight");
+  const LlamaConfig c = tiny_config();
+  LlamaWeights w = random_llama_weights(c, 7, LoadOptions{});
+  w.layers[1].w_up[3][5] = std::numeric_limits<float>::quiet_NaN();
+  save_llama_checkpoint(dir.string(), c, w);
+  EXPECT_THAT([&] { LlamaModel::load(dir.string(), ModelOptions{}); },
+              ::testing::ThrowsMessage<std::runtime_error>(HasSubstr("tensor 'model.layers.1.mlp.up_proj.weight': holds non-finite")));
+}
+
+// Where a forward leaves the finite numbers, for the error a non-finite perplexity gives.
+TEST(LlamaModel, NamesTheFirstNonFiniteLayer) {
+  const LlamaConfig c = tiny_config();
+  LlamaModel m = tiny_model(c, 8);
+  const at::Tensor tokens = at::randint(0, 256, {1, 20}, at::kLong);
+  const RopeTable rope = build_rope_table(m.rope_geometry(), rope_none(m.rope_geometry()), 20, m.device(), m.dtype());
+  EXPECT_EQ(m.first_non_finite(tokens, rope), "");
+  m.weights().layers[1].w_down.fill_(std::numeric_limits<float>::infinity());
+  EXPECT_EQ(m.first_non_finite(tokens, rope), "layer 1 MLP");
 }
 
 TEST(LlamaModel, RejectsCorruptCheckpointFile) {
@@ -145,6 +174,14 @@ TEST(LlamaConfig, ParsesBothRopeLayoutsAndRejectsBadShapes) {
     EXPECT_THAT(e.what(), HasSubstr("bad.json: field 'num_key_value_heads'"));
   }
   EXPECT_THROW(parse_llama_config(R"({"hidden_size":8})", "x.json"), std::runtime_error);
+  // Zero heads once divided the hidden size (SIGFPE); other model types would run as LLaMA.
+  const std::string base = R"({"vocab_size":10,"hidden_size":8,"intermediate_size":16,"num_hidden_layers":1,)";
+  EXPECT_THAT([&] { parse_llama_config(base + R"("num_attention_heads":0})", "h.json"); },
+              ::testing::ThrowsMessage<std::runtime_error>(HasSubstr("h.json: field 'num_attention_heads': must be positive, got 0")));
+  EXPECT_THAT([&] { parse_llama_config(base + R"("num_attention_heads":2,"model_type":"bert"})", "b.json"); },
+              ::testing::ThrowsMessage<std::runtime_error>(HasSubstr("b.json: field 'model_type': 'bert' is not supported")));
+  EXPECT_THAT([&] { parse_llama_config(base + R"("num_attention_heads":2,"rms_norm_eps":-1})", "e.json"); },
+              ::testing::ThrowsMessage<std::runtime_error>(HasSubstr("e.json: field 'rms_norm_eps'")));
 }
 
 }  // namespace
