@@ -137,8 +137,10 @@ FactorTable factor_table_from_json(const json& j, const std::string& source) {
   return t;
 }
 
-std::vector<double> read_factor_csv(const std::string& path) {
-  std::istringstream in(read_text(path));
+std::vector<double> read_factor_csv(const std::string& path) { return parse_factor_csv(read_text(path), path); }
+
+std::vector<double> parse_factor_csv(const std::string& text, const std::string& path) {
+  std::istringstream in(text);
   std::vector<double> out;
   std::vector<int> lines;  // the line of each factor
   std::string line;

@@ -42,5 +42,7 @@ void write_factor_table(const std::string& path, const FactorTable& table);  // 
 // result_final.csv: one value per line, %.18e, as numpy.savetxt writes it.
 void write_factor_csv(const std::string& path, const std::vector<double>& lambda);  // atomic
 std::vector<double> read_factor_csv(const std::string& path);
+// The same from the file's text; `source` names it in errors.
+std::vector<double> parse_factor_csv(const std::string& text, const std::string& source);
 
 }  // namespace longrope

@@ -8,7 +8,10 @@ packages=(
   libsentencepiece-dev                      # longrope-tokenize (a separate process: its protobuf clashes with LibTorch)
   libpcre2-dev                              # byte-level BPE pre-tokenizer regexes (\p{L}, lookahead)
   gnuplot-nox                               # longrope plot
+  clang util-linux                          # fuzz targets and sanitizer builds (scripts/fuzz.sh); flock for the run-lock tests
 )
+# libFuzzer's runtime: its own package on Debian 12 (libclang-rt-dev), inside clang's on older Ubuntu.
+if apt-cache show libclang-rt-dev >/dev/null 2>&1; then packages+=(libclang-rt-dev); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

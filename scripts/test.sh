@@ -15,6 +15,11 @@ scripts/build.sh
 cmake -S . -B build -DLONGROPE_PYTHON="$python" >/dev/null
 echo "== tests: LibTorch 1.13 (Debian) =="
 ctest --test-dir build --output-on-failure -j 2
+# The torch-free layers under ASan + UBSan (clang), and a 20-second smoke run of every fuzz target;
+# scripts/fuzz.sh --seconds N runs them longer.
+echo "== sanitizers: torch-free unit tests under ASan + UBSan, fuzz smoke runs =="
+scripts/fuzz.sh --seconds "${LONGROPE_FUZZ_SECONDS:-20}"
+ctest --test-dir build-fuzz --output-on-failure -j 2
 if [[ ${LONGROPE_SKIP_TORCH2:-0} != 1 ]]; then
   if "$python" -c 'import torch' 2>/dev/null; then
     scripts/build.sh --torch2 "$python"

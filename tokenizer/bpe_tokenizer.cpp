@@ -110,7 +110,8 @@ BpeTokenizer::BpeTokenizer(BpeVocabulary vocabulary)
   for (const AddedToken& t : added_tokens_) id_to_token_[t.id] = t.content;
 
   for (size_t rank = 0; rank < vocabulary.merges.size(); ++rank) {
-    const auto& [left, right] = vocabulary.merges[rank];
+    const std::string& left = vocabulary.merges[rank].first;  // not a structured binding: C++17 lambdas cannot capture one
+    const std::string& right = vocabulary.merges[rank].second;
     const auto where = [&] { return "merge " + std::to_string(rank) + " ('" + left + " " + right + "'): "; };
     const auto l = vocab_.find(left), r = vocab_.find(right), m = vocab_.find(left + right);
     if (l == vocab_.end()) throw BpeVocabularyError(Part::Merges, where() + "'" + left + "' is not in the vocabulary");

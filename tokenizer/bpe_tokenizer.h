@@ -61,6 +61,10 @@ class BpeTokenizer {
   // A tokenizer_config.json beside tokenizer.json supplies bos_token / add_bos_token when the
   // post_processor names no BOS.
   static BpeTokenizer from_tokenizer_json(const std::string& path);
+  // The same from the file's text; `source` names it in errors, `tokenizer_config` (may be empty) is
+  // the tokenizer_config.json to read BOS from.
+  static BpeTokenizer from_tokenizer_json_text(const std::string& text, const std::string& source,
+                                               const std::string& tokenizer_config = "");
   static BpeTokenizer from_gguf(const formats::GgufFile& gguf);
   // A GGUF file (by its magic), a tokenizer.json, or a directory holding a tokenizer.json.
   static BpeTokenizer from_file(const std::string& path);

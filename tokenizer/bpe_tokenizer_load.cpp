@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 
@@ -331,10 +332,17 @@ constexpr int32_t kTokenTypeUserDefined = 4;
 BpeTokenizer BpeTokenizer::from_tokenizer_json(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw FormatError(path + ": cannot open");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) throw FormatError(path + ": read failed");
+  return from_tokenizer_json_text(text, path, (std::filesystem::path(path).parent_path() / "tokenizer_config.json").string());
+}
+
+BpeTokenizer BpeTokenizer::from_tokenizer_json_text(const std::string& text, const std::string& path,
+                                                    const std::string& tokenizer_config) {
   const JsonFields f{path};
   json root;
   try {
-    root = json::parse(in);
+    root = json::parse(text);
   } catch (const json::exception& e) {
     throw FormatError(path + ": not valid JSON: " + e.what());
   }
@@ -361,8 +369,8 @@ BpeTokenizer BpeTokenizer::from_tokenizer_json(const std::string& path) {
   if (bos) {
     v.bos_id = bos;
     v.add_bos = true;
-  } else {
-    read_tokenizer_config((std::filesystem::path(path).parent_path() / "tokenizer_config.json").string(), v);
+  } else if (!tokenizer_config.empty()) {
+    read_tokenizer_config(tokenizer_config, v);
   }
   try {
     return BpeTokenizer(std::move(v));
