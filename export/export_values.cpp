@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "rope/rope_scaling.h"
+#include "util/errors.h"
 
 namespace longrope {
 
@@ -20,8 +21,7 @@ ExportValues resolve_export_values(const FactorTable& table, const ExportRequest
     if (!request.drop_start_tokens)
       throw fail("start_tokens",
                  fmt::format("n̂ = {} cannot be exported: transformers, vLLM and llama.cpp apply λ at every position; "
-                             "search with --search-start-tokens false, or pass --drop-start-tokens to export λ without n̂",
-                             table.start_tokens));
+                             "search with n̂ fixed at 0, or export λ without n̂ (drop_start_tokens)", table.start_tokens));
     v.warnings.push_back(fmt::format(
         "WARNING: dropping n̂ = {}: the exported model rescales the first {} positions too, so it is NOT the searched "
         "model and its perplexity will differ from the table's",
@@ -36,7 +36,7 @@ ExportValues resolve_export_values(const FactorTable& table, const ExportRequest
   v.original_length = pick(table.original_length, request.original_length, "original_length");
   if (v.original_length <= 0) v.original_length = model_original_length;
   if (v.original_length <= 0)
-    throw fail("original_length", "unknown (the table and the model file lack it): pass --original-length");
+    throw InvalidSetting("original_length", fmt::format("{}: unknown (the table and the model file lack it)", table_source));
   if (model_original_length > 0 && model_original_length != v.original_length)
     v.warnings.push_back(fmt::format("warning: the table is for original length {}, the model file says {}",
                                      v.original_length, model_original_length));
@@ -44,7 +44,7 @@ ExportValues resolve_export_values(const FactorTable& table, const ExportRequest
   v.target_length = pick(table.target_length, request.target_length, "target_length");
   if (v.target_length <= 0 && table.scale > 0)
     v.target_length = static_cast<int64_t>(std::llround(table.scale * static_cast<double>(v.original_length)));
-  if (v.target_length <= 0) throw fail("target_length", "unknown (the table lacks it): pass --target-length");
+  if (v.target_length <= 0) throw InvalidSetting("target_length", fmt::format("{}: unknown (the table lacks it)", table_source));
   if (v.target_length <= v.original_length)
     throw fail("target_length", fmt::format("{} is not beyond the original length {}: the long factors would never apply",
                                             v.target_length, v.original_length));

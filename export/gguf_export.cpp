@@ -108,9 +108,8 @@ GgufExportReport export_gguf(const FactorTable& table, const std::string& in_pat
   if (table.rope_base > 0 && std::abs(freq_base - table.rope_base) > 1e-6 * table.rope_base)
     throw error(key("rope.freq_base"), fmt::format("{} but the table was searched with rope base {}", freq_base, table.rope_base));
   if (options.mode == GgufExportMode::FREQS && arch != "llama")
-    throw error("general.architecture",
-                fmt::format("'{}': rope_freqs.weight (--gguf-mode freqs) is read by the llama architecture; use "
-                            "--gguf-mode longrope", arch));
+    throw InvalidSetting("gguf_mode", fmt::format("{}: key 'general.architecture': '{}' does not read rope_freqs.weight (freqs "
+                                                  "mode is for the llama architecture); use longrope", in_path, arch));
 
   int64_t model_original = 0;
   if (in.find(key("rope.scaling.original_context_length")))

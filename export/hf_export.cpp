@@ -150,7 +150,7 @@ ExportValues export_hf_config(const std::string& config_path, const std::string&
   ojson config;
   try {
     config = ojson::parse(text.str());
-  } catch (const ojson::parse_error& e) {
+  } catch (const ojson::exception& e) {  // parse_error, and out_of_range for a number like 1e999
     throw std::runtime_error(fmt::format("{}: not valid JSON: {}", config_path, e.what()));
   }
   HfExport patched = patch_hf_config(config, table, options, config_path, table_source);

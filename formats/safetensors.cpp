@@ -34,7 +34,7 @@ json parse_header_json(const char* begin, const char* end, const std::string& fi
   };
   try {
     return json::parse(begin, end, reject_duplicates);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for a number like 1e999
     throw FormatError(fmt::format("{}: header: invalid JSON: {}", file, e.what()));
   }
 }
@@ -237,7 +237,7 @@ SafetensorsCheckpoint SafetensorsCheckpoint::open_index(const std::string& index
   json root;
   try {
     root = json::parse(text, text + mapped.size());
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for a number like 1e999
     throw FormatError(fmt::format("{}: invalid JSON: {}", index_file, e.what()));
   }
   if (!root.is_object()) throw FormatError(fmt::format("{}: not a JSON object", index_file));

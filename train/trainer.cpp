@@ -109,20 +109,20 @@ at::Tensor random_windows(const std::vector<uint8_t>& bytes, int64_t count, int6
 // ---------------------------------------------------------------------------------------------
 // Model: float32 master weights that require grad, and rounded copies for the compute dtype.
 
-LlamaConfig model_config(const TrainConfig& t) {
+LlamaConfig model_config(const TrainConfig& settings) {
   LlamaConfig c;
   c.model_type = "llama";
-  c.vocab_size = t.vocab_size;
-  c.hidden_size = t.hidden_size;
-  c.intermediate_size = t.mlp_width();
-  c.num_hidden_layers = t.num_layers;
-  c.num_attention_heads = t.num_heads;
-  c.num_key_value_heads = t.num_kv_heads;
-  c.head_dim = t.head_dim();
+  c.vocab_size = settings.vocab_size;
+  c.hidden_size = settings.hidden_size;
+  c.intermediate_size = settings.mlp_width();
+  c.num_hidden_layers = settings.num_layers;
+  c.num_attention_heads = settings.num_heads;
+  c.num_key_value_heads = settings.num_kv_heads;
+  c.head_dim = settings.head_dim();
   c.rms_norm_eps = 1e-5;
-  c.rope_theta = t.rope_theta;
-  c.max_position_embeddings = t.context;
-  c.original_max_position_embeddings = t.context;
+  c.rope_theta = settings.rope_theta;
+  c.max_position_embeddings = settings.context;
+  c.original_max_position_embeddings = settings.context;
   c.tie_word_embeddings = true;
   c.torch_dtype = "float32";
   c.validate("train config");
@@ -160,16 +160,16 @@ at::Tensor batch_loss(const LlamaModel& model, const RopeTable& rope, const at::
 // ---------------------------------------------------------------------------------------------
 // Optimizer: AdamW with weight decay on 2-D weights only.
 
-std::unique_ptr<torch::optim::AdamW> make_optimizer(const TrainConfig& t, const std::vector<at::Tensor>& params) {
+std::unique_ptr<torch::optim::AdamW> make_optimizer(const TrainConfig& settings, const std::vector<at::Tensor>& params) {
   std::vector<at::Tensor> decay, no_decay;
   for (const at::Tensor& p : params) (p.dim() >= 2 ? decay : no_decay).push_back(p);
   auto options = [&](double wd) {
-    return torch::optim::AdamWOptions(t.lr).betas(std::make_tuple(t.beta1, t.beta2)).eps(1e-8).weight_decay(wd);
+    return torch::optim::AdamWOptions(settings.lr).betas(std::make_tuple(settings.beta1, settings.beta2)).eps(1e-8).weight_decay(wd);
   };
   std::vector<torch::optim::OptimizerParamGroup> groups;
-  groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(options(t.weight_decay)));
+  groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(options(settings.weight_decay)));
   groups.emplace_back(no_decay, std::make_unique<torch::optim::AdamWOptions>(options(0.0)));
-  return std::make_unique<torch::optim::AdamW>(std::move(groups), options(t.weight_decay));
+  return std::make_unique<torch::optim::AdamW>(std::move(groups), options(settings.weight_decay));
 }
 
 void set_learning_rate(torch::optim::AdamW& optimizer, double lr) {
@@ -194,21 +194,21 @@ std::string rng_to_string(const std::mt19937_64& rng) {
   return s.str();
 }
 
-json state_json(const TrainConfig& t, const SessionState& s, double seconds) {
+json state_json(const TrainConfig& settings, const SessionState& session, double seconds) {
   json evals = json::array();
-  for (const TrainEval& e : s.evals) evals.push_back({{"step", e.step}, {"train_loss", e.train_loss}, {"valid_loss", e.valid_loss}});
-  return {{"version", kStateVersion}, {"step", s.step}, {"steps", t.steps}, {"seed", t.seed},
-          {"batch_size", t.batch_size}, {"context", t.context}, {"rng_state", rng_to_string(s.rng)},
-          {"seconds", seconds}, {"loss_history", s.loss_history}, {"evals", evals}};
+  for (const TrainEval& e : session.evals) evals.push_back({{"step", e.step}, {"train_loss", e.train_loss}, {"valid_loss", e.valid_loss}});
+  return {{"version", kStateVersion}, {"step", session.step}, {"steps", settings.steps}, {"seed", settings.seed},
+          {"batch_size", settings.batch_size}, {"context", settings.context}, {"rng_state", rng_to_string(session.rng)},
+          {"seconds", seconds}, {"loss_history", session.loss_history}, {"evals", evals}};
 }
 
-void write_train_state(const fs::path& out_dir, const TrainConfig& t, const LlamaConfig& config, const LlamaWeights& master,
-                       torch::optim::AdamW& optimizer, const SessionState& s, double seconds) {
+void write_train_state(const fs::path& out_dir, const TrainConfig& settings, const LlamaConfig& config, const LlamaWeights& master,
+                       torch::optim::AdamW& optimizer, const SessionState& session, double seconds) {
   const fs::path final_dir = out_dir / "train_state", tmp = out_dir / "train_state.tmp", old = out_dir / "train_state.old";
   fs::remove_all(tmp);
   save_llama_checkpoint(tmp.string(), config, master);
   torch::save(optimizer, (tmp / "optimizer.pt").string());
-  formats::write_file_atomically((tmp / "state.json").string(), state_json(t, s, seconds).dump(1) + "\n");
+  formats::write_file_atomically((tmp / "state.json").string(), state_json(settings, session, seconds).dump(1) + "\n");
   fs::remove_all(old);
   if (fs::exists(final_dir)) fs::rename(final_dir, old);
   fs::rename(tmp, final_dir);
@@ -239,24 +239,24 @@ SessionState read_session_state(const fs::path& dir) {
   const std::string path = (dir / "state.json").string();
   std::ifstream in(path);
   if (!in) throw std::runtime_error(path + ": cannot open");
-  SessionState s;
+  SessionState session;
   try {
     const json j = json::parse(in);
     if (j.at("version").get<int>() != kStateVersion)
       throw std::runtime_error(fmt::format("version {}, expected {}", j.at("version").get<int>(), kStateVersion));
-    s.step = j.at("step").get<int64_t>();
+    session.step = j.at("step").get<int64_t>();
     std::istringstream rng(j.at("rng_state").get<std::string>());
-    rng >> s.rng;
+    rng >> session.rng;
     if (!rng) throw std::runtime_error("unreadable rng_state");
-    s.seconds = j.at("seconds").get<double>();
-    s.loss_history = j.at("loss_history").get<std::vector<float>>();
-    for (const json& e : j.at("evals")) s.evals.push_back({e.at("step"), e.at("train_loss"), e.at("valid_loss")});
+    session.seconds = j.at("seconds").get<double>();
+    session.loss_history = j.at("loss_history").get<std::vector<float>>();
+    for (const json& e : j.at("evals")) session.evals.push_back({e.at("step"), e.at("train_loss"), e.at("valid_loss")});
   } catch (const json::exception& e) {
     throw std::runtime_error(path + ": " + e.what());
   } catch (const std::runtime_error& e) {
     throw std::runtime_error(path + ": " + e.what());
   }
-  return s;
+  return session;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -272,7 +272,7 @@ std::string data_table(const ByteCorpus& c) {
   return s + fmt::format("| **total** ({} file{}) | {} |\n", c.files.size(), c.files.size() == 1 ? "" : "s", total);
 }
 
-std::string model_card(const TrainConfig& t, const LlamaConfig& c, const TrainResult& r, const ByteCorpus& train,
+std::string model_card(const TrainConfig& settings, const LlamaConfig& c, const TrainResult& r, const ByteCorpus& train,
                        const ByteCorpus* valid) {
   const double ln2 = std::log(2.0);
   std::string s = "# Byte-level LLaMA trained with `longrope train`\n\n";
@@ -287,12 +287,12 @@ std::string model_card(const TrainConfig& t, const LlamaConfig& c, const TrainRe
   s += fmt::format("| MLP width | {} (SwiGLU) |\n", c.intermediate_size);
   s += fmt::format("| context | {} tokens (RoPE θ = {}) |\n\n", c.max_position_embeddings, c.rope_theta);
   s += "## Training\n\n";
-  if (!t.command_line.empty()) s += "```\n" + t.command_line + "\n```\n\n";
-  s += fmt::format("- steps: {} × batch {} × context {} = {} tokens seen\n", r.steps, t.batch_size, t.context, r.tokens_seen);
+  if (!settings.command_line.empty()) s += "```\n" + settings.command_line + "\n```\n\n";
+  s += fmt::format("- steps: {} × batch {} × context {} = {} tokens seen\n", r.steps, settings.batch_size, settings.context, r.tokens_seen);
   s += fmt::format("- AdamW (β = {}, {}; weight decay {} on 2-D weights), learning rate {} with {} warm-up steps, cosine "
                    "decay to {}, gradient norm clipped at {}\n",
-                   t.beta1, t.beta2, t.weight_decay, t.lr, t.warmup_steps, t.min_lr, t.grad_clip);
-  s += fmt::format("- device {}, compute dtype {}, float32 master weights, seed {}\n", t.device.str(), dtype_name(t.dtype), t.seed);
+                   settings.beta1, settings.beta2, settings.weight_decay, settings.lr, settings.warmup_steps, settings.min_lr, settings.grad_clip);
+  s += fmt::format("- device {}, compute dtype {}, float32 master weights, seed {}\n", settings.device.str(), dtype_name(settings.dtype), settings.seed);
   s += fmt::format("- wall time {:.0f} s; {:.0f} tokens/s in the training steps of the last session\n\n", r.seconds,
                    r.tokens_per_second);
   s += "## Data\n\nTraining files (concatenated; windows sampled uniformly at random):\n\n" + data_table(train) + "\n";
@@ -303,7 +303,7 @@ std::string model_card(const TrainConfig& t, const LlamaConfig& c, const TrainRe
   }
   s += "## Results\n\n";
   s += fmt::format("Mean next-byte loss on {} fixed windows of {} bytes per split, after step {}.\n\n",
-                   t.eval_batches * t.batch_size, t.context + 1, r.steps);
+                   settings.eval_batches * settings.batch_size, settings.context + 1, r.steps);
   s += "| split | nats/token | bits/byte |\n|---|---:|---:|\n";
   s += fmt::format("| train | {:.4f} | {:.4f} |\n", r.final_train_loss, r.final_train_loss / ln2);
   s += fmt::format("| validation | {:.4f} | {:.4f} |\n\n", r.final_valid_loss, r.final_valid_loss / ln2);
@@ -375,21 +375,21 @@ void TrainConfig::validate() const {
   non_negative("threads", threads);
 }
 
-double learning_rate_at(const TrainConfig& t, int64_t step) {
-  if (step < t.warmup_steps) return t.lr * static_cast<double>(step + 1) / static_cast<double>(t.warmup_steps);
-  const int64_t decay_steps = std::max<int64_t>(1, t.steps - t.warmup_steps);
-  const double progress = std::min(1.0, static_cast<double>(step - t.warmup_steps) / static_cast<double>(decay_steps));
-  return t.min_lr + 0.5 * (t.lr - t.min_lr) * (1.0 + std::cos(M_PI * progress));
+double learning_rate_at(const TrainConfig& settings, int64_t step) {
+  if (step < settings.warmup_steps) return settings.lr * static_cast<double>(step + 1) / static_cast<double>(settings.warmup_steps);
+  const int64_t decay_steps = std::max<int64_t>(1, settings.steps - settings.warmup_steps);
+  const double progress = std::min(1.0, static_cast<double>(step - settings.warmup_steps) / static_cast<double>(decay_steps));
+  return settings.min_lr + 0.5 * (settings.lr - settings.min_lr) * (1.0 + std::cos(M_PI * progress));
 }
 
-TrainResult train_llama(const TrainConfig& t, const std::vector<std::string>& train_files,
+TrainResult train_llama(const TrainConfig& settings, const std::vector<std::string>& train_files,
                         const std::vector<std::string>& valid_files, const std::string& out_dir_name,
                         const TrainCallback& callback) {
-  t.validate();
-  if (t.threads > 0) at::set_num_threads(t.threads);
+  settings.validate();
+  if (settings.threads > 0) at::set_num_threads(settings.threads);
   const auto session_start = Clock::now();
   const fs::path out_dir(out_dir_name);
-  const int64_t window = t.context + 1;
+  const int64_t window = settings.context + 1;
   auto report = [&](const TrainProgress& p) {
     if (callback) callback(p);
   };
@@ -411,115 +411,115 @@ TrainResult train_llama(const TrainConfig& t, const std::vector<std::string>& tr
     require_window(valid_bytes, window, "the held-out 5% tail of the training data (name validation files)");
     require_window(train.bytes, window, "the training data without its held-out 5% tail");
   }
-  const int64_t eval_rows = t.eval_batches * t.batch_size;
+  const int64_t eval_rows = settings.eval_batches * settings.batch_size;
   const at::Tensor train_eval_windows = fixed_windows(train.bytes, eval_rows, window);
   const at::Tensor valid_eval_windows = fixed_windows(valid_bytes, eval_rows, window);
 
   // Model and optimizer, fresh or from out_dir/train_state.
-  const LlamaConfig config = model_config(t);
+  const LlamaConfig config = model_config(settings);
   const fs::path state_dir = out_dir / "train_state";
-  if (!t.resume && (fs::exists(state_dir) || fs::exists(out_dir / "train_state.old")))
+  if (!settings.resume && (fs::exists(state_dir) || fs::exists(out_dir / "train_state.old")))
     throw std::runtime_error(state_dir.string() + ": a training checkpoint exists; resume it, or remove it");
   // One writer per output directory; a fresh run never replaces a model already there.
-  const formats::DirectoryLock lock = claim_model_directory(out_dir.string(), /*may_hold_model=*/t.resume);
-  LoadOptions master_options{t.device, at::kFloat};
-  SessionState s;
+  const formats::DirectoryLock lock = claim_model_directory(out_dir.string(), /*may_hold_model=*/settings.resume);
+  LoadOptions master_options{settings.device, at::kFloat};
+  SessionState session;
   LlamaWeights master;
   fs::path resume_dir;
-  if (t.resume) {
+  if (settings.resume) {
     resume_dir = find_train_state(out_dir);
     check_same_shape(load_llama_config((resume_dir / "config.json").string()), config, resume_dir.string());
-    s = read_session_state(resume_dir);
+    session = read_session_state(resume_dir);
     master = load_llama_weights(config, resume_dir.string(), master_options);
   } else {
-    s.rng.seed(t.seed);
-    master = random_llama_weights(config, t.seed, master_options);
+    session.rng.seed(settings.seed);
+    master = random_llama_weights(config, settings.seed, master_options);
   }
   const std::vector<at::Tensor> params = parameters_of(config, master);
   for (const at::Tensor& p : params) p.requires_grad_(true);  // in place: a tied lm_head stays the embedding
-  std::unique_ptr<torch::optim::AdamW> optimizer = make_optimizer(t, params);
-  if (t.resume) {
-    torch::load(*optimizer, (resume_dir / "optimizer.pt").string(), t.device);
-    report({s.step, t.steps, s.loss_history.empty() ? 0.0 : s.loss_history.back(), 0.0,
-            fmt::format("resumed from {} at step {}", resume_dir.string(), s.step)});
+  std::unique_ptr<torch::optim::AdamW> optimizer = make_optimizer(settings, params);
+  if (settings.resume) {
+    torch::load(*optimizer, (resume_dir / "optimizer.pt").string(), settings.device);
+    report({session.step, settings.steps, session.loss_history.empty() ? 0.0 : session.loss_history.back(), 0.0,
+            fmt::format("resumed from {} at step {}", resume_dir.string(), session.step)});
   }
 
   ModelOptions model_options;
-  model_options.load = LoadOptions{t.device, t.dtype};
-  model_options.attention.backend = t.attention;
+  model_options.load = LoadOptions{settings.device, settings.dtype};
+  model_options.attention.backend = settings.attention;
   const LlamaModel master_model(config, master, model_options);
-  const RopeTable rope = build_rope_table(master_model.rope_geometry(), rope_none(master_model.rope_geometry()), t.context,
-                                          t.device, t.dtype);
+  const RopeTable rope = build_rope_table(master_model.rope_geometry(), rope_none(master_model.rope_geometry()), settings.context,
+                                          settings.device, settings.dtype);
   const int64_t parameters = master_model.parameter_count();
 
   // Mean loss over fixed windows, `batch_size` rows per forward, without gradients.
   auto evaluate = [&](int64_t step) {
     at::NoGradGuard no_grad;
-    const LlamaModel model(config, compute_weights(config, master, t.dtype), model_options);
+    const LlamaModel model(config, compute_weights(config, master, settings.dtype), model_options);
     auto mean_loss = [&](const at::Tensor& windows) {
       double sum = 0;
-      for (int64_t b = 0; b < t.eval_batches; ++b)
-        sum += batch_loss(model, rope, windows.slice(0, b * t.batch_size, (b + 1) * t.batch_size)).item<double>();
-      return sum / static_cast<double>(t.eval_batches);
+      for (int64_t b = 0; b < settings.eval_batches; ++b)
+        sum += batch_loss(model, rope, windows.slice(0, b * settings.batch_size, (b + 1) * settings.batch_size)).item<double>();
+      return sum / static_cast<double>(settings.eval_batches);
     };
     TrainEval e{step, mean_loss(train_eval_windows), mean_loss(valid_eval_windows)};
-    s.evals.push_back(e);
+    session.evals.push_back(e);
     return e;
   };
   auto eval_line = [&](const TrainEval& e, double lr) {
     return fmt::format("step {:>6}  train {:.4f}  valid {:.4f} nats/token ({:.3f} bits/byte)  lr {:.3g}", e.step, e.train_loss,
                        e.valid_loss, e.valid_loss / std::log(2.0), lr);
   };
-  auto elapsed = [&] { return s.seconds + std::chrono::duration<double>(Clock::now() - session_start).count(); };
+  auto elapsed = [&] { return session.seconds + std::chrono::duration<double>(Clock::now() - session_start).count(); };
 
-  if (s.step == 0 && s.evals.empty()) report({0, t.steps, 0.0, 0.0, eval_line(evaluate(0), 0.0)});
+  if (session.step == 0 && session.evals.empty()) report({0, settings.steps, 0.0, 0.0, eval_line(evaluate(0), 0.0)});
 
   double step_seconds = 0;
   int64_t session_steps = 0;
-  for (int64_t step = s.step; step < t.steps; ++step) {
+  for (int64_t step = session.step; step < settings.steps; ++step) {
     const auto step_start = Clock::now();
-    const double lr = learning_rate_at(t, step);
+    const double lr = learning_rate_at(settings, step);
     set_learning_rate(*optimizer, lr);
-    const at::Tensor batch = random_windows(train.bytes, t.batch_size, window, s.rng);  // (B, W)
+    const at::Tensor batch = random_windows(train.bytes, settings.batch_size, window, session.rng);  // (B, W)
     optimizer->zero_grad();
-    const LlamaModel model(config, compute_weights(config, master, t.dtype), model_options);
+    const LlamaModel model(config, compute_weights(config, master, settings.dtype), model_options);
     at::Tensor loss = batch_loss(model, rope, batch);
     loss.backward();
-    if (t.grad_clip > 0) torch::nn::utils::clip_grad_norm_(params, t.grad_clip);
+    if (settings.grad_clip > 0) torch::nn::utils::clip_grad_norm_(params, settings.grad_clip);
     optimizer->step();
     const double loss_value = loss.item<double>();
     if (!std::isfinite(loss_value))
       throw std::runtime_error(fmt::format("the loss became {} at step {} (lr {:.3g}); try a lower learning rate", loss_value, step + 1, lr));
     step_seconds += std::chrono::duration<double>(Clock::now() - step_start).count();
     ++session_steps;
-    s.loss_history.push_back(static_cast<float>(loss_value));
-    s.step = step + 1;
+    session.loss_history.push_back(static_cast<float>(loss_value));
+    session.step = step + 1;
 
     std::string log;
-    if ((t.eval_every > 0 && s.step % t.eval_every == 0) || s.step == t.steps) log = eval_line(evaluate(s.step), lr);
-    if (t.checkpoint_every > 0 && s.step % t.checkpoint_every == 0) {
-      write_train_state(out_dir, t, config, master, *optimizer, s, elapsed());
-      log += fmt::format("{}checkpoint {} (step {})", log.empty() ? "" : "\n", state_dir.string(), s.step);
+    if ((settings.eval_every > 0 && session.step % settings.eval_every == 0) || session.step == settings.steps) log = eval_line(evaluate(session.step), lr);
+    if (settings.checkpoint_every > 0 && session.step % settings.checkpoint_every == 0) {
+      write_train_state(out_dir, settings, config, master, *optimizer, session, elapsed());
+      log += fmt::format("{}checkpoint {} (step {})", log.empty() ? "" : "\n", state_dir.string(), session.step);
     }
-    report({s.step, t.steps, loss_value, lr, log});
+    report({session.step, settings.steps, loss_value, lr, log});
   }
-  if (s.evals.empty() || s.evals.back().step != s.step) report({s.step, t.steps, 0.0, 0.0, eval_line(evaluate(s.step), 0.0)});
+  if (session.evals.empty() || session.evals.back().step != session.step) report({session.step, settings.steps, 0.0, 0.0, eval_line(evaluate(session.step), 0.0)});
 
   TrainResult r;
-  r.final_train_loss = s.evals.back().train_loss;
-  r.final_valid_loss = s.evals.back().valid_loss;
-  r.steps = s.step;
-  r.tokens_seen = s.step * t.batch_size * t.context;
+  r.final_train_loss = session.evals.back().train_loss;
+  r.final_valid_loss = session.evals.back().valid_loss;
+  r.steps = session.step;
+  r.tokens_seen = session.step * settings.batch_size * settings.context;
   r.seconds = elapsed();
-  r.tokens_per_second = step_seconds > 0 ? static_cast<double>(session_steps * t.batch_size * t.context) / step_seconds : 0;
+  r.tokens_per_second = step_seconds > 0 ? static_cast<double>(session_steps * settings.batch_size * settings.context) / step_seconds : 0;
   r.parameters = parameters;
-  r.loss_history = s.loss_history;
-  r.evals = s.evals;
+  r.loss_history = session.loss_history;
+  r.evals = session.evals;
 
   save_llama_checkpoint(out_dir.string(), config, master);  // float32, tied head
   mark_no_special_tokens((out_dir / "config.json").string());
   formats::write_file_atomically((out_dir / "README.md").string(),
-                                 model_card(t, config, r, train, valid_files.empty() ? nullptr : &valid));
+                                 model_card(settings, config, r, train, valid_files.empty() ? nullptr : &valid));
   return r;
 }
 

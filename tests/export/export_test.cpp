@@ -16,6 +16,7 @@
 #include "export/gguf_export.h"
 #include "export/hf_export.h"
 #include "rope/rope_scaling.h"
+#include "util/errors.h"
 
 namespace longrope {
 namespace {
@@ -183,8 +184,8 @@ TEST(HfExport, StartTokensRefusedUnlessDropped) {
 TEST(HfExport, CsvTableTakesLengthsFromRequestAndConfig) {
   FactorTable csv;  // what read_factor_table gives for result_final.csv: λ only
   csv.lambda = table_8x().lambda;
-  EXPECT_THAT(error_of<std::runtime_error>([&] { patch_hf_config(llama_config(), csv, {}, "config.json", "r.csv"); }),
-              HasSubstr("r.csv: target_length: unknown"));
+  EXPECT_THAT(error_of<InvalidSetting>([&] { patch_hf_config(llama_config(), csv, {}, "config.json", "r.csv"); }),
+              HasSubstr("target_length: r.csv: unknown"));
   HfExportOptions o;
   o.request.target_length = 1024;
   const HfExport e = patch_hf_config(llama_config(), csv, o, "config.json", "r.csv");
@@ -390,8 +391,8 @@ TEST_F(GgufExport, NRotFromEmbeddingLengthAndRefusals) {
 
   GgufExportOptions freqs;
   freqs.mode = GgufExportMode::FREQS;
-  EXPECT_THAT(error_of<formats::FormatError>([&] { export_gguf(table_8x(), path("nodims.gguf"), path("x.gguf"), freqs, "t"); }),
-              HasSubstr("nodims.gguf: key 'general.architecture': 'phi3': rope_freqs.weight (--gguf-mode freqs)"));
+  EXPECT_THAT(error_of<InvalidSetting>([&] { export_gguf(table_8x(), path("nodims.gguf"), path("x.gguf"), freqs, "t"); }),
+              HasSubstr("nodims.gguf: key 'general.architecture': 'phi3' does not read rope_freqs.weight"));
   FactorTable four = table_8x();
   four.rotary_dim = 0;
   four.lambda.resize(4);

@@ -226,6 +226,13 @@ TEST(SafetensorsCorruptTest, HeaderLengthPastEnd) {
               HasSubstr("exceeds the 104857600-byte limit"));
 }
 
+// Found by fuzz_safetensors: a number out of double's range escaped as nlohmann's out_of_range.
+TEST(SafetensorsCorruptTest, NumberOverflowIsAFormatError) {
+  EXPECT_THAT(parse_error("99.9000E0400", 0), HasSubstr("hand.safetensors: header: invalid JSON"));
+  EXPECT_THAT(parse_error(R"({"w": {"dtype": "U8", "shape": [1e999], "data_offsets": [0, 1]}})", 1),
+              HasSubstr("hand.safetensors: header: invalid JSON"));
+}
+
 TEST(SafetensorsCorruptTest, BadJsonOrNotObject) {
   EXPECT_THAT(parse_error("{\"w\": {not json", 0),
               AllOf(HasSubstr("hand.safetensors"), HasSubstr("header: invalid JSON")));
