@@ -150,6 +150,11 @@ RopeScaling rope_longrope(const RopeGeometry& g, std::vector<double> lambda, int
   return r;
 }
 
+const std::vector<std::string>& baseline_methods() {
+  static const std::vector<std::string> names = {"none", "pi", "ntk", "dynamic-ntk", "yarn"};
+  return names;
+}
+
 void validate_rope_scaling(const RopeGeometry& g, const RopeScaling& s, const std::string& context) {
   const size_t n = half_dim(g);
   if (s.lambda.size() != n)

@@ -64,6 +64,10 @@ double longrope_attention_factor(double scale, int64_t original_length);
 RopeScaling rope_longrope(const RopeGeometry& g, std::vector<double> lambda, int64_t start_tokens, double scale,
                           std::optional<double> attention_factor = std::nullopt, const std::string& source = "longrope table");
 
+// The baselines a searched table is judged against, evaluated as the methods themselves (with their
+// own attention factors), by the names make_rope_scaling knows them by.
+const std::vector<std::string>& baseline_methods();
+
 // Throws std::runtime_error naming `context` (a table's file) if λ has the wrong length, a non-finite or
 // non-positive entry, or n̂ < 0.
 void validate_rope_scaling(const RopeGeometry& g, const RopeScaling& scaling, const std::string& context);

@@ -1,4 +1,4 @@
-// Seed tables and baseline names.
+// Seed tables.
 #include "search/seeds.h"
 
 namespace longrope {
@@ -8,11 +8,6 @@ std::vector<SeedTable> search_seeds(const RopeGeometry& g, double scale) {
           {"ntk", rope_ntk(g, scale).lambda},
           {"yarn", rope_yarn(g, scale).lambda},
           {"yarn-shaped", yarn_shaped_lambda(g, scale)}};
-}
-
-const std::vector<std::string>& baseline_methods() {
-  static const std::vector<std::string> names = {"none", "pi", "ntk", "dynamic-ntk", "yarn"};
-  return names;
 }
 
 }  // namespace longrope

@@ -17,8 +17,4 @@ struct SeedTable {
 // pi, ntk, yarn (YaRN's own λ), yarn-shaped (λ_i = 1 + (s − 1)·ramp_i).
 std::vector<SeedTable> search_seeds(const RopeGeometry& geometry, double scale);
 
-// The baselines a searched table is judged against, evaluated as the methods themselves (with
-// their own attention factors), by name for make_rope_scaling.
-const std::vector<std::string>& baseline_methods();
-
 }  // namespace longrope

@@ -134,7 +134,7 @@ if command -v gnuplot >/dev/null; then
   expect plot-targets-search-set 0 "(6 series)" -- "$longrope" plot --targets "$work/run-g1/2x-128/table.json" --set search --out "$work/targets-s.svg"
 fi
 expect plot-targets-no-heldout 1 "table.json: field 'heldout_ppl'" -- "$longrope" plot --targets "$work/run-g1/2x-128/table.json" --out "$work/t.svg"
-expect plot-targets-bad-set 2 "--set must be heldout or search" -- "$longrope" plot --targets "$work/run-held/2x-128/table.json" --set nope --out "$work/t.svg"
+expect plot-targets-bad-set 2 "--set: must be heldout or search" -- "$longrope" plot --targets "$work/run-held/2x-128/table.json" --set nope --out "$work/t.svg"
 expect plot-targets-same-length 2 "a second table for length 128" -- "$longrope" plot --targets "$work/run-held/2x-128/table.json,$work/run-held/2x-128/table.json" --out "$work/t.svg"
 expect plot-two-kinds 2 "exactly one of" -- "$longrope" plot --targets "$work/run-held/2x-128/table.json" --curve x.json --out "$work/t.svg"
 expect search-shorten 2 "--generations: 1 is fewer than the 2 generations" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/run-g1" "${base[@]}" --generations 1 --resume

@@ -1,0 +1,224 @@
+// The figures of `longrope plot`, built from the tool's own outputs (curve and sweep JSON, factor
+// tables, search logs). Reads files, draws nothing: render_plot does.
+#include "plot/figures.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "export/factor_table.h"
+#include "formats/json_file.h"
+#include "rope/rope_scaling.h"
+#include "util/errors.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace longrope {
+
+// Perplexity against length, one series per method, log scales, the original length marked.
+PlotSpec curve_plot(const std::string& path) {
+  const json j = formats::read_json_file(path);
+  if (!j.contains("results") || !j.contains("original_length"))
+    throw std::runtime_error(path + ": field 'results': not a `longrope curve` output");
+  std::map<std::string, PlotSeries> by_method;
+  std::vector<std::string> order;
+  for (const json& r : j["results"]) {
+    const std::string m = r.at("method").get<std::string>();
+    if (!by_method.count(m)) order.push_back(m);
+    PlotSeries& s = by_method[m];
+    s.title = m.rfind("table:", 0) == 0 ? "longrope (" + fs::path(m.substr(6)).parent_path().filename().string() + ")" : m;
+    s.x.push_back(r.at("length").get<double>());
+    s.y.push_back(r.at("ppl").get<double>());
+  }
+  PlotSpec p;
+  p.title = fmt::format("Perplexity vs context length ({} documents)", j.value("documents", 0));
+  p.x_label = "context length (tokens)";
+  p.y_label = "perplexity";
+  p.log_x = p.log_y = true;
+  p.marker_x = j["original_length"].get<double>();
+  p.marker_label = fmt::format("original length {}", j["original_length"].get<int64_t>());
+  for (const std::string& m : order) p.series.push_back(by_method[m]);
+  return p;
+}
+
+// Perplexity against the RoPE base, the model's own base marked.
+PlotSpec sweep_plot(const std::string& path) {
+  const json j = formats::read_json_file(path);
+  if (!j.contains("results") || !j.contains("trained_theta"))
+    throw std::runtime_error(path + ": field 'results': not a `longrope sweep-theta` output");
+  PlotSeries s;
+  s.title = fmt::format("length {}", j.value("length", 0));
+  for (const json& r : j["results"]) {
+    s.x.push_back(r.at("theta").get<double>());
+    s.y.push_back(r.at("ppl").get<double>());
+  }
+  PlotSpec p;
+  p.title = fmt::format("Perplexity vs RoPE base θ ({} documents)", j.value("documents", 0));
+  p.x_label = "RoPE base θ";
+  p.y_label = "perplexity";
+  p.log_x = p.log_y = true;
+  p.marker_x = j["trained_theta"].get<double>();
+  p.marker_label = fmt::format("trained θ {:g}", j["trained_theta"].get<double>());
+  p.series.push_back(s);
+  return p;
+}
+
+// One value per frequency index i.
+namespace {
+
+PlotSeries by_index(std::string title, const std::vector<double>& lambda, bool points) {
+  PlotSeries s;
+  s.title = std::move(title);
+  s.points = points;
+  for (size_t i = 0; i < lambda.size(); ++i) {
+    s.x.push_back(static_cast<double>(i));
+    s.y.push_back(lambda[i]);
+  }
+  return s;
+}
+
+}  // namespace
+
+// λ against dimension for each table, with PI, NTK and YaRN for the first table's geometry; with
+// tables for several scales, YaRN at each scale (all three at every scale would bury the tables).
+PlotSpec lambda_plot(const std::vector<std::string>& paths) {
+  PlotSpec p;
+  p.x_label = "frequency index i (0 = highest frequency)";
+  p.y_label = "rescale factor λ_i";
+  p.log_y = true;
+  std::optional<FactorTable> first;
+  std::set<double> scales;
+  for (const std::string& path : paths) {
+    const FactorTable t = read_factor_table(path);
+    p.series.push_back(by_index(fmt::format("longrope {}{}", fs::path(path).parent_path().filename().string(),
+                                            t.start_tokens > 0 ? fmt::format(" (n̂={})", t.start_tokens) : ""),
+                                t.lambda, true));
+    if (!first) first = t;
+    if (t.scale > 1) scales.insert(t.scale);  // a short table (s = 1) has no YaRN to compare with
+  }
+  p.title = "Rescale factors";
+  if (first->rope_base <= 0 || first->original_length <= 0) return p;
+  const RopeGeometry g = table_geometry(*first);
+  std::string listed;
+  if (scales.size() > 1) {
+    for (double scale : scales) {
+      p.series.push_back(by_index(fmt::format("YaRN s = {:g}", scale), rope_yarn(g, scale).lambda, false));
+      listed += fmt::format("{}{:g}", listed.empty() ? "" : ", ", scale);
+    }
+  } else if (first->scale >= 1) {
+    p.series.push_back(by_index("PI", rope_pi(g, first->scale).lambda, false));
+    p.series.push_back(by_index("NTK", rope_ntk(g, first->scale).lambda, false));
+    p.series.push_back(by_index("YaRN", rope_yarn(g, first->scale).lambda, false));
+    listed = fmt::format("{:g}", first->scale);
+  } else {
+    return p;
+  }
+  p.title = fmt::format("Rescale factors at s = {} (L = {}, base {:g})", listed, first->original_length, first->rope_base);
+  return p;
+}
+
+// Perplexity at each searched length, one series per method: every baseline and the table searched
+// for that length, as measured by `longrope search` (held-out set, or the search set). The points
+// come from the tables themselves, so the figure costs no forward.
+PlotSpec targets_plot(const std::vector<std::string>& paths, const std::string& set) {
+  if (set != "heldout" && set != "search") throw InvalidSetting("set", "must be heldout or search, got '" + set + "'");
+  std::map<std::string, std::map<double, double>> by_method;  // method -> length -> perplexity, in length order
+  std::vector<std::string> order = baseline_methods();  // the baselines in their usual order, then the searched tables
+  order.push_back("longrope");
+  int64_t original = 0, fewest_documents = INT64_MAX, most_documents = 0;
+  for (const std::string& path : paths) {
+    const FactorTable t = read_factor_table(path);
+    json ppl;
+    int64_t documents = 0;
+    if (set == "heldout") {
+      if (!t.details.contains("heldout_ppl")) throw std::runtime_error(path + ": field 'heldout_ppl': searched without --heldout");
+      ppl = t.details["heldout_ppl"];
+      documents = t.details.value("heldout_documents", int64_t{0});
+    } else {
+      if (!t.details.contains("search_baselines_ppl") || !t.details.contains("search_ppl"))
+        throw std::runtime_error(path + ": field 'search_baselines_ppl': not a `longrope search` table");
+      ppl = t.details["search_baselines_ppl"];
+      ppl["longrope"] = t.details["search_ppl"];
+      documents = t.details.value("search_documents", int64_t{0});
+    }
+    if (original == 0) original = t.original_length;
+    fewest_documents = std::min(fewest_documents, documents);
+    most_documents = std::max(most_documents, documents);
+    for (const auto& [method, value] : ppl.items()) {
+      if (!value.is_number()) continue;  // a diverged method: nothing to draw
+      if (std::find(order.begin(), order.end(), method) == order.end()) order.push_back(method);
+      if (!by_method[method].emplace(static_cast<double>(t.target_length), value.get<double>()).second)
+        throw InvalidSetting("targets", fmt::format("{}: a second table for length {}", path, t.target_length));
+    }
+  }
+  PlotSpec p;
+  const std::string documents = fewest_documents == most_documents ? std::to_string(most_documents)
+                                                                    : fmt::format("{}–{}", fewest_documents, most_documents);
+  p.title = fmt::format("Perplexity at the searched lengths ({} set, {} document{})", set == "heldout" ? "held-out" : "search",
+                        documents, most_documents == 1 ? "" : "s");
+  p.x_label = "context length (tokens)";
+  p.y_label = "perplexity";
+  p.log_x = p.log_y = true;
+  if (original > 0) {  // every target lies beyond L: widen the axis so that its marker shows
+    p.marker_x = static_cast<double>(original);
+    p.marker_label = fmt::format("L = {}", original);
+    p.x_min = original / 1.5;
+  }
+  for (const std::string& m : order) {
+    if (!by_method.count(m)) continue;
+    PlotSeries s;
+    s.title = m == "longrope" ? "longrope (searched per length)" : m;
+    for (const auto& [length, ppl] : by_method[m]) {
+      s.x.push_back(length);
+      s.y.push_back(ppl);
+    }
+    p.series.push_back(s);
+  }
+  return p;
+}
+
+// Best (and parents' mean) perplexity per generation, one pair of series per search log.
+PlotSpec progress_plot(const std::vector<std::string>& paths) {
+  PlotSpec p;
+  p.title = "Search progress";
+  p.x_label = "generation";
+  p.y_label = "perplexity on the search set";
+  p.log_y = true;
+  for (const std::string& path : paths) {
+    std::ifstream in(path);
+    if (!in) throw std::runtime_error(path + ": cannot open");
+    PlotSeries best, mean;
+    const std::string name = fs::path(path).parent_path().filename().string();
+    best.title = name + " best";
+    mean.title = name + " parents' mean";
+    mean.points = false;
+    std::string line;
+    int line_no = 0;
+    while (std::getline(in, line)) {
+      ++line_no;
+      if (line.empty()) continue;
+      try {
+        const json r = json::parse(line);
+        best.x.push_back(r.at("generation").get<double>());
+        best.y.push_back(r.at("best_ppl").get<double>());
+        mean.x.push_back(r.at("generation").get<double>());
+        mean.y.push_back(r.at("parents_mean_ppl").get<double>());
+      } catch (const json::exception& e) {
+        throw std::runtime_error(fmt::format("{}: line {}: {}", path, line_no, e.what()));
+      }
+    }
+    if (best.x.empty()) throw std::runtime_error(path + ": no generations logged");
+    p.series.push_back(best);
+    p.series.push_back(mean);
+  }
+  return p;
+}
+
+}  // namespace longrope
