@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <filesystem>
 #include <sstream>
 
 namespace longrope {
@@ -12,8 +13,10 @@ std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> out;
   std::stringstream ss(s);
   std::string item;
-  while (std::getline(ss, item, ','))
-    if (!item.empty()) out.push_back(item);
+  while (std::getline(ss, item, ',')) {
+    const size_t begin = item.find_first_not_of(" \t"), end = item.find_last_not_of(" \t");
+    if (begin != std::string::npos) out.push_back(item.substr(begin, end - begin + 1));  // "pi, ntk" is pi and ntk
+  }
   return out;
 }
 
@@ -32,6 +35,19 @@ int64_t parse_length(const std::string& text, const std::string& option) {
   if (v <= 0) throw UsageError(fmt::format("{}: length must be positive, got '{}'", option, text));
   if (v > (int64_t{1} << 40) / unit) throw UsageError(fmt::format("{}: '{}' is too long", option, text));
   return v * unit;
+}
+
+void refuse_same_file(const std::string& output_option, const std::string& output,
+                      const std::vector<std::pair<std::string, std::string>>& inputs) {
+  std::error_code error;
+  for (const auto& [option, input] : inputs)
+    if (!input.empty() && std::filesystem::equivalent(output, input, error))
+      throw UsageError(fmt::format("{} {} is the file {} reads: writing it would destroy it", output_option, output, option));
+}
+
+uint64_t parse_seed(int64_t seed, const std::string& option) {
+  if (seed < 0) throw UsageError(fmt::format("{} must be >= 0, got {}", option, seed));
+  return static_cast<uint64_t>(seed);
 }
 
 double parse_number(const std::string& text, const std::string& option) {

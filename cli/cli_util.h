@@ -3,15 +3,24 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "util/errors.h"
 
 namespace longrope {
 
-std::vector<std::string> split_list(const std::string& text);  // "a,b,,c" -> {a, b, c}
+std::vector<std::string> split_list(const std::string& text);  // "a, b,,c" -> {a, b, c}
 // "2048", "4k" (4096), "1m" (1048576); throws UsageError naming `option`.
 int64_t parse_length(const std::string& text, const std::string& option);
+// Throws UsageError when the output file `output` (given as `output_option`) is one of the files
+// read, given as {option, path}: writing it would destroy an input.
+void refuse_same_file(const std::string& output_option, const std::string& output,
+                      const std::vector<std::pair<std::string, std::string>>& inputs);
+
+// A seed as given (a signed option, so that -1 is not read as 2^64 − 1); throws UsageError if negative.
+uint64_t parse_seed(int64_t seed, const std::string& option);
+
 // A finite decimal number, all of `text`; throws UsageError naming `option`.
 double parse_number(const std::string& text, const std::string& option);
 

@@ -41,13 +41,17 @@ int curve_command(const std::vector<std::string>& args) {
     comparison.lengths.push_back(length);
   }
   if (comparison.lengths.empty()) throw UsageError("--lengths is empty");
-  for (const std::string& method : split_list(rope.method)) {
-    const RopeMethodSpec spec = make_rope_spec(rope, method);  // tables are read (and checked) up front
-    comparison.methods.push_back({method, [spec](const LlamaConfig& c, int64_t l) { return make_rope_scaling(c, spec, l); }});
-  }
-  if (comparison.methods.empty()) throw UsageError("--method is empty");
+  const std::vector<std::string> method_names = split_list(rope.method);
+  const std::vector<RopeMethodSpec> specs = make_rope_specs(rope, method_names);  // tables are read (and checked) up front
+  for (size_t i = 0; i < specs.size(); ++i)
+    comparison.methods.push_back({method_names[i], [spec = specs[i]](const LlamaConfig& c, int64_t l) { return make_rope_scaling(c, spec, l); }});
   const std::vector<std::string> outputs = {out + ".csv", out + ".json"};
-  for (const std::string& path : outputs) formats::require_writable(path);
+  for (const std::string& path : outputs) {
+    std::vector<std::pair<std::string, std::string>> inputs = {{"--table", rope.table}};
+    for (const RopeMethodSpec& spec : specs) inputs.push_back({"--method table:", spec.table_source});
+    refuse_same_file("--out", path, inputs);
+    formats::require_writable(path);
+  }
 
   const EvaluationSetup setup = open_evaluation(model, data, runtime);
   const int64_t original = setup.config().original_max_position_embeddings;

@@ -32,12 +32,16 @@ int eval_command(const std::vector<std::string>& args) {
   const int64_t length = parse_length(length_text, "--length");
   if (length < 2) throw UsageError(fmt::format("--length must be at least 2, got {}", length));
   Comparison comparison{{length}, {}, batch, "eval"};
-  std::vector<RopeMethodSpec> specs;
-  for (const std::string& method : split_list(rope.method)) {
-    specs.push_back(make_rope_spec(rope, method));  // tables are read (and checked) before the model loads
-    comparison.methods.push_back({method, [spec = specs.back()](const LlamaConfig& c, int64_t l) { return make_rope_scaling(c, spec, l); }});
+  const std::vector<std::string> methods = split_list(rope.method);
+  const std::vector<RopeMethodSpec> specs = make_rope_specs(rope, methods);  // tables are read (and checked) before the model loads
+  for (size_t i = 0; i < specs.size(); ++i)
+    comparison.methods.push_back({methods[i], [spec = specs[i]](const LlamaConfig& c, int64_t l) { return make_rope_scaling(c, spec, l); }});
+  if (!json_out.empty()) {
+    std::vector<std::pair<std::string, std::string>> inputs = {{"--table", rope.table}};
+    for (const RopeMethodSpec& spec : specs) inputs.push_back({"--method table:", spec.table_source});
+    refuse_same_file("--json", json_out, inputs);
+    formats::require_writable(json_out);  // before the evaluation, not after it
   }
-  if (specs.empty()) throw UsageError("--method is empty");
 
   const EvaluationSetup setup = open_evaluation(model, data, runtime);
   const LlamaConfig& config = setup.config();

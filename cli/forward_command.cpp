@@ -3,6 +3,7 @@
 #include <ATen/core/Tensor.h>
 #include <fmt/format.h>
 
+#include "cli/cli_util.h"
 #include "cli/command.h"
 #include "cli/shared_options.h"
 #include "eval/open_evaluation.h"
@@ -30,7 +31,8 @@ int forward_command(const std::vector<std::string>& args) {
   o.add(model_options(model)).add(rope_options(rope, /*allow_list=*/false)).add(runtime_options(runtime, /*scoring=*/false));
   if (!parse_command_line("forward", "--model DIR --tokens FILE --out LOGITS.npy [options]", args, o)) return 0;
   if (max_tokens < 1) throw UsageError(fmt::format("--max-tokens must be positive, got {}", max_tokens));
-  const RopeMethodSpec spec = make_rope_spec(rope, rope.method);
+  const RopeMethodSpec spec = make_rope_specs(rope, {rope.method}).front();
+  refuse_same_file("--out", out, {{"--tokens", tokens_path}, {"--model", model.path}, {"--table", rope.table}});
   formats::require_writable(out);
 
   const EvaluationSetup setup = open_evaluation(model, DataArgs{}, runtime);

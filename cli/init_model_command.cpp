@@ -2,6 +2,7 @@
 // For tests and benchmarks (shapes of real models without downloading them); never for results.
 #include <fmt/format.h>
 
+#include "cli/cli_util.h"
 #include "cli/command.h"
 #include "cli/shared_options.h"
 #include "models/checkpoint.h"
@@ -12,7 +13,7 @@ namespace longrope {
 
 int init_model_command(const std::vector<std::string>& args) {
   std::string config_path, out, dtype = "f32";
-  uint64_t seed = 0;
+  int64_t seed = 0;
   int64_t shard_mb = 0;
   po::options_description o("Init model");
   o.add_options()
@@ -26,7 +27,7 @@ int init_model_command(const std::vector<std::string>& args) {
   const LlamaConfig config = load_llama_config(config_path);
   LoadOptions load;
   load.dtype = parse_dtype(dtype);
-  const LlamaWeights weights = random_llama_weights(config, seed, load);
+  const LlamaWeights weights = random_llama_weights(config, parse_seed(seed, "--seed"), load);
   const formats::DirectoryLock lock = claim_model_directory(out);
   save_llama_checkpoint(out, config, weights, static_cast<size_t>(shard_mb) << 20);
   fmt::print("wrote {} (random weights, seed {}, {})\n", out, seed, dtype_name(load.dtype));

@@ -28,6 +28,8 @@ int plot_command(const std::vector<std::string>& args) {
   const int kinds = !curve.empty() + !sweep.empty() + !tables.empty() + !targets.empty() + !progress.empty();
   if (kinds != 1) throw UsageError("give exactly one of --curve, --sweep, --tables, --targets, --progress");
   if (split_list(out).empty()) throw UsageError("--out is empty");
+  for (const auto& [option, list] : {std::pair{"--tables", tables}, {"--targets", targets}, {"--progress", progress}})
+    if (!list.empty() && split_list(list).empty()) throw UsageError(fmt::format("{} lists no file", option));
   for (const std::string& path : split_list(out)) check_plot_path(path);
   const PlotSpec spec = !curve.empty()   ? curve_plot(curve)
                         : !sweep.empty() ? sweep_plot(sweep)

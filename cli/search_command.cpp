@@ -16,8 +16,8 @@ namespace longrope {
 
 int search_command(const std::vector<std::string>& args) {
   SearchRequest r;
-  std::string targets, devices;
-  double race_margin = std::numeric_limits<double>::quiet_NaN();  // unset: racing off
+  std::string targets, devices, race_margin;  // race margin unset: racing off
+  int64_t seed = 42;
   ModelArgs model;
   DataArgs data;
   RuntimeArgs runtime;
@@ -33,7 +33,7 @@ int search_command(const std::vector<std::string>& args) {
       ("crossovers", po::value(&e.crossovers)->default_value(16), "crossover children per generation N2")
       ("parents", po::value(&e.parents)->default_value(32), "top-k kept and bred from")
       ("mutation-prob", po::value(&r.mutation_probability)->default_value(r.mutation_probability), "per-gene mutation probability")
-      ("seed", po::value(&e.seed)->default_value(42), "random seed (a seed reproduces a run given the same scores)")
+      ("seed", po::value(&seed)->default_value(seed), "random seed (a seed reproduces a run given the same scores)")
       ("bound", po::value(&r.bound)->default_value(r.bound), "λ upper bound: paper (1.25·s) or reference (1 + s)")
       ("step", po::value(&r.step)->default_value(r.step), "λ grid step")
       ("search-start-tokens", po::value(&r.search_start_tokens)->default_value(true), "search n̂ (false: n̂ = 0, exportable to every runtime)")
@@ -53,7 +53,8 @@ int search_command(const std::vector<std::string>& args) {
   r.devices = split_list(devices);
   if (r.targets.empty()) throw UsageError("--target is empty");
   if (r.compose && r.init_table.empty()) throw UsageError("--compose needs --init-table");
-  if (!std::isnan(race_margin)) r.race_margin = race_margin;
+  if (!race_margin.empty()) r.race_margin = parse_number(race_margin, "--race-margin");
+  e.seed = parse_seed(seed, "--seed");
   check_search_request(r);
 
   const EvaluationSetup setup = open_evaluation(model, data, runtime);

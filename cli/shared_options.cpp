@@ -2,6 +2,10 @@
 #include "cli/shared_options.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <cmath>
 
 #include "export/factor_table.h"
 #include "util/errors.h"
@@ -64,6 +68,22 @@ po::options_description rope_options(RopeArgs& a, bool allow_list) {
   return d;
 }
 
+std::vector<RopeMethodSpec> make_rope_specs(const RopeArgs& a, const std::vector<std::string>& methods) {
+  if (methods.empty()) throw UsageError("--method is empty");
+  std::vector<RopeMethodSpec> specs;
+  bool any_table = false;
+  for (size_t i = 0; i < methods.size(); ++i) {
+    if (std::find(methods.begin(), methods.begin() + static_cast<std::ptrdiff_t>(i), methods[i]) != methods.begin() + static_cast<std::ptrdiff_t>(i))
+      throw UsageError(fmt::format("--method: {} is given twice", methods[i]));
+    specs.push_back(make_rope_spec(a, methods[i]));
+    any_table = any_table || specs.back().method == "longrope";
+  }
+  // These shape a longrope table only; given for PI or YaRN alone they would be silently unused.
+  if (!any_table && (!a.table.empty() || a.start_tokens != -1 || a.attention_factor != 0))
+    throw UsageError("--table, --start-tokens and --attention-factor apply to a longrope table (--method longrope or table:FILE)");
+  return specs;
+}
+
 RopeMethodSpec make_rope_spec(const RopeArgs& a, const std::string& method_text) {
   // "table:FILE" names a table inline, so one list can compare several tables.
   const bool inline_table = method_text.rfind("table:", 0) == 0;
@@ -71,8 +91,11 @@ RopeMethodSpec make_rope_spec(const RopeArgs& a, const std::string& method_text)
   const std::string table = inline_table ? method_text.substr(6) : a.table;
   RopeMethodSpec s;
   s.method = method;
+  const std::vector<std::string>& known = rope_method_names();
+  if (std::find(known.begin(), known.end(), method) == known.end())
+    throw UsageError(fmt::format("--method: unknown RoPE method '{}' (one of {}, or table:FILE)", method, fmt::join(known, ", ")));
   if (a.scale != 0) {
-    if (!(a.scale >= 1)) throw UsageError(fmt::format("--scale must be >= 1, got {}", a.scale));
+    if (!(a.scale >= 1 && a.scale <= 1e6)) throw UsageError(fmt::format("--scale must be in [1, 10^6], got {}", a.scale));
     s.scale = a.scale;
   }
   if (method == "longrope") {
@@ -83,11 +106,13 @@ RopeMethodSpec make_rope_spec(const RopeArgs& a, const std::string& method_text)
     s.attention_factor = t.attention_factor;
     s.table_source = table;
     if (t.rope_base > 0) s.rope_base = t.rope_base;
+    s.original_length = t.original_length;
     if (!s.scale && t.scale > 0) s.scale = t.scale;
   }
   if (a.start_tokens < -1) throw UsageError(fmt::format("--start-tokens must be >= 0, or -1 for the table's, got {}", a.start_tokens));
   if (a.start_tokens >= 0) s.start_tokens = a.start_tokens;
-  if (!(a.attention_factor >= 0)) throw UsageError(fmt::format("--attention-factor must be positive, got {}", a.attention_factor));
+  if (!(a.attention_factor >= 0 && std::isfinite(a.attention_factor)))
+    throw UsageError(fmt::format("--attention-factor must be a positive number, got {}", a.attention_factor));
   if (a.attention_factor > 0) s.attention_factor = a.attention_factor;
   return s;
 }

@@ -2,6 +2,7 @@
 // character-level models), evaluating the same documents with each base in place of the model's.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "cli/cli_util.h"
@@ -34,6 +35,7 @@ int sweep_theta_command(const std::vector<std::string>& args) {
   for (const std::string& text : split_list(thetas_text)) {
     const double theta = parse_number(text, "--thetas");
     if (!(theta > 1.0)) throw UsageError(fmt::format("--thetas: '{}' is not a base > 1", text));
+    if (std::find(thetas.begin(), thetas.end(), theta) != thetas.end()) throw UsageError(fmt::format("--thetas: {} is given twice", text));
     thetas.push_back(theta);
     // θ as a table on the model's own base: the same weights, no second model.
     comparison.methods.push_back({text, [theta](const LlamaConfig& c, int64_t) { return rope_with_base(c.rope_geometry(), theta); }});

@@ -9,6 +9,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "cli/cli_util.h"
 #include "cli/command.h"
 #include "util/progress.h"
 #include "cli/shared_options.h"
@@ -41,6 +42,7 @@ std::string shell_command_line(const std::vector<std::string>& args) {
 
 int train_command(const std::vector<std::string>& args) {
   TrainConfig t;
+  int64_t seed = 0;
   std::vector<std::string> data, valid;
   std::string out, json_out;
   RuntimeArgs runtime;
@@ -67,7 +69,7 @@ int train_command(const std::vector<std::string>& args) {
       ("eval-every", po::value(&t.eval_every)->default_value(t.eval_every), "evaluate every N steps (0: only at start and end)")
       ("eval-batches", po::value(&t.eval_batches)->default_value(t.eval_batches), "batches of fixed windows per evaluation and split")
       ("checkpoint-every", po::value(&t.checkpoint_every)->default_value(t.checkpoint_every), "write OUT/train_state every N steps (0: never)")
-      ("seed", po::value(&t.seed)->default_value(t.seed), "seed for weight init and window sampling")
+      ("seed", po::value(&seed)->default_value(seed), "seed for weight init and window sampling")
       ("resume", po::bool_switch(&t.resume), "continue from OUT/train_state")
       ("json", po::value(&json_out), "also write the result (losses, evaluations, tokens/s, settings) as JSON to this file");
   o.add(runtime_options(runtime, /*scoring=*/false));
@@ -78,6 +80,7 @@ int train_command(const std::vector<std::string>& args) {
   t.attention = options.attention.backend;
   t.threads = runtime.threads;
   t.command_line = shell_command_line(args);
+  t.seed = parse_seed(seed, "--seed");
   t.validate();
 
   const bool tty = isatty(fileno(stderr)) != 0;

@@ -2,6 +2,7 @@
 #include "eval/documents.h"
 
 #include <fmt/format.h>
+#include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <optional>
 #include <random>
 #include <stdexcept>
@@ -84,6 +86,9 @@ void npy_documents(const fs::path& file, std::vector<Document>& out) {
         case DType::I32: d.tokens = widen<int32_t>(p, per_row); break;
         case DType::I64: d.tokens = widen<int64_t>(p, per_row); break;
         case DType::U8: d.tokens = widen<uint8_t>(p, per_row); break;
+        case DType::U64: d.tokens = widen<uint64_t>(p, per_row); break;
+        case DType::I16: d.tokens = widen<int16_t>(p, per_row); break;
+        case DType::I8: d.tokens = widen<int8_t>(p, per_row); break;
         default: throw std::runtime_error(std::string("field 'descr': token ids must be integers, got ") + formats::safetensors_name(a.dtype));
       }
     } catch (const std::runtime_error& e) {
@@ -102,14 +107,24 @@ std::vector<int32_t> sentencepiece_tokens(const DocumentSource& s, const fs::pat
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
+  // The helper's one-line complaint goes into a file and then into our own one-line error.
+  const fs::path complaint = out.string() + ".err";
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 2, complaint.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   pid_t pid = 0;
-  if (posix_spawn(&pid, s.tokenize_exe.c_str(), nullptr, nullptr, argv.data(), environ) != 0)
-    throw std::runtime_error("cannot start " + s.tokenize_exe);
+  const int spawned = posix_spawn(&pid, s.tokenize_exe.c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawned != 0) throw std::runtime_error("cannot start " + s.tokenize_exe);
   int status = 0;
   waitpid(pid, &status, 0);
+  std::string why;
+  std::getline(std::ifstream(complaint), why);
+  fs::remove(complaint);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     fs::remove(out);
-    throw std::runtime_error(fmt::format("{}: tokenizing with {} failed", file.string(), s.tokenizer));
+    throw std::runtime_error(fmt::format("{}: tokenizing with {} failed: {}", file.string(), s.tokenizer,
+                                         why.empty() ? "the helper stopped without a word" : why));
   }
   std::vector<int32_t> tokens = raw_tokens(out, 4);
   fs::remove(out);
@@ -122,6 +137,7 @@ std::vector<int32_t> text_tokens(const DocumentSource& s, const BpeTokenizer* bp
   if (bpe == nullptr && !s.tokenizer.empty()) return sentencepiece_tokens(s, file);
   const formats::MappedFile m = formats::MappedFile::open(file.string());
   if (bpe != nullptr) {
+    require_every_byte(*bpe, s.tokenizer);
     try {
       return bpe->encode(std::string_view(reinterpret_cast<const char*>(m.data()), m.size()));
     } catch (const std::invalid_argument& e) {  // not UTF-8
@@ -162,13 +178,15 @@ std::vector<Document> load_documents(const DocumentSource& s) {
     for (const auto& e : fs::directory_iterator(root))
       if (e.is_regular_file()) files.push_back(e.path());
     std::sort(files.begin(), files.end());
+    size_t read = 0;
     for (const fs::path& f : files) {
       const std::string format = s.token_format == "auto" ? extension_format(f) : s.token_format;
       if (format.empty()) continue;  // e.g. index.json beside the books
       read_file(s, tokenizer, f, format, docs);
+      ++read;
     }
-    if (docs.empty())
-      throw std::runtime_error(fmt::format("{}: no documents (.txt, .npy, .u16, .u32) in this directory", s.path));
+    if (read == 0) throw std::runtime_error(fmt::format("{}: no documents (.txt, .npy, .u16, .u32) in this directory", s.path));
+    if (docs.empty()) throw std::runtime_error(fmt::format("{}: its {} document files hold no documents (0 rows)", s.path, read));
   } else {
     std::string format = s.token_format == "auto" ? extension_format(root) : s.token_format;
     if (format.empty()) format = "text";

@@ -32,8 +32,12 @@ std::vector<ComparisonRow> compare_scalings(const EvaluationSetup& setup, const 
         progress.update(forwards, fmt::format("{} @ {}", method.name, length));
       });
       if (!std::isfinite(row.result.ppl))  // never a number: say where it broke
-        throw std::runtime_error(fmt::format("{} at {} tokens: perplexity is {}; {}", method.name, length, row.result.ppl,
-                                             evaluator.explain_non_finite(documents, row.scaling)));
+        throw std::runtime_error(
+            std::isfinite(row.result.mean_nll)
+                ? fmt::format("{} at {} tokens: the mean NLL is {:.1f} nats per token, whose exp() overflows: the model does not "
+                              "predict these documents at all", method.name, length, row.result.mean_nll)
+                : fmt::format("{} at {} tokens: perplexity is {}; {}", method.name, length, row.result.ppl,
+                              evaluator.explain_non_finite(documents, row.scaling)));
       progress.update(forwards, fmt::format("{} @ {}: ppl {:.4f}", method.name, length, row.result.ppl));
       rows.push_back(row);
       if (on_row) on_row(rows.back());

@@ -30,7 +30,7 @@ std::string model_tokenizer(const std::string& model_path, std::string& unavaila
     return "";
   }
   for (const char* name : {"tokenizer.json", "tokenizer.model"})
-    if (fs::exists(fs::path(model_path) / name)) return (fs::path(model_path) / name).string();
+    if (fs::is_regular_file(fs::path(model_path) / name)) return (fs::path(model_path) / name).string();
   return "";
 }
 
@@ -90,6 +90,12 @@ EvaluationSetup open_evaluation(const ModelArgs& model_args, const DataArgs& dat
   if (data.tokenizer == "auto") data.tokenizer = model_tokenizer(model_args.path, unavailable);
   else if (data.tokenizer == "bytes") data.tokenizer.clear();
   else if (!fs::exists(data.tokenizer)) throw InvalidSetting("tokenizer", fmt::format("{}: file does not exist", data.tokenizer));
+  else if (fs::is_directory(data.tokenizer) && !fs::is_regular_file(fs::path(data.tokenizer) / "tokenizer.json"))
+    throw InvalidSetting("tokenizer", fmt::format("{}: a directory without a tokenizer.json", data.tokenizer));
+  else if (fs::is_directory(data.tokenizer)) data.tokenizer = (fs::path(data.tokenizer) / "tokenizer.json").string();
+  if (data.token_format != "auto" && data.token_format != "text" && data.token_format != "u16" && data.token_format != "u32" &&
+      data.token_format != "npy")
+    throw InvalidSetting("token_format", fmt::format("'{}' is not auto, text, u16, u32 or npy", data.token_format));
   const std::optional<int64_t> bos = resolve_bos(data.bos, data.tokenizer, config, model_args.path);
 
   EvaluationSetup setup(LlamaModel::load(model_args.path, std::move(config), options), options, model_args.path, std::move(data),

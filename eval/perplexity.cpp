@@ -87,7 +87,7 @@ std::string PerplexityEvaluator::explain_non_finite(const std::vector<Document>&
                        where.empty() ? "loss" : where,
                        model_.dtype() == at::kFloat ? "" : " (16-bit activations can overflow: try dtype f32)");
   }
-  return "no single document reproduces it";
+  return "every document's NLL is finite: their mean overflows exp()";
 }
 
 PerplexityResult PerplexityEvaluator::evaluate(const std::vector<Document>& documents, const RopeScaling& scaling,

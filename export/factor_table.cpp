@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -21,6 +22,13 @@ std::runtime_error table_error(const std::string& source, const std::string& fie
   return std::runtime_error(fmt::format("{}: field '{}': {}", source, field, what));
 }
 
+// A cell as a message may show it: printable ASCII, at most 24 characters (a binary file is not echoed).
+std::string printable(const std::string& cell) {
+  std::string out;
+  for (char c : cell.substr(0, 24)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
+  return cell.size() > 24 ? out + "..." : out;
+}
+
 // LongRoPE factors: finite, >= 1 (a factor below 1 would raise a frequency above the model's own)
 // and non-decreasing in i (the paper's monotone constraint; allowing rounding in the last digits).
 // `where(i)` names factor i in a message ("FILE: field 'lambda[3]'", "FILE: line 4").
@@ -28,6 +36,8 @@ void check_factors(const std::vector<double>& lambda, const std::function<std::s
   for (size_t i = 0; i < lambda.size(); ++i) {
     if (!std::isfinite(lambda[i]) || lambda[i] < 1.0 - 1e-12)
       throw std::runtime_error(fmt::format("{}: {} is below 1: LongRoPE factors are >= 1", where(i), lambda[i]));
+    if (lambda[i] > 1e6)  // 512× extension needs factors near 640; a million divides θ to nothing
+      throw std::runtime_error(fmt::format("{}: {} is beyond any extension (factors are at most 10^6)", where(i), lambda[i]));
     if (i > 0 && lambda[i] < lambda[i - 1] * (1.0 - 1e-12))
       throw std::runtime_error(fmt::format("{}: {} is below the factor before it ({}): LongRoPE factors are non-decreasing",
                                            where(i), lambda[i], lambda[i - 1]));
@@ -74,6 +84,7 @@ T field(const json& j, const char* key, T fallback, const std::string& source) {
 }
 
 std::string read_text(const std::string& path) {
+  if (std::filesystem::is_directory(path)) throw std::runtime_error(path + ": is a directory, not a table");
   std::ifstream in(path);
   if (!in) throw std::runtime_error(path + ": cannot open");
   std::stringstream ss;
@@ -102,6 +113,11 @@ json factor_table_to_json(const FactorTable& t) {
 
 FactorTable factor_table_from_json(const json& j, const std::string& source) {
   if (!j.is_object()) throw std::runtime_error(source + ": expected a JSON object");
+  // Hand-written tables may omit format and version; a file of another kind, or of a newer longrope, may not.
+  if (j.contains("format") && j["format"] != "longrope-factor-table")
+    throw table_error(source, "format", fmt::format("{} is not a longrope factor table", j["format"].dump()));
+  if (j.contains("version") && j["version"] != 1)
+    throw table_error(source, "version", fmt::format("{}: this longrope reads version 1 tables", j["version"].dump()));
   FactorTable t;
   t.model = field<std::string>(j, "model", "", source);
   constexpr int64_t kLongest = int64_t{1} << 40;
@@ -114,6 +130,8 @@ FactorTable factor_table_from_json(const json& j, const std::string& source) {
   t.scale = field<double>(j, "scale", 0.0, source);
   if (t.scale != 0 && !(t.scale >= 1 && std::isfinite(t.scale)))  // 0: not recorded
     throw table_error(source, "scale", fmt::format("{} is not an extension ratio >= 1", t.scale));
+  if (t.original_length > 0 && t.target_length > 0 && t.target_length < t.original_length)
+    throw table_error(source, "target_length", fmt::format("{} is below the original length {}", t.target_length, t.original_length));
   t.lambda = number_list(j, "lambda", source, true);
   if (t.lambda.empty()) throw table_error(source, "lambda", "is empty");
   // n̂ counts positions that keep the original angles: at most the original length.
@@ -161,7 +179,7 @@ std::vector<double> parse_factor_csv(const std::string& text, const std::string&
       }
       const std::string rest = cell.substr(b + used);
       if (used == 0 || rest.find_first_not_of(" \t\r") != std::string::npos || !std::isfinite(v) || v <= 0)
-        throw std::runtime_error(fmt::format("{}: line {}: '{}' is not a positive number", path, line_no, cell));
+        throw std::runtime_error(fmt::format("{}: line {}: '{}' is not a positive number", path, line_no, printable(cell)));
       out.push_back(v);
       lines.push_back(line_no);
     }

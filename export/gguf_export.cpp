@@ -90,13 +90,15 @@ GgufExportReport export_gguf(const FactorTable& table, const std::string& in_pat
   std::string n_rot_source = key("rope.dimension_count");
   if (in.find(n_rot_source) != nullptr) {
     report.n_rot = static_cast<int64_t>(in.get_uint(n_rot_source));
-  } else if (in.find(key("embedding_length")) != nullptr && in.find(key("head_count")) != nullptr) {
-    const uint64_t heads = in.get_uint(key("head_count"));
-    if (heads == 0) throw error(key("head_count"), "is 0");
-    report.n_rot = static_cast<int64_t>(in.get_uint(key("embedding_length")) / heads);
-    n_rot_source = key("embedding_length") + " / head_count";
+  } else if (in.find(key("embedding_length")) != nullptr && in.find(key("attention.head_count")) != nullptr) {
+    // As llama.cpp: n_rot defaults to the head dimension, attention.key_length or embedding_length / head_count.
+    const uint64_t heads = in.get_uint(key("attention.head_count"));
+    if (heads == 0) throw error(key("attention.head_count"), "is 0");
+    report.n_rot = static_cast<int64_t>(in.find(key("attention.key_length")) ? in.get_uint(key("attention.key_length"))
+                                                                               : in.get_uint(key("embedding_length")) / heads);
+    n_rot_source = in.find(key("attention.key_length")) ? key("attention.key_length") : key("embedding_length") + " / attention.head_count";
   } else {
-    throw error(n_rot_source, "missing, and so is embedding_length or head_count");
+    throw error(n_rot_source, "missing, and so is embedding_length or attention.head_count");
   }
   const auto n = static_cast<int64_t>(table.lambda.size());
   if (report.n_rot != 2 * n)

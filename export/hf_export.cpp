@@ -6,6 +6,7 @@
 #include <cmath>
 #include <fstream>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 
@@ -47,6 +48,14 @@ HfExport patch_hf_config(const ojson& config, const FactorTable& table, const Hf
                          const std::string& config_source, const std::string& table_source) {
   const std::string& src = config_source;
   if (!config.is_object()) throw std::runtime_error(src + ": expected a JSON object");
+  // Decoders with RoPE that transformers and vLLM give a longrope rope_scaling; BERT or GPT-2 have no
+  // rotary embedding to rescale.
+  static const std::set<std::string> rope_models = {"llama", "mistral", "mixtral", "qwen2", "qwen3", "phi3", "gemma", "gemma2",
+                                                    "olmo", "olmo2", "granite", "starcoder2", "stablelm", "cohere"};
+  const std::string model_type = config.contains("model_type") && config["model_type"].is_string() ? config["model_type"].get<std::string>() : "";
+  if (!rope_models.count(model_type))
+    throw config_error(src, "model_type", fmt::format("'{}' is not a RoPE decoder this export knows (llama, mistral, qwen2, phi3, ...)",
+                                                      model_type));
   const ojson empty = ojson::object();
   const ojson* params = object_at(config, "rope_parameters");
   const ojson* scaling = object_at(config, "rope_scaling");
@@ -64,8 +73,8 @@ HfExport patch_hf_config(const ojson& config, const FactorTable& table, const Hf
   if (!head_dim) {
     const auto hidden = number_at(config, "hidden_size", "", src);
     const auto heads = number_at(config, "num_attention_heads", "", src);
-    if (!hidden || !heads || *heads <= 0)
-      throw config_error(src, "head_dim", "missing, and so is hidden_size or num_attention_heads");
+    if (heads && *heads <= 0) throw config_error(src, "num_attention_heads", fmt::format("must be positive, got {}", *heads));
+    if (!hidden || !heads) throw config_error(src, "head_dim", "missing, and so is hidden_size or num_attention_heads");
     head_dim = std::floor(*hidden / *heads);
     head_dim_field = "hidden_size / num_attention_heads";
   }

@@ -36,9 +36,19 @@ std::string parent_dir(const std::string& path) {
   return slash == 0 ? "/" : path.substr(0, slash);
 }
 
+// The rename would replace a device, FIFO or socket with a regular file (as root, /dev/null itself).
+void refuse_special_file(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return;
+  if (S_ISDIR(st.st_mode)) throw std::runtime_error(path + ": is a directory, not a file");
+  if (!S_ISREG(st.st_mode))
+    throw std::runtime_error(path + ": is not a regular file (a device, FIFO or socket); write to a file instead");
+}
+
 }  // namespace
 
 AtomicFile::AtomicFile(const std::string& path) : path_(path), temp_path_(fmt::format("{}.tmp.{}", path, ::getpid())) {
+  refuse_special_file(path_);
   errno = 0;
   out_.open(temp_path_, std::ios::binary | std::ios::trunc);
   if (!out_.is_open()) {
@@ -73,8 +83,8 @@ void AtomicFile::commit() {
 }
 
 void require_writable(const std::string& path) {
+  refuse_special_file(path);
   struct stat st {};
-  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) throw std::runtime_error(path + ": is a directory, not a file");
   const std::string dir = parent_dir(path);
   if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) throw std::runtime_error(path + ": directory " + dir + " does not exist");
   if (::access(dir.c_str(), W_OK) != 0) throw std::runtime_error(path + ": directory " + dir + " is not writable");

@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include <cstring>
 #include <fstream>
 #include <limits>
@@ -367,6 +369,16 @@ GgufFile GgufFile::parse(const uint8_t* bytes, size_t size, const std::string& n
                          t.offset + t.nbytes, available));
     t.data = bytes + f.data_offset_ + t.offset;
   }
+  // Alignment leaves gaps, but no two tensors may share a byte: one would read the other's values.
+  std::vector<const GgufTensorInfo*> by_offset;
+  for (const auto& t : f.tensors_)
+    if (t.nbytes > 0) by_offset.push_back(&t);
+  std::sort(by_offset.begin(), by_offset.end(), [](const GgufTensorInfo* a, const GgufTensorInfo* b) { return a->offset < b->offset; });
+  for (size_t i = 1; i < by_offset.size(); ++i)
+    if (by_offset[i]->offset < by_offset[i - 1]->offset + by_offset[i - 1]->nbytes)
+      c.fail(fmt::format("tensor '{}'", by_offset[i]->name),
+             fmt::format("data [{}, {}) overlaps tensor '{}' [{}, {})", by_offset[i]->offset, by_offset[i]->offset + by_offset[i]->nbytes,
+                         by_offset[i - 1]->name, by_offset[i - 1]->offset, by_offset[i - 1]->offset + by_offset[i - 1]->nbytes));
   return f;
 }
 

@@ -45,7 +45,11 @@ at::Tensor tensor_from_view(const formats::TensorView& view, const std::string& 
   const c10::ScalarType src = scalar_type_of(view.dtype, context);
   at::Tensor staged = at::empty(view.shape, at::TensorOptions().dtype(src));
   std::memcpy(staged.data_ptr(), view.data, view.nbytes);  // memcpy: the mapping may be unaligned
-  return staged.to(o.device, o.dtype);
+  require_finite(staged, context);
+  at::Tensor converted = staged.to(o.device, o.dtype);
+  if (!at::isfinite(converted).all().item<bool>())
+    throw std::runtime_error(fmt::format("{}: values up to {:g} overflow {}", context, staged.abs().max().item<double>(), dtype_name(o.dtype)));
+  return converted;
 }
 
 }  // namespace
@@ -88,7 +92,6 @@ LlamaWeights load_llama_weights(const LlamaConfig& config, const std::string& di
       throw std::runtime_error(fmt::format("{}: shape [{}] does not match the config, expected [{}]", context,
                                            fmt::join(view.shape, ", "), fmt::join(shape, ", ")));
     slot = tensor_from_view(view, context, options);
-    require_finite(slot, context);
   });
   // A tensor the config does not account for means the config describes another model (fewer layers,
   // say), which would run without it. Old checkpoints keep RoPE's inverse frequencies: derived, unused.
@@ -143,15 +146,7 @@ LlamaWeights random_llama_weights(const LlamaConfig& config, uint64_t seed, cons
   at::Generator gen = at::detail::createCPUGenerator(seed);
   LlamaWeights w;
   for_each_weight(config, w, [&](const std::string& name, at::Tensor& slot, const std::vector<int64_t>& shape, bool required) {
-    const bool is_bias = name.size() > 5 && name.compare(name.size() - 5, 5, ".bias") == 0;
-    if (is_bias) {
-      const bool attn = name.find("self_attn") != std::string::npos;
-      const bool o_proj = name.find("o_proj") != std::string::npos;
-      const bool wanted = attn ? (config.attention_bias && !(o_proj && config.model_type == "qwen2")) : config.mlp_bias;
-      if (!wanted) return;
-    } else if (!required) {
-      return;  // tied lm_head
-    }
+    if (!required) return;  // a tied lm_head, or a bias the config does not declare
     at::Tensor t = name.find("norm") != std::string::npos ? at::ones(shape, at::kFloat)
                                                            : at::normal(0.0, 0.02, shape, gen, at::TensorOptions().dtype(at::kFloat));
     slot = t.to(options.device, options.dtype);

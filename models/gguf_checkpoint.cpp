@@ -44,7 +44,7 @@ at::Tensor unpermute_rows(const at::Tensor& w, int64_t heads) {
 
 std::vector<float> factor_tensor(const GgufFile& f, const std::string& name, int64_t expected) {
   const formats::GgufTensorInfo& t = f.tensor(name);
-  if (t.type != formats::GgmlType::F32 || t.dims.size() != 1 || static_cast<int64_t>(t.dims[0]) < expected)
+  if (t.type != formats::GgmlType::F32 || t.dims.size() != 1 || static_cast<int64_t>(t.dims[0]) != expected)
     fail(f, fmt::format("tensor '{}': expected F32 [{}], got {} [{}]", name, expected, formats::ggml_type_name(t.type),
                         fmt::join(t.dims, ", ")));
   std::vector<float> v(static_cast<size_t>(expected));
@@ -81,14 +81,20 @@ LlamaConfig llama_config_from_gguf(const GgufFile& f) {
   if (arch != "llama")
     fail(f, fmt::format("key 'general.architecture': '{}' is not supported (only llama-architecture GGUF files)", arch));
   auto key = [&](const std::string& k) { return arch + "." + k; };
-  auto uint_or = [&](const std::string& k, uint64_t fallback) { return f.find(k) ? f.get_uint(k) : fallback; };
+  // Sizes beyond any real model are refused by key before they become allocations.
+  auto size_of = [&](const std::string& k, uint64_t limit) -> int64_t {
+    const uint64_t v = f.get_uint(k);
+    if (v > limit) fail(f, fmt::format("key '{}': {} is beyond any model this tool runs (at most {})", k, v, limit));
+    return static_cast<int64_t>(v);
+  };
+  auto uint_or = [&](const std::string& k, uint64_t fallback) -> uint64_t { return f.find(k) ? size_of(k, uint64_t{1} << 32) : fallback; };
 
   LlamaConfig c;
   c.model_type = "llama";
-  c.hidden_size = static_cast<int64_t>(f.get_uint(key("embedding_length")));
-  c.intermediate_size = static_cast<int64_t>(f.get_uint(key("feed_forward_length")));
-  c.num_hidden_layers = static_cast<int64_t>(f.get_uint(key("block_count")));
-  c.num_attention_heads = static_cast<int64_t>(f.get_uint(key("attention.head_count")));
+  c.hidden_size = size_of(key("embedding_length"), uint64_t{1} << 17);
+  c.intermediate_size = size_of(key("feed_forward_length"), uint64_t{1} << 20);
+  c.num_hidden_layers = size_of(key("block_count"), 4096);
+  c.num_attention_heads = size_of(key("attention.head_count"), 4096);
   c.num_key_value_heads = static_cast<int64_t>(uint_or(key("attention.head_count_kv"), c.num_attention_heads));
   if (c.num_attention_heads <= 0) fail(f, fmt::format("key '{}': must be positive", key("attention.head_count")));
   c.head_dim = static_cast<int64_t>(uint_or(key("attention.key_length"), c.hidden_size / c.num_attention_heads));
@@ -96,10 +102,10 @@ LlamaConfig llama_config_from_gguf(const GgufFile& f) {
   c.partial_rotary_factor = c.head_dim > 0 ? static_cast<double>(rotary) / c.head_dim : 1.0;
   c.rms_norm_eps = f.get_float(key("attention.layer_norm_rms_epsilon"));
   c.rope_theta = f.find(key("rope.freq_base")) ? f.get_float(key("rope.freq_base")) : 10000.0;
-  c.max_position_embeddings = static_cast<int64_t>(f.get_uint(key("context_length")));
+  c.max_position_embeddings = size_of(key("context_length"), uint64_t{1} << 32);
   c.original_max_position_embeddings =
       static_cast<int64_t>(uint_or(key("rope.scaling.original_context_length"), c.max_position_embeddings));
-  if (f.find(key("vocab_size"))) c.vocab_size = static_cast<int64_t>(f.get_uint(key("vocab_size")));
+  if (f.find(key("vocab_size"))) c.vocab_size = size_of(key("vocab_size"), uint64_t{1} << 24);
   else if (f.find("tokenizer.ggml.tokens")) c.vocab_size = static_cast<int64_t>(f.get_string_array("tokenizer.ggml.tokens").size());
   else c.vocab_size = static_cast<int64_t>(f.tensor("token_embd.weight").dims.at(1));
   c.tie_word_embeddings = f.find_tensor("output.weight") == nullptr;

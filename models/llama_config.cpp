@@ -4,7 +4,9 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
@@ -51,6 +53,10 @@ std::vector<double> factor_list(const json& j, const char* key, const std::strin
 
 ConfigRopeScaling parse_rope_scaling(const json& params, const std::string& source) {
   ConfigRopeScaling r;
+  if (!params.contains("rope_type") && !params.contains("type"))
+    for (const char* key : {"factor", "short_factor", "long_factor", "attention_factor", "beta_fast", "beta_slow"})
+      if (params.contains(key) && !params[key].is_null())
+        throw config_error(source, "rope_scaling.rope_type", fmt::format("missing, but '{}' is given", key));
   r.type = optional_value<std::string>(params, "rope_type", optional_value<std::string>(params, "type", "default", source), source);
   if (r.type == "su") r.type = "longrope";
   if (params.contains("factor") && !params["factor"].is_null()) r.factor = optional_value<double>(params, "factor", 1.0, source);
@@ -93,7 +99,8 @@ void LlamaConfig::validate(const std::string& source) const {
     throw config_error(source, "num_key_value_heads",
                        fmt::format("{} does not divide num_attention_heads {}", num_key_value_heads, num_attention_heads));
   if (rotary_dim() % 2 != 0 || rotary_dim() <= 0 || rotary_dim() > head_dim)
-    throw config_error(source, "partial_rotary_factor", fmt::format("gives rotary dim {} for head_dim {}", rotary_dim(), head_dim));
+    throw config_error(source, partial_rotary_factor == 1.0 ? "head_dim" : "partial_rotary_factor",
+                       fmt::format("gives rotary dim {} for head_dim {} (RoPE needs an even one)", rotary_dim(), head_dim));
   if (!(rope_theta > 1.0) || !std::isfinite(rope_theta))
     throw config_error(source, "rope_theta", fmt::format("must be > 1, got {}", rope_theta));
   if (!(rms_norm_eps > 0.0) || !std::isfinite(rms_norm_eps))
@@ -108,16 +115,53 @@ void LlamaConfig::validate(const std::string& source) const {
   }
   if (rope_scaling.type == "longrope" && (rope_scaling.short_factor.empty() || rope_scaling.long_factor.empty()))
     throw config_error(source, "rope_scaling", "longrope needs both short_factor and long_factor");
+  const ConfigRopeScaling& r = rope_scaling;
+  if (r.factor && !(*r.factor >= 1.0 && std::isfinite(*r.factor)))
+    throw config_error(source, "rope_scaling.factor", fmt::format("must be a finite number >= 1, got {}", *r.factor));
+  if (r.attention_factor && !(*r.attention_factor > 0.0 && std::isfinite(*r.attention_factor)))
+    throw config_error(source, "rope_scaling.attention_factor", fmt::format("must be a positive number, got {}", *r.attention_factor));
+  if (r.type == "yarn" && !(r.beta_fast > r.beta_slow && r.beta_slow > 0 && std::isfinite(r.beta_fast)))
+    throw config_error(source, "rope_scaling.beta_fast",
+                       fmt::format("beta_fast {} and beta_slow {} must be positive with beta_fast above beta_slow", r.beta_fast, r.beta_slow));
+  for (const auto* list : {&r.short_factor, &r.long_factor})
+    for (size_t i = 0; i < list->size(); ++i)
+      if (!((*list)[i] > 0.0 && std::isfinite((*list)[i])))
+        throw config_error(source, fmt::format("rope_scaling.{}[{}]", list == &r.short_factor ? "short_factor" : "long_factor", i),
+                           fmt::format("must be a positive number, got {}", (*list)[i]));
+  if (sliding_window && *sliding_window <= 0)
+    throw config_error(source, "sliding_window", fmt::format("must be positive (or null for none), got {}", *sliding_window));
+  // Sizes beyond any real model: a typo that would otherwise ask the allocator for terabytes.
+  const auto at_most = [&](const char* field, int64_t v, int64_t limit) {
+    if (v > limit) throw config_error(source, field, fmt::format("{} is beyond any model this tool runs (at most {})", v, limit));
+  };
+  at_most("vocab_size", vocab_size, int64_t{1} << 24);
+  at_most("hidden_size", hidden_size, int64_t{1} << 17);
+  at_most("intermediate_size", intermediate_size, int64_t{1} << 20);
+  at_most("num_hidden_layers", num_hidden_layers, 4096);
+  at_most("num_attention_heads", num_attention_heads, 4096);
+  at_most("head_dim", head_dim, 4096);
+  at_most("max_position_embeddings", max_position_embeddings, int64_t{1} << 32);
 }
 
 LlamaConfig parse_llama_config(const std::string& json_text, const std::string& source) {
   json j;
+  std::set<std::string> top_level_keys;  // nlohmann keeps the last of two equal keys: refuse the ambiguity
+  const auto refuse_duplicates = [&](int depth, json::parse_event_t event, json& parsed) {
+    if (event == json::parse_event_t::key && depth == 1 && !top_level_keys.insert(parsed.get<std::string>()).second)
+      throw config_error(source, parsed.get<std::string>(), "given twice");
+    return true;
+  };
   try {
-    j = json::parse(json_text);
+    j = json::parse(json_text, refuse_duplicates);
   } catch (const json::exception& e) {
     throw std::runtime_error(fmt::format("{}: not valid JSON: {}", source, e.what()));
   }
   if (!j.is_object()) throw std::runtime_error(source + ": expected a JSON object");
+  const std::string act = optional_value<std::string>(j, "hidden_act", "silu", source);
+  if (act != "silu" && act != "swish")
+    throw config_error(source, "hidden_act", fmt::format("'{}' is not supported (silu: the SwiGLU of LLaMA)", act));
+  for (const char* key : {"rope_scaling", "rope_parameters"})
+    if (j.contains(key) && !j[key].is_null() && !j[key].is_object()) throw config_error(source, key, "expected an object");
   LlamaConfig c;
   c.model_type = optional_value<std::string>(j, "model_type", "llama", source);
   c.vocab_size = require_int(j, "vocab_size", source);
@@ -135,10 +179,12 @@ LlamaConfig parse_llama_config(const std::string& json_text, const std::string& 
   // Qwen2 has q/k/v biases without declaring attention_bias; the loader also looks at the tensors.
   c.attention_bias = optional_value<bool>(j, "attention_bias", c.model_type == "qwen2", source);
   c.mlp_bias = optional_value<bool>(j, "mlp_bias", false, source);
-  if (j.contains("sliding_window") && j["sliding_window"].is_number_integer() &&
-      optional_value<bool>(j, "use_sliding_window", true, source))
-    c.sliding_window = j["sliding_window"].get<int64_t>();
-  if (j.contains("bos_token_id") && j["bos_token_id"].is_number_integer()) c.bos_token_id = j["bos_token_id"].get<int64_t>();
+  if (j.contains("sliding_window") && !j["sliding_window"].is_null()) {
+    if (!j["sliding_window"].is_number_integer()) throw config_error(source, "sliding_window", "expected an integer or null");
+    if (optional_value<bool>(j, "use_sliding_window", true, source)) c.sliding_window = j["sliding_window"].get<int64_t>();
+  }
+  if (j.contains("bos_token_id") && !j["bos_token_id"].is_null()) c.bos_token_id = require_int(j, "bos_token_id", source);
+  // Several EOS ids (Llama 3) are a list; the tool uses none of them.
   if (j.contains("eos_token_id") && j["eos_token_id"].is_number_integer()) c.eos_token_id = j["eos_token_id"].get<int64_t>();
   c.torch_dtype = optional_value<std::string>(j, "torch_dtype", optional_value<std::string>(j, "dtype", "", source), source);
 
@@ -159,6 +205,7 @@ LlamaConfig parse_llama_config(const std::string& json_text, const std::string& 
 }
 
 LlamaConfig load_llama_config(const std::string& path) {
+  if (std::filesystem::is_directory(path)) throw std::runtime_error(path + ": is a directory, not a config.json");
   std::ifstream in(path);
   if (!in) throw std::runtime_error(path + ": cannot open");
   std::stringstream ss;
@@ -168,7 +215,7 @@ LlamaConfig load_llama_config(const std::string& path) {
 
 std::string llama_config_to_json(const LlamaConfig& c) {
   json j = {
-      {"architectures", {c.model_type == "mistral" ? "MistralForCausalLM" : "LlamaForCausalLM"}},
+      {"architectures", {c.model_type == "mistral" ? "MistralForCausalLM" : c.model_type == "qwen2" ? "Qwen2ForCausalLM" : "LlamaForCausalLM"}},
       {"model_type", c.model_type},
       {"vocab_size", c.vocab_size},
       {"hidden_size", c.hidden_size},
@@ -191,6 +238,24 @@ std::string llama_config_to_json(const LlamaConfig& c) {
   j["eos_token_id"] = c.eos_token_id ? json(*c.eos_token_id) : json(nullptr);
   if (c.sliding_window) j["sliding_window"] = *c.sliding_window;
   if (c.partial_rotary_factor != 1.0) j["partial_rotary_factor"] = c.partial_rotary_factor;
+  if (c.original_max_position_embeddings != c.max_position_embeddings)
+    j["original_max_position_embeddings"] = c.original_max_position_embeddings;
+  // The checkpoint's own RoPE scaling travels with it (convert, init-model, a GGUF's rope factors).
+  const ConfigRopeScaling& r = c.rope_scaling;
+  if (r.type != "default") {
+    json scaling = {{"rope_type", r.type}};
+    if (r.factor) scaling["factor"] = *r.factor;
+    if (r.attention_factor) scaling["attention_factor"] = *r.attention_factor;
+    if (r.type == "yarn") {
+      scaling["beta_fast"] = r.beta_fast;
+      scaling["beta_slow"] = r.beta_slow;
+      scaling["truncate"] = r.truncate;
+    }
+    if (!r.short_factor.empty()) scaling["short_factor"] = r.short_factor;
+    if (!r.long_factor.empty()) scaling["long_factor"] = r.long_factor;
+    if (r.type == "yarn" || r.type == "longrope") scaling["original_max_position_embeddings"] = c.original_max_position_embeddings;
+    j["rope_scaling"] = scaling;
+  }
   return j.dump(2) + "\n";
 }
 

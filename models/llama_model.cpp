@@ -28,6 +28,8 @@ LlamaConfig load_model_config(const std::string& path) {
   namespace fs = std::filesystem;
   if (!fs::exists(path)) throw std::runtime_error(path + ": model path does not exist");
   if (fs::is_regular_file(path) && formats::is_gguf_file(path)) return llama_config_from_gguf(formats::GgufFile::open(path));
+  if (fs::is_regular_file(path) && fs::path(path).extension() != ".safetensors")
+    throw std::runtime_error(path + ": not a model directory, and not a GGUF file (its first bytes are not 'GGUF')");
   const fs::path config_path = fs::is_directory(path) ? fs::path(path) / "config.json" : fs::path(path).parent_path() / "config.json";
   if (!fs::exists(config_path))
     throw std::runtime_error(config_path.string() + ": missing (a model directory holds config.json and safetensors weights)");

@@ -4,6 +4,7 @@
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <fmt/format.h>
+#include <torch/version.h>
 
 #include <algorithm>
 #include <thread>
@@ -34,9 +35,16 @@ ModelOptions model_options(const RuntimeArgs& a) {
   ModelOptions o;
   o.load.device = parse_device(a.device);
   o.load.dtype = parse_dtype(a.dtype);
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (a.threads < 0) throw InvalidSetting("threads", fmt::format("must be >= 0, got {}", a.threads));
+  if (a.threads > 4 * cores)  // thousands of threads on a few cores only thrash
+    throw InvalidSetting("threads", fmt::format("{} is more than 4 per core (this machine has {})", a.threads, cores));
+#if TORCH_VERSION_MAJOR < 2
+  if (o.load.dtype == at::kHalf && o.load.device.is_cpu())
+    throw InvalidSetting("dtype", "f16 has no matrix product on the CPU in LibTorch 1.x: use bf16 or f32 there");
+#endif
   if (a.loss_chunk < 1) throw InvalidSetting("loss_chunk", fmt::format("must be positive, got {}", a.loss_chunk));
-  const int threads = a.threads > 0 ? a.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads = a.threads > 0 ? a.threads : cores;
   at::set_num_threads(threads);  // LibTorch may start with one thread
   o.attention.backend = parse_attention_backend(a.attention);
   o.disable_sliding_window = !a.sliding_window;

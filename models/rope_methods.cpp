@@ -59,8 +59,13 @@ RopeScaling make_rope_scaling(const LlamaConfig& c, const RopeMethodSpec& spec, 
     if (spec.rope_base && *spec.rope_base != g.base)
       throw std::runtime_error(fmt::format("{}: field 'rope_base': the table was searched for base {:g}, the model's is {:g}",
                                            source, *spec.rope_base, g.base));
-    RopeScaling r = rope_longrope(g, spec.lambda, spec.start_tokens, scale, spec.attention_factor, source);
-    return r;
+    if (spec.start_tokens > g.original_length)  // positions that keep the original angles lie within L
+      throw InvalidSetting("start_tokens", fmt::format("{} is beyond the original length {}", spec.start_tokens, g.original_length));
+    if (spec.original_length > 0 && spec.original_length != g.original_length)
+      throw std::runtime_error(fmt::format("{}: field 'original_length': the table is for L = {}, the model's is {} (override the "
+                                           "model's with the original-length setting if it is wrong)", source, spec.original_length,
+                                           g.original_length));
+    return rope_longrope(g, spec.lambda, spec.start_tokens, scale, spec.attention_factor, source);
   }
   throw InvalidSetting("method", fmt::format("unknown RoPE method '{}' (one of {})", m, fmt::join(rope_method_names(), ", ")));
 }

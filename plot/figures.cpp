@@ -23,7 +23,7 @@ using nlohmann::json;
 namespace longrope {
 
 // Perplexity against length, one series per method, log scales, the original length marked.
-PlotSpec curve_plot(const std::string& path) {
+static PlotSpec curve_plot_unchecked(const std::string& path) {
   const json j = formats::read_json_file(path);
   if (!j.contains("results") || !j.contains("original_length"))
     throw std::runtime_error(path + ": field 'results': not a `longrope curve` output");
@@ -49,7 +49,7 @@ PlotSpec curve_plot(const std::string& path) {
 }
 
 // Perplexity against the RoPE base, the model's own base marked.
-PlotSpec sweep_plot(const std::string& path) {
+static PlotSpec sweep_plot_unchecked(const std::string& path) {
   const json j = formats::read_json_file(path);
   if (!j.contains("results") || !j.contains("trained_theta"))
     throw std::runtime_error(path + ": field 'results': not a `longrope sweep-theta` output");
@@ -220,5 +220,18 @@ PlotSpec progress_plot(const std::vector<std::string>& paths) {
   }
   return p;
 }
+
+// A field of the wrong type or missing names the file, not just nlohmann's words.
+template <typename F>
+PlotSpec naming_file(const std::string& path, F&& build) {
+  try {
+    return build();
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(fmt::format("{}: {}", path, e.what()));
+  }
+}
+
+PlotSpec curve_plot(const std::string& path) { return naming_file(path, [&] { return curve_plot_unchecked(path); }); }
+PlotSpec sweep_plot(const std::string& path) { return naming_file(path, [&] { return sweep_plot_unchecked(path); }); }
 
 }  // namespace longrope

@@ -20,6 +20,7 @@ namespace fs = std::filesystem;
 std::string quoted(const std::string& s) {
   std::string out = "\"";
   for (char c : s) {
+    if (c == '\n' || c == '\r') c = ' ';  // a title is one line of the script
     if (c == '"' || c == '\\') out += '\\';
     out += c;
   }
@@ -57,7 +58,7 @@ std::string gnuplot_script(const PlotSpec& spec, const std::string& image, const
 
 void check_plot_path(const std::string& path) {
   terminal_for(path);
-  formats::require_writable(path);
+  for (const std::string& file : {path, path + ".dat", path + ".gp"}) formats::require_writable(file);  // the sidecars too
 }
 
 void render_plot(const PlotSpec& spec, const std::string& path) {
@@ -93,9 +94,15 @@ void render_plot(const PlotSpec& spec, const std::string& path) {
     throw std::runtime_error(fmt::format("{}: gnuplot failed{}", path,
                                          first.empty() ? " (is gnuplot installed? scripts/install-deps.sh)" : ": " + first));
   }
-  fs::rename(tmp_data, path + ".dat");
-  formats::write_file_atomically(path + ".gp", gnuplot_script(spec, path, path + ".dat"));
-  fs::rename(tmp_image, path);
+  try {
+    fs::rename(tmp_data, path + ".dat");
+    formats::write_file_atomically(path + ".gp", gnuplot_script(spec, path, path + ".dat"));
+    fs::rename(tmp_image, path);
+  } catch (const std::exception& e) {
+    fs::remove(tmp_image);
+    fs::remove(tmp_data);
+    throw std::runtime_error(fmt::format("{}: cannot put the figure in place: {}", path, e.what()));
+  }
 }
 
 }  // namespace longrope

@@ -55,11 +55,8 @@ EvaluationJournal::EvaluationJournal(std::string path, const RunFingerprint& fin
     const json saved = json::parse(line, nullptr, false);
     if (saved.is_discarded() || !saved.is_object() || saved.value("format", "") != "longrope-evaluations")
       throw std::runtime_error(path_ + ": line 1: not a longrope evaluation journal (remove it to resume without it)");
-    // Hours of forwards may sit in it: a resume with other settings is refused, not allowed to wipe it.
     const int version = saved.value("version", 1);
     const RunFingerprint was = read_fingerprint(saved.value("fingerprint", json::object()), version, fingerprint, path_);
-    const std::string diff = was.differences(fingerprint);
-    if (!diff.empty()) throw std::runtime_error(path_ + ": the run was started with other settings:" + diff);
     // Rewritten below at the current version: version-1 lines gain their checksums.
     int line_number = 1;
     while (std::getline(in, line)) {
@@ -69,6 +66,12 @@ EvaluationJournal::EvaluationJournal(std::string path, const RunFingerprint& fin
         entries_[entry->first] = std::move(entry->second);
       }
     }
+    // Hours of forwards may sit in it: a resume with other settings is refused, not allowed to wipe
+    // it. A journal of a run that failed before its first evaluation holds nothing to lose.
+    const std::string diff = was.differences(fingerprint);
+    if (!diff.empty() && !entries_.empty())
+      throw std::runtime_error(path_ + ": the run was started with other settings:" + diff);
+    if (!diff.empty()) kept.clear();
   }
   in.close();
   // Rewritten whole, so that appends never follow a line a kill cut short.

@@ -32,6 +32,8 @@ SearchSpace SearchSpace::for_scale(size_t dims, double scale, const std::string&
   s.dims = dims;
   s.step = step;
   s.max_grid_index = static_cast<int32_t>(std::floor((std::max(upper, 1.0) - 1.0) / step + 1e-9));
+  if (s.max_grid_index < 1 && scale > 1.0)
+    throw InvalidSetting("step", fmt::format("{} leaves no grid point between 1 and the bound {:g}", step, upper));
   return s;
 }
 

@@ -156,6 +156,14 @@ std::optional<FactorTable> finished_table(const TargetPlan& p, int generations, 
   const fs::path path = p.dir / "table.json";
   if (!fs::exists(path)) return std::nullopt;
   FactorTable table = read_factor_table(path.string());
+  if (table.details.contains("checksum")) {
+    json unsigned_table = factor_table_to_json(table);
+    unsigned_table.erase("checksum");
+    if (table.details["checksum"] != text_checksum(unsigned_table.dump())) {
+      fmt::print(stderr, "{}: edited since the search wrote it; rebuilding it from the run's state\n", path.string());
+      return std::nullopt;
+    }
+  }
   json settings = table.details.value("settings", json::object());
   if (!settings.contains("model")) settings["model"] = table.model;  // version 1: the path as given
   const RunFingerprint saved = read_fingerprint(settings, settings.value("fingerprint_version", 1), p.fingerprint, path.string());
@@ -169,7 +177,8 @@ std::optional<FactorTable> finished_table(const TargetPlan& p, int generations, 
   if (done && *done != generations) return std::nullopt;
   const std::string saved_heldout = table.details.value("heldout_data", std::string());
   if (saved_heldout != heldout) {
-    fmt::print(stderr, "{}: held out on '{}', now '{}': scoring the held-out set\n", path.string(), saved_heldout, heldout);
+    if (saved_heldout.empty()) fmt::print(stderr, "{}: scoring the winner and baselines on the held-out set {}\n", path.string(), heldout);
+    else fmt::print(stderr, "{}: held out on '{}', now on '{}': scoring the new held-out set\n", path.string(), saved_heldout, heldout);
     return std::nullopt;
   }
   return table;
@@ -249,6 +258,14 @@ FactorTable search_target(const EvaluationSetup& setup, const SearchRequest& r, 
                                        p.dir / "baselines.json", documents_key(p, p.fingerprint.documents), r.resume,
                                        "baselines " + name);
 
+  // A model that no baseline keeps finite here (far too long a window, 16-bit overflow) cannot rank
+  // candidates either: say where it breaks instead of searching on infinities.
+  bool any_finite = false;
+  for (const auto& [method, ppl] : baselines.items()) any_finite = any_finite || std::isfinite(score_from_json(ppl));
+  if (!any_finite)
+    throw std::runtime_error(fmt::format("[{}] every baseline's perplexity is infinite or NaN at {} tokens; {}", name, p.target.length,
+                                         evaluators[0]->explain_non_finite(p.documents, rope_yarn(p.scorer.geometry, p.target.scale))));
+
   size_t unsaved = 0;  // journaled after the last saved generation
   for (const std::string& key : journal->keys()) unsaved += resume && resume->scores.count(key) ? 0 : 1;
   if (unsaved > 0) fmt::print(stderr, "[{}] {} evaluations journaled after the last saved generation are reused\n", name, unsaved);
@@ -283,6 +300,9 @@ FactorTable search_target(const EvaluationSetup& setup, const SearchRequest& r, 
              final_state.raced_out, final_state.seconds);
 
   const Candidate& winner = final_state.population.front();
+  if (!std::isfinite(winner.score))
+    throw std::runtime_error(fmt::format("[{}] no candidate has a finite perplexity; {}", name,
+                                         evaluators[0]->explain_non_finite(p.documents, genome_scaling(winner.genome, p.space, p.scorer))));
   const RopeScaling scaling = genome_scaling(winner.genome, p.space, p.scorer);
   const RopeGeometry& geometry = p.scorer.geometry;
   FactorTable table;
@@ -318,6 +338,9 @@ FactorTable search_target(const EvaluationSetup& setup, const SearchRequest& r, 
   // The CSV first: table.json marks the target finished, and a kill between the two must not leave
   // a finished table beside a stale CSV.
   write_factor_csv((p.dir / "result_final.csv").string(), table.lambda);
+  // The checksum lets a resume tell the table it wrote from one edited since (which it rebuilds).
+  table.details.erase("checksum");
+  table.details["checksum"] = text_checksum(factor_table_to_json(table).dump());
   write_factor_table((p.dir / "table.json").string(), table);
   return table;
 }
@@ -375,6 +398,13 @@ std::vector<FactorTable> run_search(const EvaluationSetup& setup, const SearchRe
   if (fs::exists(r.out) && !fs::is_directory(r.out)) throw std::runtime_error(r.out + ": exists and is not a directory");
   if (fs::exists(r.out) && !r.resume && !fs::is_empty(r.out))
     throw std::runtime_error(r.out + ": run directory exists and is not empty; resume it, or choose another");
+  const fs::path short_dir = fs::path(r.out) / fmt::format("short-{}", original);
+  if (r.resume && !r.short_table && fs::exists(short_dir / "table.json"))
+    throw InvalidSetting("short_table", fmt::format("{} holds a short table: resume the run with the short search too, so that "
+                                                    "its tables keep their short factors", r.out));
+  if (!r.heldout.empty() && canonical_path(r.heldout) == canonical_path(setup.data().path))
+    fmt::print(stderr, "warning: the held-out documents are the search documents ({}): held-out scores will not be held out\n",
+               r.heldout);
   std::vector<std::unique_ptr<LlamaModel>> models;
   for (const std::string& device : r.devices.empty() ? std::vector<std::string>{setup.runtime().device} : r.devices)
     models.push_back(std::make_unique<LlamaModel>(setup.model_on(device)));

@@ -2,6 +2,8 @@
 // added tokens (raw pass, then normalized pass) -> pre-tokenizer words -> BPE per word.
 #include "tokenizer/bpe_tokenizer.h"
 
+#include "formats/format_error.h"
+
 #include <algorithm>
 #include <queue>
 #include <stdexcept>
@@ -239,6 +241,15 @@ void BpeTokenizer::encode_word(std::string_view word, WordCache& cache, std::vec
   out.insert(out.end(), it->second.begin(), it->second.end());
 }
 
+std::vector<uint8_t> BpeTokenizer::bytes_without_token() const {
+  std::vector<uint8_t> missing;
+  for (int b = 0; b < 256; ++b) {
+    const char byte = static_cast<char>(b);
+    if (!vocab_.count(byte_level_encode(std::string_view(&byte, 1)))) missing.push_back(static_cast<uint8_t>(b));
+  }
+  return missing;
+}
+
 std::optional<int32_t> BpeTokenizer::character_id(std::string_view character) const {
   const uint32_t cp = code_point_at(character, 0);
   if (cp < byte_level_char_id_.size()) {
@@ -327,6 +338,14 @@ std::string BpeTokenizer::decode(const std::vector<int32_t>& ids) const {
     text += bytes ? *bytes : token;
   }
   return text;
+}
+
+void require_every_byte(const BpeTokenizer& tokenizer, const std::string& source) {
+  const std::vector<uint8_t> missing = tokenizer.bytes_without_token();
+  if (!missing.empty())
+    throw formats::FormatError(source + ": the vocabulary has no token for " + std::to_string(missing.size()) +
+                               " of the 256 bytes (the first is byte " + std::to_string(missing[0]) +
+                               "): text holding them would lose them");
 }
 
 }  // namespace longrope

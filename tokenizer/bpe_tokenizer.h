@@ -85,6 +85,9 @@ class BpeTokenizer {
   // The token's string (byte-level form, or an added token's content); empty for an unused id.
   const std::string& token(int32_t id) const;
   std::optional<int32_t> token_id(const std::string& token) const;  // added tokens first
+  // The bytes whose byte-level character is not a token: text holding one of them loses it when
+  // encoded (tokenizers drops it too). Empty for every real byte-level vocabulary.
+  std::vector<uint8_t> bytes_without_token() const;
 
  private:
   struct Merge {
@@ -123,5 +126,9 @@ class BpeTokenizer {
   std::optional<int32_t> bos_id_;
   bool add_bos_ = false;
 };
+
+// Throws formats::FormatError naming `source` when the tokenizer would drop bytes of a text
+// (bytes_without_token): every document it tokenizes must keep every character.
+void require_every_byte(const BpeTokenizer& tokenizer, const std::string& source);
 
 }  // namespace longrope

@@ -2,6 +2,8 @@
 // protobuf that crashes processes that also load LibTorch, so this executable links no LibTorch.
 #include <sentencepiece_processor.h>
 
+#include <sys/stat.h>
+
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
@@ -18,6 +20,52 @@ int usage() {
   return 2;
 }
 
+// One line on stderr, whatever SentencePiece says (its messages may span lines).
+int fail(const std::string& what) {
+  std::string line = what;
+  for (char& c : line)
+    if (c == '\n' || c == '\r') c = ' ';
+  std::fprintf(stderr, "%s\n", line.c_str());
+  return 1;
+}
+
+bool regular_file(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+int run(const std::string& model, const std::string& input, const std::string& output) {
+  if (!regular_file(model)) return fail(model + ": not a SentencePiece tokenizer.model file");
+  if (!regular_file(input)) return fail(input + ": not a regular file");
+  sentencepiece::SentencePieceProcessor sp;
+  const auto status = sp.Load(model);
+  if (!status.ok()) return fail(model + ": not a SentencePiece model (" + status.ToString() + ")");
+  std::ifstream in(input, std::ios::binary);
+  if (!in) return fail(input + ": cannot open");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::vector<int> ids;
+  const auto encoded = sp.Encode(text.str(), &ids);
+  if (!encoded.ok()) return fail(input + ": " + encoded.ToString());
+  const std::string tmp = output + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    for (int id : ids) {
+      const uint32_t v = static_cast<uint32_t>(id);
+      out.write(reinterpret_cast<const char*>(&v), sizeof v);
+    }
+    if (!out) {
+      std::remove(tmp.c_str());
+      return fail(tmp + ": write failed");
+    }
+  }
+  if (std::rename(tmp.c_str(), output.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    return fail(output + ": cannot rename into place");
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -32,36 +80,9 @@ int main(int argc, char** argv) {
     else return usage();
   }
   if (model.empty() || input.empty() || output.empty()) return usage();
-  sentencepiece::SentencePieceProcessor sp;
-  const auto status = sp.Load(model);
-  if (!status.ok()) {
-    std::fprintf(stderr, "longrope-tokenize: %s: %s\n", model.c_str(), status.ToString().c_str());
-    return 1;
+  try {
+    return run(model, input, output);
+  } catch (const std::exception& e) {  // SentencePiece and the streams may throw on what they read
+    return fail(model + ": " + e.what());
   }
-  std::ifstream in(input, std::ios::binary);
-  if (!in) {
-    std::fprintf(stderr, "longrope-tokenize: %s: cannot open\n", input.c_str());
-    return 1;
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  std::vector<int> ids;
-  sp.Encode(text.str(), &ids);
-  const std::string tmp = output + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    for (int id : ids) {
-      const uint32_t v = static_cast<uint32_t>(id);
-      out.write(reinterpret_cast<const char*>(&v), sizeof v);
-    }
-    if (!out) {
-      std::fprintf(stderr, "longrope-tokenize: %s: write failed\n", tmp.c_str());
-      return 1;
-    }
-  }
-  if (std::rename(tmp.c_str(), output.c_str()) != 0) {
-    std::fprintf(stderr, "longrope-tokenize: %s: cannot rename into place\n", output.c_str());
-    return 1;
-  }
-  return 0;
 }

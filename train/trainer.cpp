@@ -420,7 +420,16 @@ TrainResult train_llama(const TrainConfig& settings, const std::vector<std::stri
   const fs::path state_dir = out_dir / "train_state";
   if (!settings.resume && (fs::exists(state_dir) || fs::exists(out_dir / "train_state.old")))
     throw std::runtime_error(state_dir.string() + ": a training checkpoint exists; resume it, or remove it");
-  // One writer per output directory; a fresh run never replaces a model already there.
+  // One writer per output directory; a fresh run never replaces a model already there. A directory
+  // this run creates and leaves empty (it failed before its first checkpoint) is removed again.
+  struct RemoveIfLeftEmpty {
+    fs::path dir;
+    bool created;
+    ~RemoveIfLeftEmpty() {
+      std::error_code error;
+      if (created && fs::is_empty(dir, error) && !error) fs::remove(dir, error);
+    }
+  } cleanup{out_dir, !fs::exists(out_dir)};
   const formats::DirectoryLock lock = claim_model_directory(out_dir.string(), /*may_hold_model=*/settings.resume);
   LoadOptions master_options{settings.device, at::kFloat};
   SessionState session;

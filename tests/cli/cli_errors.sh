@@ -32,6 +32,7 @@ JSON
 mkdir -p "$work/data" "$work/empty"
 head -c 5000 /dev/urandom >"$work/data/doc.txt"
 head -c 100 /dev/urandom >"$work/short.txt"
+mkdir -p "$work/held" && head -c 5000 /dev/urandom >"$work/held/other.txt"
 
 expect no-command 2 "usage" -- "$longrope"
 for c in eval search forward convert init-model train tokenize; do expect "help-$c" 0 "" -- "$longrope" "$c" --help; done
@@ -100,23 +101,23 @@ expect search-resume-other-margin 1 "race_margin (was 0.0, now 0.5)" -- "$longro
 base=(--population 4 --mutants 2 --crossovers 2 --parents 2 --docs 1 --threads 1)
 # Baselines and held-out scores are saved per method: a resume reuses them (a planted value comes
 # back) and recomputes a file written for other documents.
-expect search-heldout 0 "held-out" -- "$longrope" search --model "$work/model" --data "$work/data" --heldout "$work/data" --target 2x --out "$work/run-held" "${base[@]}" --generations 1
+expect search-heldout 0 "held-out" -- "$longrope" search --model "$work/model" --data "$work/data" --heldout "$work/held" --target 2x --out "$work/run-held" "${base[@]}" --generations 1
 rm "$work/run-held/2x-128/table.json"
 sed -i 's/"yarn": [0-9.e+-]*/"yarn": 1234.5/' "$work/run-held/2x-128/heldout.json" "$work/run-held/2x-128/baselines.json"
 sed -i 's/"documents": "[0-9a-f]*"/"documents": "0000000000000000"/' "$work/run-held/2x-128/baselines.json"
-expect search-heldout-resume 0 "written for other documents" -- "$longrope" search --model "$work/model" --data "$work/data" --heldout "$work/data" --target 2x --out "$work/run-held" "${base[@]}" --generations 1 --resume
+expect search-heldout-resume 0 "written for other documents" -- "$longrope" search --model "$work/model" --data "$work/data" --heldout "$work/held" --target 2x --out "$work/run-held" "${base[@]}" --generations 1 --resume
 # The held-out yarn is reused (the planted value), the search-set one recomputed.
 section() { sed -n "/\"$2\": {/,/}/p" "$1"; }  # section FILE FIELD: a flat object of a table.json
 section "$work/run-held/2x-128/table.json" heldout_ppl | grep -q '"yarn": 1234.5' &&
   ! section "$work/run-held/2x-128/table.json" search_baselines_ppl | grep -q '"yarn": 1234.5' &&
   passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: resume did not reuse held-out / recompute baselines"; }
 # Extending it keeps the held-out baselines (the planted value stays); other documents are refused.
-expect search-heldout-extend 0 "resuming after generation 1" -- "$longrope" search --model "$work/model" --data "$work/data" --heldout "$work/data" --target 2x --out "$work/run-held" "${base[@]}" --generations 2 --resume
+expect search-heldout-extend 0 "resuming after generation 1" -- "$longrope" search --model "$work/model" --data "$work/data" --heldout "$work/held" --target 2x --out "$work/run-held" "${base[@]}" --generations 2 --resume
 grep -q '"yarn": 1234.5' "$work/run-held/2x-128/table.json" && passed=$((passed + 1)) ||
   { failed=$((failed + 1)); echo "FAIL: extending the search recomputed the held-out baselines"; }
-expect search-other-documents 1 "documents (was" -- "$longrope" search --model "$work/model" --data "$work/data" --heldout "$work/data" --target 2x --out "$work/run-held" "${base[@]}" --generations 2 --resume --bos 5
+expect search-other-documents 1 "documents (was" -- "$longrope" search --model "$work/model" --data "$work/data" --heldout "$work/held" --target 2x --out "$work/run-held" "${base[@]}" --generations 2 --resume --bos 5
 # A finished run resumed with a held-out set it was not scored on gets one, without searching again.
-expect search-add-heldout 0 "scoring the held-out set" -- "$longrope" search --model "$work/model" --data "$work/data" --heldout "$work/data" --target 2x --out "$work/run" "${small[@]}" --resume
+expect search-add-heldout 0 "scoring the winner and baselines on the held-out set" -- "$longrope" search --model "$work/model" --data "$work/data" --heldout "$work/held" --target 2x --out "$work/run" "${small[@]}" --resume
 lambda_of() { sed -n '/"lambda": \[/,/\]/p' "$1"; }
 section "$work/run/2x-128/table.json" heldout_ppl | grep -q '"longrope"' && [[ -n $(lambda_of "$work/table-first.json") ]] &&
   [[ $(lambda_of "$work/run/2x-128/table.json") == "$(lambda_of "$work/table-first.json")" ]] &&
@@ -274,5 +275,68 @@ expect resume-truncated-state 1 "remove it and resume again" -- "$longrope" sear
 rm "$work/rel/2x-128/state.json"
 expect resume-from-journal 0 "evaluations journaled after the last saved generation are reused" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/rel" "${small[@]}" --resume
 
+
+# From a hostile sweep: inputs that were accepted, overwritten or unclear.
+cp "$work/data/doc.txt" "$work/victim.txt"
+expect tokenize-over-input 2 "--output $work/victim.txt is the file --input reads" -- "$longrope" tokenize --tokenizer "$work/big-tokenizer.json" --input "$work/victim.txt" --output "$work/victim.txt"
+cmp -s "$work/victim.txt" "$work/data/doc.txt" && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: tokenize overwrote its input"; }
+expect eval-json-over-table 2 "is the file --method table: reads" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 128 --method table:"$work/t4.json" --json "$work/t4.json"
+mkfifo "$work/fifo"
+expect eval-json-to-fifo 1 "fifo: is not a regular file" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --json "$work/fifo"
+[[ -p $work/fifo ]] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: the FIFO was replaced"; }
+echo '{"model":{"type":"BPE","vocab":{"a":0,"b":1},"merges":[]},"pre_tokenizer":{"type":"ByteLevel"},"decoder":{"type":"ByteLevel"}}' >"$work/small-tokenizer.json"
+expect tokenizer-drops-bytes 1 "small-tokenizer.json: the vocabulary has no token for 254 of the 256 bytes" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --tokenizer "$work/small-tokenizer.json"
+expect tokenizer-directory 2 "--tokenizer: $work/data: a directory without a tokenizer.json" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --tokenizer "$work/data"
+with_config() {  # with_config DIR JSON-MEMBERS: the tiny model with members added to config.json
+  rm -rf "$1" && cp -r "$work/model" "$1" && sed -i "0,/{/s//{$2,/" "$1/config.json"
+}
+set_config "$work/gelu" hidden_act '"gelu"'
+expect config-gelu 1 "field 'hidden_act': 'gelu' is not supported" -- "$longrope" eval --model "$work/gelu" --data "$work/data" --length 64
+with_config "$work/untyped" '"rope_scaling": {"factor": 4.0}'
+expect config-rope-untyped 1 "field 'rope_scaling.rope_type': missing, but 'factor' is given" -- "$longrope" eval --model "$work/untyped" --data "$work/data" --length 64
+with_config "$work/twice" '"hidden_size": 64'
+expect config-key-twice 1 "field 'hidden_size': given twice" -- "$longrope" eval --model "$work/twice" --data "$work/data" --length 64
+with_config "$work/window" '"sliding_window": -5'
+expect config-window-negative 1 "field 'sliding_window': must be positive" -- "$longrope" eval --model "$work/window" --data "$work/data" --length 64
+set_config "$work/biased" attention_bias true
+expect config-bias-without-tensors 1 "missing tensor 'model.layers.0.self_attn.q_proj.bias'" -- "$longrope" eval --model "$work/biased" --data "$work/data" --length 64
+with_config "$work/factor0" '"rope_scaling": {"rope_type": "linear", "factor": 0}'
+expect config-factor-zero 1 "field 'rope_scaling.factor': must be a finite number >= 1, got 0" -- "$longrope" eval --model "$work/factor0" --data "$work/data" --length 64
+with_config "$work/linear2" '"rope_scaling": {"rope_type": "linear", "factor": 2.0}'
+expect convert-keeps-rope-scaling 0 "" -- "$longrope" convert --model "$work/linear2" --out "$work/linear2-f32" --dtype f32
+"$longrope" eval --model "$work/linear2" --data "$work/data" --length 128 --method config --json "$work/l-a.json" >/dev/null 2>&1
+"$longrope" eval --model "$work/linear2-f32" --data "$work/data" --length 128 --method config --json "$work/l-b.json" >/dev/null 2>&1
+[[ -n $(grep '"ppl"' "$work/l-a.json" | tail -1) && $(grep '"ppl"' "$work/l-a.json" | tail -1) == "$(grep '"ppl"' "$work/l-b.json" | tail -1)" ]] &&
+  passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: convert changed the model's RoPE scaling"; }
+expect init-config-directory 1 "is a directory, not a config.json" -- "$longrope" init-model --config "$work/data" --out "$work/i1"
+expect search-step-too-big 2 "--step: 100 leaves no grid point between 1 and the bound" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/b1" "${small[@]}" --step 100
+expect search-race-nan 2 "--race-margin: 'nan' is not a number" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/b2" "${small[@]}" --race-margin nan
+expect search-seed-negative 2 "--seed must be >= 0, got -1" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/b3" "${small[@]}" --seed -1
+expect eval-threads-huge 2 "--threads: 100000 is more than 4 per core" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --threads 100000
+expect eval-start-beyond-l 2 "--start-tokens: 1000000 is beyond the original length 64" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 128 --method table:"$work/t4.json" --start-tokens 1000000
+expect eval-scale-huge 2 "--scale must be in [1, 10^6], got 1e+308" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --method pi --scale 1e308
+expect eval-table-options-unused 2 "apply to a longrope table" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --method pi --attention-factor 2
+expect eval-method-twice 2 "--method: pi is given twice" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --method pi,pi
+expect eval-method-spaces 0 "" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --method 'pi, ntk'
+expect sweep-theta-twice 2 "--thetas: 1000 is given twice" -- "$longrope" sweep-theta --model "$work/model" --data "$work/data" --length 64 --thetas 1000,1000 --out "$work/sw"
+echo '{"format": "something-else", "lambda": [1.0, 1.5, 2.0, 3.0]}' >"$work/other-format.json"
+echo '{"lambda": [1.0, 1.5, 2.0, 3.0], "lambda": [9.0, 9.0, 9.0, 9.0]}' >"$work/lambda-twice.json"
+expect table-other-format 1 "other-format.json: field 'format'" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 128 --method table:"$work/other-format.json"
+expect table-key-twice 1 "lambda-twice.json: field 'lambda': given twice" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 128 --method table:"$work/lambda-twice.json"
+echo '{"model_type": "bert", "hidden_size": 32, "num_attention_heads": 4, "max_position_embeddings": 64}' >"$work/bert.json"
+expect export-hf-bert 1 "bert.json: model_type: 'bert' is not a RoPE decoder" -- "$longrope" export --table "$work/t4.json" --format hf --config "$work/bert.json" --out "$work/b.json"
+absent "$work/i1" "$work/b1" "$work/b2" "$work/b3" "$work/sw.csv" "$work/b.json"
+mkdir -p "$work/side.png.dat"
+expect plot-sidecar-directory 1 "side.png.dat: is a directory" -- "$longrope" plot --tables "$work/t4.json" --out "$work/side.png"
+absent "$work/side.png"
+# Resume: a table edited by hand is rebuilt from the run; a journal without evaluations gives way.
+cp -r "$work/run-g1" "$work/edited"
+sed -i 's/"search_ppl": [0-9.e+-]*/"search_ppl": 1.0/' "$work/edited/2x-128/table.json"
+expect resume-edited-table 0 "edited since the search wrote it" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/edited" "${base[@]}" --generations 2 --resume
+[[ $(grep '"search_ppl"' "$work/edited/2x-128/table.json") == "$(grep '"search_ppl"' "$work/run-g1/2x-128/table.json")" ]] &&
+  passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: an edited table survived the resume"; }
+mkdir -p "$work/stalled/2x-128"
+head -1 "$work/run-g1/2x-128/evaluations.jsonl" | sed 's/"seed":42/"seed":7/' >"$work/stalled/2x-128/evaluations.jsonl"
+expect resume-empty-journal 0 "" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/stalled" "${base[@]}" --generations 1 --resume
 echo "cli: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

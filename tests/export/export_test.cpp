@@ -265,7 +265,7 @@ class GgufExport : public ExportFiles {
         kv("general.name", GgufValue::string("tiny")),
         kv(arch + ".context_length", GgufValue::u32(256)),
         kv(arch + ".embedding_length", GgufValue::u32(64)),
-        kv(arch + ".head_count", GgufValue::u32(4)),
+        kv(arch + ".attention.head_count", GgufValue::u32(4)),
         kv(arch + ".rope.freq_base", GgufValue::f32(10000.0f)),
         kv(arch + ".rope.scaling.factor", GgufValue::f32(4.0f)),
         kv("tokenizer.ggml.tokens", GgufValue::string_array({"<s>", "a", "b"})),
