@@ -64,7 +64,8 @@ int curve_command(const std::vector<std::string>& args) {
                        r.documents.size(), row.length > original ? 1 : 0);
     results.push_back({{"length", row.length}, {"method", row.method}, {"ppl", r.ppl}, {"ppl_stderr", r.ppl * r.nll_stderr},
                        {"mean_nll", r.mean_nll}, {"documents", r.documents.size()}, {"attention_factor", row.scaling.attention_factor},
-                       {"start_tokens", row.scaling.start_tokens}});
+                       {"start_tokens", row.scaling.start_tokens}, {"seconds", r.seconds},
+                       {"peak_device_bytes", row.peak_device_bytes ? json(*row.peak_device_bytes) : json(nullptr)}});
   }
   std::vector<std::string> methods;
   for (const NamedScaling& m : comparison.methods) methods.push_back(m.name);

@@ -66,7 +66,8 @@ int eval_command(const std::vector<std::string>& args) {
     results.push_back({{"method", row.method}, {"scale", scale}, {"ppl", r.ppl}, {"ppl_stderr", ppl_err}, {"mean_nll", r.mean_nll},
                        {"nll_stderr", r.nll_stderr}, {"predictions", r.predictions}, {"seconds", r.seconds},
                        {"tokens_per_second", tps}, {"lambda", row.scaling.lambda}, {"start_tokens", row.scaling.start_tokens},
-                       {"attention_factor", row.scaling.attention_factor}, {"documents", docs_json}});
+                       {"attention_factor", row.scaling.attention_factor}, {"documents", docs_json},
+                       {"peak_device_bytes", row.peak_device_bytes ? json(*row.peak_device_bytes) : json(nullptr)}});
   });
   if (!json_out.empty()) {
     json j = {{"model", model.path}, {"data", data.path}, {"length", length}, {"original_length", original},

@@ -24,7 +24,7 @@ int forward_command(const std::vector<std::string>& args) {
   RopeArgs rope;
   po::options_description o("Forward");
   o.add_options()
-      ("tokens", po::value(&tokens_path)->required(), "token ids: .npy (1-D integers), .u16 or .u32 (text: the model's tokenizer)")
+      ("tokens", po::value(&tokens_path)->required(), "token ids: .npy (1-D integers), .u16 or .u32 (a text file is read as bytes)")
       ("out", po::value(&out)->required(), "logits as a float32 .npy of shape (T, V)")
       ("max-tokens", po::value(&max_tokens)->default_value(max_tokens),
        "refuse longer sequences (one forward holds all T×V logits in memory)");
@@ -35,7 +35,11 @@ int forward_command(const std::vector<std::string>& args) {
   refuse_same_file("--out", out, {{"--tokens", tokens_path}, {"--model", model.path}, {"--table", rope.table}});
   formats::require_writable(out);
 
-  const EvaluationSetup setup = open_evaluation(model, DataArgs{}, runtime);
+  // Token ids as given: no tokenizer is consulted (a text file is read as bytes) and no BOS is added.
+  DataArgs as_given;
+  as_given.tokenizer = "bytes";
+  as_given.bos = "none";
+  const EvaluationSetup setup = open_evaluation(model, as_given, runtime);
   const std::vector<Document> docs = setup.read_documents(tokens_path);
   if (docs.size() != 1 || docs[0].tokens.empty()) throw std::runtime_error(tokens_path + ": expected one non-empty token sequence");
   const int64_t length = static_cast<int64_t>(docs[0].tokens.size());

@@ -19,7 +19,11 @@ po::options_description model_options(ModelArgs& a) {
   d.add_options()
       ("model", po::value(&a.path)->required(), kModelHelp)
       ("original-length", po::value(&a.original_length)->default_value(a.original_length),
-       "override the pre-training length L (0: from the model's config)");
+       "override the pre-training length L (0: from the model's config)")
+      ("random-weights", po::value<int64_t>()->notifier([&a](int64_t seed) {
+         if (seed < 0) throw UsageError(fmt::format("--random-weights must be a seed >= 0, got {}", seed));
+         a.random_weights_seed = static_cast<uint64_t>(seed);
+       }), "benchmarks only: --model is a config.json alone, and the weights are random from this seed, made on the device");
   return d;
 }
 
@@ -72,9 +76,7 @@ std::vector<RopeMethodSpec> make_rope_specs(const RopeArgs& a, const std::vector
   if (methods.empty()) throw UsageError("--method is empty");
   std::vector<RopeMethodSpec> specs;
   bool any_table = false;
-  for (size_t i = 0; i < methods.size(); ++i) {
-    if (std::find(methods.begin(), methods.begin() + static_cast<std::ptrdiff_t>(i), methods[i]) != methods.begin() + static_cast<std::ptrdiff_t>(i))
-      throw UsageError(fmt::format("--method: {} is given twice", methods[i]));
+  for (size_t i = 0; i < methods.size(); ++i) {  // a method may repeat: benchmarks time repeated passes
     specs.push_back(make_rope_spec(a, methods[i]));
     any_table = any_table || specs.back().method == "longrope";
   }

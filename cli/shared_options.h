@@ -35,7 +35,8 @@ boost::program_options::options_description rope_options(RopeArgs& args, bool al
 // One method name → spec, reading --table when the method is longrope, or FILE for "table:FILE";
 // throws UsageError for an unknown method or an option out of range.
 RopeMethodSpec make_rope_spec(const RopeArgs& args, const std::string& method);
-// Every method of a list, each once; the table options only where a table is evaluated.
+// Every method of a list (one may repeat: benchmarks time repeated passes); the table options only
+// where a table is evaluated.
 std::vector<RopeMethodSpec> make_rope_specs(const RopeArgs& args, const std::vector<std::string>& methods);
 
 }  // namespace longrope

@@ -26,6 +26,9 @@ int tokenize_command(const std::vector<std::string>& args) {
   const TokenizeReport r = tokenize_file(tokenizer, input, output, add_bos);
   fmt::print("wrote {}: {} tokens from {} bytes (vocabulary {}; load {:.2f} s, encode {:.2f} s)\n", output, r.tokens, r.bytes,
              r.vocab_size, r.load_seconds, r.encode_seconds);
+  if (r.dropped_bytes > 0)
+    fmt::print(stderr, "warning: {}: {} bytes have no token in the vocabulary and were dropped, as transformers drops them (the "
+               "first at offset {}); eval refuses such text\n", input, r.dropped_bytes, r.first_dropped_offset);
   if (r.model_bos && !add_bos) fmt::print("note: the model itself starts sequences with BOS (id {}); --add-bos adds it\n", *r.model_bos);
   return 0;
 }

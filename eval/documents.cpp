@@ -137,9 +137,9 @@ std::vector<int32_t> text_tokens(const DocumentSource& s, const BpeTokenizer* bp
   if (bpe == nullptr && !s.tokenizer.empty()) return sentencepiece_tokens(s, file);
   const formats::MappedFile m = formats::MappedFile::open(file.string());
   if (bpe != nullptr) {
-    require_every_byte(*bpe, s.tokenizer);
     try {
-      return bpe->encode(std::string_view(reinterpret_cast<const char*>(m.data()), m.size()));
+      return encode_keeping_every_byte(*bpe, std::string_view(reinterpret_cast<const char*>(m.data()), m.size()),
+                                       fmt::format("{} with the tokenizer {}", file.string(), s.tokenizer));
     } catch (const std::invalid_argument& e) {  // not UTF-8
       throw std::runtime_error(fmt::format("{}: {}", file.string(), e.what()));
     }

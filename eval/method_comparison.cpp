@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "models/device_memory.h"
 #include "util/errors.h"
 #include "util/progress.h"
 
@@ -25,8 +26,9 @@ std::vector<ComparisonRow> compare_scalings(const EvaluationSetup& setup, const 
   for (int64_t length : c.lengths) {
     PerplexityEvaluator evaluator(setup.model(), setup.perplexity_options(length, c.batch));
     for (const NamedScaling& method : c.methods) {
-      ComparisonRow row{length, method.name, method.at_length(setup.config(), length), {}};
+      ComparisonRow row{length, method.name, method.at_length(setup.config(), length), {}, std::nullopt};
       const size_t before = forwards;
+      reset_peak_device_memory(setup.model().device());
       row.result = evaluator.evaluate(documents, row.scaling, [&](size_t done, size_t) {
         forwards = before + done;
         progress.update(forwards, fmt::format("{} @ {}", method.name, length));
@@ -38,6 +40,7 @@ std::vector<ComparisonRow> compare_scalings(const EvaluationSetup& setup, const 
                               "predict these documents at all", method.name, length, row.result.mean_nll)
                 : fmt::format("{} at {} tokens: perplexity is {}; {}", method.name, length, row.result.ppl,
                               evaluator.explain_non_finite(documents, row.scaling)));
+      row.peak_device_bytes = peak_device_memory(setup.model().device());
       progress.update(forwards, fmt::format("{} @ {}: ppl {:.4f}", method.name, length, row.result.ppl));
       rows.push_back(row);
       if (on_row) on_row(rows.back());

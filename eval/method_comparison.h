@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,7 @@ struct ComparisonRow {
   std::string method;
   RopeScaling scaling;
   PerplexityResult result;
+  std::optional<int64_t> peak_device_bytes;  // GPU memory at the row's peak (CUDA only)
 };
 
 struct Comparison {

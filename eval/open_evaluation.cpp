@@ -82,7 +82,8 @@ EvaluationSetup open_evaluation(const ModelArgs& model_args, const DataArgs& dat
   if (model_args.original_length < 0)
     throw InvalidSetting("original_length", fmt::format("must be positive, got {}", model_args.original_length));
   const ModelOptions options = model_options(runtime);
-  LlamaConfig config = load_model_config(model_args.path);
+  LlamaConfig config = model_args.random_weights_seed && fs::is_regular_file(model_args.path) ? load_llama_config(model_args.path)
+                                                                                              : load_model_config(model_args.path);
   if (model_args.original_length > 0) config.original_max_position_embeddings = model_args.original_length;
 
   DataArgs data = data_args;
@@ -98,8 +99,10 @@ EvaluationSetup open_evaluation(const ModelArgs& model_args, const DataArgs& dat
     throw InvalidSetting("token_format", fmt::format("'{}' is not auto, text, u16, u32 or npy", data.token_format));
   const std::optional<int64_t> bos = resolve_bos(data.bos, data.tokenizer, config, model_args.path);
 
-  EvaluationSetup setup(LlamaModel::load(model_args.path, std::move(config), options), options, model_args.path, std::move(data),
-                        runtime);
+  LlamaModel model = model_args.random_weights_seed
+                         ? LlamaModel(config, random_llama_weights(config, *model_args.random_weights_seed, options.load), options)
+                         : LlamaModel::load(model_args.path, std::move(config), options);
+  EvaluationSetup setup(std::move(model), options, model_args.path, std::move(data), runtime);
   setup.bos_ = bos;
   setup.tokenizer_unavailable_ = unavailable;
   return setup;

@@ -18,6 +18,9 @@ namespace longrope {
 struct ModelArgs {
   std::string path;              // a model directory (config.json + safetensors) or a .gguf file
   int64_t original_length = 0;   // the pre-training length L, if the config's is wrong; 0: the config's
+  // Benchmarks only: `path` is a config.json alone, and the weights are random from this seed, made
+  // on the device (a 7B shape in seconds, nothing downloaded or written).
+  std::optional<uint64_t> random_weights_seed;
 };
 
 struct DataArgs {

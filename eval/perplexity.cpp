@@ -69,12 +69,22 @@ RopeTable PerplexityEvaluator::table(const RopeScaling& scaling) {
 
 std::vector<double> PerplexityEvaluator::nll_sums(const at::Tensor& tokens, const RopeTable& table) const {
   c10::InferenceMode guard;
-  at::Tensor on_device = tokens.to(model_.device());
-  at::Tensor hidden = model_.hidden_states(on_device, table);       // (B, T, C)
   const int64_t t = tokens.size(1);
-  at::Tensor sums = chunked_nll_sum(hidden.slice(1, 0, t - 1), on_device.slice(1, 1, t), model_.weights().lm_head,
-                                    options_.loss_chunk_tokens).to(at::kCPU);
-  return std::vector<double>(sums.data_ptr<double>(), sums.data_ptr<double>() + sums.numel());
+  try {
+    at::Tensor on_device = tokens.to(model_.device());
+    at::Tensor hidden = model_.hidden_states(on_device, table);  // (B, T, C)
+    at::Tensor sums = chunked_nll_sum(hidden.slice(1, 0, t - 1), on_device.slice(1, 1, t), model_.weights().lm_head,
+                                      options_.loss_chunk_tokens).to(at::kCPU);
+    return std::vector<double>(sums.data_ptr<double>(), sums.data_ptr<double>() + sums.numel());
+  } catch (const c10::Error& e) {
+    // Out of memory is the one failure a user meets by asking for a long window: one line with the
+    // window and what did not fit (torch's own message names the bytes), not a page of backtrace.
+    const std::string what = e.what();
+    if (what.find("out of memory") == std::string::npos && what.find("can't allocate memory") == std::string::npos) throw;
+    const std::string first = what.substr(0, what.find('\n'));
+    throw std::runtime_error(fmt::format("a window of {} tokens × {} rows does not fit in the memory of {}: {}", t, tokens.size(0),
+                                         model_.device().str(), first.substr(0, 240)));
+  }
 }
 
 std::string PerplexityEvaluator::explain_non_finite(const std::vector<Document>& documents, const RopeScaling& scaling) {

@@ -7,6 +7,7 @@
 
 #include <cstring>
 #include <filesystem>
+#include <mutex>
 #include <set>
 #include <stdexcept>
 
@@ -143,12 +144,19 @@ void save_llama_checkpoint(const std::string& dir, const LlamaConfig& config, co
 }
 
 LlamaWeights random_llama_weights(const LlamaConfig& config, uint64_t seed, const LoadOptions& options) {
+  // On the CPU, a generator of our own (the same checkpoint for a seed, whatever else drew numbers);
+  // on a GPU, the device's own generator, so that a 7B-shaped model is made there in seconds.
   at::Generator gen = at::detail::createCPUGenerator(seed);
+  if (!options.device.is_cpu()) {
+    gen = at::globalContext().defaultGenerator(options.device);
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_current_seed(seed);
+  }
+  const at::TensorOptions made_on = at::TensorOptions().dtype(at::kFloat).device(options.device);
   LlamaWeights w;
   for_each_weight(config, w, [&](const std::string& name, at::Tensor& slot, const std::vector<int64_t>& shape, bool required) {
     if (!required) return;  // a tied lm_head, or a bias the config does not declare
-    at::Tensor t = name.find("norm") != std::string::npos ? at::ones(shape, at::kFloat)
-                                                           : at::normal(0.0, 0.02, shape, gen, at::TensorOptions().dtype(at::kFloat));
+    at::Tensor t = name.find("norm") != std::string::npos ? at::ones(shape, made_on) : at::normal(0.0, 0.02, shape, gen, made_on);
     slot = t.to(options.device, options.dtype);
   });
   if (!w.lm_head.defined()) w.lm_head = w.embed;

@@ -15,7 +15,7 @@ version=0.3.36  # llama-cpp-python; its vendor/llama.cpp is the llama.cpp we bui
 cache=${LONGROPE_CACHE:-$HOME/.cache/longrope}/llama.cpp
 src=$cache/llama_cpp_python-$version
 llama_src=$src/vendor/llama.cpp
-build=$cache/build-$version
+build=$cache/build-$version-noamx  # the flags below are part of the name: an older build is not reused
 python=${LONGROPE_VENV:-$HOME/.cache/longrope-venv}/bin/python
 
 die() { echo "llama-cpp: $*" >&2; exit 1; }
@@ -59,6 +59,8 @@ fi
 
 # 2. llama.cpp itself, built once (11 min on the project's 2-core box). GGML_NATIVE stays on: the
 # cache is per machine, so a cache copied to another CPU must be deleted (it may hit illegal instructions).
+# AMX stays off: on a Xeon with AMX whose kernel (or VM) does not grant the tile state, ggml's AMX
+# kernels die on their first ldtilecfg (a general protection fault, seen here).
 if [[ ! -f $build/.built ]]; then
   echo "llama-cpp: building llama.cpp from llama-cpp-python $version (once; log: $build/build.log)" >&2
   mkdir -p "$build"
@@ -66,7 +68,8 @@ if [[ ! -f $build/.built ]]; then
   {
     cmake -S "$llama_src" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON \
       -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_APP=OFF \
-      -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF &&
+      -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF \
+      "-DCMAKE_C_FLAGS=-mno-amx-tile -mno-amx-int8 -mno-amx-bf16" "-DCMAKE_CXX_FLAGS=-mno-amx-tile -mno-amx-int8 -mno-amx-bf16" &&
       nice -n 10 cmake --build "$build" -j "${LONGROPE_JOBS:-2}" --target llama llama-perplexity
   } >"$build/build.log" 2>&1 || { tail -n 20 "$build/build.log" >&2; die "llama.cpp build failed (log: $build/build.log)"; }
   touch "$build/.built"

@@ -340,12 +340,27 @@ std::string BpeTokenizer::decode(const std::vector<int32_t>& ids) const {
   return text;
 }
 
-void require_every_byte(const BpeTokenizer& tokenizer, const std::string& source) {
-  const std::vector<uint8_t> missing = tokenizer.bytes_without_token();
-  if (!missing.empty())
-    throw formats::FormatError(source + ": the vocabulary has no token for " + std::to_string(missing.size()) +
-                               " of the 256 bytes (the first is byte " + std::to_string(missing[0]) +
-                               "): text holding them would lose them");
+DroppedBytes dropped_bytes(const BpeTokenizer& tokenizer, std::string_view text) {
+  // A byte whose byte-level character is not a token can be no part of any token built by merges:
+  // the encoder drops it. Which bytes those are is known up front.
+  std::array<bool, 256> missing{};
+  for (uint8_t b : tokenizer.bytes_without_token()) missing[b] = true;
+  DroppedBytes d;
+  for (size_t i = 0; i < text.size(); ++i)
+    if (missing[static_cast<uint8_t>(text[i])]) {
+      if (d.count++ == 0) d.first_offset = i;
+    }
+  return d;
+}
+
+std::vector<int32_t> encode_keeping_every_byte(const BpeTokenizer& tokenizer, std::string_view text, const std::string& source) {
+  const DroppedBytes d = dropped_bytes(tokenizer, text);
+  const size_t count = d.count, first = d.first_offset;
+  if (count > 0)
+    throw std::runtime_error(source + ": " + std::to_string(count) + " bytes have no token in the vocabulary (the first, byte " +
+                             std::to_string(static_cast<uint8_t>(text[first])) + ", at offset " + std::to_string(first) +
+                             "): the tokenizer would drop them");
+  return tokenizer.encode(text);
 }
 
 }  // namespace longrope

@@ -127,8 +127,17 @@ class BpeTokenizer {
   bool add_bos_ = false;
 };
 
-// Throws formats::FormatError naming `source` when the tokenizer would drop bytes of a text
-// (bytes_without_token): every document it tokenizes must keep every character.
-void require_every_byte(const BpeTokenizer& tokenizer, const std::string& source);
+// The bytes of `text` the encoder drops (their byte-level character is not a token), as transformers'
+// tokenizers drops them too.
+struct DroppedBytes {
+  size_t count = 0;
+  size_t first_offset = 0;
+};
+DroppedBytes dropped_bytes(const BpeTokenizer& tokenizer, std::string_view text);
+
+// The ids of `text`, refusing to drop any of it: throws std::runtime_error naming `source` and the
+// first byte the vocabulary has no token for (real vocabularies lack only bytes that UTF-8 text
+// does not hold, and rare control bytes), and std::invalid_argument for text that is not UTF-8.
+std::vector<int32_t> encode_keeping_every_byte(const BpeTokenizer& tokenizer, std::string_view text, const std::string& source);
 
 }  // namespace longrope

@@ -41,14 +41,13 @@ TokenizeReport tokenize_file(const std::string& tokenizer_path, const std::strin
   const auto seconds = [](Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); };
   const auto start = Clock::now();
   const BpeTokenizer tokenizer = BpeTokenizer::from_file(tokenizer_path);
-  require_every_byte(tokenizer, tokenizer_path);
   if (add_bos && !tokenizer.bos_id()) throw std::runtime_error(tokenizer_path + ": the tokenizer defines no BOS token");
   formats::require_writable(output);
   const std::string text = read_text(input);
   const auto loaded = Clock::now();
   std::vector<int32_t> ids;
   try {
-    ids = tokenizer.encode(text);
+    ids = tokenizer.encode(text);  // as transformers does, dropped bytes included (reported, not refused)
   } catch (const std::invalid_argument& e) {  // not UTF-8: a data error
     throw std::runtime_error(input + ": " + e.what());
   }
@@ -56,6 +55,9 @@ TokenizeReport tokenize_file(const std::string& tokenizer_path, const std::strin
   if (add_bos) ids.insert(ids.begin(), *tokenizer.bos_id());
   formats::write_file_atomically(output, little_endian_u32(ids));
   TokenizeReport r;
+  const DroppedBytes dropped = dropped_bytes(tokenizer, text);
+  r.dropped_bytes = static_cast<int64_t>(dropped.count);
+  r.first_dropped_offset = static_cast<int64_t>(dropped.first_offset);
   r.tokens = static_cast<int64_t>(ids.size());
   r.bytes = static_cast<int64_t>(text.size());
   r.vocab_size = tokenizer.vocab_size();

@@ -15,6 +15,8 @@ struct TokenizeReport {
   double load_seconds = 0;      // tokenizer and text
   double encode_seconds = 0;
   std::optional<int32_t> model_bos;  // the BOS the model itself prepends, when it does
+  int64_t dropped_bytes = 0;    // bytes without a token, dropped as transformers drops them
+  int64_t first_dropped_offset = 0;
 };
 
 // Throws formats::FormatError or std::runtime_error naming the file: a tokenizer that would drop
