@@ -1,6 +1,5 @@
 // Perplexity over documents, with the LM head and cross-entropy in chunks.
 #include "eval/perplexity.h"
-#include "util/errors.h"
 
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
@@ -9,6 +8,8 @@
 #include <chrono>
 #include <cmath>
 #include <stdexcept>
+
+#include "util/errors.h"
 
 namespace longrope {
 

@@ -1,7 +1,6 @@
 // Chunked, full and SDPA causal attention. Shapes: B batch, H query heads, KVH key/value heads,
 // G = H/KVH queries per key head, T tokens, D head dim.
 #include "models/attention.h"
-#include "util/errors.h"
 
 #include <ATen/ATen.h>
 #include <torch/version.h>
@@ -9,6 +8,8 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
+
+#include "util/errors.h"
 
 namespace longrope {
 namespace {

@@ -36,6 +36,11 @@ for t in "${targets[@]}"; do
   corpus=$root/$t crashes=$root/crashes/$t
   mkdir -p "$corpus" "$crashes"
   [[ -n $(ls -A "$corpus") ]] || cp "$seeded/$t"/* "$corpus/"
+  # Crashes of earlier runs are replayed first: fixed ones join the corpus (they guard the fix).
+  for old in "$crashes"/*; do
+    [[ -f $old ]] || continue
+    if "$exe" "$old" >/dev/null 2>&1; then mv "$old" "$corpus/"; fi
+  done
   log=$root/$t.log
   set +e
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 "$exe" "$corpus" -artifact_prefix="$crashes/" \

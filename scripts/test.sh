@@ -25,6 +25,11 @@ if [[ ${LONGROPE_SKIP_TORCH2:-0} != 1 ]]; then
     scripts/build.sh --torch2 "$python"
     echo "== tests: LibTorch $("$python" -c 'import torch; print(torch.__version__)') (pip wheel) =="
     ctest --test-dir build-torch2 --output-on-failure -j 2
+    # The GPU check's every step on the CPU, so that the script a lent GPU runs once cannot rot.
+    echo "== GPU check, CPU rehearsal =="
+    scripts/gpu-check.sh --cpu-rehearsal --out build-torch2/gpu-rehearsal >/dev/null ||
+      { cat build-torch2/gpu-rehearsal/gpu-check.log; exit 1; }
+    echo "gpu-check rehearsal: $(cat build-torch2/gpu-rehearsal/gpu-check.json)"
   elif [[ ${CI:-} == true ]]; then
     echo "test: no torch in $python; CI must build against LibTorch 2.x" >&2
     exit 1

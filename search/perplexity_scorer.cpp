@@ -1,12 +1,13 @@
 // Genomes -> RopeScalings -> one batched forward per document -> perplexities.
 #include "search/perplexity_scorer.h"
-#include "util/errors.h"
 
 #include <ATen/ATen.h>
 
 #include <cmath>
 #include <limits>
 #include <stdexcept>
+
+#include "util/errors.h"
 
 namespace longrope {
 
