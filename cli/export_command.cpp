@@ -54,6 +54,8 @@ int export_command(const std::vector<std::string>& args) {
   if (format == "hf" && config.empty()) throw UsageError("--format hf needs --config config.json");
   if (format == "gguf" && gguf.empty()) throw UsageError("--format gguf needs --gguf FILE");
   if (format != "hf" && out.empty()) throw UsageError("--format " + format + " needs --out FILE");
+  if (!out.empty()) refuse_same_file("--out", out, {{"--table", table_path}, {"--gguf", gguf}});
+  if (format == "hf" && out.empty()) refuse_same_file("--config", config, {{"--table", table_path}});
   const HfLayout hf_layout = parse_hf_layout(layout);
   const GgufExportMode mode = parse_gguf_export_mode(gguf_mode);
 

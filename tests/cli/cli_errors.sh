@@ -281,6 +281,9 @@ cp "$work/data/doc.txt" "$work/victim.txt"
 expect tokenize-over-input 2 "--output $work/victim.txt is the file --input reads" -- "$longrope" tokenize --tokenizer "$work/big-tokenizer.json" --input "$work/victim.txt" --output "$work/victim.txt"
 cmp -s "$work/victim.txt" "$work/data/doc.txt" && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: tokenize overwrote its input"; }
 expect eval-json-over-table 2 "is the file --method table: reads" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 128 --method table:"$work/t4.json" --json "$work/t4.json"
+cp "$work/t4.json" "$work/t4-copy.json"
+expect export-over-table 2 "--out $work/t4-copy.json is the file --table reads" -- "$longrope" export --table "$work/t4-copy.json" --format hf --config "$work/model/config.json" --out "$work/t4-copy.json"
+cmp -s "$work/t4.json" "$work/t4-copy.json" && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: export overwrote its table"; }
 mkfifo "$work/fifo"
 expect eval-json-to-fifo 1 "fifo: is not a regular file" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --json "$work/fifo"
 [[ -p $work/fifo ]] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: the FIFO was replaced"; }
