@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "cli/cli_util.h"
@@ -10,6 +12,7 @@
 #include "cli/shared_options.h"
 #include "eval/method_comparison.h"
 #include "formats/atomic_file.h"
+#include "util/paired_bootstrap.h"
 
 namespace po = boost::program_options;
 using nlohmann::json;
@@ -57,15 +60,25 @@ int curve_command(const std::vector<std::string>& args) {
   const int64_t original = setup.config().original_max_position_embeddings;
   const std::vector<Document> documents = setup.documents(*std::max_element(comparison.lengths.begin(), comparison.lengths.end()));
   json results = json::array();
-  std::string csv = "length,method,ppl,ppl_stderr,mean_nll,documents,beyond_original\n";
+  // With several windows, each method against the first at the same length (paired bootstrap, 95 %).
+  std::string csv = "length,method,ppl,ppl_stderr,mean_nll,documents,beyond_original,change_vs_first,change_low,change_high\n";
+  std::map<int64_t, std::vector<double>> first_nlls;  // length -> the first method's window NLLs
   for (const ComparisonRow& row : compare_scalings(setup, comparison, documents)) {
     const PerplexityResult& r = row.result;
-    csv += fmt::format("{},{},{:.6f},{:.6f},{:.6f},{},{}\n", row.length, row.method, r.ppl, r.ppl * r.nll_stderr, r.mean_nll,
-                       r.documents.size(), row.length > original ? 1 : 0);
+    std::optional<RelativeChange> change;
+    if (!first_nlls.count(row.length)) first_nlls[row.length] = window_nlls(r);
+    else if (r.documents.size() >= 2) change = paired_bootstrap(window_nlls(r), first_nlls[row.length]);
+    csv += fmt::format("{},{},{:.6f},{:.6f},{:.6f},{},{},{}\n", row.length, row.method, r.ppl, r.ppl * r.nll_stderr, r.mean_nll,
+                       r.documents.size(), row.length > original ? 1 : 0,
+                       change ? fmt::format("{:.6f},{:.6f},{:.6f}", change->estimate, change->low, change->high) : ",,");
     results.push_back({{"length", row.length}, {"method", row.method}, {"ppl", r.ppl}, {"ppl_stderr", r.ppl * r.nll_stderr},
                        {"mean_nll", r.mean_nll}, {"documents", r.documents.size()}, {"attention_factor", row.scaling.attention_factor},
                        {"start_tokens", row.scaling.start_tokens}, {"seconds", r.seconds},
-                       {"peak_device_bytes", row.peak_device_bytes ? json(*row.peak_device_bytes) : json(nullptr)}});
+                       {"peak_device_bytes", row.peak_device_bytes ? json(*row.peak_device_bytes) : json(nullptr)},
+                       {"versus_first", change ? json{{"method", comparison.methods.front().name}, {"change", change->estimate},
+                                                      {"low", change->low}, {"high", change->high},
+                                                      {"better_windows", change->a_better}}
+                                               : json(nullptr)}});
   }
   std::vector<std::string> methods;
   for (const NamedScaling& m : comparison.methods) methods.push_back(m.name);

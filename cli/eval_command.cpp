@@ -8,6 +8,7 @@
 #include "cli/shared_options.h"
 #include "eval/method_comparison.h"
 #include "formats/atomic_file.h"
+#include "util/paired_bootstrap.h"
 
 namespace po = boost::program_options;
 using nlohmann::json;
@@ -50,24 +51,38 @@ int eval_command(const std::vector<std::string>& args) {
              dtype_name(setup.model().dtype()));
   const std::vector<Document> documents = setup.documents(length);
   fmt::print("data  {}  ({} documents, window {} tokens, original length {})\n\n", data.path, documents.size(), length, original);
-  fmt::print("{:<12} {:>7} {:>5} {:>12} {:>9} {:>10} {:>10}\n", "method", "scale", "n̂", "ppl", "± (1σ)", "mean NLL", "tokens/s");
+  // With several windows, every method against the first on the same windows (paired bootstrap, 95 %).
+  const bool intervals = documents.size() >= 2 && methods.size() >= 2;
+  fmt::print("{:<12} {:>7} {:>5} {:>12} {:>9} {:>10} {:>10}{}\n", "method", "scale", "n̂", "ppl", "± (1σ)", "mean NLL", "tokens/s",
+             intervals ? fmt::format("   ppl vs {} (95 % interval)", methods[0]) : "");
   json results = json::array();
   size_t method_index = 0;
+  std::vector<double> first_nlls;
   compare_scalings(setup, comparison, documents, [&](const ComparisonRow& row) {
     const RopeMethodSpec& spec = specs[method_index++];
     const PerplexityResult& r = row.result;
     const double scale = spec.scale.value_or(std::max(1.0, static_cast<double>(length) / static_cast<double>(original)));
     const double ppl_err = r.ppl * r.nll_stderr;  // delta method
     const double tps = static_cast<double>(r.predictions + static_cast<int64_t>(r.documents.size())) / r.seconds;
-    fmt::print("{:<12} {:>7.3f} {:>5} {:>12.4f} {:>9.4f} {:>10.5f} {:>10.1f}\n", row.method, scale, row.scaling.start_tokens, r.ppl,
-               ppl_err, r.mean_nll, tps);
+    json versus = nullptr;
+    std::string versus_text;
+    if (method_index == 1) first_nlls = window_nlls(r);
+    if (intervals && method_index > 1) {
+      const RelativeChange c = paired_bootstrap(window_nlls(r), first_nlls);
+      versus = {{"method", methods[0]}, {"change", c.estimate}, {"low", c.low}, {"high", c.high}, {"better_windows", c.a_better},
+                {"windows", c.windows}};
+      versus_text = "   " + format_change(c);
+    }
+    fmt::print("{:<12} {:>7.3f} {:>5} {:>12.4f} {:>9.4f} {:>10.5f} {:>10.1f}{}\n", row.method, scale, row.scaling.start_tokens, r.ppl,
+               ppl_err, r.mean_nll, tps, versus_text);
     json docs_json = json::array();
     for (const auto& d : r.documents) docs_json.push_back({{"name", d.name}, {"mean_nll", d.mean_nll}, {"predictions", d.predictions}});
     results.push_back({{"method", row.method}, {"scale", scale}, {"ppl", r.ppl}, {"ppl_stderr", ppl_err}, {"mean_nll", r.mean_nll},
                        {"nll_stderr", r.nll_stderr}, {"predictions", r.predictions}, {"seconds", r.seconds},
                        {"tokens_per_second", tps}, {"lambda", row.scaling.lambda}, {"start_tokens", row.scaling.start_tokens},
                        {"attention_factor", row.scaling.attention_factor}, {"documents", docs_json},
-                       {"peak_device_bytes", row.peak_device_bytes ? json(*row.peak_device_bytes) : json(nullptr)}});
+                       {"peak_device_bytes", row.peak_device_bytes ? json(*row.peak_device_bytes) : json(nullptr)},
+                       {"versus_first", versus}});
   });
   if (!json_out.empty()) {
     json j = {{"model", model.path}, {"data", data.path}, {"length", length}, {"original_length", original},

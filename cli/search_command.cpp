@@ -27,6 +27,11 @@ int search_command(const std::vector<std::string>& args) {
       ("target", po::value(&targets)->required(), "target lengths: ratios (8x,16x) or token counts (2048, 32k), comma-separated")
       ("out", po::value(&r.out)->required(), "run directory (one subdirectory per target)")
       ("heldout", po::value(&r.heldout), "held-out documents: the winner and baselines are reported on them too")
+      ("validation", po::value(&r.validation)->default_value(r.validation),
+       "where the winner is chosen among the best --validate-top: auto (windows of the search documents after the search's), "
+       "none (the best on the search windows, as the reference does), or a directory of documents")
+      ("validate-top", po::value(&r.validate_top)->default_value(r.validate_top),
+       "the best K distinct candidates re-scored on the validation windows")
       ("population", po::value(&e.population)->default_value(64), "initial population P (at least the 4 seed tables)")
       ("generations", po::value(&e.generations)->default_value(40), "generations T (with --resume, a larger T extends a finished search)")
       ("mutants", po::value(&e.mutants)->default_value(16), "mutation children per generation N1")

@@ -42,7 +42,16 @@ po::options_description data_options(DataArgs& a, const std::string& data_help) 
        "for text files: auto (the model's own: a GGUF's vocabulary, else tokenizer.json or tokenizer.model beside config.json, "
        "else bytes), bytes (one token per byte), or a tokenizer.json, .gguf or SentencePiece tokenizer.model")
       ("bos", po::value(&a.bos)->default_value(a.bos), "auto (as the model defines it: its tokenizer's rule, else the config's "
-       "bos_token_id), none, or a token id");
+       "bos_token_id), none, or a token id")
+      ("windows", po::value(&a.windows)->default_value(a.windows),
+       "non-overlapping windows scored per document (1, with --skip-tokens 0 and no --window-seed: the LongRoPE paper's and "
+       "reference's scoring, each document's first window)")
+      ("skip-tokens", po::value(&a.skip_tokens)->default_value(a.skip_tokens),
+       "a document's opening tokens never scored (a book's title page and contents)")
+      ("window-seed", po::value<int64_t>()->notifier([&a](int64_t seed) {
+         if (seed < 0) throw UsageError(fmt::format("--window-seed must be >= 0, got {}", seed));
+         a.window_seed = static_cast<uint64_t>(seed);
+       }), "draw each document's windows at random among its slots with this seed (default: the first ones)");
   return d;
 }
 

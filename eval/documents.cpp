@@ -218,4 +218,41 @@ std::vector<Document> select_documents(std::vector<Document> docs, const Documen
   return kept;
 }
 
+std::vector<Document> select_windows(const std::vector<Document>& documents, int64_t window, const WindowSelection& s) {
+  if (window < 1) throw InvalidSetting("length", fmt::format("a window of {} tokens", window));
+  if (s.per_document < 1) throw InvalidSetting("windows", fmt::format("must be positive, got {}", s.per_document));
+  if (s.skip_tokens < 0) throw InvalidSetting("skip_tokens", fmt::format("must be >= 0, got {}", s.skip_tokens));
+  std::vector<Document> out;
+  for (const Document& d : documents) {
+    const int64_t usable = static_cast<int64_t>(d.tokens.size()) - s.skip_tokens;
+    const int64_t slots = usable >= window ? usable / window : 0;
+    std::vector<int64_t> chosen;
+    for (int64_t j = 0; j < slots; ++j) chosen.push_back(j);
+    if (s.seed) {
+      // A portable draw (splitmix64, Fisher-Yates) so that a seed picks the same windows everywhere;
+      // the document's name enters the seed, so that equal documents need not give equal slots.
+      uint64_t state = *s.seed;
+      for (unsigned char c : d.name) state = (state ^ c) * 1099511628211ull;  // FNV-1a steps: the same everywhere
+      auto next = [&state] {
+        uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+        return z ^ (z >> 31);
+      };
+      for (size_t i = chosen.size(); i > 1; --i) std::swap(chosen[i - 1], chosen[next() % i]);
+    }
+    // The first skip_windows of the order (drawn or not) belong to someone else: validation takes the
+    // slots after the search's.
+    chosen.erase(chosen.begin(), chosen.begin() + std::min<std::ptrdiff_t>(static_cast<std::ptrdiff_t>(chosen.size()), s.skip_windows));
+    if (static_cast<int64_t>(chosen.size()) > s.per_document) chosen.resize(static_cast<size_t>(s.per_document));
+    std::sort(chosen.begin(), chosen.end());
+    for (int64_t j : chosen) {
+      const int64_t begin = s.skip_tokens + j * window;
+      out.push_back({fmt::format("{}@{}", d.name, begin),
+                     std::vector<int32_t>(d.tokens.begin() + begin, d.tokens.begin() + begin + window)});
+    }
+  }
+  return out;
+}
+
 }  // namespace longrope

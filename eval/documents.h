@@ -39,4 +39,20 @@ struct DocumentSelection {
 std::vector<Document> select_documents(std::vector<Document> documents, const DocumentSelection& selection,
                                        const std::string& source_name);
 
+// Where in a document its scored windows lie. The reference scores each document's first window;
+// several windows per document show a candidate more (and more typical) text at the same model size.
+struct WindowSelection {
+  int64_t per_document = 1;      // windows taken from each document, non-overlapping
+  int64_t skip_tokens = 0;       // a document's opening tokens never scored (a book's title page)
+  std::optional<uint64_t> seed;  // draw the windows among the document's slots; none: the first ones
+  int64_t skip_windows = 0;      // leave out the first this many of the order (validation takes those after the search's)
+};
+
+// The windows of `window` tokens: slot j of a document starts at skip_tokens + j·window (slots never
+// overlap and never pass the end). The slots in order, or shuffled with `seed` (portably: the same
+// windows on every machine); then `skip_windows` of them are passed over and the next `per_document`
+// taken, fewer where a document is short, in document order. Each window is a Document named
+// "NAME@OFFSET" holding exactly `window` tokens.
+std::vector<Document> select_windows(const std::vector<Document>& documents, int64_t window, const WindowSelection& selection);
+
 }  // namespace longrope

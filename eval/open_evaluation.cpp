@@ -79,6 +79,8 @@ std::string sentencepiece_helper_path() {
 EvaluationSetup open_evaluation(const ModelArgs& model_args, const DataArgs& data_args, const RuntimeArgs& runtime) {
   if (data_args.docs < 1) throw InvalidSetting("docs", fmt::format("must be positive, got {}", data_args.docs));
   if (data_args.min_tokens < 0) throw InvalidSetting("min_tokens", fmt::format("must be >= 0, got {}", data_args.min_tokens));
+  if (data_args.windows < 1) throw InvalidSetting("windows", fmt::format("must be positive, got {}", data_args.windows));
+  if (data_args.skip_tokens < 0) throw InvalidSetting("skip_tokens", fmt::format("must be >= 0, got {}", data_args.skip_tokens));
   if (model_args.original_length < 0)
     throw InvalidSetting("original_length", fmt::format("must be positive, got {}", model_args.original_length));
   const ModelOptions options = model_options(runtime);
@@ -89,7 +91,7 @@ EvaluationSetup open_evaluation(const ModelArgs& model_args, const DataArgs& dat
   DataArgs data = data_args;
   std::string unavailable;
   if (data.tokenizer == "auto") data.tokenizer = model_tokenizer(model_args.path, unavailable);
-  else if (data.tokenizer == "bytes") data.tokenizer.clear();
+  else if (data.tokenizer == "bytes" || data.tokenizer.empty()) data.tokenizer.clear();  // empty: already resolved to bytes
   else if (!fs::exists(data.tokenizer)) throw InvalidSetting("tokenizer", fmt::format("{}: file does not exist", data.tokenizer));
   else if (fs::is_directory(data.tokenizer) && !fs::is_regular_file(fs::path(data.tokenizer) / "tokenizer.json"))
     throw InvalidSetting("tokenizer", fmt::format("{}: a directory without a tokenizer.json", data.tokenizer));
@@ -115,12 +117,25 @@ std::vector<Document> EvaluationSetup::read_documents(const std::string& path) c
 std::vector<Document> EvaluationSetup::documents_for_length(const std::vector<Document>& all, const std::string& source,
                                                             int64_t length) const {
   const int64_t needed = bos_ ? length - 1 : length;
-  const DocumentSelection selection{std::max(data_.min_tokens, needed), data_.docs, data_.sample_seed};
+  const DocumentSelection selection{std::max(data_.min_tokens, data_.skip_tokens + needed), data_.docs, data_.sample_seed};
   std::vector<Document> docs = select_documents(all, selection, source);
   if (static_cast<int64_t>(docs.size()) < data_.docs)
     fmt::print(stderr, "warning: {}: only {} of the {} requested documents have at least {} tokens\n", source, docs.size(),
                data_.docs, selection.min_tokens);
-  return docs;
+  if (data_.first_windows_only()) return docs;  // whole: the evaluator scores each one's first window, as the reference does
+  std::vector<Document> windows = select_windows(docs, needed, WindowSelection{data_.windows, data_.skip_tokens, data_.window_seed, 0});
+  if (static_cast<int64_t>(windows.size()) < data_.windows * static_cast<int64_t>(docs.size()))
+    fmt::print(stderr, "warning: {}: {} windows of {} tokens, not the {} × {} requested (documents too short)\n", source,
+               windows.size(), needed, docs.size(), data_.windows);
+  return windows;
+}
+
+std::vector<Document> EvaluationSetup::later_windows(const std::vector<Document>& all, const std::string& source, int64_t length,
+                                                     int64_t per_document) const {
+  const int64_t needed = bos_ ? length - 1 : length;
+  const DocumentSelection selection{std::max(data_.min_tokens, data_.skip_tokens + needed), data_.docs, data_.sample_seed};
+  return select_windows(select_documents(all, selection, source), needed,
+                        WindowSelection{per_document, data_.skip_tokens, data_.window_seed, data_.windows});
 }
 
 std::vector<Document> EvaluationSetup::documents(int64_t length) const {

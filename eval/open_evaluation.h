@@ -31,6 +31,12 @@ struct DataArgs {
   std::string token_format = "auto";  // auto (by extension), text, u16, u32, npy
   std::string tokenizer = "auto";     // auto (the model's own), bytes, or a tokenizer.json/.gguf/tokenizer.model
   std::string bos = "auto";      // auto (the model's rule), none, or a token id
+  // Where in each document the scored windows lie (the reference: its first window only).
+  int64_t windows = 1;           // non-overlapping windows per document
+  int64_t skip_tokens = 0;       // opening tokens of each document never scored
+  std::optional<uint64_t> window_seed;  // draw the windows at random among the document's slots
+  // The reference's scoring: each document's first window, nothing skipped.
+  bool first_windows_only() const { return windows == 1 && skip_tokens == 0 && !window_seed; }
 };
 
 class EvaluationSetup {
@@ -50,6 +56,10 @@ class EvaluationSetup {
   std::vector<Document> documents_for_length(const std::vector<Document>& all, const std::string& source, int64_t length) const;
   // documents_for_length over the documents at data().path.
   std::vector<Document> documents(int64_t length) const;
+  // More windows of the documents documents_for_length chose, after theirs in each document's order
+  // (the same slots never twice): `per_document` of them, fewer where a document is short.
+  std::vector<Document> later_windows(const std::vector<Document>& all, const std::string& source, int64_t length,
+                                      int64_t per_document) const;
   // How the perplexity of a window of `length` tokens is computed here.
   PerplexityOptions perplexity_options(int64_t length, int64_t batch = 1) const;
   // The same weights on another device (a search's second evaluator); on this one, shares them.

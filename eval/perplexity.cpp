@@ -37,6 +37,12 @@ at::Tensor forward_logits(const LlamaModel& model, const Document& doc, const Ro
   return model.logits(model.hidden_states(tokens, table)).squeeze(0).to(at::kCPU).contiguous();
 }
 
+std::vector<double> window_nlls(const PerplexityResult& r) {
+  std::vector<double> out;
+  for (const DocumentScore& d : r.documents) out.push_back(d.mean_nll);
+  return out;
+}
+
 PerplexityEvaluator::PerplexityEvaluator(const LlamaModel& model, PerplexityOptions options)
     : model_(model), options_(options), tables_(model.rope_geometry()) {
   if (options_.length < 2) throw InvalidSetting("length", fmt::format("must be at least 2, got {}", options_.length));

@@ -38,6 +38,9 @@ struct PerplexityResult {
   std::vector<DocumentScore> documents;
 };
 
+// The mean NLL of each scored window, in order (what a paired bootstrap compares).
+std::vector<double> window_nlls(const PerplexityResult& result);
+
 using ProgressCallback = std::function<void(size_t done, size_t total)>;
 
 class PerplexityEvaluator {

@@ -17,6 +17,12 @@ ExportValues resolve_export_values(const FactorTable& table, const ExportRequest
     return std::runtime_error(fmt::format("{}: {}: {}", table_source, field, what));
   };
   ExportValues v;
+  // A table the search itself did not recommend (it could not beat a baseline beyond its interval).
+  const nlohmann::json verdict = table.details.value("verdict", nlohmann::json::object());
+  if (verdict.value("recommend", std::string("longrope")) != "longrope")
+    v.warnings.push_back(fmt::format("WARNING: {}: on its {} windows this table did not beat {} beyond the interval; the search "
+                                     "recommends {} instead", table_source, verdict.value("set", std::string("search")),
+                                     verdict.value("best_baseline", std::string("?")), verdict.value("recommend", std::string("?"))));
   if (table.start_tokens > 0) {
     if (!request.drop_start_tokens)
       throw fail("start_tokens",

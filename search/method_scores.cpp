@@ -32,18 +32,27 @@ MethodScores::MethodScores(std::string path, json key, json winner, bool resume,
     fmt::print(stderr, "{}: {} was written for other documents; recomputing\n", label, path_);
     return;
   }
+  const json nll = saved.value("window_nll", json::object());
   for (const auto& [method, value] : saved.at("ppl").items())
-    if (method != "longrope" || saved.value("winner", json()) == winner_) ppl_[method] = value;
+    if ((method != "longrope" || saved.value("winner", json()) == winner_) && nll.contains(method)) {
+      ppl_[method] = value;
+      window_nll_[method] = nll[method];
+    }
 }
 
-std::optional<double> MethodScores::find(const std::string& method) const {
+std::optional<MethodScore> MethodScores::find(const std::string& method) const {
   if (!ppl_.contains(method)) return std::nullopt;
-  return score_from_json(ppl_[method]);
+  MethodScore s{score_from_json(ppl_[method]), {}};
+  for (const json& x : window_nll_[method]) s.window_nll.push_back(score_from_json(x));
+  return s;
 }
 
-void MethodScores::put(const std::string& method, double ppl) {
-  ppl_[method] = ppl;
-  formats::write_file_atomically(path_, json{{"key", key_}, {"winner", winner_}, {"ppl", ppl_}}.dump(2) + "\n");
+void MethodScores::put(const std::string& method, const MethodScore& score) {
+  ppl_[method] = score.ppl;
+  window_nll_[method] = score.window_nll;
+  formats::write_file_atomically(path_, json{{"key", key_}, {"winner", winner_}, {"ppl", ppl_}, {"window_nll", window_nll_}}.dump(2) + "\n");
 }
+
+json MethodScores::ppl() const { return ppl_; }
 
 }  // namespace longrope

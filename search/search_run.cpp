@@ -18,8 +18,10 @@
 #include "search/perplexity_scorer.h"
 #include "search/run_fingerprint.h"
 #include "search/search_checkpoint.h"
+#include "search/search_report.h"
 #include "search/seeds.h"
 #include "util/errors.h"
+#include "util/paired_bootstrap.h"
 #include "util/progress.h"
 
 namespace fs = std::filesystem;
@@ -28,10 +30,13 @@ using nlohmann::json;
 namespace longrope {
 namespace {
 
+constexpr int64_t kMinValidationWindows = 8;
+
 // One target, with everything decided before anything is written.
 struct TargetPlan {
   SearchTarget target;
   std::vector<Document> documents;
+  std::vector<Document> validation;  // where the winner is chosen (empty: on the search windows)
   std::vector<Document> heldout;
   SearchSpace space;
   std::vector<Genome> seeds;
@@ -54,6 +59,10 @@ void check_search_request(const SearchRequest& r) {
   if (r.compose && r.init_table.empty()) throw InvalidSetting("compose", "needs an init table");
   if (r.targets.empty() && !r.short_table) throw InvalidSetting("target", "no target given");
   if (r.out.empty()) throw InvalidSetting("out", "no run directory given");
+  if (r.validate_top < 1) throw InvalidSetting("validate_top", fmt::format("must be positive, got {}", r.validate_top));
+  if (r.validate_top > r.evolution.population)
+    throw InvalidSetting("validate_top", fmt::format("{} exceeds the population ({})", r.validate_top, r.evolution.population));
+  if (r.validation.empty()) throw InvalidSetting("validation", "auto, none or a directory of documents");
 }
 
 namespace {
@@ -93,14 +102,28 @@ void add_seeds(TargetPlan& p, const std::optional<FactorTable>& init, const std:
 }
 
 TargetPlan plan_target(const EvaluationSetup& setup, const SearchRequest& r, const SearchTarget& target,
-                       const std::vector<Document>& all, const std::vector<Document>& heldout_all,
-                       const std::optional<FactorTable>& init) {
+                       const std::vector<Document>& all, const std::vector<Document>& validation_all,
+                       const std::vector<Document>& heldout_all, const std::optional<FactorTable>& init) {
   const RopeGeometry geometry = setup.config().rope_geometry();
   TargetPlan p;
   p.target = target;
   p.dir = fs::path(r.out) / target.name;
   p.documents = setup.documents_for_length(all, setup.data().path, target.length);
   if (!r.heldout.empty()) p.heldout = setup.documents_for_length(heldout_all, r.heldout, target.length);
+  if (r.validation == "auto" && !target.is_short) {
+    // As many windows per document as the search scores, and 8 at least in all: fewer give no interval
+    // worth the name.
+    const auto docs = static_cast<int64_t>(setup.data().first_windows_only() ? p.documents.size()
+                                                                             : std::max<size_t>(1, p.documents.size() / setup.data().windows));
+    const int64_t per_document = std::max(setup.data().windows, (kMinValidationWindows + docs - 1) / std::max<int64_t>(docs, 1));
+    p.validation = setup.later_windows(all, setup.data().path, target.length, per_document);
+    if (p.validation.size() < 2)
+      fmt::print(stderr, "warning: [{}] the search documents hold {} windows beyond the search's: the winner is chosen on "
+                         "the search windows (give a validation directory)\n", target.name, p.validation.size());
+    if (p.validation.size() < 2) p.validation.clear();
+  } else if (r.validation != "none" && r.validation != "auto" && !target.is_short) {
+    p.validation = setup.documents_for_length(validation_all, r.validation, target.length);
+  }
   // A progressive search multiplies candidates into the earlier table and searches the rest of the way.
   std::vector<double> base;
   double space_scale = target.scale;
@@ -152,7 +175,8 @@ void refuse_shortening(int generations, int completed, const fs::path& file) {
 // The target's table when it is finished for these settings, generations and held-out set. A resume
 // with more generations extends it; with fewer, it is refused; with another held-out set (or a first
 // one), the winner and baselines are scored on it.
-std::optional<FactorTable> finished_table(const TargetPlan& p, int generations, const std::string& heldout) {
+std::optional<FactorTable> finished_table(const TargetPlan& p, int generations, const std::string& heldout,
+                                          const std::string& validation_digest) {
   const fs::path path = p.dir / "table.json";
   if (!fs::exists(path)) return std::nullopt;
   FactorTable table = read_factor_table(path.string());
@@ -175,6 +199,13 @@ std::optional<FactorTable> finished_table(const TargetPlan& p, int generations, 
   if (!done && fs::exists(state)) done = formats::read_json_file(state.string()).value("completed_generations", generations);
   if (done) refuse_shortening(generations, *done, path);
   if (done && *done != generations) return std::nullopt;
+  // A table of this version was chosen on its validation set: another one chooses again. (Version 1
+  // tables knew no validation.)
+  if (settings.value("fingerprint_version", 1) >= 2 &&
+      table.details.value("validation_documents_digest", std::string()) != validation_digest) {
+    fmt::print(stderr, "{}: the winner was chosen on other validation windows: choosing again\n", path.string());
+    return std::nullopt;
+  }
   const std::string saved_heldout = table.details.value("heldout_data", std::string());
   if (saved_heldout != heldout) {
     if (saved_heldout.empty()) fmt::print(stderr, "{}: scoring the winner and baselines on the held-out set {}\n", path.string(), heldout);
@@ -197,28 +228,20 @@ void trim_generation_log(const fs::path& log, int completed) {
   formats::write_file_atomically(log.string(), kept);
 }
 
-// Perplexity of every method on `docs` (baselines with their own attention factors; "longrope" is
-// `winner`), each saved to `file` as it lands.
-json score_methods(PerplexityEvaluator& evaluator, const LlamaConfig& config, const TargetPlan& p,
-                   const std::vector<Document>& docs, const std::vector<std::string>& methods, const RopeScaling* winner,
-                   const fs::path& file, const json& key, bool resume, const std::string& label) {
-  const json winner_key = winner ? json{{"lambda", winner->lambda}, {"start_tokens", winner->start_tokens},
-                                        {"attention_factor", winner->attention_factor}}
-                                 : json(nullptr);
-  MethodScores scores(file.string(), key, winner_key, resume, label);
-  Progress progress(label, methods.size());
-  for (size_t i = 0; i < methods.size(); ++i) {
-    const std::string& m = methods[i];
-    if (!scores.find(m)) {
-      RopeMethodSpec spec;
-      spec.method = m;
-      spec.scale = p.target.scale;
-      scores.put(m, evaluator.evaluate(docs, m == "longrope" ? *winner : make_rope_scaling(config, spec, p.target.length)).ppl);
-    }
-    progress.update(i + 1, fmt::format("{} {:.4f}", m, *scores.find(m)));
+// The baselines at the target, with their own attention factors.
+NamedScalings baseline_scalings(const LlamaConfig& config, const TargetPlan& p) {
+  NamedScalings out;
+  for (const std::string& m : baseline_methods()) {
+    RopeMethodSpec spec;
+    spec.method = m;
+    spec.scale = p.target.scale;
+    out.push_back({m, make_rope_scaling(config, spec, p.target.length)});
   }
-  progress.finish();
-  return scores.scores();
+  return out;
+}
+
+json winner_key(const RopeScaling& s) {
+  return {{"lambda", s.lambda}, {"start_tokens", s.start_tokens}, {"attention_factor", s.attention_factor}};
 }
 
 json documents_key(const TargetPlan& p, const std::string& digest) {
@@ -254,14 +277,14 @@ FactorTable search_target(const EvaluationSetup& setup, const SearchRequest& r, 
   // Baselines on the search set; they depend on the documents, not the settings.
   fmt::print(stderr, "[{}] baselines {} on {} documents\n", name, fmt::format("{}", fmt::join(baseline_methods(), ", ")),
              p.documents.size());
-  const json baselines = score_methods(*evaluators[0], setup.config(), p, p.documents, baseline_methods(), nullptr,
-                                       p.dir / "baselines.json", documents_key(p, p.fingerprint.documents), r.resume,
-                                       "baselines " + name);
+  const ScoresByMethod baselines = score_scalings(*evaluators[0], p.documents, baseline_scalings(setup.config(), p),
+                                                  (p.dir / "baselines.json").string(), documents_key(p, p.fingerprint.documents),
+                                                  nullptr, r.resume, "baselines " + name);
 
   // A model that no baseline keeps finite here (far too long a window, 16-bit overflow) cannot rank
   // candidates either: say where it breaks instead of searching on infinities.
   bool any_finite = false;
-  for (const auto& [method, ppl] : baselines.items()) any_finite = any_finite || std::isfinite(score_from_json(ppl));
+  for (const auto& [method, score] : baselines) any_finite = any_finite || std::isfinite(score.ppl);
   if (!any_finite)
     throw std::runtime_error(fmt::format("[{}] every baseline's perplexity is infinite or NaN at {} tokens; {}", name, p.target.length,
                                          evaluators[0]->explain_non_finite(p.documents, rope_yarn(p.scorer.geometry, p.target.scale))));
@@ -299,11 +322,35 @@ FactorTable search_target(const EvaluationSetup& setup, const SearchRequest& r, 
              final_state.evaluations, final_state.forwards, final_state.evaluations * static_cast<int64_t>(p.documents.size()),
              final_state.raced_out, final_state.seconds);
 
-  const Candidate& winner = final_state.population.front();
-  if (!std::isfinite(winner.score))
+  // The winner: the best of the top K on the validation windows (on the search windows without
+  // them). A candidate that won the search by fitting its few windows loses here.
+  std::vector<const Candidate*> top;
+  for (const Candidate& c : final_state.population)
+    if (!c.raced_out && std::isfinite(c.score) && static_cast<int>(top.size()) < (p.validation.empty() ? 1 : r.validate_top))
+      top.push_back(&c);
+  if (top.empty())
     throw std::runtime_error(fmt::format("[{}] no candidate has a finite perplexity; {}", name,
-                                         evaluators[0]->explain_non_finite(p.documents, genome_scaling(winner.genome, p.space, p.scorer))));
-  const RopeScaling scaling = genome_scaling(winner.genome, p.space, p.scorer);
+                                         evaluators[0]->explain_non_finite(p.documents, genome_scaling(final_state.population.front().genome,
+                                                                                                         p.space, p.scorer))));
+  const Candidate* winner = top.front();
+  ScoresByMethod validation, validation_baselines;
+  json candidates = json::array();
+  if (!p.validation.empty()) {
+    fmt::print(stderr, "[{}] choosing among the best {} on {} validation windows\n", name, top.size(), p.validation.size());
+    NamedScalings scalings = baseline_scalings(setup.config(), p);
+    for (const Candidate* c : top) scalings.push_back({"candidate " + c->genome.key(), genome_scaling(c->genome, p.space, p.scorer)});
+    const ScoresByMethod scored = score_scalings(*evaluators[0], p.validation, scalings, (p.dir / "validation.json").string(),
+                                                 documents_key(p, documents_digest(p.validation, setup.bos())), nullptr, r.resume,
+                                                 "validation " + name);
+    for (const auto& [method, score] : scored) (method.rfind("candidate ", 0) == 0 ? validation : validation_baselines)[method] = score;
+    for (size_t i = 0; i < top.size(); ++i) {
+      const MethodScore& v = validation.at("candidate " + top[i]->genome.key());
+      candidates.push_back({{"search_rank", i + 1}, {"search_ppl", top[i]->score}, {"validation_ppl", v.ppl},
+                            {"start_tokens", top[i]->genome.start_tokens}, {"lambda", top[i]->genome.lambda(p.space)}});
+      if (v.ppl < validation.at("candidate " + winner->genome.key()).ppl) winner = top[i];
+    }
+  }
+  const RopeScaling scaling = genome_scaling(winner->genome, p.space, p.scorer);
   const RopeGeometry& geometry = p.scorer.geometry;
   FactorTable table;
   table.model = setup.model_path();
@@ -320,21 +367,45 @@ FactorTable search_target(const EvaluationSetup& setup, const SearchRequest& r, 
   settings["fingerprint_version"] = kRunFileVersion;
   settings["generations"] = r.evolution.generations;
   settings["seeds"] = p.seed_names;
-  table.details = {{"search_ppl", winner.score}, {"search_baselines_ppl", baselines}, {"search_data", setup.data().path},
-                   {"search_documents", p.documents.size()}, {"settings", settings}, {"seed", r.evolution.seed},
+  settings["windows"] = setup.data().windows;
+  settings["skip_tokens"] = setup.data().skip_tokens;
+  settings["window_seed"] = setup.data().window_seed ? json(*setup.data().window_seed) : json(nullptr);
+  settings["validation"] = r.validation;
+  settings["validate_top"] = r.validate_top;
+  table.details = {{"search_ppl", winner->score}, {"search_baselines_ppl", ppl_of(baselines)}, {"search_data", setup.data().path},
+                   {"search_documents", p.documents.size()}, {"search_intervals", intervals_against(winner->document_nll, baselines)},
+                   {"settings", settings}, {"seed", r.evolution.seed},
                    {"evaluations", final_state.evaluations}, {"document_forwards", final_state.forwards},
                    {"raced_out", final_state.raced_out}, {"batch_candidates", r.batch_candidates},
                    {"wall_time_s", final_state.seconds}, {"lambda_upper_bound", p.space.upper_bound()}};
+  json judged = verdict("search", winner->document_nll, baselines);
+  if (!p.validation.empty()) {
+    const std::vector<double>& winner_nll = validation.at("candidate " + winner->genome.key()).window_nll;
+    table.details["validation_data"] = r.validation == "auto" ? "auto: later windows of the search documents" : r.validation;
+    table.details["validation_documents"] = p.validation.size();
+    table.details["validation_documents_digest"] = documents_digest(p.validation, setup.bos());
+    table.details["validation_ppl"] = validation.at("candidate " + winner->genome.key()).ppl;
+    table.details["validation_baselines_ppl"] = ppl_of(validation_baselines);
+    table.details["validation_candidates"] = candidates;
+    table.details["validation_intervals"] = intervals_against(winner_nll, validation_baselines);
+    judged = verdict("validation", winner_nll, validation_baselines);
+  }
+  table.details["verdict"] = judged;
   if (!p.heldout.empty()) {
-    fmt::print(stderr, "[{}] held-out evaluation on {} documents of {}\n", name, p.heldout.size(), r.heldout);
-    std::vector<std::string> methods = baseline_methods();
-    methods.push_back("longrope");
+    fmt::print(stderr, "[{}] held-out evaluation on {} windows of {}\n", name, p.heldout.size(), r.heldout);
+    NamedScalings scalings = baseline_scalings(setup.config(), p);
+    scalings.push_back({"longrope", scaling});
+    ScoresByMethod held = score_scalings(*evaluators[0], p.heldout, scalings, (p.dir / "heldout.json").string(),
+                                         documents_key(p, documents_digest(p.heldout, setup.bos())), winner_key(scaling), r.resume,
+                                         "held-out " + name);
+    const std::vector<double> table_nll = held.at("longrope").window_nll;
     table.details["heldout_data"] = r.heldout;
     table.details["heldout_documents"] = p.heldout.size();
-    table.details["heldout_ppl"] = score_methods(*evaluators[0], setup.config(), p, p.heldout, methods, &scaling,
-                                                 p.dir / "heldout.json", documents_key(p, documents_digest(p.heldout, setup.bos())),
-                                                 r.resume, "held-out " + name);
+    table.details["heldout_ppl"] = ppl_of(held);
+    held.erase("longrope");
+    table.details["heldout_intervals"] = intervals_against(table_nll, held);
   }
+  fmt::print(stderr, "[{}] {}\n", name, verdict_line(judged));
   // The CSV first: table.json marks the target finished, and a kill between the two must not leave
   // a finished table beside a stale CSV.
   write_factor_csv((p.dir / "result_final.csv").string(), table.lambda);
@@ -392,8 +463,10 @@ std::vector<FactorTable> run_search(const EvaluationSetup& setup, const SearchRe
   }
   const std::vector<Document> all = setup.read_documents(setup.data().path);
   const std::vector<Document> heldout_all = r.heldout.empty() ? std::vector<Document>{} : setup.read_documents(r.heldout);
+  const bool validation_dir = r.validation != "auto" && r.validation != "none";
+  const std::vector<Document> validation_all = validation_dir ? setup.read_documents(r.validation) : std::vector<Document>{};
   std::vector<TargetPlan> plans;
-  for (const SearchTarget& t : targets) plans.push_back(plan_target(setup, r, t, all, heldout_all, init));
+  for (const SearchTarget& t : targets) plans.push_back(plan_target(setup, r, t, all, validation_all, heldout_all, init));
 
   if (fs::exists(r.out) && !fs::is_directory(r.out)) throw std::runtime_error(r.out + ": exists and is not a directory");
   if (fs::exists(r.out) && !r.resume && !fs::is_empty(r.out))
@@ -417,7 +490,9 @@ std::vector<FactorTable> run_search(const EvaluationSetup& setup, const SearchRe
   std::vector<FactorTable> tables;
   std::vector<double> short_lambda;
   for (const TargetPlan& p : plans) {
-    const std::optional<FactorTable> finished = r.resume ? finished_table(p, e.generations, r.heldout) : std::nullopt;
+    const std::string validation_digest = p.validation.empty() ? "" : documents_digest(p.validation, setup.bos());
+    const std::optional<FactorTable> finished =
+        r.resume ? finished_table(p, e.generations, r.heldout, validation_digest) : std::nullopt;
     const FactorTable table = finished ? *finished : search_target(setup, r, p, models, short_lambda);
     if (p.target.is_short) {
       short_lambda = table.lambda;
@@ -441,13 +516,24 @@ std::string search_summary(const std::vector<FactorTable>& tables) {
     for (const std::string& m : baseline_methods()) out += fmt::format(" {:>11.4f}", score_from_json(ppl.value(m, json())));
     out += "\n";
   };
+  std::string verdicts;
   for (const FactorTable& t : tables) {
-    row(fmt::format("{:g}x ({})", t.scale, t.target_length), "search", t.start_tokens, t.details["search_ppl"],
-        t.details["search_baselines_ppl"]);
+    const std::string name = fmt::format("{:g}x ({})", t.scale, t.target_length);
+    row(name, "search", t.start_tokens, t.details["search_ppl"], t.details["search_baselines_ppl"]);
+    if (t.details.contains("validation_ppl"))
+      row("", "valid.", t.start_tokens, t.details["validation_ppl"], t.details["validation_baselines_ppl"]);
     if (t.details.contains("heldout_ppl"))
       row("", "held-out", t.start_tokens, t.details["heldout_ppl"]["longrope"], t.details["heldout_ppl"]);
+    if (t.details.contains("verdict")) verdicts += fmt::format("{}: {}\n", name, verdict_line(t.details["verdict"]));
+    const json held = t.details.value("heldout_intervals", json::object());
+    const std::string best = t.details.contains("verdict") ? t.details["verdict"].value("best_baseline", std::string()) : "";
+    if (held.contains(best)) {
+      const json& c = held[best];
+      verdicts += fmt::format("{}: held out, against {}: {}\n", name, best,
+                              format_change({c["change"].get<double>(), c["low"].get<double>(), c["high"].get<double>(), 0, 0}));
+    }
   }
-  return out;
+  return out + (verdicts.empty() ? "" : "\n" + verdicts);
 }
 
 }  // namespace longrope

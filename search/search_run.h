@@ -19,6 +19,10 @@ struct SearchRequest {
   std::vector<std::string> targets;     // ratios ("8x") or lengths ("32k", "2048")
   bool short_table = false;             // also search at the original length (Phi-3's short_factor)
   std::string heldout;                  // documents the winner and baselines are reported on (empty: none)
+  // Where the winner is chosen: "auto" (windows of the search documents after the search's own),
+  // "none" (the best on the search windows), or a directory of documents (selected as the search's).
+  std::string validation = "auto";
+  int validate_top = 4;                 // the best K distinct candidates re-scored on validation
   SearchSettings evolution;             // P, T, N1, N2, parents, seed
   std::string bound = "paper";          // λ upper bound: paper (1.25·s) or reference (1 + s)
   double step = 0.01;                   // λ grid step
@@ -49,7 +53,8 @@ void check_search_request(const SearchRequest& request);
 // in turn, skipping finished ones on resume. Returns the tables of the targets beyond L.
 std::vector<FactorTable> run_search(const EvaluationSetup& setup, const SearchRequest& request);
 
-// The job's table of perplexities: a row per target and set (search, held-out), a column per method.
+// The job's table of perplexities: a row per target and set (search, validation, held-out), a column
+// per method, and each target's verdict.
 std::string search_summary(const std::vector<FactorTable>& tables);
 
 }  // namespace longrope

@@ -103,7 +103,7 @@ base=(--population 4 --mutants 2 --crossovers 2 --parents 2 --docs 1 --threads 1
 # back) and recomputes a file written for other documents.
 expect search-heldout 0 "held-out" -- "$longrope" search --model "$work/model" --data "$work/data" --heldout "$work/held" --target 2x --out "$work/run-held" "${base[@]}" --generations 1
 rm "$work/run-held/2x-128/table.json"
-sed -i 's/"yarn": [0-9.e+-]*/"yarn": 1234.5/' "$work/run-held/2x-128/heldout.json" "$work/run-held/2x-128/baselines.json"
+sed -i 's/"yarn": [0-9][0-9.e+-]*/"yarn": 1234.5/' "$work/run-held/2x-128/heldout.json" "$work/run-held/2x-128/baselines.json"
 sed -i 's/"documents": "[0-9a-f]*"/"documents": "0000000000000000"/' "$work/run-held/2x-128/baselines.json"
 expect search-heldout-resume 0 "written for other documents" -- "$longrope" search --model "$work/model" --data "$work/data" --heldout "$work/held" --target 2x --out "$work/run-held" "${base[@]}" --generations 1 --resume
 # The held-out yarn is reused (the planted value), the search-set one recomputed.
@@ -225,7 +225,7 @@ expect loss-chunk-negative 2 "--loss-chunk: must be positive, got -5" -- "$longr
 expect start-tokens-negative 2 "--start-tokens must be >= 0, or -1" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 128 --method table:"$work/t4.json" --start-tokens -7
 unsized=(--generations 1 --mutants 2 --crossovers 2 --docs 1 --threads 1)
 expect population-one 2 "--population: must be at least 2, got 1" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/p1" "${unsized[@]}" --population 1 --parents 1
-expect population-below-seeds 2 "--population: 3 cannot hold the 4 seed tables" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/p3" "${unsized[@]}" --population 3 --parents 2
+expect population-below-seeds 2 "--population: 3 cannot hold the 4 seed tables" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/p3" "${unsized[@]}" --population 3 --parents 2 --validate-top 2
 expect target-not-a-ratio 2 "--target: 'abcx' is not a ratio" -- "$longrope" search --model "$work/model" --data "$work/data" --target abcx --out "$work/p4" "${small[@]}"
 expect bos-not-an-id 2 "--bos: '4k' is not auto, none or a token id" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --bos 4k
 expect curve-same-length 2 "--lengths: 128 is given twice" -- "$longrope" curve --model "$work/model" --data "$work/data" --lengths 64,128,128 --out "$work/c1"

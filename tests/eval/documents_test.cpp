@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <set>
 
 #include "formats/npy.h"
 #include "tests/test_models.h"
@@ -33,6 +34,45 @@ TEST(Documents, SeededSelectionIsReproducible) {
   const auto b = select_documents(docs, DocumentSelection{50, 3, 42}, "set");
   ASSERT_EQ(a.size(), 3u);
   for (size_t i = 0; i < 3; ++i) EXPECT_EQ(a[i].name, b[i].name);
+}
+
+// Windows: exactly `window` tokens each, never overlapping, never past a document's end, the same for
+// the same seed; validation's windows (skip_windows) are never the search's.
+TEST(Windows, FirstSlotsAfterTheSkip) {
+  std::vector<Document> docs = {{"a", {}}, {"b", {}}};
+  for (int32_t i = 0; i < 100; ++i) docs[0].tokens.push_back(i);
+  for (int32_t i = 0; i < 25; ++i) docs[1].tokens.push_back(1000 + i);
+  const std::vector<Document> w = select_windows(docs, 20, WindowSelection{3, 10, std::nullopt, 0});
+  ASSERT_EQ(w.size(), 3u + 0u);  // b has 15 tokens after the skip: no window
+  EXPECT_EQ(w[0].name, "a@10");
+  EXPECT_EQ(w[1].name, "a@30");
+  EXPECT_EQ(w[2].name, "a@50");
+  for (const Document& d : w) ASSERT_EQ(d.tokens.size(), 20u);
+  EXPECT_EQ(w[1].tokens.front(), 30);
+  EXPECT_EQ(w[1].tokens.back(), 49);
+  const std::vector<Document> later = select_windows(docs, 20, WindowSelection{3, 10, std::nullopt, 3});
+  ASSERT_EQ(later.size(), 1u);  // slots 3 (a@70) only: slot 4 would pass the end
+  EXPECT_EQ(later[0].name, "a@70");
+}
+
+TEST(Windows, SeededDrawIsDeterministicDisjointAndInside) {
+  std::vector<Document> docs = {{"book", std::vector<int32_t>(1000)}};
+  for (int32_t i = 0; i < 1000; ++i) docs[0].tokens[static_cast<size_t>(i)] = i;
+  const WindowSelection search{5, 7, 42, 0}, validation{5, 7, 42, 5};
+  const std::vector<Document> a = select_windows(docs, 64, search), b = select_windows(docs, 64, search);
+  const std::vector<Document> v = select_windows(docs, 64, validation);
+  ASSERT_EQ(a.size(), 5u);
+  ASSERT_EQ(v.size(), 5u);
+  std::set<std::string> names;
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].name, b[i].name);
+    const int32_t begin = a[i].tokens.front();
+    EXPECT_EQ((begin - 7) % 64, 0) << a[i].name;  // on a slot
+    EXPECT_LE(begin + 64, 1000);                   // inside the document
+    if (i > 0) EXPECT_GE(begin, a[i - 1].tokens.front() + 64);  // in order, no overlap
+    names.insert(a[i].name);
+  }
+  for (const Document& d : v) EXPECT_EQ(names.count(d.name), 0u) << "validation reuses " << d.name;
 }
 
 TEST(Documents, NoLongDocumentIsAnErrorNamingTheLongest) {

@@ -28,7 +28,7 @@ struct SearchRunFixture : ::testing::Test {
     save_llama_checkpoint((dir / "model").string(), c, random_llama_weights(c, 5, {}));
     fs::create_directories(dir / "data");
     at::Generator g = at::detail::createCPUGenerator(3);
-    const at::Tensor bytes = at::randint(0, 256, {400}, g, at::kInt);
+    const at::Tensor bytes = at::randint(0, 256, {2000}, g, at::kInt);
     std::ofstream text(dir / "data" / "doc.txt", std::ios::binary);
     for (int64_t i = 0; i < bytes.numel(); ++i) text.put(static_cast<char>(bytes[i].item<int>()));
     text.close();
@@ -130,6 +130,7 @@ TEST_F(SearchRunFixture, RefusalsWriteNothing) {
   bad = request("bad");
   bad.evolution.population = 3;  // fewer places than the four seed tables
   bad.evolution.parents = 2;
+  bad.validate_top = 2;
   EXPECT_THAT(message(bad), HasSubstr("population: 3 cannot hold the 4 seed tables"));
   bad = request("bad");
   bad.targets = {"64"};
@@ -143,6 +144,39 @@ TEST_F(SearchRunFixture, RefusalsWriteNothing) {
   EXPECT_FALSE(fs::exists(dir / "bad"));
   std::ofstream(dir / "file") << "x";
   EXPECT_THAT(message(request("file")), HasSubstr("not a directory"));
+}
+
+// The winner is the best of the top K on validation windows the search never scored; the table keeps
+// the search and validation scores, intervals against every baseline, and the verdict.
+TEST_F(SearchRunFixture, WinnerIsChosenOnValidationWindows) {
+  DataArgs data = setup->data();
+  data.windows = 3;
+  RuntimeArgs runtime;
+  runtime.threads = 1;
+  const EvaluationSetup windowed = open_evaluation(ModelArgs{(dir / "model").string()}, data, runtime);
+  SearchRequest r = request("valid");
+  r.validate_top = 3;
+  const FactorTable t = run_search(windowed, r).front();
+  const nlohmann::json& d = t.details;
+  EXPECT_EQ(d["search_documents"], 3);
+  EXPECT_EQ(d["validation_documents"], 8);  // at least 8 validation windows: 8 of the document's later slots
+  ASSERT_EQ(d["validation_candidates"].size(), 3u);
+  double best = 1e300;
+  for (const auto& c : d["validation_candidates"]) best = std::min(best, c["validation_ppl"].get<double>());
+  EXPECT_EQ(d["validation_ppl"].get<double>(), best);
+  for (const std::string& m : baseline_methods()) {
+    EXPECT_TRUE(d["validation_baselines_ppl"].contains(m)) << m;
+    EXPECT_TRUE(d["validation_intervals"].contains(m)) << m;
+    const auto& c = d["validation_intervals"][m];
+    EXPECT_LE(c["low"].get<double>(), c["change"].get<double>());
+    EXPECT_GE(c["high"].get<double>(), c["change"].get<double>());
+  }
+  EXPECT_EQ(d["verdict"]["set"], "validation");
+  EXPECT_TRUE(d["verdict"]["recommend"] == "longrope" || d["verdict"]["recommend"] == d["verdict"]["best_baseline"]);
+  EXPECT_THAT(search_summary({t}), HasSubstr("on the validation windows the searched table"));
+  SearchRequest too_many = request("v2");
+  too_many.validate_top = 5;
+  EXPECT_THAT(message(too_many), HasSubstr("validate_top: 5 exceeds the population (4)"));
 }
 
 TEST_F(SearchRunFixture, SecondWriterIsRefused) {
