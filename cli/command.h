@@ -33,5 +33,6 @@ int plot_command(const std::vector<std::string>& args);
 int sweep_theta_command(const std::vector<std::string>& args);
 int export_command(const std::vector<std::string>& args);
 int tokenize_command(const std::vector<std::string>& args);
+int passkey_command(const std::vector<std::string>& args);
 
 }  // namespace longrope

@@ -19,6 +19,7 @@ const std::vector<Command>& commands() {
       {"eval", "perplexity of a model on long documents under a RoPE scaling", eval_command},
       {"curve", "perplexity against context length for several RoPE methods on the same documents", curve_command},
       {"sweep-theta", "perplexity against the RoPE base θ at one length", sweep_theta_command},
+      {"passkey", "passkey retrieval accuracy against prompt length for several RoPE methods (KV-cache decoding)", passkey_command},
       {"plot", "PNG/SVG figures: perplexity vs length, λ vs dimension, search progress", plot_command},
       {"forward", "write the logits of one token sequence (checks against other runtimes)", forward_command},
       {"convert", "rewrite a checkpoint in another dtype or shard size", convert_command},

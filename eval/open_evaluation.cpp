@@ -107,6 +107,7 @@ EvaluationSetup open_evaluation(const ModelArgs& model_args, const DataArgs& dat
   EvaluationSetup setup(std::move(model), options, model_args.path, std::move(data), runtime);
   setup.bos_ = bos;
   setup.tokenizer_unavailable_ = unavailable;
+  if (is_bpe_tokenizer(setup.data_.tokenizer)) setup.bpe_ = std::make_shared<const BpeTokenizer>(BpeTokenizer::from_file(setup.data_.tokenizer));
   return setup;
 }
 
@@ -140,6 +141,23 @@ std::vector<Document> EvaluationSetup::later_windows(const std::vector<Document>
 
 std::vector<Document> EvaluationSetup::documents(int64_t length) const {
   return documents_for_length(read_documents(data_.path), data_.path, length);
+}
+
+std::vector<int32_t> EvaluationSetup::encode_text(const std::string& text) const {
+  if (!tokenizer_unavailable_.empty()) throw std::runtime_error(tokenizer_unavailable_);
+  if (bpe_) return encode_keeping_every_byte(*bpe_, text, "text with the tokenizer " + data_.tokenizer);
+  if (!data_.tokenizer.empty())
+    throw std::runtime_error(data_.tokenizer + ": a SentencePiece tokenizer runs in its own process, for documents only");
+  std::vector<int32_t> ids;  // one token per byte, as the byte-level documents are read
+  for (unsigned char byte : text) ids.push_back(byte);
+  return ids;
+}
+
+std::string EvaluationSetup::decode_ids(const std::vector<int32_t>& ids) const {
+  if (bpe_) return bpe_->decode(ids);
+  std::string text;
+  for (int32_t id : ids) text += static_cast<char>(id & 0xff);
+  return text;
 }
 
 PerplexityOptions EvaluationSetup::perplexity_options(int64_t length, int64_t batch) const {

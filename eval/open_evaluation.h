@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "eval/perplexity.h"
 #include "models/llama_model.h"
 #include "models/model_runtime.h"
+#include "tokenizer/bpe_tokenizer.h"
 
 namespace longrope {
 
@@ -60,6 +62,11 @@ class EvaluationSetup {
   // (the same slots never twice): `per_document` of them, fewer where a document is short.
   std::vector<Document> later_windows(const std::vector<Document>& all, const std::string& source, int64_t length,
                                       int64_t per_document) const;
+  // Text → ids and back with this model's tokenizer, in this process: a byte-level BPE, or one token
+  // per byte. Throws std::runtime_error naming the tokenizer for a SentencePiece one (it runs in a
+  // helper process, for documents only).
+  std::vector<int32_t> encode_text(const std::string& text) const;
+  std::string decode_ids(const std::vector<int32_t>& ids) const;
   // How the perplexity of a window of `length` tokens is computed here.
   PerplexityOptions perplexity_options(int64_t length, int64_t batch = 1) const;
   // The same weights on another device (a search's second evaluator); on this one, shares them.
@@ -78,6 +85,7 @@ class EvaluationSetup {
   RuntimeArgs runtime_;
   std::optional<int64_t> bos_;
   std::string tokenizer_unavailable_;  // why text cannot be tokenized, if it cannot
+  std::shared_ptr<const BpeTokenizer> bpe_;  // the byte-level BPE tokenizer, when the model has one
 };
 
 // Validates the arguments (InvalidSetting naming the setting), reads the config, applies the

@@ -6,6 +6,7 @@
 #include <torch/version.h>
 
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -81,6 +82,24 @@ AttentionBackend parse_attention_backend(const std::string& name) {
   }
   if (name == "full") return AttentionBackend::kFull;
   throw InvalidSetting("attention", "unknown attention backend '" + name + "' (auto, chunked, sdpa, full)");
+}
+
+at::Tensor attention_after_prefix(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t start,
+                                  const AttentionOptions& o) {
+  if (start == 0) return causal_attention(q, k, v, o);
+  const int64_t b = q.size(0), h = q.size(1), t = q.size(2), d = q.size(3), total = k.size(2), kvh = k.size(1);
+  TORCH_CHECK(total == start + t, "attention after a prefix: ", total, " keys for ", t, " queries after ", start);
+  const at::Tensor kk = kvh == h ? k : k.repeat_interleave(h / kvh, 1);
+  const at::Tensor vv = kvh == h ? v : v.repeat_interleave(h / kvh, 1);
+  at::Tensor scores = at::matmul(q.to(at::kFloat), kk.to(at::kFloat).transpose(-2, -1)) / std::sqrt(static_cast<double>(d));
+  // Query i sits at start + i: it sees key j when j <= start + i (and, with a window, j > start + i − W).
+  const at::Tensor query_pos = at::arange(start, start + t, q.options().dtype(at::kLong)).unsqueeze(1);
+  const at::Tensor key_pos = at::arange(0, total, q.options().dtype(at::kLong)).unsqueeze(0);
+  at::Tensor hidden = key_pos > query_pos;
+  if (o.sliding_window > 0) hidden = hidden.logical_or(key_pos <= query_pos - o.sliding_window);
+  scores.masked_fill_(hidden, -std::numeric_limits<float>::infinity());
+  const at::Tensor out = at::matmul(at::softmax(scores, -1), vv.to(at::kFloat)).to(q.scalar_type());  // (B, H, t, D)
+  return out.transpose(1, 2).reshape({b, t, h * d});
 }
 
 at::Tensor causal_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const AttentionOptions& o) {

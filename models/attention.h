@@ -25,6 +25,12 @@ struct AttentionOptions {
 at::Tensor causal_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                             const AttentionOptions& options);
 
+// Queries at positions start .. start+t−1 against keys and values at positions 0 .. start+t−1 (a
+// cache followed by the queries' own), causal, as causal_attention computes it for the whole
+// sequence. For decoding: t is small (one new token at a time). Returns (B, t, H·D).
+at::Tensor attention_after_prefix(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t start,
+                                  const AttentionOptions& options);
+
 bool sdpa_available();
 AttentionBackend parse_attention_backend(const std::string& name);
 

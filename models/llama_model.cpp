@@ -61,17 +61,33 @@ int64_t LlamaModel::parameter_count() const {
   return n;
 }
 
-at::Tensor LlamaModel::attention_block(const at::Tensor& x, const LlamaLayerWeights& l, const RopeTable& rope) const {
+at::Tensor LlamaModel::attention_block(const at::Tensor& x, const LlamaLayerWeights& l, const RopeTable& rope, KvCache* cache,
+                                       size_t layer) const {
   const int64_t B = x.size(0), T = x.size(1), H = config_.num_attention_heads, KVH = config_.num_key_value_heads,
                 D = config_.head_dim;
   at::Tensor h = rms_norm(x, l.attn_norm, config_.rms_norm_eps);
   at::Tensor q = at::linear(h, l.wq, l.bq).view({B, T, H, D}).transpose(1, 2);    // (B, H, T, D)
   at::Tensor k = at::linear(h, l.wk, l.bk).view({B, T, KVH, D}).transpose(1, 2);  // (B, KVH, T, D)
   at::Tensor v = at::linear(h, l.wv, l.bv).view({B, T, KVH, D}).transpose(1, 2);  // (B, KVH, T, D)
-  q = apply_rope(q, rope);
-  k = apply_rope(k, rope);
-  at::Tensor a = causal_attention(q, k, v.contiguous(), attention_);  // (B, T, H·D)
-  return at::linear(a, l.wo, l.bo);                                   // (B, T, C)
+  if (cache == nullptr) {
+    q = apply_rope(q, rope);
+    k = apply_rope(k, rope);
+    return at::linear(causal_attention(q, k, v.contiguous(), attention_), l.wo, l.bo);  // (B, T, C)
+  }
+  // The rows of the table for positions start .. start+T−1.
+  const int64_t start = cache->length;
+  TORCH_CHECK(rope.cos.dim() == 2 && rope.length >= start + T, "rope table covers ", rope.length, " positions, decoding reaches ",
+              start + T);
+  const RopeTable here{rope.cos.slice(0, start, start + T), rope.sin.slice(0, start, start + T), T};
+  q = apply_rope(q, here);
+  k = apply_rope(k, here);
+  if (start > 0) {
+    k = at::cat({cache->keys[layer], k}, 2);
+    v = at::cat({cache->values[layer], v}, 2);
+  }
+  cache->keys[layer] = k;
+  cache->values[layer] = v;
+  return at::linear(attention_after_prefix(q, k, v.contiguous(), start, attention_), l.wo, l.bo);
 }
 
 at::Tensor LlamaModel::mlp_block(const at::Tensor& x, const LlamaLayerWeights& l) const {
@@ -113,6 +129,19 @@ std::string LlamaModel::first_non_finite(const at::Tensor& tokens, const RopeTab
   for (int64_t begin = 0; begin < x.size(1); begin += 1024)
     if (!finite(logits(x.slice(1, begin, std::min(x.size(1), begin + 1024))))) return "LM head";
   return "";
+}
+
+at::Tensor LlamaModel::hidden_states(const at::Tensor& tokens, const RopeTable& rope, KvCache& cache) const {
+  TORCH_CHECK(tokens.dim() == 2, "tokens must be (B, T)");
+  cache.keys.resize(weights_.layers.size());
+  cache.values.resize(weights_.layers.size());
+  at::Tensor x = at::embedding(weights_.embed, tokens.to(device(), at::kLong));
+  for (size_t i = 0; i < weights_.layers.size(); ++i) {
+    x = x + attention_block(x, weights_.layers[i], rope, &cache, i);
+    x = x + mlp_block(x, weights_.layers[i]);
+  }
+  cache.length += tokens.size(1);
+  return rms_norm(x, weights_.final_norm, config_.rms_norm_eps);
 }
 
 at::Tensor LlamaModel::logits(const at::Tensor& hidden) const {

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "models/attention.h"
 #include "models/checkpoint.h"
@@ -22,6 +23,14 @@ struct ModelOptions {
   int64_t mlp_chunk_tokens = 8192;      // the MLP runs over token blocks to bound its (T, I) activations
 };
 
+// The keys (rotated) and values of every position run so far, per layer: decoding a token costs one
+// token's forward, not the whole sequence's.
+struct KvCache {
+  std::vector<at::Tensor> keys;    // per layer (B, KVH, T, D)
+  std::vector<at::Tensor> values;
+  int64_t length = 0;              // positions held
+};
+
 class LlamaModel {
  public:
   LlamaModel(LlamaConfig config, LlamaWeights weights, ModelOptions options);
@@ -33,6 +42,10 @@ class LlamaModel {
 
   // tokens: (B, T) int64 → hidden states after the final norm, (B, T, C) in the model dtype.
   at::Tensor hidden_states(const at::Tensor& tokens, const RopeTable& rope) const;
+  // The same for tokens at positions cache.length .. cache.length + T − 1 after the cached ones, whose
+  // keys and values are appended to `cache`. `rope` must cover the last position (a table built for
+  // the whole sequence, prompt and generated tokens). An empty cache is a prefill.
+  at::Tensor hidden_states(const at::Tensor& tokens, const RopeTable& rope, KvCache& cache) const;
   // hidden: (..., C) → logits (..., V) in float32. Long sequences should go through eval's chunked loss.
   at::Tensor logits(const at::Tensor& hidden) const;
 
@@ -49,7 +62,9 @@ class LlamaModel {
   int64_t parameter_count() const;
 
  private:
-  at::Tensor attention_block(const at::Tensor& x, const LlamaLayerWeights& l, const RopeTable& rope) const;
+  // With a cache: attend to its prefix too and append this block's keys and values to layer `layer`.
+  at::Tensor attention_block(const at::Tensor& x, const LlamaLayerWeights& l, const RopeTable& rope, KvCache* cache = nullptr,
+                             size_t layer = 0) const;
   at::Tensor mlp_block(const at::Tensor& x, const LlamaLayerWeights& l) const;
 
   LlamaConfig config_;

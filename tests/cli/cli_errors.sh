@@ -341,5 +341,12 @@ expect resume-edited-table 0 "edited since the search wrote it" -- "$longrope" s
 mkdir -p "$work/stalled/2x-128"
 head -1 "$work/run-g1/2x-128/evaluations.jsonl" | sed 's/"seed":42/"seed":7/' >"$work/stalled/2x-128/evaluations.jsonl"
 expect resume-empty-journal 0 "" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/stalled" "${base[@]}" --generations 1 --resume
+
+# Passkey retrieval: runs with a KV cache on the tiny model; bad options get one line.
+expect passkey-ok 0 "wrote $work/pk.csv" -- "$longrope" passkey --model "$work/model" --lengths 300,400 --samples 2 --method none,yarn --out "$work/pk"
+grep -q '"accuracy"' "$work/pk.json" && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: pk.json has no accuracy"; }
+expect passkey-too-short 2 "--lengths: 64 tokens cannot hold the passkey prompt itself" -- "$longrope" passkey --model "$work/model" --lengths 64 --out "$work/pk2"
+expect passkey-no-samples 2 "--samples: must be positive" -- "$longrope" passkey --model "$work/model" --lengths 400 --samples 0 --out "$work/pk3"
+absent "$work/pk2.csv" "$work/pk3.csv"
 echo "cli: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

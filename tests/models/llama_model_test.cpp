@@ -114,6 +114,31 @@ TEST(LlamaModel, RejectsMismatchedAndMissingTensors) {
               ::testing::ThrowsMessage<std::runtime_error>(HasSubstr("tensor 'model.layers.1.input_layernorm.weight' is not part of")));
 }
 
+// Decoding with a KV cache gives the logits of full forwards: a prefill of 30 tokens, then 10 one at a
+// time, against one forward over all 40 (grouped-query heads, a LongRoPE table with n̂ = 4 past L).
+TEST(LlamaModel, CachedDecodingEqualsFullForwards) {
+  const LlamaConfig c = tiny_config();
+  for (int64_t window : {0, 7}) {
+    ModelOptions o;
+    o.attention.backend = AttentionBackend::kFull;
+    o.attention.sliding_window = window;  // 7: a Mistral-style window on both paths
+    const LlamaModel m = tiny_model(c, 9, o);
+    const at::Tensor tokens = at::randint(0, 256, {1, 40}, at::kLong);
+    const RopeGeometry g = m.rope_geometry();
+    std::vector<double> lambda(4);
+    for (size_t i = 0; i < lambda.size(); ++i) lambda[i] = 1.0 + 0.5 * static_cast<double>(i);
+    const RopeTable rope = build_rope_table(g, rope_longrope(g, lambda, 4, 2.0), 40, m.device(), m.dtype());
+    c10::InferenceMode guard;
+    const at::Tensor full = m.logits(m.hidden_states(tokens, rope));
+    KvCache cache;
+    std::vector<at::Tensor> pieces = {m.logits(m.hidden_states(tokens.slice(1, 0, 30), rope, cache))};
+    for (int64_t p = 30; p < 40; ++p) pieces.push_back(m.logits(m.hidden_states(tokens.slice(1, p, p + 1), rope, cache)));
+    EXPECT_EQ(cache.length, 40);
+    const at::Tensor cached = at::cat(pieces, 1);
+    EXPECT_LT((cached - full).abs().max().item<double>(), 1e-5) << "window " << window;
+  }
+}
+
 // A NaN or infinite weight is refused at load, naming the tensor, instead of a perplexity of nan.
 TEST(LlamaModel, RejectsNonFiniteWeights) {
   const fs::path dir = fresh_temp_dir("nan-weight");
