@@ -11,7 +11,7 @@ namespace po = boost::program_options;
 namespace longrope {
 
 int plot_command(const std::vector<std::string>& args) {
-  std::string curve, sweep, tables, targets, set, progress, out;
+  std::string curve, sweep, tables, targets, set, progress, passkey, out;
   po::options_description o("Plot");
   o.add_options()
       ("curve", po::value(&curve), "a `longrope curve` JSON: perplexity vs length per method")
@@ -21,12 +21,13 @@ int plot_command(const std::vector<std::string>& args) {
        "searched tables (comma-separated, one per length): perplexity vs length of every baseline and the searched table")
       ("set", po::value(&set)->default_value("heldout"), "with --targets: heldout or search")
       ("progress", po::value(&progress), "search generations.jsonl files (comma-separated): best perplexity per generation")
+      ("passkey", po::value(&passkey), "a `longrope passkey` JSON: accuracy vs prompt length per method")
       ("out", po::value(&out)->required(), "image files, comma-separated (.png and/or .svg)");
   if (!parse_command_line("plot", "(--curve C.json | --sweep S.json | --tables T.json,... | --targets T.json,... | --progress G.jsonl,...) "
                          "--out FIG.png[,FIG.svg]", args, o))
     return 0;
-  const int kinds = !curve.empty() + !sweep.empty() + !tables.empty() + !targets.empty() + !progress.empty();
-  if (kinds != 1) throw UsageError("give exactly one of --curve, --sweep, --tables, --targets, --progress");
+  const int kinds = !curve.empty() + !sweep.empty() + !tables.empty() + !targets.empty() + !progress.empty() + !passkey.empty();
+  if (kinds != 1) throw UsageError("give exactly one of --curve, --sweep, --tables, --targets, --progress, --passkey");
   if (split_list(out).empty()) throw UsageError("--out is empty");
   for (const auto& [option, list] : {std::pair{"--tables", tables}, {"--targets", targets}, {"--progress", progress}})
     if (!list.empty() && split_list(list).empty()) throw UsageError(fmt::format("{} lists no file", option));
@@ -35,6 +36,7 @@ int plot_command(const std::vector<std::string>& args) {
                         : !sweep.empty() ? sweep_plot(sweep)
                         : !tables.empty() ? lambda_plot(split_list(tables))
                         : !targets.empty() ? targets_plot(split_list(targets), set)
+                        : !passkey.empty() ? passkey_plot(passkey)
                                           : progress_plot(split_list(progress));
   for (const std::string& path : split_list(out)) {
     render_plot(spec, path);

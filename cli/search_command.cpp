@@ -32,6 +32,9 @@ int search_command(const std::vector<std::string>& args) {
        "none (the best on the search windows, as the reference does), or a directory of documents")
       ("validate-top", po::value(&r.validate_top)->default_value(r.validate_top),
        "the best K distinct candidates re-scored on the validation windows")
+      ("objective", po::value(&r.objective)->default_value(r.objective),
+       "ppl (perplexity of the windows, the paper's) or needle (LongRoPE2's: the NLL of a needle's answer at depths spread "
+       "over the windows; held-out sets are still scored by perplexity)")
       ("population", po::value(&e.population)->default_value(64), "initial population P (at least the 4 seed tables)")
       ("generations", po::value(&e.generations)->default_value(40), "generations T (with --resume, a larger T extends a finished search)")
       ("mutants", po::value(&e.mutants)->default_value(16), "mutation children per generation N1")

@@ -12,6 +12,7 @@ namespace longrope {
 struct Document {
   std::string name;             // file name (or file#row for 2-D .npy)
   std::vector<int32_t> tokens;
+  int64_t scored_tail = 0;      // > 0: only the window's last this many tokens are scored (a needle's answer)
 };
 
 struct DocumentSource {

@@ -74,13 +74,18 @@ RopeTable PerplexityEvaluator::table(const RopeScaling& scaling) {
   return tables_.get(scaling, options_.length, model_.device(), model_.dtype());
 }
 
-std::vector<double> PerplexityEvaluator::nll_sums(const at::Tensor& tokens, const RopeTable& table) const {
+int64_t PerplexityEvaluator::predictions(const Document& doc) const {
+  return doc.scored_tail > 0 ? std::min(doc.scored_tail, options_.length - 1) : options_.length - 1;
+}
+
+std::vector<double> PerplexityEvaluator::nll_sums(const at::Tensor& tokens, const RopeTable& table, int64_t scored_tail) const {
   c10::InferenceMode guard;
   const int64_t t = tokens.size(1);
+  const int64_t first = scored_tail > 0 ? std::max<int64_t>(0, t - 1 - scored_tail) : 0;  // the first scored prediction
   try {
     at::Tensor on_device = tokens.to(model_.device());
     at::Tensor hidden = model_.hidden_states(on_device, table);  // (B, T, C)
-    at::Tensor sums = chunked_nll_sum(hidden.slice(1, 0, t - 1), on_device.slice(1, 1, t), model_.weights().lm_head,
+    at::Tensor sums = chunked_nll_sum(hidden.slice(1, first, t - 1), on_device.slice(1, first + 1, t), model_.weights().lm_head,
                                       options_.loss_chunk_tokens).to(at::kCPU);
     return std::vector<double>(sums.data_ptr<double>(), sums.data_ptr<double>() + sums.numel());
   } catch (const c10::Error& e) {
@@ -98,7 +103,7 @@ std::string PerplexityEvaluator::explain_non_finite(const std::vector<Document>&
   const RopeTable table = this->table(scaling);
   for (const Document& doc : documents) {
     const at::Tensor tokens = window(doc).unsqueeze(0);
-    if (std::isfinite(nll_sums(tokens, table)[0])) continue;
+    if (std::isfinite(nll_sums(tokens, table, doc.scored_tail)[0])) continue;
     const std::string where = model_.first_non_finite(tokens, table);
     return fmt::format("document '{}': the forward first leaves the finite numbers at the {}{}", doc.name,
                        where.empty() ? "loss" : where,
@@ -113,15 +118,22 @@ PerplexityResult PerplexityEvaluator::evaluate(const std::vector<Document>& docu
   const auto start = std::chrono::steady_clock::now();
   const RopeTable table = this->table(scaling);
   PerplexityResult r;
-  const int64_t predictions = options_.length - 1;
-  for (size_t begin = 0; begin < documents.size(); begin += static_cast<size_t>(options_.batch)) {
-    const size_t end = std::min(documents.size(), begin + static_cast<size_t>(options_.batch));
+  for (size_t begin = 0; begin < documents.size();) {
+    // A batch shares which predictions it scores: documents with another scored tail start a new one.
+    size_t end = begin + 1;
+    while (end < documents.size() && end - begin < static_cast<size_t>(options_.batch) &&
+           documents[end].scored_tail == documents[begin].scored_tail)
+      ++end;
     std::vector<at::Tensor> rows;
     for (size_t i = begin; i < end; ++i) rows.push_back(window(documents[i]));
-    const std::vector<double> sums = nll_sums(at::stack(rows), table);
-    for (size_t i = begin; i < end; ++i)
+    const std::vector<double> sums = nll_sums(at::stack(rows), table, documents[begin].scored_tail);
+    for (size_t i = begin; i < end; ++i) {
+      const int64_t predictions = this->predictions(documents[i]);
       r.documents.push_back({documents[i].name, sums[i - begin] / static_cast<double>(predictions), predictions});
+      r.predictions += predictions;
+    }
     if (progress) progress(end, documents.size());
+    begin = end;
   }
   double mean = 0;
   for (const auto& d : r.documents) mean += d.mean_nll;
@@ -132,7 +144,6 @@ PerplexityResult PerplexityEvaluator::evaluate(const std::vector<Document>& docu
   r.mean_nll = mean;
   r.nll_stderr = n > 1 ? std::sqrt(var / (n - 1) / n) : 0.0;
   r.ppl = std::exp(mean);
-  r.predictions = predictions * static_cast<int64_t>(r.documents.size());
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;
 }

@@ -57,8 +57,11 @@ class PerplexityEvaluator {
   // not, and where its forward first leaves the finite numbers. For an error message.
   std::string explain_non_finite(const std::vector<Document>& documents, const RopeScaling& scaling);
 
-  // Sum of token NLLs for each row of a (B, T) batch; positions 0..T-2 predict 1..T-1.
-  std::vector<double> nll_sums(const at::Tensor& tokens, const RopeTable& table) const;
+  // Sum of token NLLs for each row of a (B, T) batch; positions 0..T-2 predict 1..T-1, of which the
+  // last `scored_tail` only when it is > 0.
+  std::vector<double> nll_sums(const at::Tensor& tokens, const RopeTable& table, int64_t scored_tail = 0) const;
+  // How many predictions of a document's window are scored.
+  int64_t predictions(const Document& doc) const;
 
   // The document's window: (T) int64, BOS first when set. Throws as evaluate() does.
   at::Tensor window(const Document& doc) const;

@@ -231,6 +231,34 @@ PlotSpec naming_file(const std::string& path, F&& build) {
   }
 }
 
+static PlotSpec passkey_plot_unchecked(const std::string& path) {
+  const json j = formats::read_json_file(path);
+  if (!j.contains("results") || !j.contains("samples"))
+    throw std::runtime_error(path + ": field 'results': not a `longrope passkey` output");
+  std::map<std::string, PlotSeries> by_method;
+  std::vector<std::string> order;
+  for (const json& r : j["results"]) {
+    const std::string m = r.at("method").get<std::string>();
+    if (!by_method.count(m)) order.push_back(m);
+    PlotSeries& s = by_method[m];
+    s.title = m.rfind("table:", 0) == 0 ? "longrope (" + fs::path(m.substr(6)).parent_path().filename().string() + ")" : m;
+    s.x.push_back(r.at("length").get<double>());
+    s.y.push_back(100.0 * r.at("accuracy").get<double>());
+  }
+  PlotSpec p;
+  p.title = fmt::format("Passkey retrieval ({} prompts per length)", j["samples"].get<int64_t>());
+  p.x_label = "prompt length (tokens)";
+  p.y_label = "accuracy (%)";
+  p.log_x = true;
+  if (j.contains("original_length")) {
+    p.marker_x = j["original_length"].get<double>();
+    p.marker_label = fmt::format("L = {}", j["original_length"].get<int64_t>());
+  }
+  for (const std::string& m : order) p.series.push_back(by_method[m]);
+  return p;
+}
+
+PlotSpec passkey_plot(const std::string& path) { return naming_file(path, [&] { return passkey_plot_unchecked(path); }); }
 PlotSpec curve_plot(const std::string& path) { return naming_file(path, [&] { return curve_plot_unchecked(path); }); }
 PlotSpec sweep_plot(const std::string& path) { return naming_file(path, [&] { return sweep_plot_unchecked(path); }); }
 

@@ -36,7 +36,7 @@ GroupScorer make_perplexity_scorer(PerplexityEvaluator& evaluator, const std::ve
         limit[d] = (cutoff.document_nll.size() == n ? sum / static_cast<double>(d + 1) : std::log(cutoff.score)) + *settings.race_margin;
       }
     }
-    const double predictions = static_cast<double>(evaluator.options().length - 1);
+
     auto mean_nll = [](const Evaluation& e) {
       double mean = 0;
       for (double x : e.document_nll) mean += x / static_cast<double>(e.document_nll.size());
@@ -55,7 +55,8 @@ GroupScorer make_perplexity_scorer(PerplexityEvaluator& evaluator, const std::ve
       }
       const at::Tensor window = evaluator.window(documents[d]);
       const std::vector<double> sums =
-          evaluator.nll_sums(window.unsqueeze(0).expand({static_cast<int64_t>(active.size()), -1}), table);
+          evaluator.nll_sums(window.unsqueeze(0).expand({static_cast<int64_t>(active.size()), -1}), table, documents[d].scored_tail);
+      const auto predictions = static_cast<double>(evaluator.predictions(documents[d]));
       std::vector<size_t> still;
       for (size_t r = 0; r < active.size(); ++r) {
         Evaluation& e = out[active[r]];

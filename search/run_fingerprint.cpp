@@ -90,6 +90,7 @@ std::string documents_digest(const std::vector<Document>& docs, const std::optio
   for (const Document& d : docs) {
     mix(static_cast<int64_t>(d.tokens.size()));
     for (int32_t token : d.tokens) mix(token);
+    if (d.scored_tail > 0) mix(-d.scored_tail);  // a needle's answer: scored otherwise (absent before needles: old digests hold)
   }
   return fmt::format("{:016x}", h);
 }

@@ -11,6 +11,7 @@
 
 #include "formats/atomic_file.h"
 #include "formats/directory_lock.h"
+#include "eval/needle.h"
 #include "formats/json_file.h"
 #include "models/rope_methods.h"
 #include "search/evaluation_journal.h"
@@ -63,6 +64,8 @@ void check_search_request(const SearchRequest& r) {
   if (r.validate_top > r.evolution.population)
     throw InvalidSetting("validate_top", fmt::format("{} exceeds the population ({})", r.validate_top, r.evolution.population));
   if (r.validation.empty()) throw InvalidSetting("validation", "auto, none or a directory of documents");
+  if (r.objective != "ppl" && r.objective != "needle")
+    throw InvalidSetting("objective", fmt::format("'{}' is not ppl or needle", r.objective));
 }
 
 namespace {
@@ -123,6 +126,14 @@ TargetPlan plan_target(const EvaluationSetup& setup, const SearchRequest& r, con
     if (p.validation.size() < 2) p.validation.clear();
   } else if (r.validation != "none" && r.validation != "auto" && !target.is_short) {
     p.validation = setup.documents_for_length(validation_all, r.validation, target.length);
+  }
+  if (r.objective == "needle") {  // the same windows, each with a needle whose answer alone is scored
+    const int64_t needed = setup.bos() ? target.length - 1 : target.length;
+    const auto windows = [&](const std::vector<Document>& docs) {
+      return setup.data().first_windows_only() ? select_windows(docs, needed, WindowSelection{}) : docs;
+    };
+    p.documents = needle_documents(setup, windows(p.documents), r.evolution.seed);
+    if (!p.validation.empty()) p.validation = needle_documents(setup, windows(p.validation), r.evolution.seed + 1);
   }
   // A progressive search multiplies candidates into the earlier table and searches the rest of the way.
   std::vector<double> base;
@@ -372,6 +383,7 @@ FactorTable search_target(const EvaluationSetup& setup, const SearchRequest& r, 
   settings["window_seed"] = setup.data().window_seed ? json(*setup.data().window_seed) : json(nullptr);
   settings["validation"] = r.validation;
   settings["validate_top"] = r.validate_top;
+  settings["objective"] = r.objective;
   table.details = {{"search_ppl", winner->score}, {"search_baselines_ppl", ppl_of(baselines)}, {"search_data", setup.data().path},
                    {"search_documents", p.documents.size()}, {"search_intervals", intervals_against(winner->document_nll, baselines)},
                    {"settings", settings}, {"seed", r.evolution.seed},

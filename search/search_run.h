@@ -23,6 +23,9 @@ struct SearchRequest {
   // "none" (the best on the search windows), or a directory of documents (selected as the search's).
   std::string validation = "auto";
   int validate_top = 4;                 // the best K distinct candidates re-scored on validation
+  // What a candidate is scored by: "ppl" (perplexity of its windows, the paper's) or "needle" (the NLL
+  // of a needle's answer only, LongRoPE2's: eval/needle.h). Held-out sets are scored by perplexity.
+  std::string objective = "ppl";
   SearchSettings evolution;             // P, T, N1, N2, parents, seed
   std::string bound = "paper";          // λ upper bound: paper (1.25·s) or reference (1 + s)
   double step = 0.01;                   // λ grid step

@@ -2,8 +2,13 @@
 // answers are read by their first integer.
 #include "eval/passkey.h"
 
+#include "eval/needle.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "tests/test_models.h"
+#include "util/errors.h"
 
 namespace longrope {
 namespace {
@@ -11,6 +16,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 using ::testing::EndsWith;
+namespace fs = std::filesystem;
 
 TEST(Passkey, PromptHasTheReferenceShape) {
   uint64_t rng = 7;
@@ -47,6 +53,33 @@ TEST(Passkey, AnswerIsTheFirstInteger) {
   EXPECT_EQ(first_integer(" the propo"), std::nullopt);
   EXPECT_EQ(first_integer(""), std::nullopt);
   EXPECT_EQ(first_integer("1234567890123456789012"), std::nullopt);  // not a number this parses
+}
+
+// Needle documents keep the window's length, put the fact at depths spread over the windows, and
+// score only the answer.
+TEST(Needle, DocumentsScoreTheAnswerOnly) {
+  const fs::path dir = fresh_temp_dir("needle");
+  LlamaConfig c = tiny_config();
+  save_llama_checkpoint((dir / "model").string(), c, random_llama_weights(c, 1, {}));
+  const EvaluationSetup setup = open_evaluation(ModelArgs{(dir / "model").string()}, DataArgs{}, RuntimeArgs{});
+  std::vector<Document> windows;
+  for (int i = 0; i < 4; ++i) windows.push_back({"w" + std::to_string(i), std::vector<int32_t>(300, 'x')});
+  const std::vector<Document> needles = needle_documents(setup, windows, 5);
+  ASSERT_EQ(needles.size(), 4u);
+  for (size_t i = 0; i < needles.size(); ++i) {
+    const Document& d = needles[i];
+    ASSERT_EQ(d.tokens.size(), 300u);
+    const std::string text = setup.decode_ids(d.tokens);
+    const size_t fact = text.find(" The special magic number is ");
+    ASSERT_NE(fact, std::string::npos);
+    const std::string number = text.substr(fact + 29, 5);
+    EXPECT_THAT(text, EndsWith(" What is the special magic number? The special magic number is " + number));
+    EXPECT_EQ(d.scored_tail, 6);  // " 41551": six byte tokens
+    const double depth = static_cast<double>(fact) / 300.0;
+    EXPECT_NEAR(depth, (i + 0.5) / 4 * (300.0 - 100) / 300.0, 0.05) << d.name;  // spread over the text before the question
+  }
+  EXPECT_THROW(needle_documents(setup, {{"short", std::vector<int32_t>(60, 'x')}}, 5), InvalidSetting);
+  fs::remove_all(dir);
 }
 
 }  // namespace

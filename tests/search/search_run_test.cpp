@@ -179,6 +179,21 @@ TEST_F(SearchRunFixture, WinnerIsChosenOnValidationWindows) {
   EXPECT_THAT(message(too_many), HasSubstr("validate_top: 5 exceeds the population (4)"));
 }
 
+// The needle objective: the same search on needle documents whose answers alone are scored.
+TEST_F(SearchRunFixture, NeedleObjectiveRuns) {
+  SearchRequest r = request("needle");
+  r.objective = "needle";
+  r.targets = {"4x"};  // 256-token windows hold the needle, the question and the answer
+  const FactorTable t = run_search(*setup, r).front();
+  EXPECT_EQ(t.details["settings"]["objective"], "needle");
+  EXPECT_TRUE(std::isfinite(t.details["search_ppl"].get<double>()));
+  SearchRequest bad = request("bad-needle");
+  bad.objective = "needle";  // 128 tokens: too short
+  EXPECT_THAT(message(bad), HasSubstr("objective: a window of 128 tokens cannot hold a needle"));
+  bad.objective = "bleu";
+  EXPECT_THAT(message(bad), HasSubstr("objective: 'bleu' is not ppl or needle"));
+}
+
 TEST_F(SearchRunFixture, SecondWriterIsRefused) {
   fs::create_directories(dir / "busy");
   const formats::DirectoryLock held = formats::DirectoryLock::acquire((dir / "busy").string());
