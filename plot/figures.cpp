@@ -22,29 +22,37 @@ using nlohmann::json;
 
 namespace longrope {
 
-// Perplexity against length, one series per method, log scales, the original length marked.
-static PlotSpec curve_plot_unchecked(const std::string& path) {
-  const json j = formats::read_json_file(path);
-  if (!j.contains("results") || !j.contains("original_length"))
-    throw std::runtime_error(path + ": field 'results': not a `longrope curve` output");
+// One series per method of a curve or passkey output, in the order the methods first appear: x is
+// the length, y the field `y_field` times `y_scale`.
+static std::vector<PlotSeries> series_by_method(const json& results, const char* y_field, double y_scale) {
   std::map<std::string, PlotSeries> by_method;
   std::vector<std::string> order;
-  for (const json& r : j["results"]) {
+  for (const json& r : results) {
     const std::string m = r.at("method").get<std::string>();
     if (!by_method.count(m)) order.push_back(m);
     PlotSeries& s = by_method[m];
     s.title = m.rfind("table:", 0) == 0 ? "longrope (" + fs::path(m.substr(6)).parent_path().filename().string() + ")" : m;
     s.x.push_back(r.at("length").get<double>());
-    s.y.push_back(r.at("ppl").get<double>());
+    s.y.push_back(y_scale * r.at(y_field).get<double>());
   }
+  std::vector<PlotSeries> out;
+  for (const std::string& m : order) out.push_back(by_method[m]);
+  return out;
+}
+
+// Perplexity against length, one series per method, log scales, the original length marked.
+static PlotSpec curve_plot_unchecked(const std::string& path) {
+  const json j = formats::read_json_file(path);
+  if (!j.contains("results") || !j.contains("original_length"))
+    throw std::runtime_error(path + ": field 'results': not a `longrope curve` output");
   PlotSpec p;
+  p.series = series_by_method(j["results"], "ppl", 1.0);
   p.title = fmt::format("Perplexity vs context length ({} documents)", j.value("documents", 0));
   p.x_label = "context length (tokens)";
   p.y_label = "perplexity";
   p.log_x = p.log_y = true;
   p.marker_x = j["original_length"].get<double>();
   p.marker_label = fmt::format("original length {}", j["original_length"].get<int64_t>());
-  for (const std::string& m : order) p.series.push_back(by_method[m]);
   return p;
 }
 
@@ -235,17 +243,8 @@ static PlotSpec passkey_plot_unchecked(const std::string& path) {
   const json j = formats::read_json_file(path);
   if (!j.contains("results") || !j.contains("samples"))
     throw std::runtime_error(path + ": field 'results': not a `longrope passkey` output");
-  std::map<std::string, PlotSeries> by_method;
-  std::vector<std::string> order;
-  for (const json& r : j["results"]) {
-    const std::string m = r.at("method").get<std::string>();
-    if (!by_method.count(m)) order.push_back(m);
-    PlotSeries& s = by_method[m];
-    s.title = m.rfind("table:", 0) == 0 ? "longrope (" + fs::path(m.substr(6)).parent_path().filename().string() + ")" : m;
-    s.x.push_back(r.at("length").get<double>());
-    s.y.push_back(100.0 * r.at("accuracy").get<double>());
-  }
   PlotSpec p;
+  p.series = series_by_method(j["results"], "accuracy", 100.0);
   p.title = fmt::format("Passkey retrieval ({} prompts per length)", j["samples"].get<int64_t>());
   p.x_label = "prompt length (tokens)";
   p.y_label = "accuracy (%)";
@@ -254,7 +253,6 @@ static PlotSpec passkey_plot_unchecked(const std::string& path) {
     p.marker_x = j["original_length"].get<double>();
     p.marker_label = fmt::format("L = {}", j["original_length"].get<int64_t>());
   }
-  for (const std::string& m : order) p.series.push_back(by_method[m]);
   return p;
 }
 

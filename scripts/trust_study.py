@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""Which search settings give tables that hold on text nobody searched on, per unit of compute.
+
+For each setting (how many windows a candidate is scored on, how many generations), a search runs
+with validation on and K = 8 candidates re-scored there; then every one of those 8 candidates and
+every baseline is scored on one fixed held-out set (books/test, windows from the books' bodies).
+From that one run we read what the winner would have been with K = 1 (the reference: the best on
+the search windows), 2, 4 and 8, and its held-out perplexity with a paired bootstrap interval
+against YaRN. Runs resume: a finished search or evaluation is not redone.
+
+  scripts/trust_study.py --longrope build-torch2/longrope --target 8x --out runs/trust \
+      --results results/books-bytes-3m/trust
+"""
+import argparse
+import json
+import math
+import os
+import random
+import subprocess
+import sys
+
+# name -> extra search options. Compute is measured (document forwards), not assumed.
+SETTINGS = {
+    "w1-t10": ["--windows", "1", "--generations", "10"],             # the reference's scoring: first windows
+    "w2-t10": ["--windows", "2", "--skip-tokens", "8192", "--generations", "10"],
+    "w4-t10": ["--windows", "4", "--skip-tokens", "8192", "--generations", "10"],
+    "w1-t40": ["--windows", "1", "--generations", "40"],             # the reference's scoring, 4x the generations
+}
+KS = (1, 2, 4, 8)  # K: candidates re-scored on validation
+BASELINES = ["none", "pi", "ntk", "dynamic-ntk", "yarn"]
+COMMON = ["--docs", "5", "--population", "32", "--mutants", "8", "--crossovers", "8", "--parents", "16",
+          "--seed", "42", "--validation", "auto", "--validate-top", "8"]
+
+
+def run(cmd):
+    print("+", " ".join(cmd), flush=True)
+    subprocess.run(cmd, check=True)
+
+
+def bootstrap(a, b, seed=1, draws=2000):
+    """Relative change of exp(mean NLL) from b to a, paired over windows: (change, low, high)."""
+    n = len(a)
+    rng = random.Random(seed)
+    point = math.exp(sum(a) / n - sum(b) / n) - 1
+    changes = []
+    for _ in range(draws):
+        idx = [rng.randrange(n) for _ in range(n)]
+        changes.append(math.exp(sum(a[i] - b[i] for i in idx) / n) - 1)
+    changes.sort()
+    return point, changes[int(0.025 * draws)], changes[int(0.975 * draws) - 1]
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--longrope", default="build-torch2/longrope")
+    p.add_argument("--model", default="models/shipped/books-bytes-3m")
+    p.add_argument("--data", default="../shared/data/books/valid")
+    p.add_argument("--heldout", default="../shared/data/books/test")
+    p.add_argument("--target", default="8x")
+    p.add_argument("--out", default="runs/trust")
+    p.add_argument("--results", required=True)
+    p.add_argument("--settings", default=",".join(SETTINGS))
+    p.add_argument("--extra", default="", help="extra search options, space-separated (e.g. --objective needle)")
+    p.add_argument("--threads", default="2")
+    p.add_argument("--heldout-windows", type=int, default=8, help="windows per held-out book (8 books)")
+    a = p.parse_args()
+    os.makedirs(a.results, exist_ok=True)
+    rows = []
+    for name in a.settings.split(","):
+        out = os.path.join(a.out, f"{a.target}-{name}")
+        cmd = [a.longrope, "search", "--model", a.model, "--data", a.data, "--target", a.target, "--out", out,
+               "--threads", a.threads, *COMMON, *SETTINGS[name], *a.extra.split()]
+        if os.path.isdir(out):
+            cmd.append("--resume")
+        run(cmd)
+        target_dir = next(os.path.join(out, d) for d in sorted(os.listdir(out)) if d.startswith(a.target))
+        table = json.load(open(os.path.join(target_dir, "table.json")))
+        length = table["target_length"]
+        methods = list(BASELINES)
+        for i in chosen_candidates(table):  # only the candidates some K would export
+            c = table["validation_candidates"][i]
+            t = dict(table)
+            t.pop("checksum", None)
+            t.pop("validation_candidates", None)
+            t["lambda"], t["start_tokens"] = c["lambda"], c["start_tokens"]
+            path = os.path.join(target_dir, f"candidate-{i + 1}.json")
+            json.dump(t, open(path, "w"))
+            methods.append("table:" + path)
+        heldout_json = os.path.join(target_dir, "heldout-study.json")
+        if not os.path.exists(heldout_json):
+            run([a.longrope, "eval", "--model", a.model, "--data", a.heldout, "--length", str(length), "--docs", "8",
+                 "--windows", str(a.heldout_windows), "--skip-tokens", "8192", "--threads", a.threads,
+                 "--method", ",".join(methods), "--json", heldout_json])
+        rows.append((name, table, json.load(open(heldout_json))))
+    write_report(a, rows)
+
+
+def chosen_for(table, k):
+    """The index of the candidate exported with K: the best of the top K on validation (K = 1: on the search)."""
+    pool = table["validation_candidates"][:k]
+    return min(range(len(pool)), key=lambda i: pool[i]["validation_ppl"] if k > 1 else pool[i]["search_rank"])
+
+
+def chosen_candidates(table):
+    return sorted({chosen_for(table, k) for k in KS})
+
+
+def window_nlls(result, index):
+    """The per-window NLLs and perplexity of the index-th method of an eval (baselines, then candidates)."""
+    m = result["results"][index]
+    return [d["mean_nll"] for d in m["documents"]], m["ppl"]
+
+
+def write_report(a, rows):
+    lines = [f"| setting | windows scored | generations | document forwards | search wall s | K | chosen (search rank) "
+             f"| held-out ppl | vs YaRN (95 % interval) | YaRN held-out |", "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|"]
+    out = []
+    for name, table, heldout in rows:
+        s = table["settings"]
+        yarn, yarn_ppl = window_nlls(heldout, BASELINES.index("yarn"))
+        for k in KS:
+            best = chosen_for(table, k)
+            nll, ppl = window_nlls(heldout, len(BASELINES) + chosen_candidates(table).index(best))
+            change, low, high = bootstrap(nll, yarn)
+            lines.append(f"| {name} | {table['search_documents']} | {s['generations']} | {table['document_forwards']} "
+                         f"| {table['wall_time_s']:.0f} | {k} | {best + 1} | {ppl:.4f} | {100 * change:+.2f} % "
+                         f"[{100 * low:+.2f}, {100 * high:+.2f}] | {yarn_ppl:.4f} |")
+            out.append({"baselines_heldout_ppl": {b: window_nlls(heldout, i)[1] for i, b in enumerate(BASELINES)}, "setting": name, "k": k, "chosen_rank": best + 1, "heldout_ppl": ppl, "yarn_ppl": yarn_ppl,
+                        "change_vs_yarn": change, "low": low, "high": high, "search_windows": table["search_documents"],
+                        "document_forwards": table["document_forwards"], "wall_time_s": table["wall_time_s"]})
+    open(os.path.join(a.results, f"study-{a.target}.md"), "w").write("\n".join(lines) + "\n")
+    json.dump(out, open(os.path.join(a.results, f"study-{a.target}.json"), "w"), indent=1)
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
