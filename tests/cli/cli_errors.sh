@@ -227,13 +227,17 @@ unsized=(--generations 1 --mutants 2 --crossovers 2 --docs 1 --threads 1)
 expect population-one 2 "--population: must be at least 2, got 1" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/p1" "${unsized[@]}" --population 1 --parents 1
 expect population-below-seeds 2 "--population: 3 cannot hold the 4 seed tables" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/p3" "${unsized[@]}" --population 3 --parents 2 --validate-top 2
 expect objective-unknown 2 "--objective: 'recall' is not ppl or needle" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/p6" "${small[@]}" --objective recall
+expect windows-zero 2 "--windows: must be positive, got 0" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/p7" "${small[@]}" --windows 0
+expect eval-windows-zero 2 "--windows: must be positive, got 0" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --windows 0 --json "$work/w0.json"
+expect validate-top-over-population 2 "--validate-top: 5 exceeds the population (4)" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/p8" "${small[@]}" --validate-top 5
+expect validation-too-short 1 "short.txt: no document has at least 128 tokens" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/p9" "${small[@]}" --validation "$work/short.txt"
 expect target-not-a-ratio 2 "--target: 'abcx' is not a ratio" -- "$longrope" search --model "$work/model" --data "$work/data" --target abcx --out "$work/p4" "${small[@]}"
 expect bos-not-an-id 2 "--bos: '4k' is not auto, none or a token id" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --bos 4k
 expect curve-same-length 2 "--lengths: 128 is given twice" -- "$longrope" curve --model "$work/model" --data "$work/data" --lengths 64,128,128 --out "$work/c1"
 expect convert-shard-negative 2 "--shard-mb must be >= 0, got -1" -- "$longrope" convert --model "$work/model" --out "$work/cv1" --shard-mb -1
 expect devices-without-cuda 2 "cuda:0: this build or machine has no CUDA" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/p5" "${small[@]}" --devices cuda:0,cuda:1
 expect device-nonsense 2 "--device: 'gpu7' is not a device" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --device gpu7
-absent "$work/p1" "$work/p3" "$work/p4" "$work/p5" "$work/p6" "$work/c1.csv" "$work/cv1"
+absent "$work/p1" "$work/p3" "$work/p4" "$work/p5" "$work/p6" "$work/p7" "$work/p8" "$work/p9" "$work/w0.json" "$work/c1.csv" "$work/cv1"
 # Data that is not this model's.
 echo '{"model":{"type":"BPE","vocab":{"a":0,"b":128000},"merges":[]},"pre_tokenizer":{"type":"ByteLevel"},"decoder":{"type":"ByteLevel"}}' >"$work/big-tokenizer.json"
 expect tokenizer-too-big 1 "big-tokenizer.json: vocabulary of 128001 tokens, but the model" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --tokenizer "$work/big-tokenizer.json"
