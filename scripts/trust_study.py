@@ -29,7 +29,7 @@ SETTINGS = {
 KS = (1, 2, 4, 8)  # K: candidates re-scored on validation
 BASELINES = ["none", "pi", "ntk", "dynamic-ntk", "yarn"]
 COMMON = ["--docs", "5", "--population", "32", "--mutants", "8", "--crossovers", "8", "--parents", "16",
-          "--seed", "42", "--validation", "auto", "--validate-top", "8"]
+          "--validation", "auto", "--validate-top", "8"]
 
 
 def run(cmd):
@@ -62,14 +62,15 @@ def main():
     p.add_argument("--settings", default=",".join(SETTINGS))
     p.add_argument("--extra", default="", help="extra search options, space-separated (e.g. --objective needle)")
     p.add_argument("--threads", default="2")
+    p.add_argument("--seed", default="42", help="the search's seed (runs of other seeds go to RUN-seedN)")
     p.add_argument("--heldout-windows", type=int, default=8, help="windows per held-out book (8 books)")
     a = p.parse_args()
     os.makedirs(a.results, exist_ok=True)
     rows = []
     for name in a.settings.split(","):
-        out = os.path.join(a.out, f"{a.target}-{name}")
+        out = os.path.join(a.out, f"{a.target}-{name}" + ("" if a.seed == "42" else f"-seed{a.seed}"))
         cmd = [a.longrope, "search", "--model", a.model, "--data", a.data, "--target", a.target, "--out", out,
-               "--threads", a.threads, *COMMON, *SETTINGS[name], *a.extra.split()]
+               "--threads", a.threads, "--seed", a.seed, *COMMON, *SETTINGS[name], *a.extra.split()]
         if os.path.isdir(out):
             cmd.append("--resume")
         run(cmd)
@@ -112,7 +113,8 @@ def window_nlls(result, index):
 
 
 def write_report(a, rows):
-    lines = [f"| setting | windows scored | generations | document forwards | search wall s | K | chosen (search rank) "
+    lines = [f"Search seed {a.seed}; held out: books/test, 8 books x {a.heldout_windows} windows after the first 8192 tokens.", "",
+             f"| setting | windows scored | generations | document forwards | search wall s | K | chosen (search rank) "
              f"| held-out ppl | vs YaRN (95 % interval) | YaRN held-out |", "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|"]
     out = []
     for name, table, heldout in rows:
@@ -125,11 +127,14 @@ def write_report(a, rows):
             lines.append(f"| {name} | {table['search_documents']} | {s['generations']} | {table['document_forwards']} "
                          f"| {table['wall_time_s']:.0f} | {k} | {best + 1} | {ppl:.4f} | {100 * change:+.2f} % "
                          f"[{100 * low:+.2f}, {100 * high:+.2f}] | {yarn_ppl:.4f} |")
-            out.append({"baselines_heldout_ppl": {b: window_nlls(heldout, i)[1] for i, b in enumerate(BASELINES)}, "setting": name, "k": k, "chosen_rank": best + 1, "heldout_ppl": ppl, "yarn_ppl": yarn_ppl,
+            baselines = {b: window_nlls(heldout, i)[1] for i, b in enumerate(BASELINES)}
+            out.append({"seed": int(a.seed), "baselines_heldout_ppl": baselines, "setting": name, "k": k,
+                        "chosen_rank": best + 1, "heldout_ppl": ppl, "yarn_ppl": yarn_ppl,
                         "change_vs_yarn": change, "low": low, "high": high, "search_windows": table["search_documents"],
                         "document_forwards": table["document_forwards"], "wall_time_s": table["wall_time_s"]})
-    open(os.path.join(a.results, f"study-{a.target}.md"), "w").write("\n".join(lines) + "\n")
-    json.dump(out, open(os.path.join(a.results, f"study-{a.target}.json"), "w"), indent=1)
+    stem = f"study-{a.target}" + ("" if a.seed == "42" else f"-seed{a.seed}")
+    open(os.path.join(a.results, f"{stem}.md"), "w").write("\n".join(lines) + "\n")
+    json.dump(out, open(os.path.join(a.results, f"{stem}.json"), "w"), indent=1)
     print("\n".join(lines))
 
 
