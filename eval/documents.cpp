@@ -22,6 +22,7 @@
 #include "formats/mapped_file.h"
 #include "formats/npy.h"
 #include "util/errors.h"
+#include "util/splitmix64.h"
 
 extern char** environ;
 
@@ -233,13 +234,7 @@ std::vector<Document> select_windows(const std::vector<Document>& documents, int
       // the document's name enters the seed, so that equal documents need not give equal slots.
       uint64_t state = *s.seed;
       for (unsigned char c : d.name) state = (state ^ c) * 1099511628211ull;  // FNV-1a steps: the same everywhere
-      auto next = [&state] {
-        uint64_t z = (state += 0x9e3779b97f4a7c15ull);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-        return z ^ (z >> 31);
-      };
-      for (size_t i = chosen.size(); i > 1; --i) std::swap(chosen[i - 1], chosen[next() % i]);
+      for (size_t i = chosen.size(); i > 1; --i) std::swap(chosen[i - 1], chosen[splitmix64(state) % i]);
     }
     // The first skip_windows of the order (drawn or not) belong to someone else: validation takes the
     // slots after the search's.

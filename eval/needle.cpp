@@ -4,21 +4,16 @@
 #include <fmt/format.h>
 
 #include "util/errors.h"
+#include "util/splitmix64.h"
 
 namespace longrope {
 
 std::vector<Document> needle_documents(const EvaluationSetup& setup, const std::vector<Document>& windows, uint64_t seed) {
   std::vector<Document> out;
   uint64_t state = seed;
-  auto next = [&state] {  // splitmix64: the same numbers for a seed everywhere
-    uint64_t z = (state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  };
   const std::vector<int32_t> question = setup.encode_text(" What is the special magic number? The special magic number is");
   for (size_t i = 0; i < windows.size(); ++i) {
-    const int64_t number = 10000 + static_cast<int64_t>(next() % 90000);  // five digits, as the paper's passkeys
+    const int64_t number = 10000 + static_cast<int64_t>(splitmix64(state) % 90000);  // five digits, as the paper's passkeys
     const std::vector<int32_t> needle = setup.encode_text(fmt::format(" The special magic number is {}. ", number));
     const std::vector<int32_t> answer = setup.encode_text(fmt::format(" {}", number));
     const std::vector<int32_t>& text = windows[i].tokens;

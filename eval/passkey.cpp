@@ -9,6 +9,7 @@
 
 #include "util/errors.h"
 #include "util/progress.h"
+#include "util/splitmix64.h"
 
 namespace longrope {
 namespace {
@@ -19,14 +20,7 @@ const char kTask[] =
 const char kFiller[] = "The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again.";
 const char kQuestion[] = "What is the pass key? The pass key is";
 
-uint64_t next(uint64_t& state) {  // splitmix64
-  uint64_t z = (state += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
-int64_t uniform(uint64_t& state, int64_t lo, int64_t hi) { return lo + static_cast<int64_t>(next(state) % static_cast<uint64_t>(hi - lo + 1)); }
+int64_t uniform(uint64_t& state, int64_t lo, int64_t hi) { return lo + static_cast<int64_t>(splitmix64(state) % static_cast<uint64_t>(hi - lo + 1)); }
 
 // The first `chars` characters of the filler repeated (sentences joined by a space).
 std::string filler(int64_t chars) {

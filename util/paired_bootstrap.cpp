@@ -7,19 +7,10 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "util/splitmix64.h"
+
 namespace longrope {
 namespace {
-
-// splitmix64: portable, so that a seed gives the same resamples everywhere.
-struct SplitMix {
-  uint64_t state;
-  uint64_t next() {
-    uint64_t z = (state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  }
-};
 
 // The q-quantile of sorted values, interpolating between neighbours (numpy's default).
 double quantile(const std::vector<double>& sorted, double q) {
@@ -50,11 +41,11 @@ RelativeChange paired_bootstrap(const std::vector<double>& a, const std::vector<
     r.a_better += a[i] < b[i] ? 1 : 0;
   }
   r.estimate = std::expm1(sum / static_cast<double>(n));
-  SplitMix rng{seed};
+  uint64_t rng = seed;
   std::vector<double> changes(static_cast<size_t>(resamples));
   for (double& change : changes) {
     double s = 0;
-    for (size_t i = 0; i < n; ++i) s += diff[rng.next() % n];
+    for (size_t i = 0; i < n; ++i) s += diff[splitmix64(rng) % n];
     change = std::expm1(s / static_cast<double>(n));
   }
   std::sort(changes.begin(), changes.end());
