@@ -117,8 +117,8 @@ std::vector<Document> EvaluationSetup::read_documents(const std::string& path) c
 
 std::vector<Document> EvaluationSetup::documents_for_length(const std::vector<Document>& all, const std::string& source,
                                                             int64_t length) const {
-  const int64_t needed = bos_ ? length - 1 : length;
-  const DocumentSelection selection{std::max(data_.min_tokens, data_.skip_tokens + needed), data_.docs, data_.sample_seed};
+  const int64_t needed = window_tokens(length);
+  const DocumentSelection selection = selection_for(needed);
   std::vector<Document> docs = select_documents(all, selection, source);
   if (static_cast<int64_t>(docs.size()) < data_.docs)
     fmt::print(stderr, "warning: {}: only {} of the {} requested documents have at least {} tokens\n", source, docs.size(),
@@ -133,10 +133,13 @@ std::vector<Document> EvaluationSetup::documents_for_length(const std::vector<Do
 
 std::vector<Document> EvaluationSetup::later_windows(const std::vector<Document>& all, const std::string& source, int64_t length,
                                                      int64_t per_document) const {
-  const int64_t needed = bos_ ? length - 1 : length;
-  const DocumentSelection selection{std::max(data_.min_tokens, data_.skip_tokens + needed), data_.docs, data_.sample_seed};
-  return select_windows(select_documents(all, selection, source), needed,
+  const int64_t needed = window_tokens(length);
+  return select_windows(select_documents(all, selection_for(needed), source), needed,
                         WindowSelection{per_document, data_.skip_tokens, data_.window_seed, data_.windows});
+}
+
+DocumentSelection EvaluationSetup::selection_for(int64_t tokens) const {
+  return DocumentSelection{std::max(data_.min_tokens, data_.skip_tokens + tokens), data_.docs, data_.sample_seed};
 }
 
 std::vector<Document> EvaluationSetup::documents(int64_t length) const {

@@ -58,6 +58,8 @@ class EvaluationSetup {
   std::vector<Document> documents_for_length(const std::vector<Document>& all, const std::string& source, int64_t length) const;
   // documents_for_length over the documents at data().path.
   std::vector<Document> documents(int64_t length) const;
+  // The document tokens a window of `length` holds: the BOS, when the model has one, is added at scoring.
+  int64_t window_tokens(int64_t length) const { return bos_ ? length - 1 : length; }
   // More windows of the documents documents_for_length chose, after theirs in each document's order
   // (the same slots never twice): `per_document` of them, fewer where a document is short.
   std::vector<Document> later_windows(const std::vector<Document>& all, const std::string& source, int64_t length,
@@ -84,6 +86,8 @@ class EvaluationSetup {
   DataArgs data_;                // tokenizer resolved: a file, or empty for one token per byte
   RuntimeArgs runtime_;
   std::optional<int64_t> bos_;
+  // The documents long enough for a window of `tokens` after the skipped opening.
+  DocumentSelection selection_for(int64_t tokens) const;
   std::string tokenizer_unavailable_;  // why text cannot be tokenized, if it cannot
   std::shared_ptr<const BpeTokenizer> bpe_;  // the byte-level BPE tokenizer, when the model has one
 };

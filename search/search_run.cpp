@@ -128,9 +128,8 @@ TargetPlan plan_target(const EvaluationSetup& setup, const SearchRequest& r, con
     p.validation = setup.documents_for_length(validation_all, r.validation, target.length);
   }
   if (r.objective == "needle") {  // the same windows, each with a needle whose answer alone is scored
-    const int64_t needed = setup.bos() ? target.length - 1 : target.length;
     const auto windows = [&](const std::vector<Document>& docs) {
-      return setup.data().first_windows_only() ? select_windows(docs, needed, WindowSelection{}) : docs;
+      return setup.data().first_windows_only() ? select_windows(docs, setup.window_tokens(target.length), WindowSelection{}) : docs;
     };
     p.documents = needle_documents(setup, windows(p.documents), r.evolution.seed);
     if (!p.validation.empty()) p.validation = needle_documents(setup, windows(p.validation), r.evolution.seed + 1);
