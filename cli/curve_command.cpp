@@ -71,14 +71,16 @@ int curve_command(const std::vector<std::string>& args) {
     csv += fmt::format("{},{},{:.6f},{:.6f},{:.6f},{},{},{}\n", row.length, row.method, r.ppl, r.ppl * r.nll_stderr, r.mean_nll,
                        r.documents.size(), row.length > original ? 1 : 0,
                        change ? fmt::format("{:.6f},{:.6f},{:.6f}", change->estimate, change->low, change->high) : ",,");
+    json versus = nullptr;
+    if (change) {
+      versus = relative_change_json(*change);
+      versus["method"] = comparison.methods.front().name;
+    }
     results.push_back({{"length", row.length}, {"method", row.method}, {"ppl", r.ppl}, {"ppl_stderr", r.ppl * r.nll_stderr},
                        {"mean_nll", r.mean_nll}, {"documents", r.documents.size()}, {"attention_factor", row.scaling.attention_factor},
                        {"start_tokens", row.scaling.start_tokens}, {"seconds", r.seconds},
                        {"peak_device_bytes", row.peak_device_bytes ? json(*row.peak_device_bytes) : json(nullptr)},
-                       {"versus_first", change ? json{{"method", comparison.methods.front().name}, {"change", change->estimate},
-                                                      {"low", change->low}, {"high", change->high},
-                                                      {"better_windows", change->a_better}}
-                                               : json(nullptr)}});
+                       {"versus_first", versus}});
   }
   std::vector<std::string> methods;
   for (const NamedScaling& m : comparison.methods) methods.push_back(m.name);

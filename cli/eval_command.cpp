@@ -69,8 +69,8 @@ int eval_command(const std::vector<std::string>& args) {
     if (method_index == 1) first_nlls = window_nlls(r);
     if (intervals && method_index > 1) {
       const RelativeChange c = paired_bootstrap(window_nlls(r), first_nlls);
-      versus = {{"method", methods[0]}, {"change", c.estimate}, {"low", c.low}, {"high", c.high}, {"better_windows", c.a_better},
-                {"windows", c.windows}};
+      versus = relative_change_json(c);
+      versus["method"] = methods[0];
       versus_text = "   " + format_change(c);
     }
     fmt::print("{:<12} {:>7.3f} {:>5} {:>12.4f} {:>9.4f} {:>10.5f} {:>10.1f}{}\n", row.method, scale, row.scaling.start_tokens, r.ppl,

@@ -50,4 +50,8 @@ std::vector<ComparisonRow> compare_scalings(const EvaluationSetup& setup, const 
   return rows;
 }
 
+nlohmann::json relative_change_json(const RelativeChange& c) {
+  return {{"change", c.estimate}, {"low", c.low}, {"high", c.high}, {"better_windows", c.a_better}, {"windows", c.windows}};
+}
+
 }  // namespace longrope

@@ -8,9 +8,12 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "eval/open_evaluation.h"
 #include "eval/perplexity.h"
 #include "rope/rope_scaling.h"
+#include "util/paired_bootstrap.h"
 
 namespace longrope {
 
@@ -39,5 +42,8 @@ struct Comparison {
 std::vector<ComparisonRow> compare_scalings(const EvaluationSetup& setup, const Comparison& comparison,
                                             const std::vector<Document>& documents,
                                             const std::function<void(const ComparisonRow&)>& on_row = {});
+
+// A paired change between two methods as every output writes it: change, low, high, better_windows, windows.
+nlohmann::json relative_change_json(const RelativeChange& change);
 
 }  // namespace longrope

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 
+#include "eval/method_comparison.h"
 #include "search/search_checkpoint.h"
 #include "util/paired_bootstrap.h"
 #include "util/progress.h"
@@ -45,7 +46,7 @@ json intervals_against(const std::vector<double>& table_nll, const ScoresByMetho
   for (const auto& [name, score] : baselines) {
     if (table_nll.size() < 2 || score.window_nll.size() != table_nll.size() || !std::isfinite(score.ppl)) continue;
     const RelativeChange c = paired_bootstrap(table_nll, score.window_nll);
-    out[name] = {{"change", c.estimate}, {"low", c.low}, {"high", c.high}, {"better_windows", c.a_better}, {"windows", c.windows}};
+    out[name] = relative_change_json(c);
   }
   return out;
 }
