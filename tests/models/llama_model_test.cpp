@@ -2,6 +2,7 @@
 #include "models/llama_model.h"
 
 #include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
 #include <c10/core/InferenceMode.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -20,6 +21,11 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
+// Token ids from their own seeded generator: a test's input is the same whatever ran before it.
+at::Tensor random_tokens(at::IntArrayRef shape, uint64_t seed) {
+  return at::randint(0, 256, shape, at::detail::createCPUGenerator(seed), at::kLong);
+}
+
 at::Tensor forward_logits(const LlamaModel& m, const at::Tensor& tokens, const RopeScaling& s) {
   c10::InferenceMode guard;
   const RopeTable t = build_rope_table(m.rope_geometry(), s, tokens.size(1), m.device(), m.dtype());
@@ -28,7 +34,7 @@ at::Tensor forward_logits(const LlamaModel& m, const at::Tensor& tokens, const R
 
 TEST(LlamaModel, BatchedForwardEqualsSingleRows) {
   const LlamaModel m = tiny_model(tiny_config(), 1);
-  at::Tensor tokens = at::randint(0, 256, {3, 50}, at::kLong);
+  at::Tensor tokens = random_tokens({3, 50}, 101);
   const RopeScaling s = rope_yarn(m.rope_geometry(), 4.0);
   const at::Tensor batched = forward_logits(m, tokens, s);
   for (int64_t b = 0; b < 3; ++b)
@@ -45,7 +51,7 @@ TEST(LlamaModel, ChunkedAttentionAndMlpBlocksMatchFull) {
   chunked_opts.mlp_chunk_tokens = 33;
   const LlamaWeights w = random_llama_weights(c, 2, LoadOptions{});
   const LlamaModel full(c, w, full_opts), chunked(c, w, chunked_opts);
-  at::Tensor tokens = at::randint(0, 256, {1, 120}, at::kLong);
+  at::Tensor tokens = random_tokens({1, 120}, 102);
   const RopeScaling s = rope_pi(full.rope_geometry(), 2.0);
   EXPECT_TRUE(at::allclose(forward_logits(full, tokens, s), forward_logits(chunked, tokens, s), 1e-5, 1e-5));
 }
@@ -59,7 +65,7 @@ TEST(LlamaModel, Bf16StaysCloseToF32) {
   ModelOptions o16;
   o16.load = bf;
   const LlamaModel m32(c, w32, ModelOptions{}), m16(c, w16, o16);
-  at::Tensor tokens = at::randint(0, 256, {1, 64}, at::kLong);
+  at::Tensor tokens = random_tokens({1, 64}, 103);
   const RopeScaling s = rope_none(m32.rope_geometry());
   const at::Tensor a = forward_logits(m32, tokens, s), b = forward_logits(m16, tokens, s);
   const double scale = a.abs().max().item<double>();
@@ -123,7 +129,7 @@ TEST(LlamaModel, CachedDecodingEqualsFullForwards) {
     o.attention.backend = AttentionBackend::kFull;
     o.attention.sliding_window = window;  // 7: a Mistral-style window on both paths
     const LlamaModel m = tiny_model(c, 9, o);
-    const at::Tensor tokens = at::randint(0, 256, {1, 40}, at::kLong);
+    const at::Tensor tokens = random_tokens({1, 40}, 104);
     const RopeGeometry g = m.rope_geometry();
     std::vector<double> lambda(4);
     for (size_t i = 0; i < lambda.size(); ++i) lambda[i] = 1.0 + 0.5 * static_cast<double>(i);
@@ -154,7 +160,7 @@ TEST(LlamaModel, RejectsNonFiniteWeights) {
 TEST(LlamaModel, NamesTheFirstNonFiniteLayer) {
   const LlamaConfig c = tiny_config();
   LlamaModel m = tiny_model(c, 8);
-  const at::Tensor tokens = at::randint(0, 256, {1, 20}, at::kLong);
+  const at::Tensor tokens = random_tokens({1, 20}, 105);
   const RopeTable rope = build_rope_table(m.rope_geometry(), rope_none(m.rope_geometry()), 20, m.device(), m.dtype());
   EXPECT_EQ(m.first_non_finite(tokens, rope), "");
   m.weights().layers[1].w_down.fill_(std::numeric_limits<float>::infinity());
