@@ -1,6 +1,8 @@
 // Shared CLI helpers.
 #include "cli/cli_util.h"
 
+#include <boost/program_options/errors.hpp>
+
 #include <fmt/format.h>
 
 #include <cmath>
@@ -61,6 +63,44 @@ double parse_number(const std::string& text, const std::string& option) {
   if (used == 0 || used != text.size() || !std::isfinite(v))
     throw UsageError(fmt::format("{}: '{}' is not a number", option, text));
   return v;
+}
+
+namespace {
+
+// The option a library setting is given by: its name with dashes (race_margin → --race-margin),
+// except where the option is spelled otherwise.
+std::string option_for(const std::string& setting) {
+  static const std::vector<std::pair<std::string, std::string>> renamed = {
+      {"hidden_size", "--hidden"},       {"num_layers", "--layers"},          {"num_heads", "--heads"},
+      {"num_kv_heads", "--kv-heads"},    {"intermediate_size", "--intermediate"}, {"batch_size", "--batch"},
+      {"warmup_steps", "--warmup"},      {"mutation_probability", "--mutation-prob"}, {"short_table", "--short"},
+      {"out", "--out"},
+  };
+  for (const auto& [name, option] : renamed)
+    if (name == setting) return option;
+  std::string option = "--" + setting;
+  for (char& c : option)
+    if (c == '_') c = '-';
+  return option;
+}
+
+}  // namespace
+
+ErrorReport describe_error(std::exception_ptr error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const boost::program_options::error& e) {
+    return {e.what(), 2, true};
+  } catch (const UsageError& e) {
+    return {e.what(), 2, false};
+  } catch (const InvalidSetting& e) {
+    return {option_for(e.setting()) + ": " + e.problem(), 2, false};
+  } catch (const std::exception& e) {
+    const std::string what = e.what();  // c10::Error carries a backtrace after the first line
+    return {"error: " + what.substr(0, what.find('\n')), 1, false};
+  } catch (...) {
+    return {"error: unknown exception", 1, false};
+  }
 }
 
 }  // namespace longrope

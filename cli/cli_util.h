@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <string>
 #include <utility>
 #include <vector>
@@ -23,5 +24,14 @@ uint64_t parse_seed(int64_t seed, const std::string& option);
 
 // A finite decimal number, all of `text`; throws UsageError naming `option`.
 double parse_number(const std::string& text, const std::string& option);
+
+// How an error is told to the user: one line (a c10::Error's backtrace cut off), its exit code (2 for
+// bad options and settings, 1 for the rest), and whether --help would help.
+struct ErrorReport {
+  std::string line;
+  int exit_code = 1;
+  bool see_help = false;
+};
+ErrorReport describe_error(std::exception_ptr error);
 
 }  // namespace longrope

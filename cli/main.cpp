@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/cli_util.h"
 #include "cli/command.h"
 #include "util/errors.h"
 
@@ -51,23 +52,6 @@ bool parse_command_line(const std::string& command, const std::string& usage, co
 
 namespace {
 
-// The option a library setting is given by: its name with dashes (race_margin → --race-margin),
-// except where the option is spelled otherwise.
-std::string option_for(const std::string& setting) {
-  static const std::vector<std::pair<std::string, std::string>> renamed = {
-      {"hidden_size", "--hidden"},       {"num_layers", "--layers"},          {"num_heads", "--heads"},
-      {"num_kv_heads", "--kv-heads"},    {"intermediate_size", "--intermediate"}, {"batch_size", "--batch"},
-      {"warmup_steps", "--warmup"},      {"mutation_probability", "--mutation-prob"}, {"short_table", "--short"},
-      {"out", "--out"},
-  };
-  for (const auto& [name, option] : renamed)
-    if (name == setting) return option;
-  std::string option = "--" + setting;
-  for (char& c : option)
-    if (c == '_') c = '-';
-  return option;
-}
-
 void print_usage() {
   fmt::print("usage: longrope <command> [options]   (longrope <command> --help for its options)\n\ncommands:\n");
   for (const auto& c : longrope::commands()) fmt::print("  {:<12} {}\n", c.name, c.summary);
@@ -86,20 +70,10 @@ int main(int argc, char** argv) {
     const std::vector<std::string> args(argv + 2, argv + argc);
     try {
       return c.run(args);
-    } catch (const boost::program_options::error& e) {
-      fmt::print(stderr, "longrope {}: {} (see longrope {} --help)\n", name, e.what(), name);
-      return 2;
-    } catch (const longrope::UsageError& e) {
-      fmt::print(stderr, "longrope {}: {}\n", name, e.what());
-      return 2;
-    } catch (const longrope::InvalidSetting& e) {
-      fmt::print(stderr, "longrope {}: {}: {}\n", name, option_for(e.setting()), e.problem());
-      return 2;
-    } catch (const std::exception& e) {
-      // c10::Error carries a backtrace after the first line; one line is enough for a user.
-      std::string what = e.what();
-      fmt::print(stderr, "longrope {}: error: {}\n", name, what.substr(0, what.find('\n')));
-      return 1;
+    } catch (...) {
+      const longrope::ErrorReport report = longrope::describe_error(std::current_exception());
+      fmt::print(stderr, "longrope {}: {}{}\n", name, report.line, report.see_help ? fmt::format(" (see longrope {} --help)", name) : "");
+      return report.exit_code;
     }
   }
   fmt::print(stderr, "longrope: unknown command '{}'\n", name);

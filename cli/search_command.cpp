@@ -1,26 +1,42 @@
 // longrope search: evolutionary search of λ and n̂ for one or more target lengths in one job,
-// reusing the loaded model; resumable; writes a factor table per target.
+// reusing the loaded model; resumable; writes a factor table per target. Under mpirun or srun, one
+// rank per device (search/distributed_search.h).
 #include <fmt/format.h>
 
 #include <cmath>
 #include <limits>
+#include <optional>
 
 #include "cli/cli_util.h"
 #include "cli/command.h"
 #include "cli/shared_options.h"
+#include "search/distributed_search.h"
 #include "search/search_run.h"
 
 namespace po = boost::program_options;
 
 namespace longrope {
 
-int search_command(const std::vector<std::string>& args) {
-  SearchRequest r;
-  std::string targets, devices, race_margin;  // race margin unset: racing off
-  int64_t seed = 42;
+namespace {
+
+struct SearchArgs {
+  SearchRequest request;
   ModelArgs model;
   DataArgs data;
   RuntimeArgs runtime;
+  RankSettings ranks;
+};
+
+// nullopt after --help.
+std::optional<SearchArgs> parse_search(const std::vector<std::string>& args) {
+  SearchArgs a;
+  SearchRequest& r = a.request;
+  ModelArgs& model = a.model;
+  DataArgs& data = a.data;
+  RuntimeArgs& runtime = a.runtime;
+  RankSettings& ranks = a.ranks;
+  std::string targets, devices, race_margin;  // race margin unset: racing off
+  int64_t seed = 42;
   SearchSettings& e = r.evolution;
   po::options_description o("Search");
   o.add_options()
@@ -49,14 +65,17 @@ int search_command(const std::vector<std::string>& args) {
       ("init-table", po::value(&r.init_table), "seed from an earlier table (.json or .csv)")
       ("compose", po::bool_switch(&r.compose), "with --init-table: search λ2 and evaluate λ1·λ2 (progressive extension)")
       ("resume", po::bool_switch(&r.resume), "continue the run in --out from its last saved generation")
-      ("devices", po::value(&devices), "evaluators, one per device (e.g. cuda:0,cuda:1); default: --device")
+      ("devices", po::value(&devices), "evaluators, one per device (e.g. cuda:0,cuda:1); default: --device. Under MPI, "
+       "each rank takes the one at its local rank (mod the list's length)")
+      ("coordinator-only", po::bool_switch(&ranks.coordinator_only),
+       "under MPI: rank 0 runs the evolution and scores no candidate (it still scores baselines, validation and held-out)")
       ("batch-candidates", po::value(&r.batch_candidates)->default_value(r.batch_candidates),
        "candidates scored together, one batch row each (same tokens, own cos/sin table): fills a device one candidate leaves idle")
       ("race-margin", po::value(&race_margin),
        "racing (off by default): stop a child after any document but the last once its mean NLL so far exceeds the "
        "worst parent's on the same documents by more than this many nats (e.g. 0.005)");
   o.add(model_options(model)).add(data_options(data, "search-set documents (file or directory)")).add(runtime_options(runtime));
-  if (!parse_command_line("search", "--model DIR --data PATH --target 8x[,16x] --out RUN [options]", args, o)) return 0;
+  if (!parse_command_line("search", "--model DIR --data PATH --target 8x[,16x] --out RUN [options]", args, o)) return std::nullopt;
   r.targets = split_list(targets);
   r.devices = split_list(devices);
   if (r.targets.empty()) throw UsageError("--target is empty");
@@ -64,9 +83,32 @@ int search_command(const std::vector<std::string>& args) {
   if (!race_margin.empty()) r.race_margin = parse_number(race_margin, "--race-margin");
   e.seed = parse_seed(seed, "--seed");
   check_search_request(r);
+  return a;
+}
 
-  const EvaluationSetup setup = open_evaluation(model, data, runtime);
-  fmt::print("{}", search_summary(run_search(setup, r)));
+}  // namespace
+
+int search_command(const std::vector<std::string>& args) {
+  // Under mpirun/srun, before the options: a rank that cannot parse its own still reports through rank 0.
+  const std::unique_ptr<MpiJob> job = MpiJob::join();
+  if (job) {
+    const auto describe = [](std::exception_ptr e) { return describe_error(e).line; };
+    std::optional<SearchArgs> a;
+    try {
+      a = parse_search(args);
+    } catch (...) {
+      return fail_on_ranks(*job, std::current_exception(), describe);
+    }
+    if (!a) return 0;
+    const auto tables = search_on_ranks(*job, a->model, a->data, a->runtime, a->request, a->ranks, describe);
+    if (tables) fmt::print("{}", search_summary(*tables));
+    return 0;
+  }
+  const std::optional<SearchArgs> a = parse_search(args);
+  if (!a) return 0;
+  if (a->ranks.coordinator_only) throw UsageError("--coordinator-only needs an MPI launch (mpirun or srun) of at least 2 ranks");
+  const EvaluationSetup setup = open_evaluation(a->model, a->data, a->runtime);
+  fmt::print("{}", search_summary(run_search(setup, a->request)));
   return 0;
 }
 

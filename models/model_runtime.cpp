@@ -31,6 +31,11 @@ c10::Device parse_device(const std::string& name) {
   return *device;
 }
 
+std::string device_for_local_rank(const std::string& device, int local_rank) {
+  if (device != "cuda" || !at::hasCUDA() || at::getNumGPUs() < 1) return device;
+  return fmt::format("cuda:{}", local_rank % static_cast<int>(at::getNumGPUs()));
+}
+
 ModelOptions model_options(const RuntimeArgs& a) {
   ModelOptions o;
   o.load.device = parse_device(a.device);

@@ -8,6 +8,7 @@ packages=(
   libsentencepiece-dev                      # longrope-tokenize (a separate process: its protobuf clashes with LibTorch)
   libpcre2-dev                              # byte-level BPE pre-tokenizer regexes (\p{L}, lookahead)
   gnuplot-nox                               # longrope plot
+  libopenmpi-dev openmpi-bin                # search under mpirun/srun (one rank per device)
   clang util-linux                          # fuzz targets and sanitizer builds (scripts/fuzz.sh); flock for the run-lock tests
 )
 # libFuzzer's runtime: its own package on Debian 12 (libclang-rt-dev), inside clang's on older Ubuntu.

@@ -2,6 +2,7 @@
 #include "search/parallel_objective.h"
 
 #include <tbb/concurrent_queue.h>
+#include <tbb/global_control.h>
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
@@ -19,6 +20,10 @@ BatchObjective make_parallel_objective(std::vector<GroupScorer> workers, size_t 
     std::vector<Evaluation> scores(batch.size());
     const size_t groups = (batch.size() + group_size - 1) / group_size;
     // One arena slot per evaluator: a CPU evaluator's torch threads are not oversubscribed by TBB.
+    // A remote evaluator's thread only waits, so evaluators may outnumber the cores TBB sees (an MPI
+    // rank bound to one core hands out work to many): raise TBB's thread limit to match.
+    const size_t allowed = tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism);
+    tbb::global_control enough(tbb::global_control::max_allowed_parallelism, std::max(allowed, workers.size() + 1));
     tbb::task_arena arena(static_cast<int>(workers.size()));
     tbb::concurrent_bounded_queue<size_t> free;
     for (size_t w = 0; w < workers.size(); ++w) free.push(w);

@@ -3,7 +3,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <stdexcept>
 
 namespace longrope {
@@ -102,6 +104,34 @@ std::string text_checksum(const std::string& text) {
     h *= kFnvPrime;
   }
   return fmt::format("{:016x}", h);
+}
+
+std::string model_files_digest(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> files;
+  if (fs::is_directory(path)) {
+    for (const fs::directory_entry& e : fs::directory_iterator(path))
+      if (e.is_regular_file() && e.path().filename() != "README.md") files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+  } else {
+    files.push_back(path);
+  }
+  constexpr std::streamoff kSpan = 1 << 20;
+  std::string seen;
+  for (const fs::path& file : files) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) throw std::runtime_error(file.string() + ": cannot be read");
+    const auto size = static_cast<std::streamoff>(fs::file_size(file));
+    seen += fmt::format("{}\n{}\n", file.filename().string(), size);
+    for (const std::streamoff at : {std::streamoff{0}, std::max<std::streamoff>(0, size - kSpan)}) {
+      std::string block(static_cast<size_t>(std::min(kSpan, size)), '\0');
+      in.seekg(at);
+      in.read(block.data(), static_cast<std::streamsize>(block.size()));
+      if (!in) throw std::runtime_error(file.string() + ": cannot be read");
+      seen += block;
+    }
+  }
+  return text_checksum(seen);
 }
 
 }  // namespace longrope

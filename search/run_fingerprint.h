@@ -60,6 +60,11 @@ std::string documents_digest(const std::vector<Document>& documents, const std::
 // give the same string.
 std::string canonical_path(const std::string& path);
 
+// Identifies a model's files wherever they lie (ranks on other nodes may hold copies at other paths):
+// for a file, or each regular file of a directory but README.md, its name, size, and first and last
+// MiB. Throws std::runtime_error naming a file it cannot read.
+std::string model_files_digest(const std::string& path);
+
 // FNV-1a 64 of `text` as 16 hex digits: the checksum of what the tool wrote.
 std::string text_checksum(const std::string& text);
 

@@ -1,4 +1,4 @@
-// The search job: plan every target (nothing written), then search them one by one.
+// The search job: plan every target (search_plan.h, nothing written), then search them one by one.
 #include "search/search_run.h"
 
 #include <fmt/format.h>
@@ -11,7 +11,6 @@
 
 #include "formats/atomic_file.h"
 #include "formats/directory_lock.h"
-#include "eval/needle.h"
 #include "formats/json_file.h"
 #include "models/rope_methods.h"
 #include "search/evaluation_journal.h"
@@ -20,7 +19,6 @@
 #include "search/run_fingerprint.h"
 #include "search/search_checkpoint.h"
 #include "search/search_report.h"
-#include "search/seeds.h"
 #include "util/errors.h"
 #include "util/paired_bootstrap.h"
 #include "util/progress.h"
@@ -30,149 +28,6 @@ using nlohmann::json;
 
 namespace longrope {
 namespace {
-
-constexpr int64_t kMinValidationWindows = 8;
-
-// One target, with everything decided before anything is written.
-struct TargetPlan {
-  SearchTarget target;
-  std::vector<Document> documents;
-  std::vector<Document> validation;  // where the winner is chosen (empty: on the search windows)
-  std::vector<Document> heldout;
-  SearchSpace space;
-  std::vector<Genome> seeds;
-  json seed_names = json::array();
-  ScorerSettings scorer;
-  RunFingerprint fingerprint;
-  fs::path dir;
-};
-
-}  // namespace
-
-void check_search_request(const SearchRequest& r) {
-  r.evolution.validate();
-  SearchSpace::for_scale(1, 2.0, r.bound, r.step);  // bound and step, before any model is loaded
-  if (r.batch_candidates < 1) throw InvalidSetting("batch_candidates", fmt::format("must be positive, got {}", r.batch_candidates));
-  if (r.race_margin && !(*r.race_margin >= 0 && std::isfinite(*r.race_margin)))
-    throw InvalidSetting("race_margin", fmt::format("must be a non-negative number of nats, got {}", *r.race_margin));
-  if (!(r.mutation_probability > 0 && r.mutation_probability <= 1))
-    throw InvalidSetting("mutation_probability", fmt::format("must be in (0, 1], got {}", r.mutation_probability));
-  if (r.compose && r.init_table.empty()) throw InvalidSetting("compose", "needs an init table");
-  if (r.targets.empty() && !r.short_table) throw InvalidSetting("target", "no target given");
-  if (r.out.empty()) throw InvalidSetting("out", "no run directory given");
-  if (r.validate_top < 1) throw InvalidSetting("validate_top", fmt::format("must be positive, got {}", r.validate_top));
-  if (r.validate_top > r.evolution.population)
-    throw InvalidSetting("validate_top", fmt::format("{} exceeds the population ({})", r.validate_top, r.evolution.population));
-  if (r.validation.empty()) throw InvalidSetting("validation", "auto, none or a directory of documents");
-  if (r.objective != "ppl" && r.objective != "needle")
-    throw InvalidSetting("objective", fmt::format("'{}' is not ppl or needle", r.objective));
-}
-
-namespace {
-
-// "32k" → 32768, "2048" → 2048; nullopt when `text` is not a length.
-std::optional<int64_t> length_of(const std::string& text) {
-  size_t used = 0;
-  long long v = 0;
-  try {
-    v = std::stoll(text, &used);
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-  const std::string suffix = text.substr(used);
-  const long long unit = suffix == "k" || suffix == "K" ? 1024 : suffix == "m" || suffix == "M" ? 1024 * 1024 : suffix.empty() ? 1 : 0;
-  if (unit == 0 || v <= 0 || v > (int64_t{1} << 40) / unit) return std::nullopt;
-  return v * unit;
-}
-
-// Where the search starts: the earlier table (progressive search), else PI, NTK, YaRN and the
-// YaRN-shaped table, on the grid.
-void add_seeds(TargetPlan& p, const std::optional<FactorTable>& init, const std::vector<double>& base, double space_scale,
-               const RopeGeometry& geometry) {
-  if (!base.empty()) {
-    p.seeds.push_back(genome_from_lambda(p.space, std::vector<double>(base.size(), 1.0)));
-    p.seed_names.push_back("init-table");
-    return;
-  }
-  if (init) {
-    p.seeds.push_back(genome_from_lambda(p.space, init->lambda, p.space.search_start_tokens ? init->start_tokens : 0));
-    p.seed_names.push_back("init-table");
-  }
-  for (const SeedTable& s : search_seeds(geometry, space_scale)) {
-    p.seeds.push_back(genome_from_lambda(p.space, s.lambda));
-    p.seed_names.push_back(s.name);
-  }
-}
-
-TargetPlan plan_target(const EvaluationSetup& setup, const SearchRequest& r, const SearchTarget& target,
-                       const std::vector<Document>& all, const std::vector<Document>& validation_all,
-                       const std::vector<Document>& heldout_all, const std::optional<FactorTable>& init) {
-  const RopeGeometry geometry = setup.config().rope_geometry();
-  TargetPlan p;
-  p.target = target;
-  p.dir = fs::path(r.out) / target.name;
-  p.documents = setup.documents_for_length(all, setup.data().path, target.length);
-  if (!r.heldout.empty()) p.heldout = setup.documents_for_length(heldout_all, r.heldout, target.length);
-  if (r.validation == "auto" && !target.is_short) {
-    // As many windows per document as the search scores, and 8 at least in all: fewer give no interval
-    // worth the name.
-    const auto docs = static_cast<int64_t>(setup.data().first_windows_only() ? p.documents.size()
-                                                                             : std::max<size_t>(1, p.documents.size() / setup.data().windows));
-    const int64_t per_document = std::max(setup.data().windows, (kMinValidationWindows + docs - 1) / std::max<int64_t>(docs, 1));
-    p.validation = setup.later_windows(all, setup.data().path, target.length, per_document);
-    if (p.validation.size() < 2)
-      fmt::print(stderr, "warning: [{}] the search documents hold {} windows beyond the search's: the winner is chosen on "
-                         "the search windows (give a validation directory)\n", target.name, p.validation.size());
-    if (p.validation.size() < 2) p.validation.clear();
-  } else if (r.validation != "none" && r.validation != "auto" && !target.is_short) {
-    p.validation = setup.documents_for_length(validation_all, r.validation, target.length);
-  }
-  if (r.objective == "needle") {  // the same windows, each with a needle whose answer alone is scored
-    const auto windows = [&](const std::vector<Document>& docs) {
-      return setup.data().first_windows_only() ? select_windows(docs, setup.window_tokens(target.length), WindowSelection{}) : docs;
-    };
-    p.documents = needle_documents(setup, windows(p.documents), r.evolution.seed);
-    if (!p.validation.empty()) p.validation = needle_documents(setup, windows(p.validation), r.evolution.seed + 1);
-  }
-  // A progressive search multiplies candidates into the earlier table and searches the rest of the way.
-  std::vector<double> base;
-  double space_scale = target.scale;
-  if (init && r.compose && !target.is_short) {
-    base = init->lambda;
-    if (init->target_length > 0) space_scale = std::max(1.0, static_cast<double>(target.length) / static_cast<double>(init->target_length));
-  }
-  p.space = SearchSpace::for_scale(static_cast<size_t>(geometry.rotary_dim / 2), space_scale, r.bound, r.step);
-  p.space.mutation_probability = r.mutation_probability;
-  p.space.search_start_tokens = r.search_start_tokens && !target.is_short;
-  add_seeds(p, init, base, space_scale, geometry);
-  // Fewer places than seeds would leave PI, NTK or YaRN out of the search and the winner could lose to them.
-  if (r.evolution.population < static_cast<int>(p.seeds.size()))
-    throw InvalidSetting("population", fmt::format("{} cannot hold the {} seed tables ({})", r.evolution.population, p.seeds.size(),
-                                                   p.seed_names.dump()));
-  p.scorer = ScorerSettings{geometry, target.scale, std::nullopt, base, r.race_margin};
-
-  RunFingerprint& f = p.fingerprint;
-  const SearchSettings& e = r.evolution;
-  f.model = canonical_path(setup.model_path());  // run files are read again from other directories
-  f.data = setup.data().path;
-  f.documents = documents_digest(p.documents, setup.bos());  // hashes every token: once
-  f.target_length = target.length;
-  f.docs = setup.data().docs;
-  f.dtype = setup.runtime().dtype;
-  f.population = e.population;
-  f.mutants = e.mutants;
-  f.crossovers = e.crossovers;
-  f.parents = e.parents;
-  f.seed = e.seed;
-  f.bound = r.bound;
-  f.step = r.step;
-  f.mutation_probability = r.mutation_probability;
-  f.search_start_tokens = p.space.search_start_tokens;
-  if (init) f.init_table = init->lambda;
-  f.compose = r.compose;
-  f.race_margin = r.race_margin;
-  return p;
-}
 
 // A resume may extend a search (more generations), never shorten it: the saved population already
 // holds the later generations' children.
@@ -259,7 +114,8 @@ json documents_key(const TargetPlan& p, const std::string& digest) {
 }
 
 FactorTable search_target(const EvaluationSetup& setup, const SearchRequest& r, const TargetPlan& p,
-                          const std::vector<std::unique_ptr<LlamaModel>>& models, const std::vector<double>& short_lambda) {
+                          const std::vector<std::unique_ptr<LlamaModel>>& models, bool local_candidates,
+                          const std::vector<GroupScorer>& remote, const std::vector<double>& short_lambda) {
   const std::string& name = p.target.name;
   fs::create_directories(p.dir);
   std::vector<std::unique_ptr<PerplexityEvaluator>> evaluators;
@@ -303,8 +159,10 @@ FactorTable search_target(const EvaluationSetup& setup, const SearchRequest& r, 
   for (const std::string& key : journal->keys()) unsaved += resume && resume->scores.count(key) ? 0 : 1;
   if (unsaved > 0) fmt::print(stderr, "[{}] {} evaluations journaled after the last saved generation are reused\n", name, unsaved);
   std::vector<GroupScorer> scorers;
-  for (auto& evaluator : evaluators)
-    scorers.push_back(journaled(make_perplexity_scorer(*evaluator, p.documents, p.space, p.scorer), journal));
+  if (local_candidates)
+    for (auto& evaluator : evaluators)
+      scorers.push_back(journaled(make_perplexity_scorer(*evaluator, p.documents, p.space, p.scorer), journal));
+  for (const GroupScorer& other : remote) scorers.push_back(journaled(other, journal));
   Progress progress("search " + name, static_cast<size_t>(search.planned_evaluations()));
   int64_t evaluations_before = resume ? resume->evaluations : 0;
   double best = resume && !resume->population.empty() ? resume->population.front().score : INFINITY;
@@ -429,82 +287,38 @@ FactorTable search_target(const EvaluationSetup& setup, const SearchRequest& r, 
 
 }  // namespace
 
-SearchTarget parse_search_target(const std::string& text, int64_t original) {
-  SearchTarget t;
-  const auto bad = [&] { return InvalidSetting("target", fmt::format("'{}' is not a ratio (8x) or a length (2048, 32k)", text)); };
-  if (!text.empty() && (text.back() == 'x' || text.back() == 'X')) {
-    const std::string ratio = text.substr(0, text.size() - 1);
-    size_t used = 0;
-    double s = 0;
-    try {
-      s = std::stod(ratio, &used);
-    } catch (const std::exception&) {
-      throw bad();
-    }
-    if (used != ratio.size() || !std::isfinite(s) || s <= 0 || s > 1e6) throw bad();
-    t.length = static_cast<int64_t>(std::llround(s * static_cast<double>(original)));
-  } else {
-    const std::optional<int64_t> length = length_of(text);
-    if (!length) throw bad();
-    t.length = *length;
-  }
-  t.scale = static_cast<double>(t.length) / static_cast<double>(original);
-  if (t.length <= original)
-    throw InvalidSetting("target", fmt::format("{}: {} tokens is not beyond the original length {} (a short table is searched "
-                                               "at the original length)", text, t.length, original));
-  t.name = fmt::format("{:g}x-{}", t.scale, t.length);
-  return t;
-}
-
 std::vector<FactorTable> run_search(const EvaluationSetup& setup, const SearchRequest& r) {
-  check_search_request(r);
-  const int64_t original = setup.config().original_max_position_embeddings;
-  std::vector<SearchTarget> targets;
-  if (r.short_table) targets.push_back({fmt::format("short-{}", original), original, 1.0, true});
-  for (const std::string& text : r.targets) {
-    SearchTarget t = parse_search_target(text, original);
-    for (const SearchTarget& other : targets)
-      if (other.length == t.length) throw InvalidSetting("target", fmt::format("{}: {} tokens is searched twice", text, t.length));
-    targets.push_back(t);
-  }
-  std::optional<FactorTable> init;
-  if (!r.init_table.empty()) {
-    init = read_factor_table(r.init_table);
-    check_table_for_model(*init, setup.config().rope_geometry(), r.init_table);
-  }
-  const std::vector<Document> all = setup.read_documents(setup.data().path);
-  const std::vector<Document> heldout_all = r.heldout.empty() ? std::vector<Document>{} : setup.read_documents(r.heldout);
-  const bool validation_dir = r.validation != "auto" && r.validation != "none";
-  const std::vector<Document> validation_all = validation_dir ? setup.read_documents(r.validation) : std::vector<Document>{};
-  std::vector<TargetPlan> plans;
-  for (const SearchTarget& t : targets) plans.push_back(plan_target(setup, r, t, all, validation_all, heldout_all, init));
-
-  if (fs::exists(r.out) && !fs::is_directory(r.out)) throw std::runtime_error(r.out + ": exists and is not a directory");
-  if (fs::exists(r.out) && !r.resume && !fs::is_empty(r.out))
-    throw std::runtime_error(r.out + ": run directory exists and is not empty; resume it, or choose another");
-  const fs::path short_dir = fs::path(r.out) / fmt::format("short-{}", original);
-  if (r.resume && !r.short_table && fs::exists(short_dir / "table.json"))
-    throw InvalidSetting("short_table", fmt::format("{} holds a short table: resume the run with the short search too, so that "
-                                                    "its tables keep their short factors", r.out));
-  if (!r.heldout.empty() && canonical_path(r.heldout) == canonical_path(setup.data().path))
-    fmt::print(stderr, "warning: the held-out documents are the search documents ({}): held-out scores will not be held out\n",
-               r.heldout);
+  const SearchPlan plan = plan_search(setup, r);
+  check_run_directory(setup, r);
   std::vector<std::unique_ptr<LlamaModel>> models;
   for (const std::string& device : r.devices.empty() ? std::vector<std::string>{setup.runtime().device} : r.devices)
     models.push_back(std::make_unique<LlamaModel>(setup.model_on(device)));
+  return search_planned(setup, r, plan, models, OtherEvaluators{});
+}
+
+std::vector<FactorTable> search_planned(const EvaluationSetup& setup, const SearchRequest& r, const SearchPlan& plan,
+                                        const std::vector<std::unique_ptr<LlamaModel>>& models, const OtherEvaluators& others) {
+  if (models.empty()) throw std::invalid_argument("a search needs a model in its own process (baselines, validation)");
+  if (!others.local_candidates && others.count == 0) throw InvalidSetting("coordinator_only", "leaves no evaluator for candidates");
   fs::create_directories(r.out);
   const formats::DirectoryLock lock = formats::DirectoryLock::acquire(r.out);  // one writer per run directory
   const SearchSettings& e = r.evolution;
-  fmt::print(stderr, "search: {} targets, {} evaluators, P={} T={} N1={} N2={} top-{} seed {}\n", plans.size(), models.size(),
-             e.population, e.generations, e.mutants, e.crossovers, e.parents, e.seed);
+  const size_t evaluators = (others.local_candidates ? models.size() : 0) + others.count;
+  fmt::print(stderr, "search: {} targets, {} evaluators{}, P={} T={} N1={} N2={} top-{} seed {}\n", plan.targets.size(), evaluators,
+             others.count ? fmt::format(" ({} on other ranks)", others.count) : "", e.population, e.generations, e.mutants,
+             e.crossovers, e.parents, e.seed);
 
   std::vector<FactorTable> tables;
   std::vector<double> short_lambda;
-  for (const TargetPlan& p : plans) {
+  for (size_t i = 0; i < plan.targets.size(); ++i) {
+    const TargetPlan& p = plan.targets[i];
     const std::string validation_digest = p.validation.empty() ? "" : documents_digest(p.validation, setup.bos());
     const std::optional<FactorTable> finished =
         r.resume ? finished_table(p, e.generations, r.heldout, validation_digest) : std::nullopt;
-    const FactorTable table = finished ? *finished : search_target(setup, r, p, models, short_lambda);
+    std::vector<GroupScorer> remote;
+    if (!finished && others.scorers_for) remote = others.scorers_for(i);
+    const FactorTable table =
+        finished ? *finished : search_target(setup, r, p, models, others.local_candidates, remote, short_lambda);
     if (p.target.is_short) {
       short_lambda = table.lambda;
       fmt::print(stderr, "[{}] short table ppl {:.4f}\n", p.target.name, score_from_json(table.details["search_ppl"]));
@@ -516,6 +330,12 @@ std::vector<FactorTable> run_search(const EvaluationSetup& setup, const SearchRe
   for (const FactorTable& t : tables) summary.push_back(factor_table_to_json(t));
   formats::write_file_atomically((fs::path(r.out) / "summary.json").string(), summary.dump(2) + "\n");
   return tables;
+}
+
+GroupScorer candidate_scorer(const EvaluationSetup& setup, const TargetPlan& p, const LlamaModel& model) {
+  auto evaluator = std::make_shared<PerplexityEvaluator>(model, setup.perplexity_options(p.target.length));
+  GroupScorer scorer = make_perplexity_scorer(*evaluator, p.documents, p.space, p.scorer);
+  return [evaluator, scorer](const std::vector<Genome>& group, const Cutoff& cutoff) { return scorer(group, cutoff); };
 }
 
 std::string search_summary(const std::vector<FactorTable>& tables) {

@@ -1,0 +1,167 @@
+// MPI calls of a distributed search. Compiled without MPI too (LONGROPE_HAVE_MPI unset): join() then
+// refuses a multi-rank launch instead of letting every rank run the whole search alone.
+#include "search/mpi_job.h"
+
+#include <chrono>
+#include <cstdlib>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#if LONGROPE_HAVE_MPI
+#include <mpi.h>
+#endif
+
+namespace longrope {
+
+bool launched_by_mpi() {
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"})
+    if (std::getenv(name)) return true;
+  return false;
+}
+
+#if LONGROPE_HAVE_MPI
+
+namespace {
+
+std::mutex& mpi_lock() {
+  static std::mutex m;
+  return m;
+}
+
+void check(int code, const char* call) {
+  if (code == MPI_SUCCESS) return;
+  char text[MPI_MAX_ERROR_STRING];
+  int length = 0;
+  MPI_Error_string(code, text, &length);
+  throw std::runtime_error(std::string(call) + ": " + std::string(text, static_cast<size_t>(length)));
+}
+
+// Polls `done` under the lock, sleeping between tries (up to 2 ms: a forward takes far longer).
+template <typename Done>
+void poll(Done done) {
+  auto pause = std::chrono::microseconds(20);
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(mpi_lock());
+      if (done()) return;
+    }
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::microseconds(2000));
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<MpiJob> MpiJob::join() {
+  if (!launched_by_mpi()) return nullptr;
+  int provided = 0;
+  check(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided), "MPI_Init_thread");
+  std::unique_ptr<MpiJob> job(new MpiJob());
+  // Errors come back as codes (and end up as one line), instead of MPI aborting the job.
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  if (provided < MPI_THREAD_SERIALIZED) throw std::runtime_error("this MPI gives no MPI_THREAD_SERIALIZED: rank 0 calls it from several threads");
+  MPI_Comm_rank(MPI_COMM_WORLD, &job->rank_);
+  MPI_Comm_size(MPI_COMM_WORLD, &job->size_);
+  MPI_Comm node;
+  check(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, job->rank_, MPI_INFO_NULL, &node), "MPI_Comm_split_type");
+  MPI_Comm_rank(node, &job->local_rank_);
+  MPI_Comm_size(node, &job->local_size_);
+  MPI_Comm_free(&node);
+  char name[MPI_MAX_PROCESSOR_NAME];
+  int length = 0;
+  MPI_Get_processor_name(name, &length);
+  job->host_.assign(name, static_cast<size_t>(length));
+  return job;
+}
+
+MpiJob::~MpiJob() { MPI_Finalize(); }
+
+std::vector<std::string> MpiJob::gather(const std::string& mine) const {
+  std::lock_guard<std::mutex> lock(mpi_lock());
+  int length = static_cast<int>(mine.size());
+  std::vector<int> lengths(rank_ == 0 ? static_cast<size_t>(size_) : 0);
+  check(MPI_Gather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, 0, MPI_COMM_WORLD), "MPI_Gather");
+  std::vector<int> offsets(lengths.size());
+  int total = 0;
+  for (size_t i = 0; i < lengths.size(); ++i) {
+    offsets[i] = total;
+    total += lengths[i];
+  }
+  std::string all(static_cast<size_t>(total), '\0');
+  check(MPI_Gatherv(mine.data(), length, MPI_CHAR, all.data(), lengths.data(), offsets.data(), MPI_CHAR, 0, MPI_COMM_WORLD),
+        "MPI_Gatherv");
+  std::vector<std::string> out;
+  for (size_t i = 0; i < lengths.size(); ++i) out.push_back(all.substr(static_cast<size_t>(offsets[i]), static_cast<size_t>(lengths[i])));
+  return out;
+}
+
+std::string MpiJob::broadcast(const std::string& text) const {
+  std::lock_guard<std::mutex> lock(mpi_lock());
+  int length = static_cast<int>(text.size());
+  check(MPI_Bcast(&length, 1, MPI_INT, 0, MPI_COMM_WORLD), "MPI_Bcast");
+  std::string out = rank_ == 0 ? text : std::string(static_cast<size_t>(length), '\0');
+  check(MPI_Bcast(out.data(), length, MPI_CHAR, 0, MPI_COMM_WORLD), "MPI_Bcast");
+  return out;
+}
+
+void MpiJob::send(int to, int tag, const std::string& body) const {
+  MPI_Request request;
+  {
+    std::lock_guard<std::mutex> lock(mpi_lock());
+    check(MPI_Isend(body.data(), static_cast<int>(body.size()), MPI_CHAR, to, tag, MPI_COMM_WORLD, &request), "MPI_Isend");
+  }
+  poll([&] {
+    int done = 0;
+    check(MPI_Test(&request, &done, MPI_STATUS_IGNORE), "MPI_Test");
+    return done != 0;
+  });
+}
+
+MpiJob::Message MpiJob::receive(int from) const {
+  Message m;
+  poll([&] {
+    int arrived = 0;
+    MPI_Status status;
+    check(MPI_Iprobe(from, MPI_ANY_TAG, MPI_COMM_WORLD, &arrived, &status), "MPI_Iprobe");
+    if (!arrived) return false;
+    int length = 0;
+    MPI_Get_count(&status, MPI_CHAR, &length);
+    m.from = status.MPI_SOURCE;
+    m.tag = status.MPI_TAG;
+    m.body.assign(static_cast<size_t>(length), '\0');
+    check(MPI_Recv(m.body.data(), length, MPI_CHAR, status.MPI_SOURCE, status.MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE), "MPI_Recv");
+    return true;
+  });
+  return m;
+}
+
+#else  // no MPI in this build
+
+namespace {
+
+int env_int(const char* name, int fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? std::atoi(v) : fallback;
+}
+
+}  // namespace
+
+std::unique_ptr<MpiJob> MpiJob::join() {
+  const int ranks = env_int("OMPI_COMM_WORLD_SIZE", env_int("PMI_SIZE", env_int("SLURM_NTASKS", 1)));
+  if (launched_by_mpi() && ranks > 1)
+    throw std::runtime_error("started by an MPI launcher with several ranks, but this longrope was built without MPI "
+                             "(install libopenmpi-dev and rebuild: scripts/build.sh)");
+  return nullptr;
+}
+
+MpiJob::~MpiJob() = default;
+std::vector<std::string> MpiJob::gather(const std::string& mine) const { return {mine}; }
+std::string MpiJob::broadcast(const std::string& text) const { return text; }
+void MpiJob::send(int, int, const std::string&) const { throw std::logic_error("no MPI in this build"); }
+MpiJob::Message MpiJob::receive(int) const { throw std::logic_error("no MPI in this build"); }
+
+#endif
+
+}  // namespace longrope

@@ -1,0 +1,87 @@
+// Planning a search job: each target's documents (search, validation, held-out), search space, seed
+// tables, scorer settings and fingerprint, decided before anything is written or any forward runs.
+// Every MPI rank plans the same job and compares the fingerprints.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "eval/open_evaluation.h"
+#include "export/factor_table.h"
+#include "search/evolution_search.h"
+#include "search/perplexity_scorer.h"
+#include "search/run_fingerprint.h"
+
+namespace longrope {
+
+struct SearchRequest {
+  std::string out;                      // the run directory
+  std::vector<std::string> targets;     // ratios ("8x") or lengths ("32k", "2048")
+  bool short_table = false;             // also search at the original length (Phi-3's short_factor)
+  std::string heldout;                  // documents the winner and baselines are reported on (empty: none)
+  // Where the winner is chosen: "auto" (windows of the search documents after the search's own),
+  // "none" (the best on the search windows), or a directory of documents (selected as the search's).
+  std::string validation = "auto";
+  int validate_top = 4;                 // the best K distinct candidates re-scored on validation
+  // What a candidate is scored by: "ppl" (perplexity of its windows, the paper's) or "needle" (the NLL
+  // of a needle's answer only, LongRoPE2's: eval/needle.h). Held-out sets are scored by perplexity.
+  std::string objective = "ppl";
+  SearchSettings evolution;             // P, T, N1, N2, parents, seed
+  std::string bound = "paper";          // λ upper bound: paper (1.25·s) or reference (1 + s)
+  double step = 0.01;                   // λ grid step
+  double mutation_probability = 0.3;    // per gene
+  bool search_start_tokens = true;      // false: n̂ = 0 (exportable to every runtime)
+  std::string init_table;               // seed from an earlier table (.json or .csv)
+  bool compose = false;                 // with init_table: search λ2, evaluate λ1·λ2 (progressive)
+  bool resume = false;                  // continue the run in `out`
+  int64_t batch_candidates = 1;         // candidates per batched forward
+  std::optional<double> race_margin;    // racing off when unset
+  std::vector<std::string> devices;     // one evaluator each; empty: the setup's own device
+};
+
+// One target of a job: "8x" → 8 × L, "32k" → 32768 tokens. Throws InvalidSetting("target").
+struct SearchTarget {
+  std::string name;                     // the directory, e.g. "8x-2048" or "short-256"
+  int64_t length = 0;
+  double scale = 1;
+  bool is_short = false;
+};
+SearchTarget parse_search_target(const std::string& text, int64_t original_length);
+
+// Throws InvalidSetting naming the first setting out of range; needs no model (run it before loading one).
+void check_search_request(const SearchRequest& request);
+
+// One target of a job, with everything decided before anything is written.
+struct TargetPlan {
+  SearchTarget target;
+  std::vector<Document> documents;
+  std::vector<Document> validation;  // where the winner is chosen (empty: on the search windows)
+  std::vector<Document> heldout;
+  SearchSpace space;
+  std::vector<Genome> seeds;
+  nlohmann::json seed_names = nlohmann::json::array();
+  ScorerSettings scorer;
+  RunFingerprint fingerprint;
+  std::filesystem::path dir;
+};
+
+struct SearchPlan {
+  std::vector<TargetPlan> targets;   // the short table first, when asked for
+  std::optional<FactorTable> init;   // the table the search starts from
+
+  nlohmann::json fingerprints() const;  // one per target: what ranks of one job must agree on
+};
+
+// Checks the settings, targets and init table and reads every document set; writes nothing. Throws
+// InvalidSetting naming the setting, or std::runtime_error naming the file.
+SearchPlan plan_search(const EvaluationSetup& setup, const SearchRequest& request);
+
+// The run directory can take this request: a new run needs it empty (or absent), a resume keeps its
+// short table. Warns when the held-out documents are the search documents. Writes nothing.
+void check_run_directory(const EvaluationSetup& setup, const SearchRequest& request);
+
+}  // namespace longrope
