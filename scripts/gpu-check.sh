@@ -11,7 +11,8 @@
 #   4. bench/gpu_bench.py: a LLaMA-2-7B shape, random bf16 weights made on the device, 4k-128k tokens,
 #      ours against transformers: tokens/s, MFU, peak memory;
 #   5. a search on the GPU (the shipped model at 64x, settings below) and the same candidates' rate
-#      on this machine's CPU: evaluations per hour.
+#      on this machine's CPU: evaluations per hour;
+#   6. that search as one MPI rank on the device, where the machine has mpirun (skipped, saying so, if not).
 # Every step checks the time left and is skipped, saying so, when it would not fit.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -136,5 +137,19 @@ for where in ("gpu", "cpu"):
 json.dump(rates, open(f"{out}/search-rates.json", "w"), indent=2)
 print("search rates:", json.dumps(rates))
 PY
+fi
+# 6. The same search as one MPI rank on the device (--device cuda: cuda:<local rank>), where the
+# machine has Open MPI; the device machine is bare, so this step may only say why it was skipped.
+if ! command -v mpirun >/dev/null || ! ldd "$longrope" | grep -q libmpi; then
+  record search-mpi skipped 0 "no mpirun, or a build without MPI, on this machine"
+elif fits search-mpi 40; then
+  t=$SECONDS
+  rm -rf "$out/search-mpi"
+  mpi_device=$device
+  [[ $device == cuda* ]] && mpi_device=cuda
+  OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun -n 1 "$longrope" search --model models/shipped/books-bytes-3m \
+    --data "$docs" --out "$out/search-mpi" --device $mpi_device --threads "$threads" "${settings[@]}" --generations 0 \
+    >/dev/null 2>"$out/search-mpi.log" && status=ok || status=failed
+  record search-mpi "$status" $((SECONDS - t)) "mpirun -n 1, the same settings, generations 0, device $mpi_device"
 fi
 exit $failed

@@ -70,20 +70,21 @@ WorkOrder read_work_message(const std::string& text) {
   });
 }
 
-std::string result_message(const std::vector<Evaluation>& evaluations) {
-  json out = json::array();
-  for (const Evaluation& e : evaluations)
-    out.push_back({{"score", number(e.score)}, {"forwards", e.forwards}, {"raced_out", e.raced_out},
-                   {"document_nll", numbers(e.document_nll)}});
-  return out.dump();
+std::string result_message(const WorkResult& result) {
+  json evaluations = json::array();
+  for (const Evaluation& e : result.evaluations)
+    evaluations.push_back({{"score", number(e.score)}, {"forwards", e.forwards}, {"raced_out", e.raced_out},
+                           {"document_nll", numbers(e.document_nll)}});
+  return json{{"evaluations", evaluations}, {"seconds", result.seconds}}.dump();
 }
 
-std::vector<Evaluation> read_result_message(const std::string& text) {
+WorkResult read_result_message(const std::string& text) {
   return parsed(text, "result", [](const json& m) {
-    std::vector<Evaluation> out;
-    for (const json& e : m)
-      out.push_back({number_from(e.at("score")), e.at("forwards").get<int64_t>(), e.at("raced_out").get<bool>(),
-                     numbers_from(e.at("document_nll"))});
+    WorkResult out;
+    for (const json& e : m.at("evaluations"))
+      out.evaluations.push_back({number_from(e.at("score")), e.at("forwards").get<int64_t>(), e.at("raced_out").get<bool>(),
+                                 numbers_from(e.at("document_nll"))});
+    out.seconds = m.at("seconds").get<double>();
     return out;
   });
 }

@@ -21,7 +21,13 @@ struct WorkOrder {
 std::string work_message(const WorkOrder& order);
 WorkOrder read_work_message(const std::string& text);  // throws std::runtime_error on a malformed message
 
-std::string result_message(const std::vector<Evaluation>& evaluations);
-std::vector<Evaluation> read_result_message(const std::string& text);
+// `seconds`: how long the rank spent scoring the group, so that rank 0 can tell the cost of the
+// messages from the cost of the forwards.
+struct WorkResult {
+  std::vector<Evaluation> evaluations;
+  double seconds = 0;
+};
+std::string result_message(const WorkResult& result);
+WorkResult read_result_message(const std::string& text);
 
 }  // namespace longrope

@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -66,14 +68,41 @@ std::string refusal(const std::vector<std::string>& statuses) {
   return "";
 }
 
+// What the groups scored on other ranks cost beyond their scoring: messages, (de)serialisation, polling.
+struct RemoteCost {
+  std::mutex mutex;
+  int64_t groups = 0;
+  double round_trip_s = 0, scoring_s = 0;
+
+  void add(double round_trip, double scoring) {
+    std::lock_guard<std::mutex> lock(mutex);
+    ++groups;
+    round_trip_s += round_trip;
+    scoring_s += scoring;
+  }
+  std::string line() {
+    std::lock_guard<std::mutex> lock(mutex);
+    const double n = static_cast<double>(std::max<int64_t>(groups, 1));
+    return fmt::format("mpi: {} candidate groups scored on other ranks; per group {:.4f} s round trip, {:.4f} s scoring, "
+                       "{:.2f} ms overhead", groups, round_trip_s / n, scoring_s / n, 1e3 * (round_trip_s - scoring_s) / n);
+  }
+};
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 // Rank 0's scorer of candidates on rank `rank`: a group out, its scores back.
-GroupScorer remote_scorer(const MpiJob& job, int rank, size_t target, std::string name) {
-  return [&job, rank, target, name = std::move(name)](const std::vector<Genome>& group, const Cutoff& cutoff) {
+GroupScorer remote_scorer(const MpiJob& job, int rank, size_t target, std::string name, RemoteCost& cost) {
+  return [&job, &cost, rank, target, name = std::move(name)](const std::vector<Genome>& group, const Cutoff& cutoff) {
+    const auto start = std::chrono::steady_clock::now();
     job.send(rank, kWork, work_message({target, group, cutoff}));
     const MpiJob::Message reply = job.receive(rank);
     if (reply.tag == kFailed) throw std::runtime_error(fmt::format("{}: {}", name, reply.body));
     if (reply.tag != kResult) throw std::runtime_error(fmt::format("{}: unexpected message (tag {})", name, reply.tag));
-    return read_result_message(reply.body);
+    WorkResult result = read_result_message(reply.body);
+    cost.add(seconds_since(start), result.seconds);
+    return std::move(result.evaluations);
   };
 }
 
@@ -91,7 +120,9 @@ void serve_candidates(const MpiJob& job, const std::function<GroupScorer(size_t)
         scorer = scorer_for(order.target);
         target = order.target;
       }
-      job.send(0, kResult, result_message(scorer(order.group, order.cutoff)));
+      const auto start = std::chrono::steady_clock::now();
+      std::vector<Evaluation> scored = scorer(order.group, order.cutoff);
+      job.send(0, kResult, result_message({std::move(scored), seconds_since(start)}));
     } catch (...) {
       job.send(0, kFailed, cause(describe, std::current_exception()));
     }
@@ -157,9 +188,11 @@ std::optional<std::vector<FactorTable>> search_on_ranks(const MpiJob& job, const
     for (const std::string& s : statuses) n.push_back(json::parse(s));
     return n;
   }();
+  RemoteCost cost;
   others.scorers_for = [&](size_t target) {
     std::vector<GroupScorer> scorers;
-    for (int r = 1; r < job.size(); ++r) scorers.push_back(remote_scorer(job, r, target, rank_name(r, names[static_cast<size_t>(r)])));
+    for (int r = 1; r < job.size(); ++r)
+      scorers.push_back(remote_scorer(job, r, target, rank_name(r, names[static_cast<size_t>(r)]), cost));
     return scorers;
   };
   std::vector<std::unique_ptr<LlamaModel>> models;
@@ -167,6 +200,7 @@ std::optional<std::vector<FactorTable>> search_on_ranks(const MpiJob& job, const
   try {
     std::vector<FactorTable> tables = search_planned(*setup, request, *plan, models, others);
     stop_workers(job);
+    if (job.size() > 1) fmt::print(stderr, "{}\n", cost.line());
     return tables;
   } catch (...) {
     stop_workers(job);  // the workers wait for work; none is in flight once the search has unwound

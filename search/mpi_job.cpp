@@ -3,6 +3,10 @@
 #include "search/mpi_job.h"
 
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <optional>
 #include <cstdlib>
 #include <mutex>
 #include <stdexcept>
@@ -38,7 +42,12 @@ void check(int code, const char* call) {
   throw std::runtime_error(std::string(call) + ": " + std::string(text, static_cast<size_t>(length)));
 }
 
-// Polls `done` under the lock, sleeping between tries (up to 2 ms: a forward takes far longer).
+// Waits poll with sleeps growing to 0.2 ms: a candidate's reply is seen within ~0.1 ms of its arrival
+// (measured: ~1 ms per candidate in all, against ~6 ms with 2 ms sleeps), at ~5000 wake-ups a second
+// for the one polling thread of a process.
+constexpr std::chrono::microseconds kLongestPause{200};
+
+// Polls `done` under the lock, sleeping between tries.
 template <typename Done>
 void poll(Done done) {
   auto pause = std::chrono::microseconds(20);
@@ -48,7 +57,7 @@ void poll(Done done) {
       if (done()) return;
     }
     std::this_thread::sleep_for(pause);
-    pause = std::min(pause * 2, std::chrono::microseconds(2000));
+    pause = std::min(pause * 2, kLongestPause);
   }
 }
 
@@ -77,6 +86,7 @@ std::unique_ptr<MpiJob> MpiJob::join() {
 }
 
 MpiJob::~MpiJob() { MPI_Finalize(); }
+
 
 std::vector<std::string> MpiJob::gather(const std::string& mine) const {
   std::lock_guard<std::mutex> lock(mpi_lock());
@@ -119,22 +129,82 @@ void MpiJob::send(int to, int tag, const std::string& body) const {
   });
 }
 
-MpiJob::Message MpiJob::receive(int from) const {
-  Message m;
-  poll([&] {
-    int arrived = 0;
-    MPI_Status status;
-    check(MPI_Iprobe(from, MPI_ANY_TAG, MPI_COMM_WORLD, &arrived, &status), "MPI_Iprobe");
-    if (!arrived) return false;
-    int length = 0;
-    MPI_Get_count(&status, MPI_CHAR, &length);
-    m.from = status.MPI_SOURCE;
-    m.tag = status.MPI_TAG;
-    m.body.assign(static_cast<size_t>(length), '\0');
-    check(MPI_Recv(m.body.data(), length, MPI_CHAR, status.MPI_SOURCE, status.MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE), "MPI_Recv");
-    return true;
-  });
+namespace {
+
+// Messages are taken by one polling thread at a time: with a waiting thread per other rank at rank
+// 0, the others sleep on a condition variable, and the poller files what is not its own for them.
+struct Mailbox {
+  std::mutex mutex;
+  std::condition_variable filed;
+  std::map<int, std::deque<MpiJob::Message>> waiting;  // by sender
+  bool polling = false;
+};
+
+Mailbox& mailbox() {
+  static Mailbox box;
+  return box;
+}
+
+// One message from any rank, if one has arrived.
+std::optional<MpiJob::Message> take_any() {
+  std::lock_guard<std::mutex> lock(mpi_lock());
+  int arrived = 0;
+  MPI_Status status;
+  check(MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &arrived, &status), "MPI_Iprobe");
+  if (!arrived) return std::nullopt;
+  int length = 0;
+  MPI_Get_count(&status, MPI_CHAR, &length);
+  MpiJob::Message m;
+  m.from = status.MPI_SOURCE;
+  m.tag = status.MPI_TAG;
+  m.body.assign(static_cast<size_t>(length), '\0');
+  check(MPI_Recv(m.body.data(), length, MPI_CHAR, status.MPI_SOURCE, status.MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE), "MPI_Recv");
   return m;
+}
+
+}  // namespace
+
+MpiJob::Message MpiJob::receive(int from) const {
+  Mailbox& box = mailbox();
+  std::unique_lock<std::mutex> lock(box.mutex);
+  for (;;) {
+    auto& queue = box.waiting[from];
+    if (!queue.empty()) {
+      Message m = std::move(queue.front());
+      queue.pop_front();
+      return m;
+    }
+    if (!box.polling) break;
+    box.filed.wait(lock);
+  }
+  box.polling = true;  // this thread polls for everyone until its own message comes
+  lock.unlock();
+  auto pause = std::chrono::microseconds(20);
+  for (;;) {
+    std::optional<Message> m;
+    try {
+      m = take_any();
+    } catch (...) {
+      std::lock_guard<std::mutex> relock(box.mutex);
+      box.polling = false;
+      box.filed.notify_all();
+      throw;
+    }
+    if (!m) {
+      std::this_thread::sleep_for(pause);
+      pause = std::min(pause * 2, kLongestPause);
+      continue;
+    }
+    pause = std::chrono::microseconds(20);
+    std::lock_guard<std::mutex> relock(box.mutex);
+    if (m->from == from) {
+      box.polling = false;
+      box.filed.notify_all();  // another waiter takes over the polling
+      return std::move(*m);
+    }
+    box.waiting[m->from].push_back(std::move(*m));
+    box.filed.notify_all();
+  }
 }
 
 #else  // no MPI in this build

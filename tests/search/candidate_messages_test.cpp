@@ -35,7 +35,9 @@ TEST(CandidateMessages, UnboundedCutoffAndNonFiniteScoresSurvive) {
 
   const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
   const std::vector<Evaluation> sent = {{inf, 5, false, {1.5, inf}}, {nan, 2, true, {nan}}, {12.75, 3, false, {2.5, 2.25, 2.0}}};
-  const std::vector<Evaluation> got = read_result_message(result_message(sent));
+  const WorkResult back = read_result_message(result_message({sent, 0.25}));
+  EXPECT_EQ(back.seconds, 0.25);
+  const std::vector<Evaluation>& got = back.evaluations;
   ASSERT_EQ(got.size(), 3u);
   EXPECT_TRUE(std::isinf(got[0].score) && got[0].score > 0);
   EXPECT_TRUE(std::isinf(got[0].document_nll[1]));
@@ -48,7 +50,8 @@ TEST(CandidateMessages, UnboundedCutoffAndNonFiniteScoresSurvive) {
 
 TEST(CandidateMessages, MalformedMessageIsRefused) {
   EXPECT_THROW(read_work_message("{\"target\": 1}"), std::runtime_error);
-  EXPECT_THROW(read_result_message("[{\"score\": \"big\", \"forwards\": 1, \"raced_out\": false, \"document_nll\": []}]"),
+  EXPECT_THROW(read_result_message("{\"evaluations\": [{\"score\": \"big\", \"forwards\": 1, \"raced_out\": false, "
+                                   "\"document_nll\": []}], \"seconds\": 0}"),
                std::runtime_error);
   EXPECT_THROW(read_result_message("not json"), std::runtime_error);
 }
