@@ -19,8 +19,10 @@ const std::vector<Command>& commands();
 
 // Parses args into `options`. Returns false after printing --help; throws
 // boost::program_options::error on bad input (main turns it into one line and exit code 2).
+// `given`, when set, receives the parsed map (which options were given, and which defaulted).
 bool parse_command_line(const std::string& command, const std::string& usage, const std::vector<std::string>& args,
-                        const boost::program_options::options_description& options);
+                        const boost::program_options::options_description& options,
+                        boost::program_options::variables_map* given = nullptr);
 
 int eval_command(const std::vector<std::string>& args);
 int forward_command(const std::vector<std::string>& args);

@@ -33,7 +33,7 @@ const std::vector<Command>& commands() {
 }
 
 bool parse_command_line(const std::string& command, const std::string& usage, const std::vector<std::string>& args,
-                        const boost::program_options::options_description& options) {
+                        const boost::program_options::options_description& options, boost::program_options::variables_map* given) {
   namespace po = boost::program_options;
   po::options_description all(options);
   all.add_options()("help,h", "show this help");
@@ -45,6 +45,7 @@ bool parse_command_line(const std::string& command, const std::string& usage, co
     return false;
   }
   po::notify(vm);
+  if (given) *given = vm;
   return true;
 }
 

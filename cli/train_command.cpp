@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -14,6 +15,8 @@
 #include "util/progress.h"
 #include "cli/shared_options.h"
 #include "formats/atomic_file.h"
+#include "export/factor_table.h"
+#include "models/llama_config.h"
 #include "train/trainer.h"
 
 namespace po = boost::program_options;
@@ -38,13 +41,40 @@ std::string shell_command_line(const std::vector<std::string>& args) {
   return line;
 }
 
+// --init: the shape and θ of the model continued from, where the options did not give them (a given
+// one that differs is refused by the trainer, naming the field), and its pre-training length.
+void continue_from(const std::string& dir, const po::variables_map& given, TrainConfig& t) {
+  const LlamaConfig c = load_llama_config((std::filesystem::path(dir) / "config.json").string());
+  const auto take = [&](const char* option, auto& field, auto value) {
+    if (given[option].defaulted()) field = value;
+  };
+  take("vocab-size", t.vocab_size, c.vocab_size);
+  take("hidden", t.hidden_size, c.hidden_size);
+  take("layers", t.num_layers, c.num_hidden_layers);
+  take("heads", t.num_heads, c.num_attention_heads);
+  take("kv-heads", t.num_kv_heads, c.num_key_value_heads);
+  take("intermediate", t.intermediate_size, c.intermediate_size);
+  take("rope-theta", t.rope_theta, c.rope_theta);
+  t.original_length = c.original_max_position_embeddings;
+}
+
+// --table: the LongRoPE scaling every training window runs under.
+RopeScaling training_rope(const std::string& path, const TrainConfig& t) {
+  const FactorTable table = read_factor_table(path);
+  const RopeGeometry geometry{t.head_dim(), t.rope_theta, t.original_length};
+  check_table_for_model(table, geometry, path);
+  if (table.target_length > 0 && t.context > table.target_length)
+    throw InvalidSetting("context", fmt::format("{} exceeds the target length {} of the table {}", t.context, table.target_length, path));
+  return rope_longrope(geometry, table.lambda, table.start_tokens, table.scale, table.attention_factor, path);
+}
+
 }  // namespace
 
 int train_command(const std::vector<std::string>& args) {
   TrainConfig t;
   int64_t seed = 0;
   std::vector<std::string> data, valid;
-  std::string out, json_out;
+  std::string out, json_out, table_path;
   RuntimeArgs runtime;
   po::options_description o("Training");
   o.add_options()
@@ -71,9 +101,19 @@ int train_command(const std::vector<std::string>& args) {
       ("checkpoint-every", po::value(&t.checkpoint_every)->default_value(t.checkpoint_every), "write OUT/train_state every N steps (0: never)")
       ("seed", po::value(&seed)->default_value(seed), "seed for weight init and window sampling")
       ("resume", po::bool_switch(&t.resume), "continue from OUT/train_state")
+      ("init", po::value(&t.init_model),
+       "start from this model directory's weights (continued training); its shape and θ are taken unless given, and must "
+       "match when given")
+      ("table", po::value(&table_path),
+       "with --init: apply this LongRoPE table (.json) at every window, as LongRoPE's progressive recipe fine-tunes at an "
+       "extended length; --context at most the table's target length")
       ("json", po::value(&json_out), "also write the result (losses, evaluations, tokens/s, settings) as JSON to this file");
   o.add(runtime_options(runtime, /*scoring=*/false));
-  if (!parse_command_line("train", "--data PATH --out DIR [options]", args, o)) return 0;
+  po::variables_map given;
+  if (!parse_command_line("train", "--data PATH --out DIR [options]", args, o, &given)) return 0;
+  if (!table_path.empty() && t.init_model.empty()) throw UsageError("--table needs --init (the model the table was searched for)");
+  if (!t.init_model.empty()) continue_from(t.init_model, given, t);
+  if (!table_path.empty()) t.rope = training_rope(table_path, t);
   const ModelOptions options = model_options(runtime);  // also sets the torch thread count
   t.device = options.load.device;
   t.dtype = options.load.dtype;

@@ -122,7 +122,7 @@ LlamaConfig model_config(const TrainConfig& settings) {
   c.rms_norm_eps = 1e-5;
   c.rope_theta = settings.rope_theta;
   c.max_position_embeddings = settings.context;
-  c.original_max_position_embeddings = settings.context;
+  c.original_max_position_embeddings = settings.original_length > 0 ? settings.original_length : settings.context;
   c.tie_word_embeddings = true;
   c.torch_dtype = "float32";
   c.validate("train config");
@@ -186,6 +186,7 @@ struct SessionState {
   double seconds = 0;  // wall time of earlier sessions
   std::vector<float> loss_history;
   std::vector<TrainEval> evals;
+  json rope = nullptr;  // rope_json of the run that wrote the checkpoint
 };
 
 std::string rng_to_string(const std::mt19937_64& rng) {
@@ -194,12 +195,19 @@ std::string rng_to_string(const std::mt19937_64& rng) {
   return s.str();
 }
 
+// The RoPE the windows were trained under: a resume must keep it.
+json rope_json(const TrainConfig& settings) {
+  if (!settings.rope) return nullptr;
+  return {{"lambda", settings.rope->lambda}, {"start_tokens", settings.rope->start_tokens},
+          {"attention_factor", settings.rope->attention_factor}, {"init_model", settings.init_model}};
+}
+
 json state_json(const TrainConfig& settings, const SessionState& session, double seconds) {
   json evals = json::array();
   for (const TrainEval& e : session.evals) evals.push_back({{"step", e.step}, {"train_loss", e.train_loss}, {"valid_loss", e.valid_loss}});
   return {{"version", kStateVersion}, {"step", session.step}, {"steps", settings.steps}, {"seed", settings.seed},
           {"batch_size", settings.batch_size}, {"context", settings.context}, {"rng_state", rng_to_string(session.rng)},
-          {"seconds", seconds}, {"loss_history", session.loss_history}, {"evals", evals}};
+          {"seconds", seconds}, {"loss_history", session.loss_history}, {"evals", evals}, {"rope", rope_json(settings)}};
 }
 
 void write_train_state(const fs::path& out_dir, const TrainConfig& settings, const LlamaConfig& config, const LlamaWeights& master,
@@ -221,7 +229,8 @@ fs::path find_train_state(const fs::path& out_dir) {
   throw std::runtime_error((out_dir / "train_state").string() + ": no checkpoint to resume from");
 }
 
-void check_same_shape(const LlamaConfig& saved, const LlamaConfig& wanted, const std::string& source) {
+// `with_context`: a resume must also keep the context; a model continued from (--init) may change it.
+void check_same_shape(const LlamaConfig& saved, const LlamaConfig& wanted, const std::string& source, bool with_context = true) {
   auto same = [&](const char* field, double a, double b) {
     if (a != b) throw std::runtime_error(fmt::format("{}: field '{}': the checkpoint has {}, this run asks for {}", source, field, a, b));
   };
@@ -231,7 +240,7 @@ void check_same_shape(const LlamaConfig& saved, const LlamaConfig& wanted, const
   same("num_hidden_layers", saved.num_hidden_layers, wanted.num_hidden_layers);
   same("num_attention_heads", saved.num_attention_heads, wanted.num_attention_heads);
   same("num_key_value_heads", saved.num_key_value_heads, wanted.num_key_value_heads);
-  same("max_position_embeddings", saved.max_position_embeddings, wanted.max_position_embeddings);
+  if (with_context) same("max_position_embeddings", saved.max_position_embeddings, wanted.max_position_embeddings);
   same("rope_theta", saved.rope_theta, wanted.rope_theta);
 }
 
@@ -251,6 +260,7 @@ SessionState read_session_state(const fs::path& dir) {
     session.seconds = j.at("seconds").get<double>();
     session.loss_history = j.at("loss_history").get<std::vector<float>>();
     for (const json& e : j.at("evals")) session.evals.push_back({e.at("step"), e.at("train_loss"), e.at("valid_loss")});
+    session.rope = j.value("rope", json(nullptr));
   } catch (const json::exception& e) {
     throw std::runtime_error(path + ": " + e.what());
   } catch (const std::runtime_error& e) {
@@ -288,6 +298,13 @@ std::string model_card(const TrainConfig& settings, const LlamaConfig& c, const 
   s += fmt::format("| context | {} tokens (RoPE θ = {}) |\n\n", c.max_position_embeddings, c.rope_theta);
   s += "## Training\n\n";
   if (!settings.command_line.empty()) s += "```\n" + settings.command_line + "\n```\n\n";
+  if (!settings.init_model.empty())
+    s += fmt::format("- continued from the weights of `{}`{}; pre-training length L = {}\n", settings.init_model,
+                     settings.rope ? fmt::format(" with a LongRoPE table applied at every window (n̂ = {}, attention factor {:.4f}, "
+                                                 "λ from {:.3f} to {:.3f})", settings.rope->start_tokens, settings.rope->attention_factor,
+                                                 settings.rope->lambda.front(), settings.rope->lambda.back())
+                                   : "",
+                     c.original_max_position_embeddings);
   s += fmt::format("- steps: {} × batch {} × context {} = {} tokens seen\n", r.steps, settings.batch_size, settings.context, r.tokens_seen);
   s += fmt::format("- AdamW (β = {}, {}; weight decay {} on 2-D weights), learning rate {} with {} warm-up steps, cosine "
                    "decay to {}, gradient norm clipped at {}\n",
@@ -356,6 +373,10 @@ void TrainConfig::validate() const {
   non_negative("intermediate_size", intermediate_size);
   if (context < 2) throw InvalidSetting("context", fmt::format("must be at least 2, got {}", context));
   if (!(rope_theta > 1)) throw InvalidSetting("rope_theta", fmt::format("must be > 1, got {}", rope_theta));
+  if (original_length < 0) throw InvalidSetting("original_length", fmt::format("must be >= 0, got {}", original_length));
+  if (rope && static_cast<int64_t>(rope->lambda.size()) != head_dim() / 2)
+    throw InvalidSetting("table", fmt::format("has {} factors; this model's head dim {} needs {}", rope->lambda.size(), head_dim(),
+                                              head_dim() / 2));
   positive("batch_size", batch_size);
   positive("steps", steps);
   positive("lr", lr);
@@ -415,8 +436,11 @@ TrainResult train_llama(const TrainConfig& settings, const std::vector<std::stri
   const at::Tensor train_eval_windows = fixed_windows(train.bytes, eval_rows, window);
   const at::Tensor valid_eval_windows = fixed_windows(valid_bytes, eval_rows, window);
 
-  // Model and optimizer, fresh or from out_dir/train_state.
+  // Model and optimizer, fresh, from --init's weights, or from out_dir/train_state.
   const LlamaConfig config = model_config(settings);
+  if (!settings.init_model.empty() && !settings.resume)  // before anything is written
+    check_same_shape(load_llama_config((fs::path(settings.init_model) / "config.json").string()), config, settings.init_model,
+                     /*with_context=*/false);
   const fs::path state_dir = out_dir / "train_state";
   if (!settings.resume && (fs::exists(state_dir) || fs::exists(out_dir / "train_state.old")))
     throw std::runtime_error(state_dir.string() + ": a training checkpoint exists; resume it, or remove it");
@@ -439,7 +463,15 @@ TrainResult train_llama(const TrainConfig& settings, const std::vector<std::stri
     resume_dir = find_train_state(out_dir);
     check_same_shape(load_llama_config((resume_dir / "config.json").string()), config, resume_dir.string());
     session = read_session_state(resume_dir);
+    if (session.rope != rope_json(settings))
+      throw std::runtime_error(fmt::format("{}: field 'rope': the checkpoint was trained under {}, this run asks for {} (resume with "
+                                           "the same --init and --table)", (resume_dir / "state.json").string(), session.rope.dump(),
+                                           rope_json(settings).dump()));
     master = load_llama_weights(config, resume_dir.string(), master_options);
+  } else if (!settings.init_model.empty()) {
+    session.rng.seed(settings.seed);
+    master = load_llama_weights(config, settings.init_model, master_options);
+    report({0, settings.steps, 0.0, 0.0, fmt::format("continuing from the weights of {}", settings.init_model)});
   } else {
     session.rng.seed(settings.seed);
     master = random_llama_weights(config, settings.seed, master_options);
@@ -457,8 +489,8 @@ TrainResult train_llama(const TrainConfig& settings, const std::vector<std::stri
   model_options.load = LoadOptions{settings.device, settings.dtype};
   model_options.attention.backend = settings.attention;
   const LlamaModel master_model(config, master, model_options);
-  const RopeTable rope = build_rope_table(master_model.rope_geometry(), rope_none(master_model.rope_geometry()), settings.context,
-                                          settings.device, settings.dtype);
+  const RopeScaling scaling = settings.rope ? *settings.rope : rope_none(master_model.rope_geometry());
+  const RopeTable rope = build_rope_table(master_model.rope_geometry(), scaling, settings.context, settings.device, settings.dtype);
   const int64_t parameters = master_model.parameter_count();
 
   // Mean loss over fixed windows, `batch_size` rows per forward, without gradients.

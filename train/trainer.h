@@ -7,10 +7,12 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "models/attention.h"
+#include "rope/rope_scaling.h"
 
 namespace longrope {
 
@@ -41,6 +43,14 @@ struct TrainConfig {
   int64_t eval_batches = 8;          // fixed windows: eval_batches·batch_size per split
   int64_t checkpoint_every = 250;    // write out_dir/train_state every N steps; 0: never
   bool resume = false;               // continue from out_dir/train_state
+
+  // Continued training (LongRoPE §3.3's fine-tune at the extended length): start from this model
+  // directory's weights (its shape and θ must be this run's), and apply `rope` (a searched table)
+  // at every window of `context` tokens. The saved config keeps the pre-training length
+  // `original_length` (0: the context) so that tables of the fine-tuned model are ratios of it.
+  std::string init_model;
+  std::optional<RopeScaling> rope;
+  int64_t original_length = 0;
   uint64_t seed = 0;                 // weight init and window sampling
 
   // Runtime. Master weights and optimizer state stay float32; dtype bf16/f16 runs forward and backward

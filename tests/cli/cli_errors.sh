@@ -71,6 +71,17 @@ grep -q '"ppl"' "$work/ok.json" && passed=$((passed + 1)) || { failed=$((failed 
 # train: bad shapes and data.
 expect train-heads 2 "does not divide" -- "$longrope" train --data "$work/data" --out "$work/t1" --hidden 32 --heads 3 --steps 2
 expect train-short-data 1 "fewer than one training window" -- "$longrope" train --data "$work/short.txt" --out "$work/t2" --context 256 --steps 2 --warmup 1
+# train --init/--table (continued training with a table): a bad start model or table writes nothing.
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+shipped=$repo/models/shipped/books-bytes-3m table8x=$repo/results/books-bytes-3m/8x-2048/table.json
+expect train-init-missing 1 "nope/config.json" -- "$longrope" train --data "$work/data" --out "$work/t3" --init "$work/nope" --steps 2 --warmup 1
+expect train-init-shape 1 "field 'hidden_size': the checkpoint has 32, this run asks for 64" -- "$longrope" train --data "$work/data" --out "$work/t4" --init "$work/model" --hidden 64 --heads 4 --context 32 --steps 2 --warmup 1
+expect train-table-no-init 2 "--table needs --init" -- "$longrope" train --data "$work/data" --out "$work/t5" --table "$table8x" --steps 2 --warmup 1
+expect train-table-length 1 "table.json" -- "$longrope" train --data "$work/data" --out "$work/t6" --init "$work/model" --table "$table8x" --context 32 --steps 2 --warmup 1
+expect train-table-context 2 "--context: 4096 exceeds the target length 2048" -- "$longrope" train --data "$work/data" --out "$work/t7" --init "$shipped" --table "$table8x" --context 4096 --steps 2 --warmup 1
+for t in t3 t4 t5 t6 t7; do
+  if [[ -e "$work/$t" ]]; then failed=$((failed + 1)); echo "FAIL: $t written after an error"; else passed=$((passed + 1)); fi
+done
 # convert: a dtype round trip keeps the model loadable.
 expect convert-f16 0 "" -- "$longrope" convert --model "$work/model" --out "$work/model-f16" --dtype f16
 expect eval-f16-model 0 "" -- "$longrope" eval --model "$work/model-f16" --data "$work/data" --length 64
