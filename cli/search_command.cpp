@@ -61,6 +61,10 @@ std::optional<SearchArgs> parse_search(const std::vector<std::string>& args) {
       ("bound", po::value(&r.bound)->default_value(r.bound), "λ upper bound: paper (1.25·s) or reference (1 + s)")
       ("step", po::value(&r.step)->default_value(r.step), "λ grid step")
       ("search-start-tokens", po::value(&r.search_start_tokens)->default_value(true), "search n̂ (false: n̂ = 0, exportable to every runtime)")
+      ("critical-dim", po::value(&r.critical_dim)->default_value(r.critical_dim),
+       "LongRoPE2's smaller space: none (every pair searched), auto, or a pair index c below d/2. Pairs below c are not "
+       "searched and follow λ_c NTK-style, λ_i = λ_c^(i/c). auto = the theoretical critical dimension, the first pair whose "
+       "wavelength 2π·θ^(2i/d) exceeds L: ceil((d/2)·log_θ(L/2π)) (35 for LLaMA-3-8B; LongRoPE2's code uses one less)")
       ("short", po::bool_switch(&r.short_table), "also search a short table at the original length (Phi-3's short_factor)")
       ("init-table", po::value(&r.init_table), "seed from an earlier table (.json or .csv)")
       ("compose", po::bool_switch(&r.compose), "with --init-table: search λ2 and evaluate λ1·λ2 (progressive extension)")

@@ -67,6 +67,14 @@ RopeScaling rope_pi(const RopeGeometry& g, double scale) {
   return r;
 }
 
+int64_t critical_dimension(const RopeGeometry& g) {
+  const int64_t half = g.rotary_dim / 2;
+  const double ratio = static_cast<double>(g.original_length) / (2.0 * M_PI);
+  if (ratio <= 1.0) return 0;  // even pair 0 (wavelength 2π) outlasts L
+  const double exact = static_cast<double>(half) * std::log(ratio) / std::log(g.base);
+  return std::clamp<int64_t>(static_cast<int64_t>(std::ceil(exact - 1e-12)), 0, half);
+}
+
 RopeScaling rope_ntk(const RopeGeometry& g, double scale) {
   require_scale(scale, "ntk");
   const double d = static_cast<double>(g.rotary_dim);

@@ -33,6 +33,12 @@ struct RopeScaling {
 // θ_i / λ_i for every pair, in double precision.
 std::vector<double> inverse_frequencies(const RopeGeometry& geometry, const std::vector<double>& lambda);
 
+// LongRoPE2's critical dimension, its theoretical value: the first pair i whose wavelength 2π·b^(2i/d)
+// exceeds L, i.e. ceil((d/2)·log_b(L/2π)), within [0, d/2]. Pairs from it on never complete a period
+// in pre-training. (LLaMA-3-8B: b 500 000, d 128, L 8192 -> 35; LLaMA-2-7B: 10 000, 128, 4096 -> 46.
+// The LongRoPE2 code's default is one less.)
+int64_t critical_dimension(const RopeGeometry& g);
+
 RopeScaling rope_none(const RopeGeometry& g);
 // Position Interpolation: λ_i = s.
 RopeScaling rope_pi(const RopeGeometry& g, double scale);

@@ -50,6 +50,27 @@ std::string Genome::key() const {
   return k;
 }
 
+namespace {
+
+std::vector<int32_t> below_critical(const SearchSpace& space, int32_t critical_index) {
+  const size_t c = space.critical_dim;
+  const double top = 1.0 + critical_index * space.step;
+  std::vector<int32_t> out(c);
+  for (size_t i = 0; i < c; ++i) {
+    const double v = std::pow(top, static_cast<double>(i) / static_cast<double>(c));
+    out[i] = std::clamp(static_cast<int32_t>(std::lround((v - 1.0) / space.step)), i ? out[i - 1] : 0, critical_index);
+  }
+  return out;
+}
+
+}  // namespace
+
+void fill_below_critical(const SearchSpace& space, Genome& g) {
+  if (space.critical_dim == 0 || space.critical_dim >= g.grid.size()) return;
+  const std::vector<int32_t> prefix = below_critical(space, g.grid[space.critical_dim]);
+  std::copy(prefix.begin(), prefix.end(), g.grid.begin());
+}
+
 Genome genome_from_lambda(const SearchSpace& space, const std::vector<double>& lambda, int64_t start_tokens) {
   if (lambda.size() != space.dims)
     throw std::invalid_argument(fmt::format("table has {} factors, the search space {}", lambda.size(), space.dims));
@@ -62,6 +83,7 @@ Genome genome_from_lambda(const SearchSpace& space, const std::vector<double>& l
     g.grid.push_back(k);
     previous = k;
   }
+  fill_below_critical(space, g);
   return g;
 }
 
@@ -71,6 +93,11 @@ std::optional<std::string> genome_violation(const SearchSpace& space, const Geno
     if (g.grid[i] < 0 || g.grid[i] > space.max_grid_index)
       return fmt::format("λ[{}] = {} outside [1, {}]", i, 1.0 + g.grid[i] * space.step, space.upper_bound());
   if (!non_decreasing(g.grid)) return std::string("λ is not non-decreasing");
+  if (space.critical_dim > 0 && space.critical_dim < g.grid.size()) {
+    Genome derived = g;
+    fill_below_critical(space, derived);
+    if (derived.grid != g.grid) return fmt::format("λ below the critical dimension {} does not follow λ_c", space.critical_dim);
+  }
   const auto& c = space.start_token_choices;
   if (std::find(c.begin(), c.end(), g.start_tokens) == c.end()) return fmt::format("n̂ = {} not in the allowed set", g.start_tokens);
   if (!space.search_start_tokens && g.start_tokens != 0) return std::string("n̂ is not searched but is non-zero");
@@ -80,11 +107,12 @@ std::optional<std::string> genome_violation(const SearchSpace& space, const Geno
 std::optional<Genome> mutate(const SearchSpace& space, const Genome& parent, const GenomeKeys& seen, SearchRng& rng) {
   Genome c = parent;
   const size_t n = c.grid.size();
+  const size_t first = space.critical_dim < n ? space.critical_dim : 0;  // pairs below it follow λ_c
   for (int pass = 0; pass < kMaxMutationPasses; ++pass) {
-    for (size_t i = 0; i < n; ++i) {
+    for (size_t i = first; i < n; ++i) {
       if (!rng.bernoulli(space.mutation_probability)) continue;
       // Between the updated left neighbour and the not-yet-visited right one (inclusive).
-      const int32_t lo = i == 0 ? 0 : c.grid[i - 1];
+      const int32_t lo = i == first ? 0 : c.grid[i - 1];
       const int32_t hi = i + 1 == n ? space.max_grid_index : c.grid[i + 1];
       if (hi >= lo) c.grid[i] = static_cast<int32_t>(rng.uniform_int(lo, hi));
     }
@@ -92,6 +120,7 @@ std::optional<Genome> mutate(const SearchSpace& space, const Genome& parent, con
       const auto& choices = space.start_token_choices;
       c.start_tokens = choices[static_cast<size_t>(rng.uniform_int(0, static_cast<int64_t>(choices.size()) - 1))];
     }
+    fill_below_critical(space, c);
     if (!seen.count(c.key()) && non_decreasing(c.grid)) return c;
   }
   return std::nullopt;
@@ -103,12 +132,14 @@ std::optional<Genome> crossover(const SearchSpace& space, const Genome& better, 
   Genome c = better;
   const size_t n = c.grid.size();
   const size_t genes = n + (space.search_start_tokens ? 1 : 0);  // n̂ is the last gene
+  const size_t first = space.critical_dim < n ? space.critical_dim : 0;  // pairs below it follow λ_c
   for (int pass = 0; pass < space.max_crossover_passes; ++pass) {
-    for (size_t i = 0; i < genes; ++i) {
+    for (size_t i = first; i < genes; ++i) {
       if (!rng.bernoulli(space.mutation_probability)) continue;
       if (rng.bernoulli(space.crossover_swap_probability)) {
         if (i < n) c.grid[i] = worse.grid[i];
         else c.start_tokens = worse.start_tokens;
+        fill_below_critical(space, c);
       }
       // Tested after every visit; swaps are not reverted (the reference accumulates them).
       if (!seen.count(c.key()) && non_decreasing(c.grid)) return c;

@@ -18,6 +18,9 @@ struct SearchSpace {
   int32_t max_grid_index = 0;      // the upper bound (1.25·s paper, 1 + s reference) as a grid index
   std::vector<int64_t> start_token_choices = {0, 1, 2, 4, 8, 12, 16, 20, 24, 28, 32, 64, 128, 256};
   bool search_start_tokens = true;
+  // LongRoPE2's critical dimension c (0: off, every pair searched): pairs below c are not searched but
+  // follow the searched λ_c NTK-style, λ_i = λ_c^(i/c) (its ntk_left), on the grid.
+  size_t critical_dim = 0;
   double mutation_probability = 0.3;  // per gene
   double crossover_swap_probability = 0.5;
   int max_crossover_passes = 20;
@@ -39,6 +42,9 @@ struct Genome {
 
 // Nearest grid genome to a real table, clamped into the space and made non-decreasing (seeds).
 Genome genome_from_lambda(const SearchSpace& space, const std::vector<double>& lambda, int64_t start_tokens = 0);
+
+// Sets the pairs below the critical dimension from λ_c (nothing when it is off).
+void fill_below_critical(const SearchSpace& space, Genome& genome);
 
 // Checks the invariants every candidate must hold; returns the broken one, or nullopt.
 std::optional<std::string> genome_violation(const SearchSpace& space, const Genome& g);

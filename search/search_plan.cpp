@@ -35,6 +35,9 @@ void check_search_request(const SearchRequest& r) {
   if (r.validate_top > r.evolution.population)
     throw InvalidSetting("validate_top", fmt::format("{} exceeds the population ({})", r.validate_top, r.evolution.population));
   if (r.validation.empty()) throw InvalidSetting("validation", "auto, none or a directory of documents");
+  if (r.critical_dim != "none" && r.critical_dim != "auto" &&
+      (r.critical_dim.empty() || r.critical_dim.find_first_not_of("0123456789") != std::string::npos || r.critical_dim.size() > 6))
+    throw InvalidSetting("critical_dim", fmt::format("'{}' is not none, auto or a pair index", r.critical_dim));
   if (r.objective != "ppl" && r.objective != "needle")
     throw InvalidSetting("objective", fmt::format("'{}' is not ppl or needle", r.objective));
 }
@@ -73,6 +76,21 @@ void add_seeds(TargetPlan& p, const std::optional<FactorTable>& init, const std:
     p.seeds.push_back(genome_from_lambda(p.space, s.lambda));
     p.seed_names.push_back(s.name);
   }
+}
+
+// --critical-dim as a pair index (0: off).
+size_t critical_dim_for(const std::string& text, const RopeGeometry& geometry) {
+  const int64_t half = geometry.rotary_dim / 2;
+  if (text == "none") return 0;
+  const int64_t c = text == "auto" ? critical_dimension(geometry) : std::stoll(text);
+  if (text == "auto" && (c == 0 || c >= half)) {
+    fmt::print(stderr, "warning: --critical-dim auto: {} at L = {}, θ = {:g}: every pair is searched\n",
+               c == 0 ? "no pair completes a period" : "every pair completes a period", geometry.original_length, geometry.base);
+    return 0;
+  }
+  if (c >= half)
+    throw InvalidSetting("critical_dim", fmt::format("{} is not below d/2 = {} (this model has {} rotary pairs)", c, half, half));
+  return static_cast<size_t>(c);
 }
 
 TargetPlan plan_target(const EvaluationSetup& setup, const SearchRequest& r, const SearchTarget& target,
@@ -115,6 +133,7 @@ TargetPlan plan_target(const EvaluationSetup& setup, const SearchRequest& r, con
   p.space = SearchSpace::for_scale(static_cast<size_t>(geometry.rotary_dim / 2), space_scale, r.bound, r.step);
   p.space.mutation_probability = r.mutation_probability;
   p.space.search_start_tokens = r.search_start_tokens && !target.is_short;
+  p.space.critical_dim = critical_dim_for(r.critical_dim, geometry);
   add_seeds(p, init, base, space_scale, geometry);
   // Fewer places than seeds would leave PI, NTK or YaRN out of the search and the winner could lose to them.
   if (r.evolution.population < static_cast<int>(p.seeds.size()))
@@ -139,6 +158,7 @@ TargetPlan plan_target(const EvaluationSetup& setup, const SearchRequest& r, con
   f.step = r.step;
   f.mutation_probability = r.mutation_probability;
   f.search_start_tokens = p.space.search_start_tokens;
+  f.critical_dim = static_cast<int64_t>(p.space.critical_dim);
   if (init) f.init_table = init->lambda;
   f.compose = r.compose;
   f.race_margin = r.race_margin;

@@ -35,6 +35,10 @@ struct SearchRequest {
   double step = 0.01;                   // λ grid step
   double mutation_probability = 0.3;    // per gene
   bool search_start_tokens = true;      // false: n̂ = 0 (exportable to every runtime)
+  // LongRoPE2's critical dimension: "none" (every pair searched, the paper's space), "auto" (the
+  // theoretical value, rope/rope_scaling.h critical_dimension) or a pair index below d/2. Pairs below
+  // it follow the searched λ_c NTK-style and are not searched.
+  std::string critical_dim = "none";
   std::string init_table;               // seed from an earlier table (.json or .csv)
   bool compose = false;                 // with init_table: search λ2, evaluate λ1·λ2 (progressive)
   bool resume = false;                  // continue the run in `out`

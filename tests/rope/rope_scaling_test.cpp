@@ -88,6 +88,19 @@ TEST(RopeScaling, WithBaseMatchesTheOtherBase) {
   EXPECT_THROW(rope_with_base(kLlama2, 1.0), std::invalid_argument);
 }
 
+TEST(RopeScaling, CriticalDimensionIsTheFirstPairLongerThanL) {
+  // LongRoPE2's theoretical values: LLaMA-3-8B (θ 500 000, head dim 128, L 8192) 35; LLaMA-2-7B 46.
+  EXPECT_EQ(critical_dimension({128, 500000.0, 8192}), 35);
+  EXPECT_EQ(critical_dimension({128, 10000.0, 4096}), 46);
+  EXPECT_EQ(critical_dimension({64, 27.0, 64}), 23);  // models/shipped/books-bytes-3m-l64
+  EXPECT_EQ(critical_dimension({64, 10000.0, 4}), 0);  // L < 2π: no pair completes a period
+  // By definition: pair c's wavelength exceeds L, pair c − 1's does not.
+  const RopeGeometry g{128, 500000.0, 8192};
+  const auto wavelength = [&](int64_t i) { return 2 * M_PI * std::pow(g.base, 2.0 * i / g.rotary_dim); };
+  EXPECT_GT(wavelength(35), 8192.0);
+  EXPECT_LE(wavelength(34), 8192.0);
+}
+
 TEST(RopeScaling, RejectsMalformedTables) {
   // A malformed table is bad data: the error names its file.
   EXPECT_THROW(rope_longrope(kLlama2, std::vector<double>(63, 1.0), 0, 8.0), std::runtime_error);

@@ -63,6 +63,40 @@ TEST(Genome, OperatorsKeepInvariantsOverManySeeds) {
   }
 }
 
+TEST(Genome, CriticalDimensionKeepsPairsBelowItOnTheNtkCurveOfLambdaC) {
+  // 32 pairs, c = 23 (the geometry-matched model's): over many seeds and operators, pairs below c are
+  // never drawn on their own: they are λ_c^(i/c) on the grid, and every candidate keeps the invariants.
+  for (uint64_t seed = 0; seed < 20; ++seed) {
+    SearchSpace s = SearchSpace::for_scale(32, 4.0 + seed % 60, "paper");
+    s.critical_dim = 23;
+    SearchRng rng(seed);
+    GenomeKeys seen;
+    std::vector<Genome> pool = {genome_from_lambda(s, std::vector<double>(32, 1.0 + seed % 60)),
+                                genome_from_lambda(s, std::vector<double>(32, 1.0))};
+    for (const Genome& g : pool) seen.insert(g.key());
+    for (int i = 0; i < 60; ++i) {
+      const Genome& a = pool[static_cast<size_t>(rng.uniform_int(0, static_cast<int64_t>(pool.size()) - 1))];
+      const Genome& b = pool[static_cast<size_t>(rng.uniform_int(0, static_cast<int64_t>(pool.size()) - 1))];
+      std::optional<Genome> child = (i % 2 == 0) ? mutate(s, a, seen, rng) : crossover(s, a, b, seen, rng);
+      if (!child) continue;
+      const auto violation = genome_violation(s, *child);
+      ASSERT_FALSE(violation) << "seed " << seed << ": " << *violation;
+      const std::vector<double> lambda = child->lambda(s);
+      for (size_t k = 0; k < 23; ++k)
+        ASSERT_NEAR(lambda[k], std::pow(lambda[23], k / 23.0), s.step / 2 + 1e-9) << "pair " << k << ", seed " << seed;
+      ASSERT_TRUE(seen.insert(child->key()).second);
+      pool.push_back(*child);
+    }
+    EXPECT_GT(pool.size(), 30u) << "seed " << seed;
+  }
+  // A hand-made genome whose pairs below c were set on their own is refused.
+  SearchSpace s = SearchSpace::for_scale(32, 8.0, "paper");
+  s.critical_dim = 23;
+  Genome g = genome_from_lambda(s, std::vector<double>(32, 8.0));
+  g.grid[5] += 1;
+  EXPECT_TRUE(genome_violation(s, g));
+}
+
 TEST(Genome, CrossoverOfEqualParentsFails) {
   const SearchSpace s = space_for(8.0);
   SearchRng rng(1);
