@@ -21,10 +21,7 @@ import shutil
 import tempfile
 
 from benchlib import SHIPPED_MODEL, default_longrope, default_out, fmt, machine_info, print_table, run_measured, write_json
-
-LICENSES = "/usr/share/common-licenses"
-DOCUMENTS = ("GPL-3", "LGPL-2.1", "MPL-1.1", "GFDL-1.3", "GPL-2")
-SEARCH = {"population": 16, "generations": 4, "mutants": 4, "crossovers": 4, "parents": 8}
+from search_throughput import DOCUMENTS, LICENSES, SEARCH  # the same search
 MPI_ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1", "OMPI_MCA_rmaps_base_oversubscribe": "1"}
 OVERHEAD = re.compile(r"mpi: (\d+) candidate groups scored on other ranks; per group ([0-9.]+) s round trip, ([0-9.]+) s "
                       r"scoring, ([0-9.]+) ms overhead")

@@ -38,28 +38,37 @@ TEST(Genome, FromLambdaRoundsClampsAndOrders) {
   EXPECT_NEAR(h.lambda(s)[63], 5.0, 1e-12);
 }
 
+// 60 children bred from `pool` by the operators (mutants and crossovers in turn); each new child goes
+// to `check` (after the invariants) and into the pool. Returns the pool's final size.
+template <typename Check>
+size_t breed(const SearchSpace& s, uint64_t seed, std::vector<Genome> pool, Check check) {
+  SearchRng rng(seed);
+  GenomeKeys seen;
+  for (const Genome& g : pool) seen.insert(g.key());
+  for (int i = 0; i < 60; ++i) {
+    const Genome& a = pool[static_cast<size_t>(rng.uniform_int(0, static_cast<int64_t>(pool.size()) - 1))];
+    const Genome& b = pool[static_cast<size_t>(rng.uniform_int(0, static_cast<int64_t>(pool.size()) - 1))];
+    std::optional<Genome> child = (i % 2 == 0) ? mutate(s, a, seen, rng) : crossover(s, a, b, seen, rng);
+    if (!child) continue;
+    const auto violation = genome_violation(s, *child);
+    EXPECT_FALSE(violation) << "seed " << seed << ": " << *violation;
+    EXPECT_TRUE(seen.insert(child->key()).second) << "duplicate candidate, seed " << seed;
+    check(*child);
+    pool.push_back(*child);
+  }
+  return pool.size();
+}
+
 TEST(Genome, OperatorsKeepInvariantsOverManySeeds) {
   for (uint64_t seed = 0; seed < 40; ++seed) {
     const SearchSpace s = space_for(1.0 + seed % 16, seed % 3 != 0);
-    SearchRng rng(seed);
-    GenomeKeys seen;
-    std::vector<Genome> pool = {genome_from_lambda(s, std::vector<double>(64, 1.0))};
-    seen.insert(pool[0].key());
-    for (int i = 0; i < 60; ++i) {
-      const Genome& a = pool[static_cast<size_t>(rng.uniform_int(0, static_cast<int64_t>(pool.size()) - 1))];
-      const Genome& b = pool[static_cast<size_t>(rng.uniform_int(0, static_cast<int64_t>(pool.size()) - 1))];
-      std::optional<Genome> child = (i % 2 == 0) ? mutate(s, a, seen, rng) : crossover(s, a, b, seen, rng);
-      if (!child) continue;
-      const auto violation = genome_violation(s, *child);
-      ASSERT_FALSE(violation) << "seed " << seed << ": " << *violation;
-      ASSERT_TRUE(seen.insert(child->key()).second) << "duplicate candidate, seed " << seed;
-      for (double v : child->lambda(s)) {
+    const size_t bred = breed(s, seed, {genome_from_lambda(s, std::vector<double>(64, 1.0))}, [&](const Genome& child) {
+      for (double v : child.lambda(s)) {
         const double k = (v - 1.0) / s.step;
         ASSERT_NEAR(k, std::round(k), 1e-6) << "off the grid";
       }
-      pool.push_back(*child);
-    }
-    EXPECT_GT(pool.size(), 30u) << "seed " << seed;
+    });
+    EXPECT_GT(bred, 30u) << "seed " << seed;
   }
 }
 
@@ -69,25 +78,14 @@ TEST(Genome, CriticalDimensionKeepsPairsBelowItOnTheNtkCurveOfLambdaC) {
   for (uint64_t seed = 0; seed < 20; ++seed) {
     SearchSpace s = SearchSpace::for_scale(32, 4.0 + seed % 60, "paper");
     s.critical_dim = 23;
-    SearchRng rng(seed);
-    GenomeKeys seen;
-    std::vector<Genome> pool = {genome_from_lambda(s, std::vector<double>(32, 1.0 + seed % 60)),
-                                genome_from_lambda(s, std::vector<double>(32, 1.0))};
-    for (const Genome& g : pool) seen.insert(g.key());
-    for (int i = 0; i < 60; ++i) {
-      const Genome& a = pool[static_cast<size_t>(rng.uniform_int(0, static_cast<int64_t>(pool.size()) - 1))];
-      const Genome& b = pool[static_cast<size_t>(rng.uniform_int(0, static_cast<int64_t>(pool.size()) - 1))];
-      std::optional<Genome> child = (i % 2 == 0) ? mutate(s, a, seen, rng) : crossover(s, a, b, seen, rng);
-      if (!child) continue;
-      const auto violation = genome_violation(s, *child);
-      ASSERT_FALSE(violation) << "seed " << seed << ": " << *violation;
-      const std::vector<double> lambda = child->lambda(s);
+    const std::vector<Genome> start = {genome_from_lambda(s, std::vector<double>(32, 1.0 + seed % 60)),
+                                       genome_from_lambda(s, std::vector<double>(32, 1.0))};
+    const size_t bred = breed(s, seed, start, [&](const Genome& child) {
+      const std::vector<double> lambda = child.lambda(s);
       for (size_t k = 0; k < 23; ++k)
         ASSERT_NEAR(lambda[k], std::pow(lambda[23], k / 23.0), s.step / 2 + 1e-9) << "pair " << k << ", seed " << seed;
-      ASSERT_TRUE(seen.insert(child->key()).second);
-      pool.push_back(*child);
-    }
-    EXPECT_GT(pool.size(), 30u) << "seed " << seed;
+    });
+    EXPECT_GT(bred, 30u) << "seed " << seed;
   }
   // A hand-made genome whose pairs below c were set on their own is refused.
   SearchSpace s = SearchSpace::for_scale(32, 8.0, "paper");
