@@ -65,6 +65,9 @@ std::optional<SearchArgs> parse_search(const std::vector<std::string>& args) {
        "LongRoPE2's smaller space: none (every pair searched), auto, or a pair index c below d/2. Pairs below c are not "
        "searched and follow λ_c NTK-style, λ_i = λ_c^(i/c). auto = the theoretical critical dimension, the first pair whose "
        "wavelength 2π·θ^(2i/d) exceeds L: ceil((d/2)·log_θ(L/2π)) (35 for LLaMA-3-8B; LongRoPE2's code uses one less)")
+      ("space", po::value(&r.space)->default_value(r.space),
+       "paper (λ non-decreasing on the grid, every pair searched) or piecewise (the reference's dim_piece_mono: λ = 1 up to "
+       "a searched pair α, s above a searched β, non-decreasing in [1, s] between)")
       ("short", po::bool_switch(&r.short_table), "also search a short table at the original length (Phi-3's short_factor)")
       ("init-table", po::value(&r.init_table), "seed from an earlier table (.json or .csv)")
       ("compose", po::bool_switch(&r.compose), "with --init-table: search λ2 and evaluate λ1·λ2 (progressive extension)")
@@ -97,16 +100,25 @@ int search_command(const std::vector<std::string>& args) {
   const std::unique_ptr<MpiJob> job = MpiJob::join();
   if (job) {
     const auto describe = [](std::exception_ptr e) { return describe_error(e).line; };
-    std::optional<SearchArgs> a;
     try {
-      a = parse_search(args);
+      std::optional<SearchArgs> a;
+      try {
+        a = parse_search(args);
+      } catch (...) {
+        return fail_on_ranks(*job, std::current_exception(), describe);
+      }
+      if (!a) return 0;
+      const auto tables = search_on_ranks(*job, a->model, a->data, a->runtime, a->request, a->ranks, describe);
+      if (tables) fmt::print("{}", search_summary(*tables));
+      return 0;
+    } catch (const AgreedError& e) {
+      std::rethrow_exception(e.error);  // every rank knows: main prints it, and the ranks finalize in order
     } catch (...) {
-      return fail_on_ranks(*job, std::current_exception(), describe);
+      // Other ranks may be waiting on this one: say why, then end them all.
+      const ErrorReport report = describe_error(std::current_exception());
+      fmt::print(stderr, "longrope search: rank {}: {}\n", job->rank(), report.line);
+      job->abort(report.exit_code);
     }
-    if (!a) return 0;
-    const auto tables = search_on_ranks(*job, a->model, a->data, a->runtime, a->request, a->ranks, describe);
-    if (tables) fmt::print("{}", search_summary(*tables));
-    return 0;
   }
   const std::optional<SearchArgs> a = parse_search(args);
   if (!a) return 0;

@@ -53,7 +53,8 @@ auto parsed(const std::string& text, const char* what, Read read) {
 
 std::string work_message(const WorkOrder& order) {
   json group = json::array();
-  for (const Genome& g : order.group) group.push_back({{"grid", g.grid}, {"start_tokens", g.start_tokens}});
+  for (const Genome& g : order.group)
+    group.push_back({{"grid", g.grid}, {"start_tokens", g.start_tokens}, {"alpha", g.alpha}, {"beta", g.beta}});
   return json{{"target", order.target}, {"group", group},
               {"cutoff", {{"score", number(order.cutoff.score)}, {"document_nll", numbers(order.cutoff.document_nll)}}}}
       .dump();
@@ -63,7 +64,9 @@ WorkOrder read_work_message(const std::string& text) {
   return parsed(text, "work", [](const json& m) {
     WorkOrder order;
     order.target = m.at("target").get<size_t>();
-    for (const json& g : m.at("group")) order.group.push_back({g.at("grid").get<std::vector<int32_t>>(), g.at("start_tokens").get<int64_t>()});
+    for (const json& g : m.at("group"))
+      order.group.push_back({g.at("grid").get<std::vector<int32_t>>(), g.at("start_tokens").get<int64_t>(), g.at("alpha").get<int32_t>(),
+                             g.at("beta").get<int32_t>()});
     order.cutoff.score = number_from(m.at("cutoff").at("score"));
     order.cutoff.document_nll = numbers_from(m.at("cutoff").at("document_nll"));
     return order;

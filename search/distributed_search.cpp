@@ -42,8 +42,19 @@ json rank_status(const MpiJob& job, const RuntimeArgs& runtime, const ModelArgs&
                                                      : model_files_digest(model.path)}};
 }
 
-// Empty when every rank set up and agrees with rank 0; else the line that ends the job.
+std::string refusal_of(const std::vector<std::string>& statuses);
+
+// Empty when every rank set up and agrees with rank 0; else the line that ends the job. Never throws:
+// every rank waits in the broadcast that follows.
 std::string refusal(const std::vector<std::string>& statuses) {
+  try {
+    return refusal_of(statuses);
+  } catch (const std::exception& e) {
+    return std::string("a rank's status is unreadable (another longrope version?): ") + e.what();
+  }
+}
+
+std::string refusal_of(const std::vector<std::string>& statuses) {
   std::vector<json> s;
   for (const std::string& text : statuses) s.push_back(json::parse(text));
   for (size_t r = 0; r < s.size(); ++r)
@@ -146,18 +157,17 @@ void stop_workers(const MpiJob& job) {
 std::optional<std::vector<FactorTable>> search_on_ranks(const MpiJob& job, const ModelArgs& model, const DataArgs& data,
                                                         RuntimeArgs runtime, SearchRequest request, const RankSettings& settings,
                                                         const DescribeError& describe) {
-  // One device and a fair share of the node's cores per rank.
-  if (!request.devices.empty()) runtime.device = request.devices[static_cast<size_t>(job.local_rank()) % request.devices.size()];
-  runtime.device = device_for_local_rank(runtime.device, job.local_rank());
-  request.devices.clear();
-  if (runtime.threads == 0 && runtime.device == "cpu")
-    runtime.threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / std::max(1, job.local_size()));
-
   std::optional<EvaluationSetup> setup;
   std::optional<SearchPlan> plan;
   std::exception_ptr failure;
   json status;
   try {
+    // One device and a fair share of the node's cores per rank.
+    if (!request.devices.empty()) runtime.device = request.devices[static_cast<size_t>(job.local_rank()) % request.devices.size()];
+    runtime.device = device_for_local_rank(runtime.device, job.local_rank());
+    request.devices.clear();
+    if (runtime.threads == 0 && runtime.device == "cpu")
+      runtime.threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / std::max(1, job.local_size()));
     if (settings.coordinator_only && job.size() < 2)
       throw InvalidSetting("coordinator_only", "needs at least 2 ranks (rank 0 would score no candidate and no rank would)");
     setup.emplace(open_evaluation(model, data, runtime));
@@ -172,8 +182,8 @@ std::optional<std::vector<FactorTable>> search_on_ranks(const MpiJob& job, const
   const std::string refused = agree(job, status, &statuses);
   if (!refused.empty()) {
     if (job.rank() != 0) return std::nullopt;
-    if (failure) std::rethrow_exception(failure);  // rank 0's own error, worded as a single process words it
-    throw std::runtime_error(refused);
+    // Rank 0's own error keeps the wording (and exit code) of a single process.
+    throw AgreedError{failure ? failure : std::make_exception_ptr(std::runtime_error(refused))};
   }
 
   if (job.rank() != 0) {
@@ -195,22 +205,24 @@ std::optional<std::vector<FactorTable>> search_on_ranks(const MpiJob& job, const
       scorers.push_back(remote_scorer(job, r, target, rank_name(r, names[static_cast<size_t>(r)]), cost));
     return scorers;
   };
-  std::vector<std::unique_ptr<LlamaModel>> models;
-  models.push_back(std::make_unique<LlamaModel>(setup->model_on(runtime.device)));
+  std::exception_ptr error;
+  std::vector<FactorTable> tables;
   try {
-    std::vector<FactorTable> tables = search_planned(*setup, request, *plan, models, others);
-    stop_workers(job);
-    if (job.size() > 1) fmt::print(stderr, "{}\n", cost.line());
-    return tables;
+    std::vector<std::unique_ptr<LlamaModel>> models;
+    models.push_back(std::make_unique<LlamaModel>(setup->model_on(runtime.device)));
+    tables = search_planned(*setup, request, *plan, models, others);
   } catch (...) {
-    stop_workers(job);  // the workers wait for work; none is in flight once the search has unwound
-    throw;
+    error = std::current_exception();
   }
+  stop_workers(job);  // the workers wait for work; none is in flight once the search has unwound
+  if (error) throw AgreedError{error};
+  if (job.size() > 1) fmt::print(stderr, "{}\n", cost.line());
+  return tables;
 }
 
 int fail_on_ranks(const MpiJob& job, std::exception_ptr error, const DescribeError& describe) {
   agree(job, {{"host", job.host()}, {"device", "?"}, {"error", cause(describe, error)}});
-  if (job.rank() == 0) std::rethrow_exception(error);
+  if (job.rank() == 0) throw AgreedError{error};
   return 1;
 }
 

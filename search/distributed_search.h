@@ -20,6 +20,13 @@ struct RankSettings {
   bool coordinator_only = false;  // rank 0 scores no candidate
 };
 
+// Thrown at rank 0 for an error every rank has been told of (the other ranks return): the job ends
+// in order. Any other exception out of these functions leaves ranks waiting, and must end the job
+// with MpiJob::abort.
+struct AgreedError {
+  std::exception_ptr error;
+};
+
 // The one line a failed setup or scoring step reports (the command line's own wording of the error).
 using DescribeError = std::function<std::string(std::exception_ptr)>;
 
@@ -34,7 +41,7 @@ std::optional<std::vector<FactorTable>> search_on_ranks(const MpiJob& job, const
                                                         const DescribeError& describe);
 
 // A rank whose own command line failed still takes part in the agreement, so that rank 0 ends the job
-// with one line naming it. Rethrows `error` at rank 0; returns the exit code (1) elsewhere.
+// with one line naming it. Throws AgreedError{error} at rank 0; returns the exit code (1) elsewhere.
 int fail_on_ranks(const MpiJob& job, std::exception_ptr error, const DescribeError& describe);
 
 }  // namespace longrope

@@ -45,12 +45,31 @@ std::vector<double> Genome::lambda(const SearchSpace& space) const {
 }
 
 std::string Genome::key() const {
-  std::string k = std::to_string(start_tokens);
+  // Piecewise genomes carry α and β; keys of the other spaces stay those of earlier journals.
+  std::string k = alpha >= 0 ? fmt::format("a{}:{}|", alpha, beta) : std::string();
+  k += std::to_string(start_tokens);
   for (int32_t index : grid) k += "," + std::to_string(index);
   return k;
 }
 
 namespace {
+
+// The reference's dim_piece_mono: α or β (even odds) moves by a draw of N(0, 2) rounded to a whole
+// pair, redrawn until 0 <= α < β < n.
+void move_piece_bound(Genome& g, size_t n, SearchRng& rng) {
+  const bool move_alpha = rng.bernoulli(0.5);
+  for (;;) {
+    // Box-Muller from the generator's own uniforms (std:: distributions differ between platforms).
+    const double u = 1.0 - rng.uniform(), v = rng.uniform();
+    const auto shift = static_cast<int32_t>(std::lround(2.0 * std::sqrt(-2.0 * std::log(u)) * std::cos(2 * M_PI * v)));
+    const int32_t a = move_alpha ? g.alpha + shift : g.alpha, b = move_alpha ? g.beta : g.beta + shift;
+    if (0 <= a && a < b && b < static_cast<int32_t>(n)) {
+      g.alpha = a;
+      g.beta = b;
+      return;
+    }
+  }
+}
 
 std::vector<int32_t> below_critical(const SearchSpace& space, int32_t critical_index) {
   const size_t c = space.critical_dim;
@@ -66,6 +85,15 @@ std::vector<int32_t> below_critical(const SearchSpace& space, int32_t critical_i
 }  // namespace
 
 void fill_below_critical(const SearchSpace& space, Genome& g) {
+  if (space.piecewise) {
+    int32_t previous = 0;
+    for (size_t i = 0; i < g.grid.size(); ++i) {
+      const auto at = static_cast<int32_t>(i);
+      g.grid[i] = at <= g.alpha ? 0 : at > g.beta ? space.piece_top : std::clamp(g.grid[i], previous, space.piece_top);
+      previous = g.grid[i];
+    }
+    return;
+  }
   if (space.critical_dim == 0 || space.critical_dim >= g.grid.size()) return;
   const std::vector<int32_t> prefix = below_critical(space, g.grid[space.critical_dim]);
   std::copy(prefix.begin(), prefix.end(), g.grid.begin());
@@ -83,6 +111,13 @@ Genome genome_from_lambda(const SearchSpace& space, const std::vector<double>& l
     g.grid.push_back(k);
     previous = k;
   }
+  if (space.piecewise) {  // α: the last of the leading 1s (at least pair 0); β: the last pair below s
+    const auto n = static_cast<int32_t>(g.grid.size());
+    g.alpha = 0;
+    while (g.alpha + 1 < n - 1 && g.grid[static_cast<size_t>(g.alpha + 1)] == 0) ++g.alpha;
+    g.beta = n - 1;
+    while (g.beta - 1 > g.alpha && g.grid[static_cast<size_t>(g.beta)] >= space.piece_top) --g.beta;
+  }
   fill_below_critical(space, g);
   return g;
 }
@@ -93,10 +128,15 @@ std::optional<std::string> genome_violation(const SearchSpace& space, const Geno
     if (g.grid[i] < 0 || g.grid[i] > space.max_grid_index)
       return fmt::format("λ[{}] = {} outside [1, {}]", i, 1.0 + g.grid[i] * space.step, space.upper_bound());
   if (!non_decreasing(g.grid)) return std::string("λ is not non-decreasing");
-  if (space.critical_dim > 0 && space.critical_dim < g.grid.size()) {
+  if (space.piecewise != (g.alpha >= 0)) return std::string("α and β belong to the piecewise space alone");
+  if (space.piecewise && !(0 <= g.alpha && g.alpha < g.beta && g.beta < static_cast<int32_t>(space.dims)))
+    return fmt::format("α = {}, β = {}: not 0 <= α < β < d/2 = {}", g.alpha, g.beta, space.dims);
+  if ((space.critical_dim > 0 && space.critical_dim < g.grid.size()) || space.piecewise) {
     Genome derived = g;
     fill_below_critical(space, derived);
-    if (derived.grid != g.grid) return fmt::format("λ below the critical dimension {} does not follow λ_c", space.critical_dim);
+    if (derived.grid != g.grid)
+      return space.piecewise ? fmt::format("λ is not 1 up to α = {} and s above β = {}", g.alpha, g.beta)
+                             : fmt::format("λ below the critical dimension {} does not follow λ_c", space.critical_dim);
   }
   const auto& c = space.start_token_choices;
   if (std::find(c.begin(), c.end(), g.start_tokens) == c.end()) return fmt::format("n̂ = {} not in the allowed set", g.start_tokens);
@@ -109,11 +149,12 @@ std::optional<Genome> mutate(const SearchSpace& space, const Genome& parent, con
   const size_t n = c.grid.size();
   const size_t first = space.critical_dim < n ? space.critical_dim : 0;  // pairs below it follow λ_c
   for (int pass = 0; pass < kMaxMutationPasses; ++pass) {
+    if (space.piecewise) move_piece_bound(c, n, rng);
     for (size_t i = first; i < n; ++i) {
       if (!rng.bernoulli(space.mutation_probability)) continue;
       // Between the updated left neighbour and the not-yet-visited right one (inclusive).
       const int32_t lo = i == first ? 0 : c.grid[i - 1];
-      const int32_t hi = i + 1 == n ? space.max_grid_index : c.grid[i + 1];
+      const int32_t hi = i + 1 == n ? (space.piecewise ? space.piece_top : space.max_grid_index) : c.grid[i + 1];
       if (hi >= lo) c.grid[i] = static_cast<int32_t>(rng.uniform_int(lo, hi));
     }
     if (space.search_start_tokens && rng.bernoulli(space.mutation_probability)) {
@@ -139,6 +180,10 @@ std::optional<Genome> crossover(const SearchSpace& space, const Genome& better, 
       if (rng.bernoulli(space.crossover_swap_probability)) {
         if (i < n) c.grid[i] = worse.grid[i];
         else c.start_tokens = worse.start_tokens;
+        if (space.piecewise && rng.bernoulli(space.crossover_swap_probability)) {  // α and β swap together
+          c.alpha = worse.alpha;
+          c.beta = worse.beta;
+        }
         fill_below_critical(space, c);
       }
       // Tested after every visit; swaps are not reverted (the reference accumulates them).

@@ -21,6 +21,10 @@ struct SearchSpace {
   // LongRoPE2's critical dimension c (0: off, every pair searched): pairs below c are not searched but
   // follow the searched λ_c NTK-style, λ_i = λ_c^(i/c) (its ntk_left), on the grid.
   size_t critical_dim = 0;
+  // The reference's second algorithm, dim_piece_mono: λ = 1 at pairs <= α, s at pairs > β (both
+  // searched, 0 <= α < β < d/2), non-decreasing in [1, s] between. `piece_top` is s on the grid.
+  bool piecewise = false;
+  int32_t piece_top = 0;
   double mutation_probability = 0.3;  // per gene
   double crossover_swap_probability = 0.5;
   int max_crossover_passes = 20;
@@ -34,16 +38,20 @@ struct SearchSpace {
 struct Genome {
   std::vector<int32_t> grid;  // the grid index of each λ_i
   int64_t start_tokens = 0;
+  int32_t alpha = -1, beta = -1;  // piecewise space only (-1 elsewhere): λ = 1 at pairs <= α, s above β
 
   std::vector<double> lambda(const SearchSpace& space) const;
   std::string key() const;  // identity for the history and the score cache
-  bool operator==(const Genome& o) const { return grid == o.grid && start_tokens == o.start_tokens; }
+  bool operator==(const Genome& o) const {
+    return grid == o.grid && start_tokens == o.start_tokens && alpha == o.alpha && beta == o.beta;
+  }
 };
 
 // Nearest grid genome to a real table, clamped into the space and made non-decreasing (seeds).
 Genome genome_from_lambda(const SearchSpace& space, const std::vector<double>& lambda, int64_t start_tokens = 0);
 
-// Sets the pairs below the critical dimension from λ_c (nothing when it is off).
+// Sets the pairs below the critical dimension from λ_c (nothing when it is off), and in the piecewise
+// space the pairs outside (α, β] (clamping those between into [1, s], in order).
 void fill_below_critical(const SearchSpace& space, Genome& genome);
 
 // Checks the invariants every candidate must hold; returns the broken one, or nullopt.

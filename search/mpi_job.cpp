@@ -87,6 +87,11 @@ std::unique_ptr<MpiJob> MpiJob::join() {
 
 MpiJob::~MpiJob() { MPI_Finalize(); }
 
+void MpiJob::abort(int code) const {
+  MPI_Abort(MPI_COMM_WORLD, code);
+  std::_Exit(code);  // MPI_Abort does not return; should it, leave anyway
+}
+
 
 std::vector<std::string> MpiJob::gather(const std::string& mine) const {
   std::lock_guard<std::mutex> lock(mpi_lock());
@@ -227,6 +232,7 @@ std::unique_ptr<MpiJob> MpiJob::join() {
 }
 
 MpiJob::~MpiJob() = default;
+void MpiJob::abort(int code) const { std::_Exit(code); }
 std::vector<std::string> MpiJob::gather(const std::string& mine) const { return {mine}; }
 std::string MpiJob::broadcast(const std::string& text) const { return text; }
 void MpiJob::send(int, int, const std::string&) const { throw std::logic_error("no MPI in this build"); }

@@ -1,7 +1,8 @@
 // MpiJob: this process's place in an MPI job (mpirun, srun) and the few messages a distributed search
 // sends. No MPI type leaves this file pair, so the rest of the search compiles without MPI headers.
-// Every call is serialised by one lock and waits by polling with short sleeps: a rank waiting for a
-// reply (or for work) leaves its cores to the forwards instead of spinning in MPI.
+// Every call is serialised by one process-wide lock, and send/receive wait by polling with short
+// sleeps: a rank waiting for a reply (or for work) leaves its cores to the forwards instead of
+// spinning in MPI. (gather and broadcast are MPI's own collectives, used at setup only.)
 #pragma once
 
 #include <memory>
@@ -16,7 +17,9 @@ class MpiJob {
   // srun, MPICH's hydra: seen in the environment), else nullptr. Throws std::runtime_error when a
   // launcher started several ranks but this build has no MPI.
   static std::unique_ptr<MpiJob> join();
-  ~MpiJob();  // MPI_Finalize
+  ~MpiJob();  // MPI_Finalize, which waits for every rank: a rank that leaves alone must abort()
+  // Ends every rank of the job at once (MPI_Abort) with this exit code.
+  [[noreturn]] void abort(int code) const;
   MpiJob(const MpiJob&) = delete;
   MpiJob& operator=(const MpiJob&) = delete;
 

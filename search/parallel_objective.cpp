@@ -21,7 +21,8 @@ BatchObjective make_parallel_objective(std::vector<GroupScorer> workers, size_t 
     const size_t groups = (batch.size() + group_size - 1) / group_size;
     // One arena slot per evaluator: a CPU evaluator's torch threads are not oversubscribed by TBB.
     // A remote evaluator's thread only waits, so evaluators may outnumber the cores TBB sees (an MPI
-    // rank bound to one core hands out work to many): raise TBB's thread limit to match.
+    // rank bound to one core hands out work to many): raise TBB's thread limit to match. (TBB obeys the
+    // smallest limit alive: LibTorch's threads are OpenMP here, and nothing else sets one.)
     const size_t allowed = tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism);
     tbb::global_control enough(tbb::global_control::max_allowed_parallelism, std::max(allowed, workers.size() + 1));
     tbb::task_arena arena(static_cast<int>(workers.size()));

@@ -32,7 +32,7 @@ json RunFingerprint::to_json() const {
   return {{"model", model}, {"data", data}, {"documents", documents}, {"target_length", target_length}, {"docs", docs},
           {"dtype", dtype}, {"population", population}, {"mutants", mutants}, {"crossovers", crossovers},
           {"parents", parents}, {"seed", seed}, {"bound", bound}, {"step", step},
-          {"mutation_probability", mutation_probability}, {"search_start_tokens", search_start_tokens}, {"critical_dim", critical_dim},
+          {"mutation_probability", mutation_probability}, {"search_start_tokens", search_start_tokens}, {"critical_dim", critical_dim}, {"space", space},
           {"init_table", init_table ? json(*init_table) : json(nullptr)}, {"compose", compose},
           {"race_margin", race_margin ? json(*race_margin) : json(nullptr)}};
 }
@@ -69,6 +69,7 @@ RunFingerprint read_fingerprint(const json& saved, int version, const RunFingerp
     f.mutation_probability = saved.at("mutation_probability").get<double>();
     f.search_start_tokens = saved.at("search_start_tokens").get<bool>();
     f.critical_dim = saved.value("critical_dim", int64_t{0});
+    f.space = saved.value("space", std::string("paper"));
     const json& init = saved.at("init_table");
     if (!init.is_null()) f.init_table = init.get<std::vector<double>>();
     f.compose = saved.at("compose").get<bool>();

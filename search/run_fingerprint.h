@@ -35,6 +35,7 @@ struct RunFingerprint {
   double mutation_probability = 0;
   bool search_start_tokens = true;    // n̂ searched (false: n̂ = 0)
   int64_t critical_dim = 0;           // pairs below it not searched (0: off; absent in older files)
+  std::string space = "paper";        // paper | piecewise (absent in older files: paper)
   std::optional<std::vector<double>> init_table;  // λ of the table the search was seeded from
   bool compose = false;
   std::optional<double> race_margin;  // racing off when unset

@@ -16,7 +16,11 @@ namespace {
 using nlohmann::json;
 
 // "steps" is the grid index list's name in every state file written so far.
-json genome_json(const Genome& g) { return {{"steps", g.grid}, {"start_tokens", g.start_tokens}}; }
+json genome_json(const Genome& g) {
+  json j = {{"steps", g.grid}, {"start_tokens", g.start_tokens}};
+  if (g.alpha >= 0) j.update({{"alpha", g.alpha}, {"beta", g.beta}});  // the piecewise space's
+  return j;
+}
 
 std::vector<double> numbers(const json& v) {
   std::vector<double> out;
@@ -28,6 +32,8 @@ Genome genome_from(const json& j) {
   Genome g;
   g.grid = j.at("steps").get<std::vector<int32_t>>();
   g.start_tokens = j.at("start_tokens").get<int64_t>();
+  g.alpha = j.value("alpha", -1);
+  g.beta = j.value("beta", -1);
   return g;
 }
 

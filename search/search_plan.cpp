@@ -38,6 +38,10 @@ void check_search_request(const SearchRequest& r) {
   if (r.critical_dim != "none" && r.critical_dim != "auto" &&
       (r.critical_dim.empty() || r.critical_dim.find_first_not_of("0123456789") != std::string::npos || r.critical_dim.size() > 6))
     throw InvalidSetting("critical_dim", fmt::format("'{}' is not none, auto or a pair index", r.critical_dim));
+  if (r.space != "paper" && r.space != "piecewise")
+    throw InvalidSetting("space", fmt::format("'{}' is not paper or piecewise", r.space));
+  if (r.space == "piecewise" && r.critical_dim != "none")
+    throw InvalidSetting("space", "piecewise and --critical-dim are two smaller spaces: choose one");
   if (r.objective != "ppl" && r.objective != "needle")
     throw InvalidSetting("objective", fmt::format("'{}' is not ppl or needle", r.objective));
 }
@@ -134,6 +138,10 @@ TargetPlan plan_target(const EvaluationSetup& setup, const SearchRequest& r, con
   p.space.mutation_probability = r.mutation_probability;
   p.space.search_start_tokens = r.search_start_tokens && !target.is_short;
   p.space.critical_dim = critical_dim_for(r.critical_dim, geometry);
+  if (r.space == "piecewise") {
+    p.space.piecewise = true;
+    p.space.piece_top = std::min(p.space.max_grid_index, static_cast<int32_t>(std::lround((space_scale - 1.0) / r.step)));
+  }
   add_seeds(p, init, base, space_scale, geometry);
   // Fewer places than seeds would leave PI, NTK or YaRN out of the search and the winner could lose to them.
   if (r.evolution.population < static_cast<int>(p.seeds.size()))
@@ -159,6 +167,7 @@ TargetPlan plan_target(const EvaluationSetup& setup, const SearchRequest& r, con
   f.mutation_probability = r.mutation_probability;
   f.search_start_tokens = p.space.search_start_tokens;
   f.critical_dim = static_cast<int64_t>(p.space.critical_dim);
+  f.space = r.space;
   if (init) f.init_table = init->lambda;
   f.compose = r.compose;
   f.race_margin = r.race_margin;

@@ -39,6 +39,9 @@ struct SearchRequest {
   // theoretical value, rope/rope_scaling.h critical_dimension) or a pair index below d/2. Pairs below
   // it follow the searched λ_c NTK-style and are not searched.
   std::string critical_dim = "none";
+  // "paper" (λ non-decreasing on the grid, every pair searched) or "piecewise" (the reference's
+  // dim_piece_mono: λ = 1 up to a searched α, s above a searched β, non-decreasing between).
+  std::string space = "paper";
   std::string init_table;               // seed from an earlier table (.json or .csv)
   bool compose = false;                 // with init_table: search λ2, evaluate λ1·λ2 (progressive)
   bool resume = false;                  // continue the run in `out`

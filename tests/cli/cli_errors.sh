@@ -90,6 +90,8 @@ expect eval-f16-model 0 "" -- "$longrope" eval --model "$work/model-f16" --data 
 small=(--population 4 --generations 1 --mutants 2 --crossovers 2 --parents 2 --docs 1 --threads 1)
 expect search-critical-dim-past 2 "--critical-dim: 4 is not below d/2 = 4" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/s5" --critical-dim 4 "${small[@]}"
 expect search-critical-dim-word 2 "--critical-dim: 'half' is not none, auto or a pair index" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/s6" --critical-dim half "${small[@]}"
+expect search-space-word 2 "--space: 'tiles' is not paper or piecewise" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/s7" --space tiles "${small[@]}"
+expect search-space-and-critical 2 "--space: piecewise and --critical-dim are two smaller spaces" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/s8" --space piecewise --critical-dim auto "${small[@]}"
 expect search-below-original 2 "not beyond the original length" -- "$longrope" search --model "$work/model" --data "$work/data" --target 32 --out "$work/s1" "${small[@]}"
 expect search-short-docs 1 "no document has at least 8192 tokens" -- "$longrope" search --model "$work/model" --data "$work/data" --target 128x --out "$work/s2" "${small[@]}"
 expect search-empty-data 1 "no documents" -- "$longrope" search --model "$work/model" --data "$work/empty" --target 2x --out "$work/s3" "${small[@]}"

@@ -16,7 +16,7 @@ bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; 
 TEST(CandidateMessages, WorkOrderRoundTripsExactly) {
   WorkOrder order;
   order.target = 3;
-  order.group = {{{0, 1, 5, 5, 900}, 16}, {{2, 2, 2, 3, 4}, 0}};
+  order.group = {{{0, 1, 5, 5, 900}, 16}, {{0, 0, 2, 3, 4}, 0, 1, 3}};  // the second of the piecewise space
   order.cutoff.score = 4.123456789012345678;
   order.cutoff.document_nll = {0.1 + 0.2, 1.0 / 3.0, std::nextafter(2.0, 3.0)};
   const WorkOrder back = read_work_message(work_message(order));

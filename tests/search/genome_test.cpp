@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <set>
 
 namespace longrope {
 namespace {
@@ -93,6 +94,42 @@ TEST(Genome, CriticalDimensionKeepsPairsBelowItOnTheNtkCurveOfLambdaC) {
   Genome g = genome_from_lambda(s, std::vector<double>(32, 8.0));
   g.grid[5] += 1;
   EXPECT_TRUE(genome_violation(s, g));
+}
+
+TEST(Genome, PiecewiseGenomesObeyTheirConstraints) {
+  // The reference's dim_piece_mono: λ = 1 up to α, s above β, non-decreasing in [1, s] between,
+  // 0 <= α < β < d/2; mutation moves α and β, so the pool holds many of each.
+  for (uint64_t seed = 0; seed < 20; ++seed) {
+    const double scale = 4.0 + seed % 28;
+    SearchSpace s = SearchSpace::for_scale(32, scale, "paper");
+    s.piecewise = true;
+    s.piece_top = static_cast<int32_t>(std::lround((scale - 1.0) / s.step));
+    std::vector<double> yarn_like(32, scale);
+    for (size_t i = 0; i < 10; ++i) yarn_like[i] = 1.0 + i * 0.1;
+    const Genome start = genome_from_lambda(s, yarn_like);
+    ASSERT_FALSE(genome_violation(s, start));
+    std::set<std::pair<int32_t, int32_t>> bounds;
+    const size_t bred = breed(s, seed, {start}, [&](const Genome& child) {
+      ASSERT_TRUE(0 <= child.alpha && child.alpha < child.beta && child.beta < 32);
+      const std::vector<double> lambda = child.lambda(s);
+      for (int32_t i = 0; i < 32; ++i) {
+        if (i <= child.alpha) ASSERT_EQ(lambda[static_cast<size_t>(i)], 1.0) << "pair " << i;
+        if (i > child.beta) ASSERT_NEAR(lambda[static_cast<size_t>(i)], scale, 1e-9) << "pair " << i;
+        ASSERT_LE(lambda[static_cast<size_t>(i)], scale + 1e-9);
+      }
+      bounds.insert({child.alpha, child.beta});
+    });
+    EXPECT_GT(bred, 30u) << "seed " << seed;
+    EXPECT_GT(bounds.size(), 3u) << "α and β never moved, seed " << seed;
+  }
+  // A genome outside the space's constraints is refused.
+  SearchSpace s = SearchSpace::for_scale(32, 8.0, "paper");
+  s.piecewise = true;
+  s.piece_top = 700;
+  Genome g = genome_from_lambda(s, std::vector<double>(32, 8.0));
+  g.alpha = g.beta;
+  EXPECT_TRUE(genome_violation(s, g));
+  EXPECT_TRUE(genome_violation(SearchSpace::for_scale(32, 8.0, "paper"), genome_from_lambda(s, std::vector<double>(32, 8.0))));
 }
 
 TEST(Genome, CrossoverOfEqualParentsFails) {
