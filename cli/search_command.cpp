@@ -82,7 +82,10 @@ std::optional<SearchArgs> parse_search(const std::vector<std::string>& args) {
        "racing (off by default): stop a child after any document but the last once its mean NLL so far exceeds the "
        "worst parent's on the same documents by more than this many nats (e.g. 0.005)");
   o.add(model_options(model)).add(data_options(data, "search-set documents (file or directory)")).add(runtime_options(runtime));
-  if (!parse_command_line("search", "--model DIR --data PATH --target 8x[,16x] --out RUN [options]", args, o)) return std::nullopt;
+  po::variables_map given;
+  if (!parse_command_line("search", "--model DIR --data PATH --target 8x[,16x] --out RUN [options]", args, o, &given))
+    return std::nullopt;
+  ranks.device_given = !given["device"].defaulted();
   r.targets = split_list(targets);
   r.devices = split_list(devices);
   if (r.targets.empty()) throw UsageError("--target is empty");

@@ -31,6 +31,8 @@ c10::Device parse_device(const std::string& name) {
   return *device;
 }
 
+int cuda_device_count() { return at::hasCUDA() ? static_cast<int>(at::getNumGPUs()) : 0; }
+
 std::string device_for_local_rank(const std::string& device, int local_rank) {
   if (device != "cuda" || !at::hasCUDA() || at::getNumGPUs() < 1) return device;
   return fmt::format("cuda:{}", local_rank % static_cast<int>(at::getNumGPUs()));

@@ -26,6 +26,7 @@ c10::Device parse_device(const std::string& name);
 // The device of the `local_rank`-th process on a node (an MPI rank): "cuda" means one GPU per process,
 // cuda:<local_rank mod the node's device count>; any other name is kept.
 std::string device_for_local_rank(const std::string& device, int local_rank);
+int cuda_device_count();  // 0 without CUDA in this build or machine
 
 // Sets LibTorch's CPU thread count and returns the model options; throws InvalidSetting naming the
 // setting (device, dtype, threads, attention, loss_chunk).

@@ -164,6 +164,7 @@ std::optional<std::vector<FactorTable>> search_on_ranks(const MpiJob& job, const
   try {
     // One device and a fair share of the node's cores per rank.
     if (!request.devices.empty()) runtime.device = request.devices[static_cast<size_t>(job.local_rank()) % request.devices.size()];
+    else if (!settings.device_given && cuda_device_count() > 0) runtime.device = "cuda";
     runtime.device = device_for_local_rank(runtime.device, job.local_rank());
     request.devices.clear();
     if (runtime.threads == 0 && runtime.device == "cpu")

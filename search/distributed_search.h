@@ -18,6 +18,7 @@ namespace longrope {
 
 struct RankSettings {
   bool coordinator_only = false;  // rank 0 scores no candidate
+  bool device_given = true;       // false: --device was left at its default, so a GPU node uses its GPUs
 };
 
 // Thrown at rank 0 for an error every rank has been told of (the other ranks return): the job ends
@@ -30,8 +31,8 @@ struct AgreedError {
 // The one line a failed setup or scoring step reports (the command line's own wording of the error).
 using DescribeError = std::function<std::string(std::exception_ptr)>;
 
-// Every rank: chooses its device (--devices[local rank mod count], or --device cuda as one GPU per
-// local rank) and CPU threads (the node's cores shared among its ranks), opens the model, plans the
+// Every rank: chooses its device (--devices[local rank mod count]; else --device, where cuda means one
+// GPU per local rank, and a --device left at its default means cuda on a node with GPUs) and CPU threads (the node's cores shared among its ranks), opens the model, plans the
 // job, and rank 0 checks its run directory. The ranks then compare what they did: a rank that failed
 // or disagrees on the model, the documents or the settings ends the job before any forward, with one
 // line naming it. Returns the tables at rank 0, nullopt at the other ranks. Throws at rank 0 the error
