@@ -18,7 +18,7 @@ at::Tensor chunked_nll_sum(const at::Tensor& hidden, const at::Tensor& targets, 
   at::Tensor total = at::zeros({hidden.size(0)}, hidden.options().dtype(at::kDouble));
   for (int64_t begin = 0; begin < n; begin += chunk) {
     const int64_t end = std::min(n, begin + chunk);
-    at::Tensor logits = at::linear(hidden.slice(1, begin, end), head).to(at::kFloat);  // (B, c, V)
+    at::Tensor logits = at::linear(hidden.slice(1, begin, end), head).to(at::promote_types(hidden.scalar_type(), at::kFloat));  // (B, c, V)
     at::Tensor logp = at::log_softmax(logits, -1);
     at::Tensor picked = logp.gather(-1, targets.slice(1, begin, end).unsqueeze(-1)).squeeze(-1);  // (B, c)
     total -= picked.sum(1).to(at::kDouble);

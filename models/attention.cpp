@@ -34,7 +34,8 @@ at::Tensor attend_block(const at::Tensor& q5, const at::Tensor& k, const at::Ten
   at::Tensor qb = q5.slice(3, q_begin, q_end).reshape({b, kvh, g * tq, d});
   at::Tensor kb = k.slice(2, k_begin, q_end);
   at::Tensor vb = v.slice(2, k_begin, q_end);
-  at::Tensor scores = at::matmul(qb, kb.transpose(-2, -1)).to(at::kFloat).mul_(scale);  // (B, KVH, G·Tq, Tk)
+  // Scores and softmax in float32 at least (float64 stays float64: the λ-gradient checks run there).
+  at::Tensor scores = at::matmul(qb, kb.transpose(-2, -1)).to(at::promote_types(qb.scalar_type(), at::kFloat)).mul_(scale);
   at::Tensor mask = causal_mask(q_begin, q_end, q_end, window, q5.device()).slice(1, k_begin, q_end);
   scores = scores.view({b, kvh, g, tq, tk}).masked_fill_(mask.logical_not(), -std::numeric_limits<float>::infinity());
   at::Tensor probs = at::softmax(scores, -1).to(q5.scalar_type()).view({b, kvh, g * tq, tk});
@@ -91,14 +92,15 @@ at::Tensor attention_after_prefix(const at::Tensor& q, const at::Tensor& k, cons
   TORCH_CHECK(total == start + t, "attention after a prefix: ", total, " keys for ", t, " queries after ", start);
   const at::Tensor kk = kvh == h ? k : k.repeat_interleave(h / kvh, 1);
   const at::Tensor vv = kvh == h ? v : v.repeat_interleave(h / kvh, 1);
-  at::Tensor scores = at::matmul(q.to(at::kFloat), kk.to(at::kFloat).transpose(-2, -1)) / std::sqrt(static_cast<double>(d));
+  const auto wide = at::promote_types(q.scalar_type(), at::kFloat);
+  at::Tensor scores = at::matmul(q.to(wide), kk.to(wide).transpose(-2, -1)) / std::sqrt(static_cast<double>(d));
   // Query i sits at start + i: it sees key j when j <= start + i (and, with a window, j > start + i − W).
   const at::Tensor query_pos = at::arange(start, start + t, q.options().dtype(at::kLong)).unsqueeze(1);
   const at::Tensor key_pos = at::arange(0, total, q.options().dtype(at::kLong)).unsqueeze(0);
   at::Tensor hidden = key_pos > query_pos;
   if (o.sliding_window > 0) hidden = hidden.logical_or(key_pos <= query_pos - o.sliding_window);
   scores.masked_fill_(hidden, -std::numeric_limits<float>::infinity());
-  const at::Tensor out = at::matmul(at::softmax(scores, -1), vv.to(at::kFloat)).to(q.scalar_type());  // (B, H, t, D)
+  const at::Tensor out = at::matmul(at::softmax(scores, -1), vv.to(wide)).to(q.scalar_type());  // (B, H, t, D)
   return out.transpose(1, 2).reshape({b, t, h * d});
 }
 

@@ -14,7 +14,7 @@
 namespace longrope {
 
 at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
-  at::Tensor xf = x.to(at::kFloat);
+  at::Tensor xf = x.to(at::promote_types(x.scalar_type(), at::kFloat));  // float32 at least
   at::Tensor normed = xf * at::rsqrt(xf.pow(2).mean(-1, /*keepdim=*/true) + eps);
   return weight * normed.to(x.scalar_type());
 }
@@ -145,7 +145,7 @@ at::Tensor LlamaModel::hidden_states(const at::Tensor& tokens, const RopeTable& 
 }
 
 at::Tensor LlamaModel::logits(const at::Tensor& hidden) const {
-  return at::linear(hidden, weights_.lm_head).to(at::kFloat);
+  return at::linear(hidden, weights_.lm_head).to(at::promote_types(hidden.scalar_type(), at::kFloat));
 }
 
 }  // namespace longrope
