@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# LongRoPE's progressive recipe (§3.3) at small scale, on the geometry-matched model
+# (models/shipped/books-bytes-3m-l64, L = 64):
+#   1. fine-tune at 8x L = 512 with the 8x table of the range study applied (train --init --table);
+#   2. search 64x twice from that 8x table (--init-table --compose: λ = λ8x·λ2): on the model as
+#      trained (progressive, no fine-tune) and on the fine-tuned model (progressive, fine-tuned);
+#   3. score both, and every baseline, on the range study's held-out windows (books/test, 8 x 8 body
+#      windows), beside the direct 64x search of the range study;
+#   4. short-context recovery: both models at L with plain RoPE on the same books.
+# Everything resumes (rerun to continue). Results land in results/books-bytes-3m-l64/progressive/;
+# the fine-tuned model is kept there in f16 (6 MB), so that a later session can search it again.
+#   scripts/progressive_study.sh [--longrope PATH] [--threads N]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+longrope=build-torch2/longrope threads=2
+while (($#)); do
+  case $1 in
+    --longrope) longrope=$2; shift 2 ;;
+    --threads) threads=$2; shift 2 ;;
+    *) echo "progressive_study: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+model=models/shipped/books-bytes-3m-l64
+books=../shared/data/books
+range=results/books-bytes-3m-l64/range
+out=results/books-bytes-3m-l64/progressive
+first=$range/8x/8x-512/table.json
+[[ -f $first ]] || { echo "progressive_study: run scripts/range_study.sh --ratios 8 first ($first)" >&2; exit 1; }
+mkdir -p "$out"
+search=(--docs 5 --skip-tokens 8192 --population 32 --generations 10 --mutants 8 --crossovers 8 --parents 16 --seed 42
+        --threads "$threads")
+heldout=(--data "$books/test" --docs 8 --windows 8 --skip-tokens 8192 --threads "$threads")
+
+echo "== 1. fine-tune at 512 with the 8x table =="
+tuned=$out/model-ft512
+if [[ ! -f $tuned/config.json ]]; then
+  work=runs/progressive-ft512
+  resume=()
+  [[ -d $work/train_state ]] && resume=(--resume)
+  "$longrope" train --data "$books/train" --valid "$books/valid" --out "$work" --init "$model" --table "$first" --context 512 \
+    --batch 16 --steps 200 --lr 3e-4 --min-lr 3e-5 --warmup 20 --eval-every 50 --eval-batches 8 --checkpoint-every 50 \
+    --seed 0 --threads "$threads" --json "$out/finetune.json" "${resume[@]}"
+  "$longrope" convert --model "$work" --out "$tuned" --dtype f16
+fi
+
+run_search() {  # run_search NAME MODEL
+  local dir=$out/$1 resume=()
+  [[ -d $dir ]] && resume=(--resume)
+  echo "== 2. search 64x: $1 =="
+  "$longrope" search --model "$2" --data "$books/valid" --target 64x --init-table "$first" --compose --out "$dir" \
+    "${resume[@]}" "${search[@]}" | tee "$dir.summary.txt"
+}
+run_search progressive-64x "$model"
+run_search progressive-finetuned-64x "$tuned"
+
+evaluate() {  # evaluate NAME MODEL LENGTH METHODS
+  [[ -f $out/$1.json ]] && return
+  echo "== 3/4. held out: $1 =="
+  "$longrope" eval --model "$2" --length "$3" --method "$4" "${heldout[@]}" --json "$out/$1.tmp.json" | tee "$out/$1.txt"
+  mv "$out/$1.tmp.json" "$out/$1.json"
+}
+baselines=none,pi,ntk,dynamic-ntk,yarn
+evaluate heldout-64x-progressive "$model" 4096 "$baselines,table:$out/progressive-64x/64x-4096/table.json"
+evaluate heldout-64x-progressive-finetuned "$tuned" 4096 "$baselines,table:$out/progressive-finetuned-64x/64x-4096/table.json"
+evaluate short-64-original "$model" 64 none
+evaluate short-64-finetuned "$tuned" 64 none
