@@ -1,5 +1,5 @@
-// The table of rope_table.cpp rebuilt from a λ tensor that autograd follows, then one forward and one
-// backward with the weights frozen.
+// The table of rope_table.cpp from a λ tensor that autograd follows, then one forward and one backward
+// with the weights frozen.
 #include "eval/lambda_gradient.h"
 
 #include <ATen/ATen.h>
@@ -20,19 +20,8 @@ LambdaGradient lambda_gradient(const LlamaModel& model, const at::Tensor& window
   std::vector<double> lambda_values = scaling.lambda;
   const at::Tensor theta_t = at::from_blob(theta.data(), {1, half}, f64).clone();
   const at::Tensor lambda = at::from_blob(lambda_values.data(), {1, half}, f64).clone().requires_grad_(true);
-  const at::Tensor positions = at::arange(length, f64).unsqueeze(1);
-  const at::Tensor angles = positions * (theta_t / lambda);  // (T, d/2), float64 as the table's
-  at::Tensor cos = at::cos(angles) * scaling.attention_factor, sin = at::sin(angles) * scaling.attention_factor;
-  const int64_t kept = std::min(scaling.start_tokens, length);
-  if (kept > 0) {  // rows below n̂: original angles, no attention factor, no gradient
-    const at::Tensor plain = positions.slice(0, 0, kept) * theta_t;
-    cos = at::cat({at::cos(plain), cos.slice(0, kept)});
-    sin = at::cat({at::sin(plain), sin.slice(0, kept)});
-  }
-  RopeTable table;
-  table.cos = cos.to(model.device(), model.dtype());
-  table.sin = sin.to(model.device(), model.dtype());
-  table.length = length;
+  const RopeTable table = rope_table_from_frequencies(theta_t / lambda, theta_t, scaling.start_tokens, scaling.attention_factor,
+                                                      length, model.device(), model.dtype());
 
   const at::Tensor tokens = window.to(model.device(), at::kLong).unsqueeze(0);
   const at::Tensor hidden = model.hidden_states(tokens, table);

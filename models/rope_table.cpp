@@ -6,22 +6,16 @@
 
 namespace longrope {
 
-RopeTable build_rope_table(const RopeGeometry& g, const RopeScaling& s, int64_t length, c10::Device device,
-                           c10::ScalarType dtype) {
-  validate_rope_scaling(g, s, "rope table");
-  const auto f64 = at::TensorOptions().dtype(at::kDouble);
-  const int64_t half = g.rotary_dim / 2;
-  at::Tensor positions = at::arange(length, f64).unsqueeze(1);  // (T, 1)
-  std::vector<double> inv = inverse_frequencies(g, s.lambda);
-  at::Tensor inv_freq = at::from_blob(inv.data(), {1, half}, f64).clone();
-  at::Tensor angles = positions * inv_freq;  // (T, d/2)
-  at::Tensor cos = at::cos(angles) * s.attention_factor;
-  at::Tensor sin = at::sin(angles) * s.attention_factor;
-  const int64_t kept = std::min(s.start_tokens, length);
+RopeTable rope_table_from_frequencies(const at::Tensor& inv_freq, const at::Tensor& plain_inv_freq, int64_t start_tokens,
+                                      double attention_factor, int64_t length, c10::Device device, c10::ScalarType dtype) {
+  const at::Tensor positions = at::arange(length, inv_freq.options()).unsqueeze(1);  // (T, 1)
+  const at::Tensor angles = positions * inv_freq;  // (T, d/2)
+  at::Tensor cos = at::cos(angles) * attention_factor;
+  at::Tensor sin = at::sin(angles) * attention_factor;
+  const int64_t kept = std::min(start_tokens, length);
   if (kept > 0) {
     // Positions below n̂ keep the original angles and no attention factor (LongRoPE Eq. 3).
-    std::vector<double> plain = inverse_frequencies(g, std::vector<double>(half, 1.0));
-    at::Tensor plain_angles = positions.slice(0, 0, kept) * at::from_blob(plain.data(), {1, half}, f64).clone();
+    const at::Tensor plain_angles = positions.slice(0, 0, kept) * plain_inv_freq;
     cos.slice(0, 0, kept).copy_(at::cos(plain_angles));
     sin.slice(0, 0, kept).copy_(at::sin(plain_angles));
   }
@@ -30,6 +24,18 @@ RopeTable build_rope_table(const RopeGeometry& g, const RopeScaling& s, int64_t 
   t.sin = sin.to(device, dtype).contiguous();
   t.length = length;
   return t;
+}
+
+RopeTable build_rope_table(const RopeGeometry& g, const RopeScaling& s, int64_t length, c10::Device device,
+                           c10::ScalarType dtype) {
+  validate_rope_scaling(g, s, "rope table");
+  const auto f64 = at::TensorOptions().dtype(at::kDouble);
+  const int64_t half = g.rotary_dim / 2;
+  std::vector<double> inv = inverse_frequencies(g, s.lambda);
+  std::vector<double> plain = inverse_frequencies(g, std::vector<double>(half, 1.0));
+  return rope_table_from_frequencies(at::from_blob(inv.data(), {1, half}, f64).clone(),
+                                     at::from_blob(plain.data(), {1, half}, f64).clone(), s.start_tokens, s.attention_factor,
+                                     length, device, dtype);
 }
 
 RopeTable stack_rope_tables(const std::vector<RopeTable>& tables) {

@@ -20,7 +20,7 @@ TEST(LambdaGradient, MatchesCentralDifferencesInFloat64) {
   options.load.dtype = at::kDouble;
   options.attention.backend = AttentionBackend::kChunked;  // float64 scores (SDPA's CPU kernels may not keep them)
   const LlamaConfig c = tiny_config();
-  LlamaWeights w = random_llama_weights(c, 21, options.load);
+  LlamaWeights w = random_llama_weights(c, /*seed=*/21, options.load);
   for (LlamaLayerWeights& layer : w.layers) {
     layer.wq.mul_(30);
     layer.wk.mul_(30);
@@ -28,7 +28,7 @@ TEST(LambdaGradient, MatchesCentralDifferencesInFloat64) {
   }
   const LlamaModel m(c, w, options);
   const RopeGeometry g = m.rope_geometry();
-  at::Generator gen = at::detail::createCPUGenerator(3);
+  at::Generator gen = at::detail::createCPUGenerator(/*seed=*/3);  // the same window every run
   const at::Tensor window = at::randint(0, 256, {256}, gen, at::kLong);
   const std::vector<double> lambda = {1.1, 1.7, 2.9, 4.4};
   const auto scaling = [&](const std::vector<double>& l) { return rope_longrope(g, l, 4, 4.0, 1.2); };
