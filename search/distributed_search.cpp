@@ -42,18 +42,6 @@ json rank_status(const MpiJob& job, const RuntimeArgs& runtime, const ModelArgs&
                                                      : model_files_digest(model.path)}};
 }
 
-std::string refusal_of(const std::vector<std::string>& statuses);
-
-// Empty when every rank set up and agrees with rank 0; else the line that ends the job. Never throws:
-// every rank waits in the broadcast that follows.
-std::string refusal(const std::vector<std::string>& statuses) {
-  try {
-    return refusal_of(statuses);
-  } catch (const std::exception& e) {
-    return std::string("a rank's status is unreadable (another longrope version?): ") + e.what();
-  }
-}
-
 std::string refusal_of(const std::vector<std::string>& statuses) {
   std::vector<json> s;
   for (const std::string& text : statuses) s.push_back(json::parse(text));
@@ -77,6 +65,16 @@ std::string refusal_of(const std::vector<std::string>& statuses) {
     }
   }
   return "";
+}
+
+// Empty when every rank set up and agrees with rank 0; else the line that ends the job. Never throws:
+// every rank waits in the broadcast that follows.
+std::string refusal(const std::vector<std::string>& statuses) {
+  try {
+    return refusal_of(statuses);
+  } catch (const std::exception& e) {
+    return std::string("a rank's status is unreadable (another longrope version?): ") + e.what();
+  }
 }
 
 // What the groups scored on other ranks cost beyond their scoring: messages, (de)serialisation, polling.

@@ -150,9 +150,8 @@ Mailbox& mailbox() {
   return box;
 }
 
-// One message from any rank, if one has arrived.
+// One message from any rank, if one has arrived. The caller holds mpi_lock (poll does).
 std::optional<MpiJob::Message> take_any() {
-  std::lock_guard<std::mutex> lock(mpi_lock());
   int arrived = 0;
   MPI_Status status;
   check(MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &arrived, &status), "MPI_Iprobe");
@@ -184,32 +183,28 @@ MpiJob::Message MpiJob::receive(int from) const {
   }
   box.polling = true;  // this thread polls for everyone until its own message comes
   lock.unlock();
-  auto pause = std::chrono::microseconds(20);
-  for (;;) {
-    std::optional<Message> m;
-    try {
-      m = take_any();
-    } catch (...) {
+  struct HandOver {  // however polling ends, another waiter may take it over
+    Mailbox& box;
+    ~HandOver() {
       std::lock_guard<std::mutex> relock(box.mutex);
       box.polling = false;
       box.filed.notify_all();
-      throw;
     }
-    if (!m) {
-      std::this_thread::sleep_for(pause);
-      pause = std::min(pause * 2, kLongestPause);
-      continue;
-    }
-    pause = std::chrono::microseconds(20);
-    std::lock_guard<std::mutex> relock(box.mutex);
+  } hand_over{box};
+  std::optional<Message> mine;
+  poll([&] {
+    std::optional<Message> m = take_any();
+    if (!m) return false;
     if (m->from == from) {
-      box.polling = false;
-      box.filed.notify_all();  // another waiter takes over the polling
-      return std::move(*m);
+      mine = std::move(m);
+      return true;
     }
+    std::lock_guard<std::mutex> relock(box.mutex);
     box.waiting[m->from].push_back(std::move(*m));
     box.filed.notify_all();
-  }
+    return false;
+  });
+  return std::move(*mine);
 }
 
 #else  // no MPI in this build
