@@ -68,6 +68,14 @@ std::optional<SearchArgs> parse_search(const std::vector<std::string>& args) {
       ("space", po::value(&r.space)->default_value(r.space),
        "paper (λ non-decreasing on the grid, every pair searched) or piecewise (the reference's dim_piece_mono: λ = 1 up to "
        "a searched pair α, s above a searched β, non-decreasing in [1, s] between)")
+      ("optimizer", po::value(&r.optimizer)->default_value(r.optimizer),
+       "evolution (the paper's search), gradient (the seed tables scored, then Adam steps on ∂NLL/∂λ from the best of them, "
+       "one search window per step, λ kept monotone and in bounds) or both (the evolution, then steps from its best). "
+       "Every --gradient-snapshot-every steps λ is rounded onto the grid and scored exactly; the validation rule chooses")
+      ("gradient-steps", po::value(&r.gradient.steps)->default_value(r.gradient.steps), "gradient steps (a forward and a backward each)")
+      ("gradient-lr", po::value(&r.gradient.learning_rate)->default_value(r.gradient.learning_rate), "Adam's learning rate on λ's parameters")
+      ("gradient-snapshot-every", po::value(&r.gradient.snapshot_every)->default_value(r.gradient.snapshot_every),
+       "a grid candidate every this many steps (and after the last)")
       ("short", po::bool_switch(&r.short_table), "also search a short table at the original length (Phi-3's short_factor)")
       ("init-table", po::value(&r.init_table), "seed from an earlier table (.json or .csv)")
       ("compose", po::bool_switch(&r.compose), "with --init-table: search λ2 and evaluate λ1·λ2 (progressive extension)")

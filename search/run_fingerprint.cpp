@@ -34,7 +34,7 @@ json RunFingerprint::to_json() const {
           {"parents", parents}, {"seed", seed}, {"bound", bound}, {"step", step},
           {"mutation_probability", mutation_probability}, {"search_start_tokens", search_start_tokens}, {"critical_dim", critical_dim}, {"space", space},
           {"init_table", init_table ? json(*init_table) : json(nullptr)}, {"compose", compose},
-          {"race_margin", race_margin ? json(*race_margin) : json(nullptr)}};
+          {"race_margin", race_margin ? json(*race_margin) : json(nullptr)}, {"optimizer", optimizer}, {"gradient", gradient}};
 }
 
 std::string RunFingerprint::differences(const RunFingerprint& now) const {
@@ -75,6 +75,8 @@ RunFingerprint read_fingerprint(const json& saved, int version, const RunFingerp
     f.compose = saved.at("compose").get<bool>();
     const json race = version == 1 ? saved.value("race_margin", json(nullptr)) : saved.at("race_margin");
     if (!race.is_null()) f.race_margin = race.get<double>();
+    f.optimizer = saved.value("optimizer", std::string("evolution"));
+    f.gradient = saved.value("gradient", json(nullptr));
     return f;
   } catch (const json::exception& e) {
     throw std::runtime_error(fmt::format("{}: malformed run fingerprint: {}", source, e.what()));

@@ -39,6 +39,8 @@ struct RunFingerprint {
   std::optional<std::vector<double>> init_table;  // λ of the table the search was seeded from
   bool compose = false;
   std::optional<double> race_margin;  // racing off when unset
+  std::string optimizer = "evolution";  // evolution | gradient | both (absent in older files: evolution)
+  nlohmann::json gradient;            // the gradient steps' settings (null without them)
 
   // Not the generation count: the search draws nothing from it, so a resume with a larger count
   // extends a search exactly as if it had been asked for at the start.

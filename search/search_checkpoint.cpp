@@ -15,20 +15,22 @@ namespace {
 
 using nlohmann::json;
 
-// "steps" is the grid index list's name in every state file written so far.
-json genome_json(const Genome& g) {
-  json j = {{"steps", g.grid}, {"start_tokens", g.start_tokens}};
-  if (g.alpha >= 0) j.update({{"alpha", g.alpha}, {"beta", g.beta}});  // the piecewise space's
-  return j;
-}
-
 std::vector<double> numbers(const json& v) {
   std::vector<double> out;
   for (const json& x : v) out.push_back(score_from_json(x));
   return out;
 }
 
-Genome genome_from(const json& j) {
+}  // namespace
+
+// "steps" is the grid index list's name in every state file written so far.
+json genome_to_json(const Genome& g) {
+  json j = {{"steps", g.grid}, {"start_tokens", g.start_tokens}};
+  if (g.alpha >= 0) j.update({{"alpha", g.alpha}, {"beta", g.beta}});  // the piecewise space's
+  return j;
+}
+
+Genome genome_from_json(const json& j) {
   Genome g;
   g.grid = j.at("steps").get<std::vector<int32_t>>();
   g.start_tokens = j.at("start_tokens").get<int64_t>();
@@ -36,8 +38,6 @@ Genome genome_from(const json& j) {
   g.beta = j.value("beta", -1);
   return g;
 }
-
-}  // namespace
 
 json with_checksum(json body) {
   body.erase("checksum");
@@ -61,7 +61,7 @@ json candidate_to_json(const Candidate& c, const SearchSpace& space) {
 void write_search_state(const std::string& path, const SearchState& s, const RunFingerprint& fingerprint) {
   json population = json::array();
   for (const Candidate& c : s.population)
-    population.push_back({{"genome", genome_json(c.genome)}, {"score", c.score}, {"document_nll", c.document_nll},
+    population.push_back({{"genome", genome_to_json(c.genome)}, {"score", c.score}, {"document_nll", c.document_nll},
                           {"raced_out", c.raced_out}});
   json scores = json::object();
   for (const auto& [key, score] : s.scores) scores[key] = score;
@@ -102,7 +102,7 @@ SearchState read_search_state(const std::string& path, const RunFingerprint& now
     s.raced_out = version == 1 ? j.value("raced_out", int64_t{0}) : j.at("raced_out").get<int64_t>();
     s.seconds = j.at("seconds").get<double>();
     for (const json& c : j.at("population"))
-      s.population.push_back({genome_from(c.at("genome")), score_from_json(c.at("score")), numbers(c.value("document_nll", json::array())),
+      s.population.push_back({genome_from_json(c.at("genome")), score_from_json(c.at("score")), numbers(c.value("document_nll", json::array())),
                               c.value("raced_out", false)});
     for (const auto& [key, score] : j.at("scores").items()) s.scores[key] = score_from_json(score);
     return s;

@@ -17,6 +17,10 @@ void write_search_state(const std::string& path, const SearchState& state, const
 // (a damaged or hand-edited state), saying how to recover: without it, a resume replays the journal.
 SearchState read_search_state(const std::string& path, const RunFingerprint& now);
 
+// A genome as the state file writes it; the reader throws nlohmann's errors on a malformed one.
+nlohmann::json genome_to_json(const Genome& g);
+Genome genome_from_json(const nlohmann::json& j);
+
 nlohmann::json candidate_to_json(const Candidate& c, const SearchSpace& space);
 
 // JSON has no NaN or infinity: nlohmann writes them as null, read back here as NaN (a diverged

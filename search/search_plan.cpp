@@ -40,6 +40,13 @@ void check_search_request(const SearchRequest& r) {
     throw InvalidSetting("critical_dim", fmt::format("'{}' is not none, auto or a pair index", r.critical_dim));
   if (r.space != "paper" && r.space != "piecewise")
     throw InvalidSetting("space", fmt::format("'{}' is not paper or piecewise", r.space));
+  if (r.optimizer != "evolution" && r.optimizer != "gradient" && r.optimizer != "both")
+    throw InvalidSetting("optimizer", fmt::format("'{}' is not evolution, gradient or both", r.optimizer));
+  if (r.optimizer != "evolution") {
+    r.gradient.validate();
+    if (r.space == "piecewise") throw InvalidSetting("optimizer", "gradient steps move every λ; the piecewise space's α and β are discrete");
+    if (r.objective != "ppl") throw InvalidSetting("optimizer", "gradient steps follow the perplexity objective only");
+  }
   if (r.space == "piecewise" && r.critical_dim != "none")
     throw InvalidSetting("space", "piecewise and --critical-dim are two smaller spaces: choose one");
   if (r.objective != "ppl" && r.objective != "needle")
@@ -148,9 +155,15 @@ TargetPlan plan_target(const EvaluationSetup& setup, const SearchRequest& r, con
     throw InvalidSetting("population", fmt::format("{} cannot hold the {} seed tables ({})", r.evolution.population, p.seeds.size(),
                                                    p.seed_names.dump()));
   p.scorer = ScorerSettings{geometry, target.scale, std::nullopt, base, r.race_margin};
+  p.evolution = r.evolution;
+  if (r.optimizer == "gradient") {  // the seeds, scored once: the steps start from the best of them
+    p.evolution.population = static_cast<int>(p.seeds.size());
+    p.evolution.parents = std::min(p.evolution.parents, p.evolution.population);
+    p.evolution.generations = 0;
+  }
 
   RunFingerprint& f = p.fingerprint;
-  const SearchSettings& e = r.evolution;
+  const SearchSettings& e = p.evolution;
   f.model = canonical_path(setup.model_path());  // run files are read again from other directories
   f.data = setup.data().path;
   f.documents = documents_digest(p.documents, setup.bos());  // hashes every token: once
@@ -171,6 +184,8 @@ TargetPlan plan_target(const EvaluationSetup& setup, const SearchRequest& r, con
   if (init) f.init_table = init->lambda;
   f.compose = r.compose;
   f.race_margin = r.race_margin;
+  f.optimizer = r.optimizer;
+  if (r.optimizer != "evolution") f.gradient = r.gradient.to_json();
   return p;
 }
 

@@ -13,6 +13,7 @@
 #include "eval/open_evaluation.h"
 #include "export/factor_table.h"
 #include "search/evolution_search.h"
+#include "search/gradient_refinement.h"
 #include "search/perplexity_scorer.h"
 #include "search/run_fingerprint.h"
 
@@ -31,6 +32,10 @@ struct SearchRequest {
   // of a needle's answer only, LongRoPE2's: eval/needle.h). Held-out sets are scored by perplexity.
   std::string objective = "ppl";
   SearchSettings evolution;             // P, T, N1, N2, parents, seed
+  // "evolution" (the paper's), "gradient" (the seeds scored, then Adam steps on λ from the best of
+  // them: search/gradient_refinement.h) or "both" (the evolution, then steps from its best).
+  std::string optimizer = "evolution";
+  GradientSettings gradient;
   std::string bound = "paper";          // λ upper bound: paper (1.25·s) or reference (1 + s)
   double step = 0.01;                   // λ grid step
   double mutation_probability = 0.3;    // per gene
@@ -69,6 +74,7 @@ struct TargetPlan {
   std::vector<Document> validation;  // where the winner is chosen (empty: on the search windows)
   std::vector<Document> heldout;
   SearchSpace space;
+  SearchSettings evolution;          // the request's; with the gradient alone, one generation of the seeds
   std::vector<Genome> seeds;
   nlohmann::json seed_names = nlohmann::json::array();
   ScorerSettings scorer;

@@ -14,6 +14,7 @@
 #include "formats/json_file.h"
 #include "models/rope_methods.h"
 #include "search/evaluation_journal.h"
+#include "search/gradient_phase.h"
 #include "search/method_scores.h"
 #include "search/perplexity_scorer.h"
 #include "search/run_fingerprint.h"
@@ -121,14 +122,14 @@ FactorTable search_target(const EvaluationSetup& setup, const SearchRequest& r, 
   std::vector<std::unique_ptr<PerplexityEvaluator>> evaluators;
   for (const auto& m : models)
     evaluators.push_back(std::make_unique<PerplexityEvaluator>(*m, setup.perplexity_options(p.target.length)));
-  const EvolutionSearch search(p.space, r.evolution, p.seeds);
+  const EvolutionSearch search(p.space, p.evolution, p.seeds);
 
   // A resume checks its settings first, before any forward.
   const fs::path state_file = p.dir / "state.json", log_file = p.dir / "generations.jsonl";
   std::optional<SearchState> resume;
   if (r.resume && fs::exists(state_file)) {
     resume = read_search_state(state_file.string(), p.fingerprint);
-    refuse_shortening(r.evolution.generations, resume->completed_generations, state_file);
+    refuse_shortening(p.evolution.generations, resume->completed_generations, state_file);
     trim_generation_log(log_file, resume->completed_generations);
     fmt::print(stderr, "[{}] resuming after generation {} ({} evaluations)\n", name, resume->completed_generations, resume->evaluations);
   } else if (fs::exists(state_file)) {
@@ -171,9 +172,9 @@ FactorTable search_target(const EvaluationSetup& setup, const SearchRequest& r, 
                                                            [&](size_t scored, size_t, double score) {
     best = std::min(best, score);
     progress.update(static_cast<size_t>(evaluations_before) + scored,
-                    fmt::format("gen {}/{} best ppl {:.4f}", generation, r.evolution.generations, best));
+                    fmt::format("gen {}/{} best ppl {:.4f}", generation, p.evolution.generations, best));
   });
-  const SearchState final_state = search.run(objective, resume, [&](const SearchState& s, const GenerationRecord& g) {
+  SearchState final_state = search.run(objective, resume, [&](const SearchState& s, const GenerationRecord& g) {
     write_search_state(state_file.string(), s, p.fingerprint);
     std::ofstream(log_file, std::ios::app) << json{{"generation", g.generation}, {"best_ppl", g.best},
                                                    {"parents_mean_ppl", g.parents_mean}, {"evaluations", g.evaluations},
@@ -189,6 +190,10 @@ FactorTable search_target(const EvaluationSetup& setup, const SearchRequest& r, 
   fmt::print(stderr, "[{}] {} evaluations, {} document forwards ({} without racing), {} raced out, {:.1f} s\n", name,
              final_state.evaluations, final_state.forwards, final_state.evaluations * static_cast<int64_t>(p.documents.size()),
              final_state.raced_out, final_state.seconds);
+  json gradient_report;
+  if (r.optimizer != "evolution")
+    gradient_report = run_gradient_phase(r, p, *models[0], make_parallel_objective(scorers, static_cast<size_t>(r.batch_candidates), nullptr),
+                                         final_state);
 
   // The winner: the best of the top K on the validation windows (on the search windows without
   // them). A candidate that won the search by fitting its few windows loses here.
@@ -233,7 +238,7 @@ FactorTable search_target(const EvaluationSetup& setup, const SearchRequest& r, 
   table.short_lambda = short_lambda;
   json settings = p.fingerprint.to_json();
   settings["fingerprint_version"] = kRunFileVersion;
-  settings["generations"] = r.evolution.generations;
+  settings["generations"] = p.evolution.generations;
   settings["seeds"] = p.seed_names;
   settings["windows"] = setup.data().windows;
   settings["skip_tokens"] = setup.data().skip_tokens;
@@ -247,6 +252,7 @@ FactorTable search_target(const EvaluationSetup& setup, const SearchRequest& r, 
                    {"evaluations", final_state.evaluations}, {"document_forwards", final_state.forwards},
                    {"raced_out", final_state.raced_out}, {"batch_candidates", r.batch_candidates},
                    {"wall_time_s", final_state.seconds}, {"lambda_upper_bound", p.space.upper_bound()}};
+  if (!gradient_report.is_null()) table.details["gradient"] = gradient_report;
   json judged = verdict("search", winner->document_nll, baselines);
   if (!p.validation.empty()) {
     const std::vector<double>& winner_nll = validation.at("candidate " + winner->genome.key()).window_nll;
@@ -304,9 +310,14 @@ std::vector<FactorTable> search_planned(const EvaluationSetup& setup, const Sear
   const formats::DirectoryLock lock = formats::DirectoryLock::acquire(r.out);  // one writer per run directory
   const SearchSettings& e = r.evolution;
   const size_t evaluators = (others.local_candidates ? models.size() : 0) + others.count;
-  fmt::print(stderr, "search: {} targets, {} evaluators{}, P={} T={} N1={} N2={} top-{} seed {}\n", plan.targets.size(), evaluators,
-             others.count ? fmt::format(" ({} on other ranks)", others.count) : "", e.population, e.generations, e.mutants,
-             e.crossovers, e.parents, e.seed);
+  const std::string gradient = fmt::format(", then {} gradient steps", r.gradient.steps);
+  if (r.optimizer == "gradient")
+    fmt::print(stderr, "search: {} targets, {} evaluators{}, the seed tables{}, seed {}\n", plan.targets.size(), evaluators,
+               others.count ? fmt::format(" ({} on other ranks)", others.count) : "", gradient, e.seed);
+  else
+    fmt::print(stderr, "search: {} targets, {} evaluators{}, P={} T={} N1={} N2={} top-{}{}, seed {}\n", plan.targets.size(), evaluators,
+               others.count ? fmt::format(" ({} on other ranks)", others.count) : "", e.population, e.generations, e.mutants,
+               e.crossovers, e.parents, r.optimizer == "both" ? gradient : "", e.seed);
 
   std::vector<FactorTable> tables;
   std::vector<double> short_lambda;
@@ -314,7 +325,7 @@ std::vector<FactorTable> search_planned(const EvaluationSetup& setup, const Sear
     const TargetPlan& p = plan.targets[i];
     const std::string validation_digest = p.validation.empty() ? "" : documents_digest(p.validation, setup.bos());
     const std::optional<FactorTable> finished =
-        r.resume ? finished_table(p, e.generations, r.heldout, validation_digest) : std::nullopt;
+        r.resume ? finished_table(p, p.evolution.generations, r.heldout, validation_digest) : std::nullopt;
     std::vector<GroupScorer> remote;
     if (!finished && others.scorers_for) remote = others.scorers_for(i);
     const FactorTable table =

@@ -120,6 +120,34 @@ TEST_F(SearchRunFixture, JournalAloneReplaysTheRun) {
   EXPECT_EQ(replayed[0].details["evaluations"], first[0].details["evaluations"]);
 }
 
+// --optimizer gradient: the seeds, then steps from the best of them whose snapshots are scored and
+// reported; a resume that lost the table reuses the saved steps (the same seconds: none re-run).
+TEST_F(SearchRunFixture, GradientOptimizerRunsAndResumes) {
+  SearchRequest r = request("grad");
+  r.optimizer = "gradient";
+  r.gradient = GradientSettings{4, 0.05, 2};
+  const std::vector<FactorTable> first = run_search(*setup, r);
+  const nlohmann::json& g = first[0].details["gradient"];
+  EXPECT_EQ(g["steps"], 4);
+  EXPECT_EQ(g["step_nll"].size(), 4u);
+  EXPECT_GE(g["snapshots"].size(), 1u);
+  EXPECT_GT(g["forward_equivalents"].get<double>(), 4.0);
+  EXPECT_EQ(first[0].details["settings"]["generations"], 0) << "the gradient alone scores the seeds once";
+  EXPECT_EQ(first[0].details["evaluations"].get<int64_t>(), 4 + static_cast<int64_t>(g["snapshots"].size()));
+  fs::remove(dir / "grad" / "2x-128" / "table.json");
+  SearchRequest resume = r;
+  resume.resume = true;
+  const std::vector<FactorTable> again = run_search(*setup, resume);
+  EXPECT_EQ(again[0].lambda, first[0].lambda);
+  EXPECT_EQ(again[0].details["gradient"]["steps_seconds"], g["steps_seconds"]);
+  resume.optimizer = "both";
+  EXPECT_THAT(message(resume), HasSubstr("optimizer (was \"gradient\", now \"both\")"));
+  SearchRequest bad = request("bad");
+  bad.optimizer = "adam";
+  EXPECT_THAT(message(bad), HasSubstr("'adam' is not evolution, gradient or both"));
+  EXPECT_FALSE(fs::exists(dir / "bad"));
+}
+
 TEST_F(SearchRunFixture, RefusalsWriteNothing) {
   SearchRequest bad = request("bad");
   bad.step = 0;
