@@ -76,6 +76,9 @@ std::optional<SearchArgs> parse_search(const std::vector<std::string>& args) {
       ("gradient-lr", po::value(&r.gradient.learning_rate)->default_value(r.gradient.learning_rate), "Adam's learning rate on λ's parameters")
       ("gradient-snapshot-every", po::value(&r.gradient.snapshot_every)->default_value(r.gradient.snapshot_every),
        "a grid candidate every this many steps (and after the last)")
+      ("gradient-checkpoint", po::bool_switch(&r.gradient.checkpoint_layers),
+       "recompute each layer (and loss chunk) in the backward instead of keeping its activations: about one more forward per "
+       "step, for a backward that fits where the forward does")
       ("short", po::bool_switch(&r.short_table), "also search a short table at the original length (Phi-3's short_factor)")
       ("init-table", po::value(&r.init_table), "seed from an earlier table (.json or .csv)")
       ("compose", po::bool_switch(&r.compose), "with --init-table: search λ2 and evaluate λ1·λ2 (progressive extension)")

@@ -5,12 +5,17 @@
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
 
+#include <algorithm>
+#include <deque>
+
 #include "eval/perplexity.h"
+#include "models/activation_checkpoint.h"
 #include "models/rope_table.h"
 
 namespace longrope {
 
-LambdaGradient lambda_gradient(const LlamaModel& model, const at::Tensor& window, const RopeScaling& scaling, int64_t loss_chunk) {
+LambdaGradient lambda_gradient(const LlamaModel& model, const at::Tensor& window, const RopeScaling& scaling, int64_t loss_chunk,
+                               bool checkpoint_layers) {
   const RopeGeometry g = model.rope_geometry();
   validate_rope_scaling(g, scaling, "λ gradient");
   c10::AutoGradMode with_gradients(true);
@@ -24,9 +29,26 @@ LambdaGradient lambda_gradient(const LlamaModel& model, const at::Tensor& window
                                                       length, model.device(), model.dtype());
 
   const at::Tensor tokens = window.to(model.device(), at::kLong).unsqueeze(0);
-  const at::Tensor hidden = model.hidden_states(tokens, table);
-  const at::Tensor nll = chunked_nll_sum(hidden.slice(1, 0, length - 1), tokens.slice(1, 1, length), model.weights().lm_head,
-                                         loss_chunk) / static_cast<double>(length - 1);
+  const at::Tensor& head = model.weights().lm_head;
+  at::Tensor nll;
+  std::deque<Segment> segments;  // called again by the backward below: kept until it has run
+  if (!checkpoint_layers) {
+    nll = chunked_nll_sum(model.hidden_states(tokens, table).slice(1, 0, length - 1), tokens.slice(1, 1, length), head, loss_chunk);
+  } else {
+    at::Tensor x = model.embed(tokens);
+    for (size_t i = 0; i < model.weights().layers.size(); ++i) {
+      segments.emplace_back([&model, i, length](const std::vector<at::Tensor>& in) { return model.layer(in[0], i, {in[1], in[2], length}); });
+      x = checkpointed(segments.back(), {x, table.cos, table.sin});
+    }
+    const at::Tensor hidden = model.final_norm(x);
+    nll = at::zeros({1}, hidden.options().dtype(at::kDouble));
+    segments.emplace_back([&head, loss_chunk](const std::vector<at::Tensor>& in) { return chunked_nll_sum(in[0], in[1], head, loss_chunk); });
+    for (int64_t begin = 0; begin < length - 1; begin += loss_chunk) {
+      const int64_t end = std::min(length - 1, begin + loss_chunk);
+      nll = nll + checkpointed(segments.back(), {hidden.slice(1, begin, end), tokens.slice(1, begin + 1, end + 1)});
+    }
+  }
+  nll = nll / static_cast<double>(length - 1);
   nll.sum().backward();
   LambdaGradient out;
   out.mean_nll = nll.item<double>();

@@ -21,7 +21,10 @@ struct LambdaGradient {
 
 // `window`: (T) int64 token ids, all of them predicted from position 1 on. The scaling's λ, n̂ and
 // attention factor are those of the table (a fixed attention factor: it does not follow λ).
+// `checkpoint_layers`: each layer and each loss chunk recomputed in the backward instead of kept
+// (models/activation_checkpoint.h): about one more forward per step, and a peak of one layer's
+// activations plus each layer's input instead of every layer's.
 LambdaGradient lambda_gradient(const LlamaModel& model, const at::Tensor& window, const RopeScaling& scaling,
-                               int64_t loss_chunk = 2048);
+                               int64_t loss_chunk = 2048, bool checkpoint_layers = false);
 
 }  // namespace longrope

@@ -104,14 +104,23 @@ at::Tensor LlamaModel::mlp_block(const at::Tensor& x, const LlamaLayerWeights& l
 }
 
 at::Tensor LlamaModel::hidden_states(const at::Tensor& tokens, const RopeTable& rope) const {
-  TORCH_CHECK(tokens.dim() == 2, "tokens must be (B, T)");
-  at::Tensor x = at::embedding(weights_.embed, tokens.to(device(), at::kLong));  // (B, T, C)
-  for (const LlamaLayerWeights& layer : weights_.layers) {
-    x = x + attention_block(x, layer, rope);
-    x = x + mlp_block(x, layer);
-  }
-  return rms_norm(x, weights_.final_norm, config_.rms_norm_eps);
+  at::Tensor x = embed(tokens);
+  for (size_t i = 0; i < weights_.layers.size(); ++i) x = layer(x, i, rope);
+  return final_norm(x);
 }
+
+at::Tensor LlamaModel::embed(const at::Tensor& tokens) const {
+  TORCH_CHECK(tokens.dim() == 2, "tokens must be (B, T)");
+  return at::embedding(weights_.embed, tokens.to(device(), at::kLong));  // (B, T, C)
+}
+
+at::Tensor LlamaModel::layer(const at::Tensor& x, size_t i, const RopeTable& rope) const {
+  const LlamaLayerWeights& l = weights_.layers.at(i);
+  const at::Tensor h = x + attention_block(x, l, rope);
+  return h + mlp_block(h, l);
+}
+
+at::Tensor LlamaModel::final_norm(const at::Tensor& x) const { return rms_norm(x, weights_.final_norm, config_.rms_norm_eps); }
 
 std::string LlamaModel::first_non_finite(const at::Tensor& tokens, const RopeTable& rope) const {
   c10::InferenceMode guard;

@@ -46,6 +46,11 @@ class LlamaModel {
   // keys and values are appended to `cache`. `rope` must cover the last position (a table built for
   // the whole sequence, prompt and generated tokens). An empty cache is a prefill.
   at::Tensor hidden_states(const at::Tensor& tokens, const RopeTable& rope, KvCache& cache) const;
+  // The pieces of hidden_states, for a forward taken apart (activation checkpointing): the token
+  // embedding (B, T, C), layer i (attention and MLP, each with its residual) and the final norm.
+  at::Tensor embed(const at::Tensor& tokens) const;
+  at::Tensor layer(const at::Tensor& x, size_t i, const RopeTable& rope) const;
+  at::Tensor final_norm(const at::Tensor& x) const;
   // hidden: (..., C) → logits (..., V) in float32. Long sequences should go through eval's chunked loss.
   at::Tensor logits(const at::Tensor& hidden) const;
 

@@ -25,7 +25,9 @@ void GradientSettings::validate() const {
 }
 
 json GradientSettings::to_json() const {
-  return {{"steps", steps}, {"learning_rate", learning_rate}, {"snapshot_every", snapshot_every}};
+  json j = {{"steps", steps}, {"learning_rate", learning_rate}, {"snapshot_every", snapshot_every}};
+  if (checkpoint_layers) j["checkpoint_layers"] = true;  // the same gradients: recorded, but it changes no score
+  return j;
 }
 
 json GradientState::to_json() const {
@@ -97,7 +99,7 @@ GradientState refine_lambda(const LlamaModel& model, const std::vector<Document>
     const RopeScaling scaling = rope_longrope(scorer.geometry, lambda, s.start.start_tokens, scorer.scale, scorer.attention_factor);
     const Document& w = windows[gradient_window(windows.size(), s.completed_steps, seed)];
     const at::Tensor tokens = at::from_blob(const_cast<int32_t*>(w.tokens.data()), {static_cast<int64_t>(w.tokens.size())}, at::kInt).to(at::kLong);
-    LambdaGradient g = lambda_gradient(model, tokens, scaling);
+    LambdaGradient g = lambda_gradient(model, tokens, scaling, 2048, settings.checkpoint_layers);
     if (!scorer.base_lambda.empty())
       for (size_t i = 0; i < g.gradient.size(); ++i) g.gradient[i] *= scorer.base_lambda[i];
     const std::vector<double> grad_u = monotone_lambda_chain(s.u, lambda_max, g.gradient);

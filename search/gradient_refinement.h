@@ -24,6 +24,7 @@ struct GradientSettings {
   int steps = 60;               // Adam steps, one window each
   double learning_rate = 0.05;  // on the softplus parameters u
   int snapshot_every = 10;      // a grid candidate every this many steps (and after the last)
+  bool checkpoint_layers = false;  // recompute each layer in the backward (eval/lambda_gradient.h)
 
   void validate() const;  // throws InvalidSetting naming the setting
   nlohmann::json to_json() const;

@@ -47,6 +47,11 @@ TEST(LambdaGradient, MatchesCentralDifferencesInFloat64) {
     const double numeric = (lambda_gradient(m, window, scaling(up)).mean_nll - lambda_gradient(m, window, scaling(down)).mean_nll) / (2 * h);
     EXPECT_NEAR(at_lambda.gradient[i], numeric, 1e-6 + 1e-5 * std::abs(numeric)) << "pair " << i;
   }
+  // With each layer and loss chunk recomputed in the backward: the same gradient (loss chunks of 100
+  // tokens, so that the 255 predictions span three checkpointed chunks).
+  const LambdaGradient checkpointed = lambda_gradient(m, window, scaling(lambda), 100, /*checkpoint_layers=*/true);
+  EXPECT_NEAR(checkpointed.mean_nll, at_lambda.mean_nll, 1e-12);
+  for (size_t i = 0; i < 4; ++i) EXPECT_NEAR(checkpointed.gradient[i], at_lambda.gradient[i], 1e-10 * (1 + std::abs(at_lambda.gradient[i])));
   // The NLL is the perplexity evaluator's: the same forward without autograd.
   PerplexityEvaluator ev(m, PerplexityOptions{256, std::nullopt, 2048, 1});
   const double sum = ev.nll_sums(window.unsqueeze(0), ev.table(scaling(lambda)))[0];

@@ -65,7 +65,7 @@ struct RefinementFixture : ::testing::Test {
 
 TEST_F(RefinementFixture, StepsStayInTheSpaceAndLowerTheNll) {
   const Genome start = genome_from_lambda(space, {1.0, 1.5, 3.0, 4.0});
-  GradientSettings settings{40, 0.05, 10};
+  GradientSettings settings{24, 0.05, 8};
   int snapshots = 0;
   const GradientState s = refine_lambda(*model, windows, space, scorer, start, settings, 7, std::nullopt,
                                         [&](const GradientState&) { ++snapshots; },
@@ -77,23 +77,23 @@ TEST_F(RefinementFixture, StepsStayInTheSpaceAndLowerTheNll) {
       if (i > 0) ASSERT_GE(lambda[i], lambda[i - 1]) << "step " << now.completed_steps;
     }
   });
-  EXPECT_EQ(s.completed_steps, 40);
-  EXPECT_EQ(snapshots, 4);
+  EXPECT_EQ(s.completed_steps, 24);
+  EXPECT_EQ(snapshots, 3);
   ASSERT_FALSE(s.snapshots.empty());
   for (const Genome& g : s.snapshots) EXPECT_EQ(genome_violation(space, g), std::nullopt) << g.key();
   const double before = mean_nll(start.lambda(space)), after = mean_nll(monotone_lambda(s.u, space.upper_bound()));
-  EXPECT_LT(after, before - 1e-3) << "40 steps on two windows left their NLL where it was";
+  EXPECT_LT(after, before - 1e-3) << "24 steps on two windows left their NLL where it was";
   EXPECT_LT(mean_nll(s.snapshots.back().lambda(space)), before) << "the grid snapshot lost what the steps found";
 }
 
 TEST_F(RefinementFixture, ResumeFromTheSavedStateEqualsOneRun) {
   const Genome start = genome_from_lambda(space, {1.0, 1.5, 3.0, 4.0});
   const auto none = [](const GradientState&) {};
-  const GradientState whole = refine_lambda(*model, windows, space, scorer, start, {12, 0.05, 4}, 7, std::nullopt, none, none);
+  const GradientState whole = refine_lambda(*model, windows, space, scorer, start, {6, 0.05, 2}, 7, std::nullopt, none, none);
   nlohmann::json saved;
-  refine_lambda(*model, windows, space, scorer, start, {8, 0.05, 4}, 7, std::nullopt,
+  refine_lambda(*model, windows, space, scorer, start, {4, 0.05, 2}, 7, std::nullopt,
                 [&](const GradientState& s) { saved = s.to_json(); }, none);
-  const GradientState resumed = refine_lambda(*model, windows, space, scorer, start, {12, 0.05, 4}, 7,
+  const GradientState resumed = refine_lambda(*model, windows, space, scorer, start, {6, 0.05, 2}, 7,
                                               GradientState::from_json(nlohmann::json::parse(saved.dump()), "state"), none, none);
   EXPECT_EQ(resumed.u, whole.u);
   EXPECT_EQ(resumed.step_nll, whole.step_nll);
