@@ -1,0 +1,234 @@
+"""What a search costs against what it finds: held-out perplexity of the winner per forward-equivalent.
+
+Each configuration is one `longrope search` on books/valid (5 documents, one window each after the
+books' first 8192 bytes, the range study's search set), chosen by the same validation rule, then its
+table scored on held-out text (books/test, 8 books x 8 windows from the books' bodies). Compute is
+counted in forward-equivalents: a candidate's document forward = 1; a gradient step = its measured
+forward + backward time over the run's own time per scoring forward (details.gradient in the table).
+The validation rule's forwards (top 4 and the baselines on the validation windows) are the same for
+every configuration and are not counted.
+
+Configurations (all with --seed S; the reference is `evolution-paper`, the paper's 64/40/16/16/32):
+  evolution-paper  P64 T40 N1 16 N2 16, top 32 (1312 candidates)
+  evolution        P32 T10 N1 8 N2 8, top 16 (176 candidates: the range study's reduction)
+  racing           evolution with --race-margin 0.005
+  gradient         the 4 seed tables, then 60 Adam steps from the best (a snapshot every 20, n̂ swept at the end)
+  both             P16 T2 N1 4 N2 4, top 8, then the same 60 steps from its best
+  critical-dim     evolution in LongRoPE2's space (--critical-dim auto)
+  piecewise        evolution in the reference's dim_piece_mono space (--space piecewise)
+
+Runs are kept (and resumed) under --work, so a long benchmark goes on across sessions; every call
+summarises all the runs found there. Intervals: across seeds (min..max), and for each configuration
+against the reference, a paired bootstrap over held-out books of the change in perplexity (each
+window's NLL averaged over the configuration's seeds).
+Usage: python3 bench/search_efficiency.py [--ratios 16,32] [--configs gradient,evolution] [--seeds 42,43,44]
+                                          [--model DIR] [--work DIR] [--out R.json] [--threads N]
+"""
+import argparse
+import json
+import math
+import os
+import random
+import shutil
+import subprocess
+
+from benchlib import REPO, default_longrope, fmt, machine_info, print_table, run_measured, write_json
+
+BOOKS = os.path.join(REPO, "..", "shared", "data", "books")
+SEARCH_SET = ["--docs", "5", "--skip-tokens", "8192"]
+HELDOUT_SET = ["--docs", "8", "--windows", "8", "--skip-tokens", "8192"]
+EVOLUTION = ["--population", "32", "--generations", "10", "--mutants", "8", "--crossovers", "8", "--parents", "16"]
+GRADIENT = ["--gradient-steps", "60", "--gradient-snapshot-every", "20"]
+CONFIGS = {
+    "evolution-paper": ["--population", "64", "--generations", "40", "--mutants", "16", "--crossovers", "16", "--parents", "32"],
+    "evolution": EVOLUTION,
+    "racing": EVOLUTION + ["--race-margin", "0.005"],
+    "gradient": ["--optimizer", "gradient"] + GRADIENT,
+    "both": ["--optimizer", "both", "--population", "16", "--generations", "2", "--mutants", "4", "--crossovers", "4",
+             "--parents", "8"] + GRADIENT,
+    "critical-dim": EVOLUTION + ["--critical-dim", "auto"],
+    "piecewise": EVOLUTION + ["--space", "piecewise"],
+}
+REFERENCE = "evolution-paper"
+
+
+def original_length(model):
+    with open(os.path.join(model, "config.json")) as f:
+        return json.load(f)["max_position_embeddings"]
+
+
+def run_one(args, ratio, config, seed):
+    """Searches (resuming) and scores the winner on held-out text; returns the run's record."""
+    run = os.path.join(args.work, f"{ratio}x", f"{config}-s{seed}")
+    length = ratio * original_length(args.model)
+    target = os.path.join(run, f"{ratio}x-{length}")
+    table_path = os.path.join(target, "table.json")
+    if not os.path.exists(table_path):
+        cmd = [args.longrope, "search", "--model", args.model, "--data", os.path.join(BOOKS, "valid"), "--target", f"{ratio}x",
+               "--out", run, "--seed", str(seed), "--threads", str(args.threads)] + SEARCH_SET + CONFIGS[config]
+        if os.path.isdir(run):
+            cmd.append("--resume")
+        print(f"[{ratio}x {config} seed {seed}] searching", flush=True)
+        run_measured(cmd).check()
+    heldout = os.path.join(run, "heldout.json")
+    if not os.path.exists(heldout):
+        print(f"[{ratio}x {config} seed {seed}] held out", flush=True)
+        run_measured([args.longrope, "eval", "--model", args.model, "--data", os.path.join(BOOKS, "test"), "--length", str(length),
+                      "--method", f"table:{table_path}", "--threads", str(args.threads), "--json", heldout + ".tmp"] + HELDOUT_SET).check()
+        os.replace(heldout + ".tmp", heldout)
+    with open(table_path) as f:
+        table = json.load(f)
+    with open(heldout) as f:
+        held = json.load(f)
+    gradient = table.get("gradient")
+    cost = gradient["forward_equivalents"] if gradient and "forward_equivalents" in gradient else table["document_forwards"]
+    return {"ratio": ratio, "length": length, "config": config, "seed": seed, "forward_equivalents": cost,
+            "evaluations": table["evaluations"], "search_seconds": table["wall_time_s"], "search_ppl": table["search_ppl"],
+            "validation_ppl": table.get("validation_ppl"), "heldout_ppl": held["ppl"],
+            "step_forward_equivalents": gradient.get("step_forward_equivalents") if gradient else None,
+            "window_nll": {d["name"]: d["mean_nll"] for d in held["results"][0]["documents"]},
+            "lambda": table["lambda"], "start_tokens": table["start_tokens"]}
+
+
+def baselines(args, ratio):
+    """YaRN and NTK on the same held-out windows, once per ratio."""
+    length = ratio * original_length(args.model)
+    path = os.path.join(args.work, f"{ratio}x", "baselines-heldout.json")
+    if not os.path.exists(path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        run_measured([args.longrope, "eval", "--model", args.model, "--data", os.path.join(BOOKS, "test"), "--length", str(length),
+                      "--method", "ntk,yarn", "--threads", str(args.threads), "--json", path + ".tmp"] + HELDOUT_SET).check()
+        os.replace(path + ".tmp", path)
+    with open(path) as f:
+        results = json.load(f)["results"]
+    return {r["method"]: {"ppl": math.exp(sum(d["mean_nll"] for d in r["documents"]) / len(r["documents"])),
+                          "window_nll": {d["name"]: d["mean_nll"] for d in r["documents"]}} for r in results}
+
+
+def book_bootstrap(change_by_window, draws=2000, seed=1):
+    """95 % interval of exp(mean NLL difference) - 1, resampling books (each book's windows together)."""
+    books = {}
+    for name, diff in change_by_window.items():
+        books.setdefault(name.split("@")[0], []).append(diff)
+    groups = list(books.values())
+    rng = random.Random(seed)
+    stats = []
+    for _ in range(draws):
+        picked = [rng.choice(groups) for _ in groups]
+        values = [d for g in picked for d in g]
+        stats.append(math.expm1(sum(values) / len(values)))
+    stats.sort()
+    mean = math.expm1(sum(change_by_window.values()) / len(change_by_window))
+    return {"change": mean, "low": stats[int(0.025 * draws)], "high": stats[int(0.975 * draws) - 1]}
+
+
+def summarise(records, base):
+    """Per ratio and configuration: seeds, cost, held-out ppl (mean, min, max) and the change against the reference."""
+    out = []
+    by_key = {}
+    for r in records:
+        by_key.setdefault((r["ratio"], r["config"]), []).append(r)
+    for (ratio, config), runs in sorted(by_key.items()):
+        windows = sorted(runs[0]["window_nll"])
+        mean_nll = {w: sum(r["window_nll"][w] for r in runs) / len(runs) for w in windows}
+        row = {"ratio": ratio, "config": config, "seeds": sorted(r["seed"] for r in runs),
+               "forward_equivalents": sum(r["forward_equivalents"] for r in runs) / len(runs),
+               "heldout_ppl_mean": sum(r["heldout_ppl"] for r in runs) / len(runs),
+               "heldout_ppl_min": min(r["heldout_ppl"] for r in runs), "heldout_ppl_max": max(r["heldout_ppl"] for r in runs)}
+        reference = by_key.get((ratio, REFERENCE))
+        if reference and config != REFERENCE:
+            ref_nll = {w: sum(r["window_nll"][w] for r in reference) / len(reference) for w in windows}
+            row["vs_reference"] = book_bootstrap({w: mean_nll[w] - ref_nll[w] for w in windows})
+            row["cost_fraction_of_reference"] = row["forward_equivalents"] / (
+                sum(r["forward_equivalents"] for r in reference) / len(reference))
+        yarn = base[ratio].get("yarn")
+        if yarn:
+            row["vs_yarn"] = book_bootstrap({w: mean_nll[w] - yarn["window_nll"][w] for w in windows})
+        out.append(row)
+    return out
+
+
+def plot(summary, records, base, path):
+    """Held-out perplexity against forward-equivalents, one point per run, a panel per ratio (gnuplot)."""
+    if not shutil.which("gnuplot"):
+        print("gnuplot not found: no plot")
+        return
+    ratios = sorted({r["ratio"] for r in records})
+    configs = sorted({r["config"] for r in records})
+    data = path + ".dat"
+    with open(data, "w") as f:
+        for ratio in ratios:
+            for config in configs:
+                f.write(f"# {ratio}x {config}\n")
+                for r in records:
+                    if r["ratio"] == ratio and r["config"] == config:
+                        f.write(f"{r['forward_equivalents']:.1f} {r['heldout_ppl']:.5f}\n")
+                f.write("\n\n")
+    script = [f"set terminal pngcairo size {520 * len(ratios)},420", f"set output '{path}'",
+              f"set multiplot layout 1,{len(ratios)}", "set logscale x", "set xlabel 'forward-equivalents'",
+              "set ylabel 'held-out perplexity'", "set key top right font ',8'"]
+    for i, ratio in enumerate(ratios):
+        plots = [f"'{data}' index {i * len(configs) + j} with points pt {j + 4} ps 1.3 title '{c}'" for j, c in enumerate(configs)]
+        yarn = base[ratio].get("yarn", {}).get("ppl")
+        if yarn:
+            plots.append(f"{yarn} with lines dt 2 lc rgb 'gray' title 'YaRN'")
+        script += [f"set title '{ratio}x'", "plot " + ", ".join(plots)]
+    script.append("unset multiplot")
+    with open(path + ".gp", "w") as f:
+        f.write("\n".join(script) + "\n")
+    subprocess.run(["gnuplot", path + ".gp"], check=True)
+    print(f"wrote {path}")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--longrope", default=default_longrope())
+    p.add_argument("--model", default=os.path.join(REPO, "models", "shipped", "books-bytes-3m-l64"))
+    p.add_argument("--ratios", default="16,32")
+    p.add_argument("--configs", default=",".join(CONFIGS))
+    p.add_argument("--seeds", default="42,43,44")
+    p.add_argument("--work", default=os.path.join(REPO, "results", "search-efficiency", "runs"))
+    p.add_argument("--out", default=os.path.join(REPO, "results", "search-efficiency", "search_efficiency.json"))
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--summary-only", action="store_true", help="summarise the runs under --work without running any")
+    args = p.parse_args()
+    ratios = [int(r) for r in args.ratios.split(",")]
+    for c in args.configs.split(","):
+        if c not in CONFIGS:
+            p.error(f"--configs: unknown configuration {c} (known: {', '.join(CONFIGS)})")
+    if not args.summary_only:
+        for ratio in ratios:
+            for config in args.configs.split(","):
+                for seed in [int(s) for s in args.seeds.split(",")]:
+                    run_one(args, ratio, config, seed)
+    # Every finished run under --work, whatever this call ran.
+    records = []
+    for ratio in ratios:
+        ratio_dir = os.path.join(args.work, f"{ratio}x")
+        for name in sorted(os.listdir(ratio_dir)) if os.path.isdir(ratio_dir) else []:
+            config, _, seed = name.rpartition("-s")
+            if config in CONFIGS and os.path.exists(os.path.join(ratio_dir, name, "heldout.json")):
+                records.append(run_one(args, ratio, config, int(seed)))
+    base = {ratio: baselines(args, ratio) for ratio in ratios}
+    summary = summarise(records, base)
+    rows = []
+    for s in summary:
+        ref, yarn = s.get("vs_reference"), s.get("vs_yarn")
+        rows.append([f"{s['ratio']}x", s["config"], len(s["seeds"]), fmt(s["forward_equivalents"], ".0f"),
+                     fmt(s.get("cost_fraction_of_reference"), ".3f"), fmt(s["heldout_ppl_mean"], ".4f"),
+                     f"{s['heldout_ppl_min']:.4f}..{s['heldout_ppl_max']:.4f}",
+                     f"{100 * ref['change']:+.2f} % [{100 * ref['low']:+.2f}, {100 * ref['high']:+.2f}]" if ref else "",
+                     f"{100 * yarn['change']:+.2f} % [{100 * yarn['low']:+.2f}, {100 * yarn['high']:+.2f}]" if yarn else ""])
+    print_table(["ratio", "config", "seeds", "fwd-eq", "of ref", "held-out ppl", "seed range", "vs evolution-paper",
+                 "vs YaRN"], rows)
+    for r in records:
+        r.pop("window_nll")
+    write_json(args.out, {"machine": machine_info(), "model": os.path.relpath(args.model, REPO), "configs": CONFIGS,
+                          "search_set": SEARCH_SET, "heldout_set": HELDOUT_SET,
+                          "baselines": {str(k): {m: v["ppl"] for m, v in b.items()} for k, b in base.items()},
+                          "summary": summary, "runs": records})
+    plot(summary, records, base, os.path.splitext(args.out)[0] + ".png")
+
+
+if __name__ == "__main__":
+    main()
