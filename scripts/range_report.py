@@ -70,17 +70,22 @@ def main():
     args = p.parse_args()
     report = {"range": [], "progressive": {}}
     lines = ["## Held out, per ratio (books/test, 8 books x 8 body windows)", "",
-             "| ratio | length | " + " | ".join(BASELINES) + " | searched | best baseline | change vs best (windows) | "
-             "change vs best (books) | vs YaRN (books) |", "|---" * (len(BASELINES) + 7) + "|"]
-    files = glob.glob(os.path.join(args.results, "range", "heldout-*x.json"))
-    for path in sorted(files, key=lambda f: int(re.search(r"heldout-(\d+)x", f)[1])):
-        ratio = int(re.search(r"heldout-(\d+)x", path)[1])
+             "| ratio | length | search | " + " | ".join(BASELINES) + " | searched | best baseline | change vs best (windows) | "
+             "change vs best (books) | vs YaRN (books) |", "|---" * (len(BASELINES) + 8) + "|"]
+    # heldout-RATIOx.json (the evolution) and heldout-RATIOx-OPTIMIZER.json (scripts/range_study.sh --optimizer).
+    found = []
+    for path in glob.glob(os.path.join(args.results, "range", "heldout-*.json")):
+        m = re.fullmatch(r"heldout-(\d+)x(?:-(\w+))?\.json", os.path.basename(path))
+        if m:
+            found.append((int(m[1]), m[2] or "evolution", path))
+    for ratio, optimizer, path in sorted(found):
         methods, length = load(path)
         scores = {m: ppl(w) for m, w in methods.items()}
         best = min(BASELINES, key=lambda m: scores[m])
         c = compare(methods)
-        report["range"].append({"ratio": ratio, "length": length, "ppl": scores, "best_baseline": best, "table_vs": c})
-        lines.append(f"| {ratio}x | {length} | " + " | ".join(f"{scores[m]:.4f}" for m in BASELINES) +
+        report["range"].append({"ratio": ratio, "length": length, "search": optimizer, "ppl": scores, "best_baseline": best,
+                                "table_vs": c})
+        lines.append(f"| {ratio}x | {length} | {optimizer} | " + " | ".join(f"{scores[m]:.4f}" for m in BASELINES) +
                      f" | **{scores['table']:.4f}** | {best} | {pct(c[best]['windows'])} | {pct(c[best]['books'])} | "
                      f"{pct(c['yarn']['books'])} |")
     prog = os.path.join(args.results, "progressive")

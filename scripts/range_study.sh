@@ -8,15 +8,18 @@
 #      bodies, paired bootstrap intervals (eval's JSON).
 # Everything resumes: rerun the script to continue where a kill stopped it (a finished search or
 # held-out file is kept). Results land in results/books-bytes-3m-l64/range/.
-#   scripts/range_study.sh [--longrope PATH] [--ratios "8 16 32"] [--threads N]
+# --optimizer gradient|both searches with 60 gradient steps (a snapshot every 20) instead of, or after,
+# the evolution (issue: search cost); its runs are RATIOx-OPTIMIZER and heldout-RATIOx-OPTIMIZER.json.
+#   scripts/range_study.sh [--longrope PATH] [--ratios "8 16 32"] [--threads N] [--optimizer NAME]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-longrope=build-torch2/longrope ratios="8 16 32 64 128 256 512" threads=2
+longrope=build-torch2/longrope ratios="8 16 32 64 128 256 512" threads=2 optimizer=evolution
 while (($#)); do
   case $1 in
     --longrope) longrope=$2; shift 2 ;;
     --ratios) ratios=$2; shift 2 ;;
     --threads) threads=$2; shift 2 ;;
+    --optimizer) optimizer=$2; shift 2 ;;
     *) echo "range_study: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -27,19 +30,25 @@ mkdir -p "$out"
 original=$(python3 -c "import json; print(json.load(open('$model/config.json'))['max_position_embeddings'])")
 for s in $ratios; do
   length=$((s * original))
-  run=$out/${s}x
+  name=${s}x
+  optimizer_args=()
+  if [[ $optimizer != evolution ]]; then
+    name=${s}x-$optimizer
+    optimizer_args=(--optimizer "$optimizer" --gradient-steps 60 --gradient-snapshot-every 20)
+  fi
+  run=$out/$name
   resume=()
   [[ -d $run ]] && resume=(--resume)
-  echo "== ${s}x ($length tokens): search =="
+  echo "== $name ($length tokens): search =="
   "$longrope" search --model "$model" --data "$books/valid" --target "${s}x" --out "$run" "${resume[@]}" \
     --docs 5 --skip-tokens 8192 --population 32 --generations 10 --mutants 8 --crossovers 8 --parents 16 --seed 42 \
-    --threads "$threads" | tee "$run.summary.txt"
-  heldout=$out/heldout-${s}x.json
+    --threads "$threads" "${optimizer_args[@]}" | tee "$run.summary.txt"
+  heldout=$out/heldout-$name.json
   if [[ ! -f $heldout ]]; then
-    echo "== ${s}x: held out =="
+    echo "== $name: held out =="
     "$longrope" eval --model "$model" --data "$books/test" --docs 8 --windows 8 --skip-tokens 8192 --length "$length" \
       --method "none,pi,ntk,dynamic-ntk,yarn,table:$run/${s}x-$length/table.json" --threads "$threads" \
-      --json "$heldout.tmp" | tee "$out/heldout-${s}x.txt"
+      --json "$heldout.tmp" | tee "$out/heldout-$name.txt"
     mv "$heldout.tmp" "$heldout"
   fi
 done
