@@ -16,6 +16,9 @@ Configurations (all with --seed S; the reference is `evolution-paper`, the paper
   both             P16 T2 N1 4 N2 4, top 8, then the same 60 steps from its best
   critical-dim     evolution in LongRoPE2's space (--critical-dim auto)
   piecewise        evolution in the reference's dim_piece_mono space (--space piecewise)
+  reference-ga     the reference search itself (microsoft/LongRoPE evolution/, dim_mono) at the `evolution`
+                   budget, scored by our eval (bench/reference_ga.py; --reference: a checkout of it, e.g.
+                   git clone https://github.com/microsoft/LongRoPE; measured at commit c9e56aa)
 
 Runs are kept (and resumed) under --work, so a long benchmark goes on across sessions; every call
 summarises all the runs found there. Intervals: across seeds (min..max), and for each configuration
@@ -31,6 +34,7 @@ import os
 import random
 import shutil
 import subprocess
+import sys
 
 from benchlib import REPO, default_longrope, fmt, machine_info, print_table, run_measured, write_json
 
@@ -48,6 +52,7 @@ CONFIGS = {
              "--parents", "8"] + GRADIENT,
     "critical-dim": EVOLUTION + ["--critical-dim", "auto"],
     "piecewise": EVOLUTION + ["--space", "piecewise"],
+    "reference-ga": EVOLUTION,  # run by bench/reference_ga.py, not by longrope search
 }
 REFERENCE = "evolution-paper"
 
@@ -63,7 +68,17 @@ def run_one(args, ratio, config, seed):
     length = ratio * original_length(args.model)
     target = os.path.join(run, f"{ratio}x-{length}")
     table_path = os.path.join(target, "table.json")
-    if not os.path.exists(table_path):
+    if config == "reference-ga":
+        table_path = os.path.join(run, "table.json")
+        if not os.path.exists(table_path):
+            if not os.path.isdir(os.path.join(args.reference, "evolution")):
+                raise SystemExit(f"--reference {args.reference}: no microsoft/LongRoPE checkout there (git clone it)")
+            print(f"[{ratio}x {config} seed {seed}] searching (the reference's GA)", flush=True)
+            run_measured([sys.executable, os.path.join(REPO, "bench", "reference_ga.py"), "--reference", args.reference,
+                          "--model", args.model, "--ratio", str(ratio), "--seed", str(seed), "--out", run, "--threads",
+                          str(args.threads), "--longrope", args.longrope] + EVOLUTION +
+                         (["--reference-commit", args.reference_commit] if args.reference_commit else [])).check()
+    elif not os.path.exists(table_path):
         cmd = [args.longrope, "search", "--model", args.model, "--data", os.path.join(BOOKS, "valid"), "--target", f"{ratio}x",
                "--out", run, "--seed", str(seed), "--threads", str(args.threads)] + SEARCH_SET + CONFIGS[config]
         if os.path.isdir(run):
@@ -166,7 +181,7 @@ def plot(summary, records, base, path):
                 f.write("\n\n")
     script = [f"set terminal pngcairo size {520 * len(ratios)},420", f"set output '{path}'",
               f"set multiplot layout 1,{len(ratios)}", "set logscale x", "set xlabel 'forward-equivalents'",
-              "set ylabel 'held-out perplexity'", "set key top right font ',8'"]
+              "set ylabel 'held-out perplexity'", "set key bottom left font ',8'"]
     for i, ratio in enumerate(ratios):
         plots = [f"'{data}' index {i * len(configs) + j} with points pt {j + 4} ps 1.3 title '{c}'" for j, c in enumerate(configs)]
         yarn = base[ratio].get("yarn", {}).get("ppl")
@@ -190,6 +205,10 @@ def main():
     p.add_argument("--work", default=os.path.join(REPO, "results", "search-efficiency", "runs"))
     p.add_argument("--out", default=os.path.join(REPO, "results", "search-efficiency", "search_efficiency.json"))
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--reference", default=os.path.expanduser("~/.cache/longrope/reference/LongRoPE"),
+                   help="a microsoft/LongRoPE checkout, for the reference-ga configuration")
+    p.add_argument("--reference-commit", default="c9e56aa54007c328399677232a489feec446e4b8",
+                   help="its commit, recorded in the table (a git archive copy has no .git to ask)")
     p.add_argument("--summary-only", action="store_true", help="summarise the runs under --work without running any")
     args = p.parse_args()
     ratios = [int(r) for r in args.ratios.split(",")]
