@@ -84,7 +84,7 @@ std::vector<int32_t> below_critical(const SearchSpace& space, int32_t critical_i
 
 }  // namespace
 
-void fill_below_critical(const SearchSpace& space, Genome& g) {
+void set_unsearched_pairs(const SearchSpace& space, Genome& g) {
   if (space.piecewise) {
     int32_t previous = 0;
     for (size_t i = 0; i < g.grid.size(); ++i) {
@@ -118,7 +118,7 @@ Genome genome_from_lambda(const SearchSpace& space, const std::vector<double>& l
     g.beta = n - 1;
     while (g.beta - 1 > g.alpha && g.grid[static_cast<size_t>(g.beta)] >= space.piece_top) --g.beta;
   }
-  fill_below_critical(space, g);
+  set_unsearched_pairs(space, g);
   return g;
 }
 
@@ -133,7 +133,7 @@ std::optional<std::string> genome_violation(const SearchSpace& space, const Geno
     return fmt::format("α = {}, β = {}: not 0 <= α < β < d/2 = {}", g.alpha, g.beta, space.dims);
   if ((space.critical_dim > 0 && space.critical_dim < g.grid.size()) || space.piecewise) {
     Genome derived = g;
-    fill_below_critical(space, derived);
+    set_unsearched_pairs(space, derived);
     if (derived.grid != g.grid)
       return space.piecewise ? fmt::format("λ is not 1 up to α = {} and s above β = {}", g.alpha, g.beta)
                              : fmt::format("λ below the critical dimension {} does not follow λ_c", space.critical_dim);
@@ -161,7 +161,7 @@ std::optional<Genome> mutate(const SearchSpace& space, const Genome& parent, con
       const auto& choices = space.start_token_choices;
       c.start_tokens = choices[static_cast<size_t>(rng.uniform_int(0, static_cast<int64_t>(choices.size()) - 1))];
     }
-    fill_below_critical(space, c);
+    set_unsearched_pairs(space, c);
     if (!seen.count(c.key()) && non_decreasing(c.grid)) return c;
   }
   return std::nullopt;
@@ -184,7 +184,7 @@ std::optional<Genome> crossover(const SearchSpace& space, const Genome& better, 
           c.alpha = worse.alpha;
           c.beta = worse.beta;
         }
-        fill_below_critical(space, c);
+        set_unsearched_pairs(space, c);
       }
       // Tested after every visit; swaps are not reverted (the reference accumulates them).
       if (!seen.count(c.key()) && non_decreasing(c.grid)) return c;

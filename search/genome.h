@@ -52,7 +52,7 @@ Genome genome_from_lambda(const SearchSpace& space, const std::vector<double>& l
 
 // Sets the pairs below the critical dimension from λ_c (nothing when it is off), and in the piecewise
 // space the pairs outside (α, β] (clamping those between into [1, s], in order).
-void fill_below_critical(const SearchSpace& space, Genome& genome);
+void set_unsearched_pairs(const SearchSpace& space, Genome& genome);
 
 // Checks the invariants every candidate must hold; returns the broken one, or nullopt.
 std::optional<std::string> genome_violation(const SearchSpace& space, const Genome& g);

@@ -84,8 +84,8 @@ GradientState refine_lambda(const LlamaModel& model, const std::vector<Document>
     s.v.assign(s.u.size(), 0.0);
   }
   const auto snapshot = [&] {
-    Genome g = genome_from_lambda(space, monotone_lambda(s.u, lambda_max), s.start.start_tokens);
-    fill_below_critical(space, g);
+    // On the grid, with the pairs the space does not search set by its rule.
+    const Genome g = genome_from_lambda(space, monotone_lambda(s.u, lambda_max), s.start.start_tokens);
     if (s.snapshots.empty() || !(s.snapshots.back() == g)) s.snapshots.push_back(g);
     on_snapshot(s);
   };

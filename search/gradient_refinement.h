@@ -49,8 +49,8 @@ size_t gradient_window(size_t window_count, int step, uint64_t seed);
 
 // Runs the steps from `start` (or from `resume`) on `windows` (each a full-length window), calling
 // `on_snapshot` with the state after each snapshot (to checkpoint it) and `on_step` after each step.
-// Pieces of the space that the gradient does not move (pairs below the critical dimension) are set
-// from the snapshot's λ by the space's own rule.
+// The steps move every pair; a snapshot's pairs that the space does not search (below the critical
+// dimension) are then set by the space's own rule.
 GradientState refine_lambda(const LlamaModel& model, const std::vector<Document>& windows, const SearchSpace& space,
                             const ScorerSettings& scorer, const Genome& start, const GradientSettings& settings, uint64_t seed,
                             std::optional<GradientState> resume, const std::function<void(const GradientState&)>& on_snapshot,
