@@ -13,6 +13,7 @@ Configurations (all with --seed S; the reference is `evolution-paper`, the paper
   evolution        P32 T10 N1 8 N2 8, top 16 (176 candidates: the range study's reduction)
   racing           evolution with --race-margin 0.005
   gradient         the 4 seed tables, then 60 Adam steps from the best (a snapshot every 20, n̂ swept at the end)
+  gradient-avg     gradient, each snapshot the mean λ of the 20 steps before it (--gradient-average)
   both             P16 T2 N1 4 N2 4, top 8, then the same 60 steps from its best
   critical-dim     evolution in LongRoPE2's space (--critical-dim auto)
   piecewise        evolution in the reference's dim_piece_mono space (--space piecewise)
@@ -48,6 +49,7 @@ CONFIGS = {
     "evolution": EVOLUTION,
     "racing": EVOLUTION + ["--race-margin", "0.005"],
     "gradient": ["--optimizer", "gradient"] + GRADIENT,
+    "gradient-avg": ["--optimizer", "gradient", "--gradient-average"] + GRADIENT,
     "both": ["--optimizer", "both", "--population", "16", "--generations", "2", "--mutants", "4", "--crossovers", "4",
              "--parents", "8"] + GRADIENT,
     "critical-dim": EVOLUTION + ["--critical-dim", "auto"],

@@ -79,6 +79,8 @@ std::optional<SearchArgs> parse_search(const std::vector<std::string>& args) {
       ("gradient-checkpoint", po::bool_switch(&r.gradient.checkpoint_layers),
        "recompute each layer (and loss chunk) in the backward instead of keeping its activations: about one more forward per "
        "step, for a backward that fits where the forward does")
+      ("gradient-average", po::bool_switch(&r.gradient.average),
+       "a snapshot is the mean λ of the steps since the last one, not the last step's λ (steps on single windows are noisy)")
       ("short", po::bool_switch(&r.short_table), "also search a short table at the original length (Phi-3's short_factor)")
       ("init-table", po::value(&r.init_table), "seed from an earlier table (.json or .csv)")
       ("compose", po::bool_switch(&r.compose), "with --init-table: search λ2 and evaluate λ1·λ2 (progressive extension)")

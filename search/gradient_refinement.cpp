@@ -27,6 +27,7 @@ void GradientSettings::validate() const {
 json GradientSettings::to_json() const {
   json j = {{"steps", steps}, {"learning_rate", learning_rate}, {"snapshot_every", snapshot_every}};
   if (checkpoint_layers) j["checkpoint_layers"] = true;  // the same gradients: recorded, but it changes no score
+  if (average) j["average"] = true;  // absent when off: runs from before averaging keep their fingerprint
   return j;
 }
 
@@ -34,7 +35,8 @@ json GradientState::to_json() const {
   json shots = json::array();
   for (const Genome& g : snapshots) shots.push_back(genome_to_json(g));
   return {{"start", genome_to_json(start)}, {"completed_steps", completed_steps}, {"u", u}, {"m", m}, {"v", v},
-          {"snapshots", shots}, {"step_nll", step_nll}, {"seconds", seconds}};
+          {"snapshots", shots}, {"step_nll", step_nll}, {"seconds", seconds}, {"lambda_sum", lambda_sum},
+          {"averaged_steps", averaged_steps}};
 }
 
 GradientState GradientState::from_json(const json& j, const std::string& source) {
@@ -48,6 +50,8 @@ GradientState GradientState::from_json(const json& j, const std::string& source)
     for (const json& g : j.at("snapshots")) s.snapshots.push_back(genome_from_json(g));
     for (const json& x : j.at("step_nll")) s.step_nll.push_back(score_from_json(x));
     s.seconds = j.at("seconds").get<double>();
+    s.lambda_sum = j.value("lambda_sum", std::vector<double>());
+    s.averaged_steps = j.value("averaged_steps", 0);
     if (s.u.size() < 2 || s.m.size() != s.u.size() || s.v.size() != s.u.size() || s.completed_steps < 0)
       throw std::runtime_error("parameters and moments of different lengths");
     return s;
@@ -85,7 +89,13 @@ GradientState refine_lambda(const LlamaModel& model, const std::vector<Document>
   }
   const auto snapshot = [&] {
     // On the grid, with the pairs the space does not search set by its rule.
-    const Genome g = genome_from_lambda(space, monotone_lambda(s.u, lambda_max), s.start.start_tokens);
+    std::vector<double> lambda = monotone_lambda(s.u, lambda_max);
+    if (settings.average && s.averaged_steps > 0) {
+      for (size_t i = 0; i < lambda.size(); ++i) lambda[i] = s.lambda_sum[i] / s.averaged_steps;
+      s.lambda_sum.assign(lambda.size(), 0.0);
+      s.averaged_steps = 0;
+    }
+    const Genome g = genome_from_lambda(space, lambda, s.start.start_tokens);
     if (s.snapshots.empty() || !(s.snapshots.back() == g)) s.snapshots.push_back(g);
     on_snapshot(s);
   };
@@ -112,6 +122,12 @@ GradientState refine_lambda(const LlamaModel& model, const std::vector<Document>
       s.u[j] -= settings.learning_rate * m_hat / (std::sqrt(v_hat) + kEpsilon);
     }
     s.step_nll.push_back(g.mean_nll);
+    if (settings.average) {
+      const std::vector<double> now = monotone_lambda(s.u, lambda_max);
+      s.lambda_sum.resize(now.size(), 0.0);
+      for (size_t i = 0; i < now.size(); ++i) s.lambda_sum[i] += now[i];
+      ++s.averaged_steps;
+    }
     s.completed_steps = t;
     s.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
     on_step(s);

@@ -25,6 +25,9 @@ struct GradientSettings {
   double learning_rate = 0.05;  // on the softplus parameters u
   int snapshot_every = 10;      // a grid candidate every this many steps (and after the last)
   bool checkpoint_layers = false;  // recompute each layer in the backward (eval/lambda_gradient.h)
+  // A snapshot is the mean λ of the steps since the last one (tail averaging: one window per step
+  // makes the last iterate noisy), not the last λ. Means of monotone tables in bounds stay so.
+  bool average = false;
 
   void validate() const;  // throws InvalidSetting naming the setting
   nlohmann::json to_json() const;
@@ -37,6 +40,8 @@ struct GradientState {
   std::vector<double> u, m, v;  // parameters and Adam's moments
   std::vector<Genome> snapshots;
   std::vector<double> step_nll;  // the mean NLL of each step's window (before its update)
+  std::vector<double> lambda_sum;  // with averaging: Σλ over the steps since the last snapshot
+  int averaged_steps = 0;
   double seconds = 0;           // forward + backward + update time, across resumes
 
   nlohmann::json to_json() const;

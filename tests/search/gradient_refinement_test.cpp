@@ -86,14 +86,31 @@ TEST_F(RefinementFixture, StepsStayInTheSpaceAndLowerTheNll) {
   EXPECT_LT(mean_nll(s.snapshots.back().lambda(space)), before) << "the grid snapshot lost what the steps found";
 }
 
+TEST_F(RefinementFixture, AveragedSnapshotIsTheMeanOfItsSteps) {
+  const Genome start = genome_from_lambda(space, {1.0, 1.5, 3.0, 4.0});
+  GradientSettings settings{3, 0.2, 3};
+  settings.average = true;
+  std::vector<double> sum(4, 0.0);
+  const GradientState s = refine_lambda(*model, windows, space, scorer, start, settings, 7, std::nullopt, [](const GradientState&) {},
+                                        [&](const GradientState& now) {
+    const std::vector<double> lambda = monotone_lambda(now.u, space.upper_bound());
+    for (size_t i = 0; i < 4; ++i) sum[i] += lambda[i] / 3;
+  });
+  ASSERT_EQ(s.snapshots.size(), 1u);
+  EXPECT_EQ(s.snapshots[0], genome_from_lambda(space, sum));
+  EXPECT_NE(s.snapshots[0], genome_from_lambda(space, monotone_lambda(s.u, space.upper_bound()))) << "the last step alone is no mean";
+}
+
 TEST_F(RefinementFixture, ResumeFromTheSavedStateEqualsOneRun) {
   const Genome start = genome_from_lambda(space, {1.0, 1.5, 3.0, 4.0});
   const auto none = [](const GradientState&) {};
-  const GradientState whole = refine_lambda(*model, windows, space, scorer, start, {6, 0.05, 2}, 7, std::nullopt, none, none);
+  GradientSettings six{6, 0.05, 2}, four{4, 0.05, 2};
+  six.average = four.average = true;
+  const GradientState whole = refine_lambda(*model, windows, space, scorer, start, six, 7, std::nullopt, none, none);
   nlohmann::json saved;
-  refine_lambda(*model, windows, space, scorer, start, {4, 0.05, 2}, 7, std::nullopt,
+  refine_lambda(*model, windows, space, scorer, start, four, 7, std::nullopt,
                 [&](const GradientState& s) { saved = s.to_json(); }, none);
-  const GradientState resumed = refine_lambda(*model, windows, space, scorer, start, {6, 0.05, 2}, 7,
+  const GradientState resumed = refine_lambda(*model, windows, space, scorer, start, six, 7,
                                               GradientState::from_json(nlohmann::json::parse(saved.dump()), "state"), none, none);
   EXPECT_EQ(resumed.u, whole.u);
   EXPECT_EQ(resumed.step_nll, whole.step_nll);
