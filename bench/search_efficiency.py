@@ -240,8 +240,13 @@ def main():
                      f"{s['heldout_ppl_min']:.4f}..{s['heldout_ppl_max']:.4f}",
                      f"{100 * ref['change']:+.2f} % [{100 * ref['low']:+.2f}, {100 * ref['high']:+.2f}]" if ref else "",
                      f"{100 * yarn['change']:+.2f} % [{100 * yarn['low']:+.2f}, {100 * yarn['high']:+.2f}]" if yarn else ""])
-    print_table(["ratio", "config", "seeds", "fwd-eq", "of ref", "held-out ppl", "seed range", "vs evolution-paper",
-                 "vs YaRN"], rows)
+    headers = ["ratio", "config", "seeds", "fwd-eq", "of ref", "held-out ppl", "seed range", "vs evolution-paper", "vs YaRN"]
+    print_table(headers, rows)
+    # The same table in Markdown, for results/ (each row's numbers come from the JSON below).
+    with open(os.path.splitext(args.out)[0] + ".md", "w") as f:
+        f.write("| " + " | ".join(headers) + " |\n|" + "---|" * len(headers) + "\n")
+        for row in rows:
+            f.write("| " + " | ".join("" if v is None else str(v) for v in row) + " |\n")
     for r in records:
         r.pop("window_nll")
     write_json(args.out, {"machine": machine_info(), "model": os.path.relpath(args.model, REPO), "configs": CONFIGS,
