@@ -14,7 +14,9 @@ Configurations (all with --seed S; the reference is `evolution-paper`, the paper
   racing           evolution with --race-margin 0.005
   gradient         the 4 seed tables, then 60 Adam steps from the best (a snapshot every 20, n̂ swept at the end)
   gradient-avg     gradient, each snapshot the mean λ of the 20 steps before it (--gradient-average)
+  gradient-300     gradient with 300 steps (a snapshot every 50)
   both             P16 T2 N1 4 N2 4, top 8, then the same 60 steps from its best
+  both-fifth       P24 T8 N1 8 N2 8, top 16, then 120 steps (a snapshot every 40): about a fifth of evolution-paper
   critical-dim     evolution in LongRoPE2's space (--critical-dim auto)
   piecewise        evolution in the reference's dim_piece_mono space (--space piecewise)
   reference-ga     the reference search itself (microsoft/LongRoPE evolution/, dim_mono) at the `evolution`
@@ -50,6 +52,9 @@ CONFIGS = {
     "racing": EVOLUTION + ["--race-margin", "0.005"],
     "gradient": ["--optimizer", "gradient"] + GRADIENT,
     "gradient-avg": ["--optimizer", "gradient", "--gradient-average"] + GRADIENT,
+    "gradient-300": ["--optimizer", "gradient", "--gradient-steps", "300", "--gradient-snapshot-every", "50"],
+    "both-fifth": ["--optimizer", "both", "--population", "24", "--generations", "8", "--mutants", "8", "--crossovers", "8",
+                   "--parents", "16", "--gradient-steps", "120", "--gradient-snapshot-every", "40"],
     "both": ["--optimizer", "both", "--population", "16", "--generations", "2", "--mutants", "4", "--crossovers", "4",
              "--parents", "8"] + GRADIENT,
     "critical-dim": EVOLUTION + ["--critical-dim", "auto"],
