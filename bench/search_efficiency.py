@@ -103,7 +103,12 @@ def run_one(args, ratio, config, seed):
     with open(heldout) as f:
         held = json.load(f)
     gradient = table.get("gradient")
-    cost = gradient["forward_equivalents"] if gradient and "forward_equivalents" in gradient else table["document_forwards"]
+    if gradient:  # runs before the key's rename count the same thing as "forward_equivalents"
+        cost = gradient.get("search_forward_equivalents", gradient.get("forward_equivalents"))
+        if cost is None:
+            raise SystemExit(f"{table_path}: a gradient run without its cost in forward-equivalents")
+    else:
+        cost = table["document_forwards"]
     return {"ratio": ratio, "length": length, "config": config, "seed": seed, "forward_equivalents": cost,
             "evaluations": table["evaluations"], "search_seconds": table["wall_time_s"], "search_ppl": table["search_ppl"],
             "validation_ppl": table.get("validation_ppl"), "heldout_ppl": held["ppl"],

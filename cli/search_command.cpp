@@ -104,6 +104,9 @@ std::optional<SearchArgs> parse_search(const std::vector<std::string>& args) {
   if (r.targets.empty()) throw UsageError("--target is empty");
   if (r.compose && r.init_table.empty()) throw UsageError("--compose needs --init-table");
   if (!race_margin.empty()) r.race_margin = parse_number(race_margin, "--race-margin");
+  if (r.optimizer == "evolution")
+    for (const char* option : {"gradient-steps", "gradient-lr", "gradient-snapshot-every", "gradient-checkpoint", "gradient-average"})
+      if (!given[option].defaulted()) throw UsageError(fmt::format("--{} needs --optimizer gradient or both", option));
   e.seed = parse_seed(seed, "--seed");
   check_search_request(r);
   return a;

@@ -69,6 +69,7 @@ class PerplexityEvaluator {
   RopeTable table(const RopeScaling& scaling);
 
   const PerplexityOptions& options() const { return options_; }
+  const LlamaModel& model() const { return model_; }
 
  private:
   const LlamaModel& model_;

@@ -17,47 +17,60 @@ using nlohmann::json;
 namespace longrope {
 namespace {
 
+fs::path state_path(const TargetPlan& p) { return p.dir / "gradient_state.json"; }
+
 // The state is kept only for the run that wrote it (its fingerprint) and only whole (its checksum).
-std::optional<GradientState> read_gradient_state(const fs::path& file, const RunFingerprint& fingerprint) {
+std::optional<GradientState> read_gradient_state(const TargetPlan& p) {
+  const fs::path file = state_path(p);
   if (!fs::exists(file)) return std::nullopt;
   const json j = formats::read_json_file(file.string());
-  if (!checksum_matches(j))
-    throw std::runtime_error(file.string() + ": checksum mismatch (damaged or edited); remove it to run the gradient steps again");
-  const RunFingerprint saved = read_fingerprint(j.at("fingerprint"), kRunFileVersion, fingerprint, file.string());
-  const std::string diff = saved.differences(fingerprint);
+  if (!checksum_matches(j) || !j.contains("fingerprint") || !j.contains("state"))
+    throw std::runtime_error(file.string() + ": damaged or edited (checksum); remove it to run the gradient steps again");
+  const RunFingerprint saved = read_fingerprint(j["fingerprint"], kRunFileVersion, p.fingerprint, file.string());
+  const std::string diff = saved.differences(p.fingerprint);
   if (!diff.empty()) throw std::runtime_error(file.string() + ": the steps were run with other settings:" + diff);
-  return GradientState::from_json(j.at("state"), file.string());
+  return GradientState::from_json(j["state"], file.string());
 }
 
 }  // namespace
 
-json run_gradient_phase(const SearchRequest& r, const TargetPlan& p, const LlamaModel& model, const BatchObjective& objective,
-                        SearchState& state) {
+void check_gradient_state(const TargetPlan& p) { read_gradient_state(p); }
+
+json run_gradient_phase(const SearchRequest& r, const GradientSettings& settings, const TargetPlan& p, PerplexityEvaluator& evaluator,
+                        const BatchObjective& objective, SearchState& state) {
   const std::string& name = p.target.name;
-  const fs::path state_file = p.dir / "gradient_state.json";
-  std::optional<GradientState> resume = r.resume ? read_gradient_state(state_file, p.fingerprint) : std::nullopt;
-  if (!r.resume) fs::remove(state_file);
   const Candidate best = state.population.front();
-  // A resumed phase keeps the start it saved: the population it came from is the same one.
-  fmt::print(stderr, "[{}] {} gradient steps (lr {:g}) from the best so far, ppl {:.4f}{}\n", name, r.gradient.steps,
-             r.gradient.learning_rate, best.score, resume ? fmt::format(", resuming after step {}", resume->completed_steps) : "");
-  Progress progress("gradient " + name, static_cast<size_t>(r.gradient.steps));
-  const GradientState steps = refine_lambda(
-      model, p.documents, p.space, p.scorer, best.genome, r.gradient, p.evolution.seed, std::move(resume),
+  std::optional<GradientState> resume = r.resume ? read_gradient_state(p) : std::nullopt;
+  // A resume that extended the evolution (more generations) may have a new best: steps from the old
+  // one would refine a candidate the run no longer stands on.
+  if (resume && !(resume->start == best.genome)) {
+    fmt::print(stderr, "[{}] {}: its steps started from another candidate than the search's best now; running them again\n", name,
+               state_path(p).string());
+    resume.reset();
+  }
+  if (!resume) fs::remove(state_path(p));
+  fmt::print(stderr, "[{}] {} gradient steps (lr {:g}) from the best so far, ppl {:.4f}{}\n", name, settings.steps,
+             settings.learning_rate, best.score, resume ? fmt::format(", resuming after step {}", resume->completed_steps) : "");
+
+  std::vector<at::Tensor> windows;  // as the evaluator scores them: BOS first where the model has one
+  for (const Document& d : p.documents) windows.push_back(evaluator.window(d));
+  Progress progress("gradient " + name, static_cast<size_t>(settings.steps));
+  const GradientState refined = refine_lambda(
+      evaluator.model(), windows, p.space, p.scorer, best.genome, settings, p.evolution.seed, std::move(resume),
       [&](const GradientState& s) {
-        formats::write_file_atomically(state_file.string(),
-                                       with_checksum({{"fingerprint", p.fingerprint.to_json()}, {"state", s.to_json()}}).dump() + "\n");
+        const json file = with_checksum({{"fingerprint", p.fingerprint.to_json()}, {"state", s.to_json()}});
+        formats::write_file_atomically(state_path(p).string(), file.dump() + "\n");
       },
       [&](const GradientState& s) {
         progress.update(static_cast<size_t>(s.completed_steps), fmt::format("window nll {:.4f}", s.step_nll.back()));
       });
-  progress.finish(fmt::format("{} snapshots", steps.snapshots.size()));
+  progress.finish(fmt::format("{} snapshots", refined.snapshots.size()));
 
   // The snapshots, and the last with every n̂ (λ and n̂ interact: the first positions keep their angles).
-  std::vector<Genome> candidates = steps.snapshots;
-  if (p.space.search_start_tokens && !steps.snapshots.empty())
+  std::vector<Genome> candidates = refined.snapshots;
+  if (p.space.search_start_tokens && !refined.snapshots.empty())
     for (int64_t n : p.space.start_token_choices) {
-      Genome g = steps.snapshots.back();
+      Genome g = refined.snapshots.back();
       g.start_tokens = n;
       candidates.push_back(g);
     }
@@ -67,31 +80,35 @@ json run_gradient_phase(const SearchRequest& r, const TargetPlan& p, const Llama
     for (const Genome& f : fresh) seen = seen || f == g;
     if (!seen) fresh.push_back(g);
   }
-  const auto began = std::chrono::steady_clock::now();
   const std::vector<Evaluation> scored = fresh.empty() ? std::vector<Evaluation>{} : objective(fresh, Cutoff{});
-  const double scoring_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
-  json snapshot_ppl = json::array();
   for (size_t i = 0; i < fresh.size(); ++i) {
     state.population.push_back({fresh[i], scored[i].score, scored[i].document_nll, false});
     state.scores[fresh[i].key()] = scored[i].score;
     state.evaluations += 1;
     state.forwards += scored[i].forwards;
-    snapshot_ppl.push_back({{"start_tokens", fresh[i].start_tokens}, {"ppl", scored[i].score}, {"lambda", fresh[i].lambda(p.space)}});
   }
   sort_candidates(state.population);
-  state.seconds += steps.seconds + scoring_seconds;
+  state.seconds += refined.seconds;
+  json snapshot_ppl = json::array();
+  for (const Genome& g : candidates)
+    snapshot_ppl.push_back({{"start_tokens", g.start_tokens}, {"ppl", state.scores.at(g.key())}, {"lambda", g.lambda(p.space)}});
 
-  // What the steps cost in forwards of this run (a forward + backward at this length, as measured).
-  const double forward_seconds = state.forwards > 0 ? (state.seconds - steps.seconds) / static_cast<double>(state.forwards) : 0;
-  json report = {{"optimizer", r.optimizer}, {"settings", r.gradient.to_json()}, {"start", candidate_to_json({steps.start, state.scores.count(steps.start.key()) ? state.scores.at(steps.start.key()) : best.score, {}, false}, p.space)},
-                 {"steps", steps.completed_steps}, {"step_nll", steps.step_nll}, {"snapshots", snapshot_ppl},
-                 {"steps_seconds", steps.seconds}, {"forward_seconds", forward_seconds}};
-  if (forward_seconds > 0) {
-    report["step_forward_equivalents"] = steps.seconds / forward_seconds / std::max(1, steps.completed_steps);
-    report["forward_equivalents"] = static_cast<double>(state.forwards) + steps.seconds / forward_seconds;
-  }
-  fmt::print(stderr, "[{}] gradient: {} steps in {:.1f} s, {} new candidates scored, best now ppl {:.4f}\n", name,
-             steps.completed_steps, steps.seconds, fresh.size(), state.population.front().score);
+  // One scoring forward on this evaluator, timed now: the unit the steps' cost is counted in.
+  const auto began = std::chrono::steady_clock::now();
+  evaluator.evaluate({p.documents.front()}, genome_scaling(refined.start, p.space, p.scorer));
+  const double forward_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+  state.forwards += 1;
+  const double steps_equivalents = refined.seconds / forward_seconds;
+  const double start_ppl = state.scores.count(refined.start.key()) ? state.scores.at(refined.start.key()) : best.score;
+  json report = {{"optimizer", r.optimizer}, {"settings", settings.to_json()}, {"start", candidate_to_json({refined.start, start_ppl, {}, false}, p.space)},
+                 {"steps", refined.completed_steps}, {"applied_steps", refined.applied_steps}, {"step_nll", refined.step_nll},
+                 {"snapshots", snapshot_ppl}, {"steps_seconds", refined.seconds}, {"forward_seconds", forward_seconds},
+                 {"step_forward_equivalents", steps_equivalents / std::max(1, refined.completed_steps)},
+                 {"steps_forward_equivalents", steps_equivalents},
+                 {"search_forward_equivalents", static_cast<double>(state.forwards) + steps_equivalents}};
+  fmt::print(stderr, "[{}] gradient: {} steps in {:.1f} s ({:.1f} forwards each), {} new candidates scored, best now ppl {:.4f}\n", name,
+             refined.completed_steps, refined.seconds, steps_equivalents / std::max(1, refined.completed_steps), fresh.size(),
+             state.population.front().score);
   return report;
 }
 

@@ -8,18 +8,22 @@
 
 #include <nlohmann/json.hpp>
 
+#include "eval/perplexity.h"
 #include "search/evolution_search.h"
 #include "search/search_plan.h"
 
 namespace longrope {
 
-class LlamaModel;
+// With --resume: the saved steps' file is whole and belongs to this run (checked before any forward).
+// Throws std::runtime_error naming the file.
+void check_gradient_state(const TargetPlan& plan);
 
 // Adds the scored candidates to `state` (population, scores, evaluation and forward counts) and
-// returns what the table reports of the phase: its start, steps, the windows' NLL per step, the
-// snapshots' perplexities, and its cost in measured seconds and in forward-equivalents (the phase's
-// seconds over the seconds one scoring forward took in this run).
-nlohmann::json run_gradient_phase(const SearchRequest& request, const TargetPlan& plan, const LlamaModel& model,
-                                  const BatchObjective& objective, SearchState& state);
+// returns what the table reports of the phase: its start, steps, the windows' NLL per step, every
+// snapshot's perplexity, and the cost: the steps' seconds, one scoring forward's seconds on the same
+// evaluator (timed here, so that evaluators elsewhere and a journal's reused scores do not blur it),
+// the steps in forward-equivalents, and the whole search's forward-equivalents.
+nlohmann::json run_gradient_phase(const SearchRequest& request, const GradientSettings& settings, const TargetPlan& plan,
+                                  PerplexityEvaluator& evaluator, const BatchObjective& objective, SearchState& state);
 
 }  // namespace longrope

@@ -2,6 +2,7 @@
 #include "search/gradient_refinement.h"
 
 #include <ATen/ATen.h>
+#include <c10/util/Exception.h>
 #include <fmt/format.h>
 
 #include <chrono>
@@ -22,11 +23,18 @@ void GradientSettings::validate() const {
   if (!(learning_rate > 0) || !std::isfinite(learning_rate))
     throw InvalidSetting("gradient_lr", fmt::format("must be a positive number, got {}", learning_rate));
   if (snapshot_every < 1) throw InvalidSetting("gradient_snapshot_every", fmt::format("must be positive, got {}", snapshot_every));
+  if (loss_chunk < 1) throw InvalidSetting("loss_chunk", fmt::format("must be positive, got {}", loss_chunk));
 }
 
 json GradientSettings::to_json() const {
+  json j = fingerprint();
+  j["checkpoint_layers"] = checkpoint_layers;
+  j["loss_chunk"] = loss_chunk;
+  return j;
+}
+
+json GradientSettings::fingerprint() const {
   json j = {{"steps", steps}, {"learning_rate", learning_rate}, {"snapshot_every", snapshot_every}};
-  if (checkpoint_layers) j["checkpoint_layers"] = true;  // the same gradients: recorded, but it changes no score
   if (average) j["average"] = true;  // absent when off: runs from before averaging keep their fingerprint
   return j;
 }
@@ -34,7 +42,7 @@ json GradientSettings::to_json() const {
 json GradientState::to_json() const {
   json shots = json::array();
   for (const Genome& g : snapshots) shots.push_back(genome_to_json(g));
-  return {{"start", genome_to_json(start)}, {"completed_steps", completed_steps}, {"u", u}, {"m", m}, {"v", v},
+  return {{"start", genome_to_json(start)}, {"completed_steps", completed_steps}, {"applied_steps", applied_steps}, {"u", u}, {"m", m}, {"v", v},
           {"snapshots", shots}, {"step_nll", step_nll}, {"seconds", seconds}, {"lambda_sum", lambda_sum},
           {"averaged_steps", averaged_steps}};
 }
@@ -44,6 +52,7 @@ GradientState GradientState::from_json(const json& j, const std::string& source)
     GradientState s;
     s.start = genome_from_json(j.at("start"));
     s.completed_steps = j.at("completed_steps").get<int>();
+    s.applied_steps = j.value("applied_steps", s.completed_steps);
     s.u = j.at("u").get<std::vector<double>>();
     s.m = j.at("m").get<std::vector<double>>();
     s.v = j.at("v").get<std::vector<double>>();
@@ -54,6 +63,8 @@ GradientState GradientState::from_json(const json& j, const std::string& source)
     s.averaged_steps = j.value("averaged_steps", 0);
     if (s.u.size() < 2 || s.m.size() != s.u.size() || s.v.size() != s.u.size() || s.completed_steps < 0)
       throw std::runtime_error("parameters and moments of different lengths");
+    if (s.averaged_steps < 0 || (s.averaged_steps > 0 && s.lambda_sum.size() + 1 != s.u.size()))
+      throw std::runtime_error("an averaged λ of another length than the parameters");
     return s;
   } catch (const std::exception& e) {
     throw std::runtime_error(fmt::format("{}: not a gradient state ({})", source, e.what()));
@@ -70,17 +81,17 @@ size_t gradient_window(size_t window_count, int step, uint64_t seed) {
   return order[static_cast<size_t>(step) % window_count];
 }
 
-GradientState refine_lambda(const LlamaModel& model, const std::vector<Document>& windows, const SearchSpace& space,
+GradientState refine_lambda(const LlamaModel& model, const std::vector<at::Tensor>& windows, const SearchSpace& space,
                             const ScorerSettings& scorer, const Genome& start, const GradientSettings& settings, uint64_t seed,
                             std::optional<GradientState> resume, const std::function<void(const GradientState&)>& on_snapshot,
                             const std::function<void(const GradientState&)>& on_step) {
   settings.validate();
-  if (space.piecewise) throw InvalidSetting("optimizer", "gradient steps move every λ; the piecewise space's α and β are discrete");
   const double lambda_max = space.upper_bound();
   GradientState s;
   if (resume) {
     s = std::move(*resume);
-    if (s.u.size() != space.dims + 1) throw std::runtime_error("gradient state: parameters for another number of rotary pairs");
+    if (s.u.size() != space.dims + 1)
+      throw std::runtime_error(fmt::format("gradient state: parameters for {} rotary pairs, the model has {}", s.u.size() - 1, space.dims));
   } else {
     s.start = start;
     s.u = monotone_lambda_inverse(start.lambda(space), lambda_max);
@@ -107,19 +118,32 @@ GradientState refine_lambda(const LlamaModel& model, const std::vector<Document>
     if (!scorer.base_lambda.empty())
       for (size_t i = 0; i < lambda.size(); ++i) lambda[i] *= scorer.base_lambda[i];
     const RopeScaling scaling = rope_longrope(scorer.geometry, lambda, s.start.start_tokens, scorer.scale, scorer.attention_factor);
-    const Document& w = windows[gradient_window(windows.size(), s.completed_steps, seed)];
-    const at::Tensor tokens = at::from_blob(const_cast<int32_t*>(w.tokens.data()), {static_cast<int64_t>(w.tokens.size())}, at::kInt).to(at::kLong);
-    LambdaGradient g = lambda_gradient(model, tokens, scaling, 2048, settings.checkpoint_layers);
+    const at::Tensor& tokens = windows[gradient_window(windows.size(), s.completed_steps, seed)];
+    LambdaGradient g;
+    try {
+      g = lambda_gradient(model, tokens, scaling, settings.loss_chunk, settings.checkpoint_layers);
+    } catch (const c10::Error& e) {
+      const std::string what = e.what();
+      if (what.find("out of memory") == std::string::npos && what.find("can't allocate memory") == std::string::npos) throw;
+      throw std::runtime_error(fmt::format("a gradient step at {} tokens does not fit in the memory of {}{}: {}", tokens.size(0),
+                                           model.device().str(), settings.checkpoint_layers ? "" : " (try --gradient-checkpoint)",
+                                           what.substr(0, std::min(what.find('\n'), size_t{240}))));
+    }
     if (!scorer.base_lambda.empty())
       for (size_t i = 0; i < g.gradient.size(); ++i) g.gradient[i] *= scorer.base_lambda[i];
     const std::vector<double> grad_u = monotone_lambda_chain(s.u, lambda_max, g.gradient);
-    const int t = s.completed_steps + 1;
-    for (size_t j = 0; j < s.u.size(); ++j) {
-      if (!std::isfinite(grad_u[j])) continue;  // a non-finite window leaves the parameters where they are
-      s.m[j] = kBeta1 * s.m[j] + (1 - kBeta1) * grad_u[j];
-      s.v[j] = kBeta2 * s.v[j] + (1 - kBeta2) * grad_u[j] * grad_u[j];
-      const double m_hat = s.m[j] / (1 - std::pow(kBeta1, t)), v_hat = s.v[j] / (1 - std::pow(kBeta2, t));
-      s.u[j] -= settings.learning_rate * m_hat / (std::sqrt(v_hat) + kEpsilon);
+    // The chain rule mixes every ∂/∂λ_i into every ∂/∂u_j: one non-finite value spoils the whole step,
+    // which then leaves the parameters (and Adam's step count) where they are.
+    bool finite = true;
+    for (double x : grad_u) finite = finite && std::isfinite(x);
+    if (finite) {
+      const int t = ++s.applied_steps;
+      for (size_t j = 0; j < s.u.size(); ++j) {
+        s.m[j] = kBeta1 * s.m[j] + (1 - kBeta1) * grad_u[j];
+        s.v[j] = kBeta2 * s.v[j] + (1 - kBeta2) * grad_u[j] * grad_u[j];
+        const double m_hat = s.m[j] / (1 - std::pow(kBeta1, t)), v_hat = s.v[j] / (1 - std::pow(kBeta2, t));
+        s.u[j] -= settings.learning_rate * m_hat / (std::sqrt(v_hat) + kEpsilon);
+      }
     }
     s.step_nll.push_back(g.mean_nll);
     if (settings.average) {
@@ -128,10 +152,10 @@ GradientState refine_lambda(const LlamaModel& model, const std::vector<Document>
       for (size_t i = 0; i < now.size(); ++i) s.lambda_sum[i] += now[i];
       ++s.averaged_steps;
     }
-    s.completed_steps = t;
+    s.completed_steps += 1;
     s.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
     on_step(s);
-    if (t % settings.snapshot_every == 0 || t == settings.steps) snapshot();
+    if (s.completed_steps % settings.snapshot_every == 0 || s.completed_steps == settings.steps) snapshot();
   }
   return s;
 }

@@ -45,6 +45,8 @@ void check_search_request(const SearchRequest& r) {
   if (r.optimizer != "evolution") {
     r.gradient.validate();
     if (r.space == "piecewise") throw InvalidSetting("optimizer", "gradient steps move every λ; the piecewise space's α and β are discrete");
+    if (r.critical_dim != "none")
+      throw InvalidSetting("optimizer", "gradient steps move every λ; with --critical-dim the pairs below it follow λ_c and are not searched");
     if (r.objective != "ppl") throw InvalidSetting("optimizer", "gradient steps follow the perplexity objective only");
   }
   if (r.space == "piecewise" && r.critical_dim != "none")
@@ -185,7 +187,7 @@ TargetPlan plan_target(const EvaluationSetup& setup, const SearchRequest& r, con
   f.compose = r.compose;
   f.race_margin = r.race_margin;
   f.optimizer = r.optimizer;
-  if (r.optimizer != "evolution") f.gradient = r.gradient.to_json();
+  if (r.optimizer != "evolution") f.gradient = r.gradient.fingerprint();
   return p;
 }
 

@@ -132,6 +132,7 @@ FactorTable search_target(const EvaluationSetup& setup, const SearchRequest& r, 
     refuse_shortening(p.evolution.generations, resume->completed_generations, state_file);
     trim_generation_log(log_file, resume->completed_generations);
     fmt::print(stderr, "[{}] resuming after generation {} ({} evaluations)\n", name, resume->completed_generations, resume->evaluations);
+    if (r.optimizer != "evolution") check_gradient_state(p);  // its settings too, before any forward
   } else if (fs::exists(state_file)) {
     throw std::runtime_error(state_file.string() + ": a search is already in progress here; resume it or choose another run directory");
   } else {
@@ -191,9 +192,12 @@ FactorTable search_target(const EvaluationSetup& setup, const SearchRequest& r, 
              final_state.evaluations, final_state.forwards, final_state.evaluations * static_cast<int64_t>(p.documents.size()),
              final_state.raced_out, final_state.seconds);
   json gradient_report;
-  if (r.optimizer != "evolution")
-    gradient_report = run_gradient_phase(r, p, *models[0], make_parallel_objective(scorers, static_cast<size_t>(r.batch_candidates), nullptr),
-                                         final_state);
+  if (r.optimizer != "evolution") {
+    GradientSettings gradient = r.gradient;
+    gradient.loss_chunk = evaluators[0]->options().loss_chunk_tokens;
+    const BatchObjective snapshots = make_parallel_objective(scorers, static_cast<size_t>(r.batch_candidates));
+    gradient_report = run_gradient_phase(r, gradient, p, *evaluators[0], snapshots, final_state);
+  }
 
   // The winner: the best of the top K on the validation windows (on the search windows without
   // them). A candidate that won the search by fitting its few windows loses here.

@@ -95,6 +95,8 @@ expect search-space-and-critical 2 "--space: piecewise and --critical-dim are tw
 expect search-optimizer-unknown 2 "--optimizer: 'adam' is not evolution, gradient or both" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/s9" --optimizer adam "${small[@]}"
 expect search-optimizer-piecewise 2 "--optimizer: gradient steps move every λ; the piecewise space's α and β are discrete" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/s10" --optimizer both --space piecewise "${small[@]}"
 expect search-gradient-steps 2 "--gradient-steps: must be positive, got 0" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/s11" --optimizer gradient --gradient-steps 0 "${small[@]}"
+expect search-gradient-without-optimizer 2 "--gradient-steps needs --optimizer gradient or both" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/s12" --gradient-steps 10 "${small[@]}"
+expect search-gradient-critical 2 "--optimizer: gradient steps move every λ; with --critical-dim" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/s13" --optimizer gradient --critical-dim 2 "${small[@]}"
 expect search-below-original 2 "not beyond the original length" -- "$longrope" search --model "$work/model" --data "$work/data" --target 32 --out "$work/s1" "${small[@]}"
 expect search-short-docs 1 "no document has at least 8192 tokens" -- "$longrope" search --model "$work/model" --data "$work/data" --target 128x --out "$work/s2" "${small[@]}"
 expect search-empty-data 1 "no documents" -- "$longrope" search --model "$work/model" --data "$work/empty" --target 2x --out "$work/s3" "${small[@]}"

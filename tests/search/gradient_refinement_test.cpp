@@ -29,7 +29,7 @@ TEST(GradientWindow, EveryWindowOncePerPassInAFreshOrder) {
 // NLL depend on positions (as in the λ-gradient test), two windows of 256 tokens.
 struct RefinementFixture : ::testing::Test {
   std::optional<LlamaModel> model;
-  std::vector<Document> windows;
+  std::vector<at::Tensor> windows;
   SearchSpace space = SearchSpace::for_scale(4, 4.0, "paper");
   ScorerSettings scorer;
 
@@ -46,19 +46,14 @@ struct RefinementFixture : ::testing::Test {
     }
     model.emplace(c, w, options);
     at::Generator gen = at::detail::createCPUGenerator(/*seed=*/3);
-    for (int i = 0; i < 2; ++i) {
-      const at::Tensor t = at::randint(0, 256, {256}, gen, at::kInt).contiguous();
-      windows.push_back({"w" + std::to_string(i), std::vector<int32_t>(t.data_ptr<int32_t>(), t.data_ptr<int32_t>() + 256)});
-    }
+    for (int i = 0; i < 2; ++i) windows.push_back(at::randint(0, 256, {256}, gen, at::kLong));
     scorer.geometry = model->rope_geometry();
     scorer.scale = 4.0;
   }
   double mean_nll(const std::vector<double>& lambda) const {
     double sum = 0;
-    for (const Document& w : windows) {
-      const at::Tensor tokens = at::tensor(at::ArrayRef<int32_t>(w.tokens)).to(at::kLong);
+    for (const at::Tensor& tokens : windows)
       sum += lambda_gradient(*model, tokens, rope_longrope(scorer.geometry, lambda, 0, scorer.scale, scorer.attention_factor)).mean_nll;
-    }
     return sum / static_cast<double>(windows.size());
   }
 };

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <set>
 
 #include "formats/directory_lock.h"
 #include "formats/json_file.h"
@@ -131,17 +132,35 @@ TEST_F(SearchRunFixture, GradientOptimizerRunsAndResumes) {
   EXPECT_EQ(g["steps"], 4);
   EXPECT_EQ(g["step_nll"].size(), 4u);
   EXPECT_GE(g["snapshots"].size(), 1u);
-  EXPECT_GT(g["forward_equivalents"].get<double>(), 4.0);
+  EXPECT_GT(g["steps_forward_equivalents"].get<double>(), 4.0) << "a step is at least a forward";
+  EXPECT_GT(g["search_forward_equivalents"].get<double>(), g["steps_forward_equivalents"].get<double>());
   EXPECT_EQ(first[0].details["settings"]["generations"], 0) << "the gradient alone scores the seeds once";
-  EXPECT_EQ(first[0].details["evaluations"].get<int64_t>(), 4 + static_cast<int64_t>(g["snapshots"].size()));
+  // The seeds, then the snapshots (at steps 2 and 4, one if they fell on the same grid point) and the
+  // last one's 14 n̂: a candidate equal to one scored before is not scored again.
+  std::set<std::string> distinct;
+  for (const nlohmann::json& c : g["snapshots"]) distinct.insert(c["lambda"].dump() + c["start_tokens"].dump());
+  EXPECT_GE(g["snapshots"].size(), 1 + 14u);
+  EXPECT_LE(g["snapshots"].size(), 2 + 14u);
+  const auto evaluations = first[0].details["evaluations"].get<int64_t>();
+  EXPECT_GT(evaluations, 4 + 12);
+  EXPECT_LE(evaluations, 4 + static_cast<int64_t>(distinct.size()));
   fs::remove(dir / "grad" / "2x-128" / "table.json");
   SearchRequest resume = r;
   resume.resume = true;
   const std::vector<FactorTable> again = run_search(*setup, resume);
   EXPECT_EQ(again[0].lambda, first[0].lambda);
   EXPECT_EQ(again[0].details["gradient"]["steps_seconds"], g["steps_seconds"]);
+  resume.gradient.checkpoint_layers = true;  // recomputing layers changes no gradient: the run goes on
+  EXPECT_EQ(run_search(*setup, resume)[0].lambda, first[0].lambda);
   resume.optimizer = "both";
   EXPECT_THAT(message(resume), HasSubstr("optimizer (was \"gradient\", now \"both\")"));
+  const fs::path saved_steps = dir / "grad" / "2x-128" / "gradient_state.json";
+  nlohmann::json edited = formats::read_json_file(saved_steps.string());
+  edited["state"]["completed_steps"] = 1;  // not what the run wrote: its checksum no longer matches
+  std::ofstream(saved_steps) << edited.dump();
+  fs::remove(dir / "grad" / "2x-128" / "table.json");
+  resume.optimizer = "gradient";
+  EXPECT_THAT(message(resume), HasSubstr("gradient_state.json: damaged or edited"));
   SearchRequest bad = request("bad");
   bad.optimizer = "adam";
   EXPECT_THAT(message(bad), HasSubstr("'adam' is not evolution, gradient or both"));
