@@ -181,21 +181,24 @@ def plot(summary, records, base, path):
         print("gnuplot not found: no plot")
         return
     ratios = sorted({r["ratio"] for r in records})
-    configs = sorted({r["config"] for r in records})
-    data = path + ".dat"
+    configs = sorted({r["config"] for r in records})  # one point type per configuration in every panel
+    data, blocks = path + ".dat", {}
     with open(data, "w") as f:
         for ratio in ratios:
             for config in configs:
-                f.write(f"# {ratio}x {config}\n")
-                for r in records:
-                    if r["ratio"] == ratio and r["config"] == config:
+                runs = [r for r in records if r["ratio"] == ratio and r["config"] == config]
+                if runs:  # gnuplot's `index` counts only blocks that hold points
+                    blocks[(ratio, config)] = len(blocks)
+                    f.write(f"# {ratio}x {config}\n")
+                    for r in runs:
                         f.write(f"{r['forward_equivalents']:.1f} {r['heldout_ppl']:.5f}\n")
-                f.write("\n\n")
-    script = [f"set terminal pngcairo size {520 * len(ratios)},420", f"set output '{path}'",
+                    f.write("\n\n")
+    script = [f"set terminal pngcairo size {480 * len(ratios) + 160},420", f"set output '{path}'",
               f"set multiplot layout 1,{len(ratios)}", "set logscale x", "set xlabel 'forward-equivalents'",
-              "set ylabel 'held-out perplexity'", "set key bottom left font ',8'"]
-    for i, ratio in enumerate(ratios):
-        plots = [f"'{data}' index {i * len(configs) + j} with points pt {j + 4} ps 1.3 title '{c}'" for j, c in enumerate(configs)]
+              "set ylabel 'held-out perplexity'", "set key outside right font ',8'"]
+    for ratio in ratios:
+        plots = [f"'{data}' index {blocks[(ratio, c)]} with points pt {j + 4} lc {j + 1} ps 1.3 title '{c}'"
+                 for j, c in enumerate(configs) if (ratio, c) in blocks]
         yarn = base[ratio].get("yarn", {}).get("ppl")
         if yarn:
             plots.append(f"{yarn} with lines dt 2 lc rgb 'gray' title 'YaRN'")
