@@ -32,6 +32,23 @@ inline LlamaModel tiny_model(const LlamaConfig& c, uint64_t seed, ModelOptions o
   return LlamaModel(c, random_llama_weights(c, seed, options.load), options);
 }
 
+// The tiny model in float64 with an NLL that depends on positions (the λ-gradient checks): std-0.02
+// weights attend almost uniformly, so the query, key and output weights are scaled up (×30, ×30,
+// ×10). Chunked attention keeps float64 scores (SDPA's CPU kernels may not).
+inline LlamaModel position_sensitive_tiny_model_f64(uint64_t seed) {
+  ModelOptions options;
+  options.load.dtype = at::kDouble;
+  options.attention.backend = AttentionBackend::kChunked;
+  const LlamaConfig c = tiny_config();
+  LlamaWeights w = random_llama_weights(c, seed, options.load);
+  for (LlamaLayerWeights& layer : w.layers) {
+    layer.wq.mul_(30);
+    layer.wk.mul_(30);
+    layer.wo.mul_(10);
+  }
+  return LlamaModel(c, w, options);
+}
+
 inline std::filesystem::path fresh_temp_dir(const std::string& name) {
   const auto dir = std::filesystem::temp_directory_path() / ("longrope-test-" + name + "-" + std::to_string(getpid()));
   std::filesystem::remove_all(dir);

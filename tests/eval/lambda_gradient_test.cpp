@@ -13,20 +13,8 @@ namespace longrope {
 namespace {
 
 TEST(LambdaGradient, MatchesCentralDifferencesInFloat64) {
-  // The tiny model (4 pairs, L = 64) in float64 at 4x (256 tokens), a LongRoPE table with n̂ = 4. Its
-  // std-0.02 weights attend almost uniformly; larger query, key and output weights make attention,
-  // and so the NLL, depend on positions.
-  ModelOptions options;
-  options.load.dtype = at::kDouble;
-  options.attention.backend = AttentionBackend::kChunked;  // float64 scores (SDPA's CPU kernels may not keep them)
-  const LlamaConfig c = tiny_config();
-  LlamaWeights w = random_llama_weights(c, /*seed=*/21, options.load);
-  for (LlamaLayerWeights& layer : w.layers) {
-    layer.wq.mul_(30);
-    layer.wk.mul_(30);
-    layer.wo.mul_(10);
-  }
-  const LlamaModel m(c, w, options);
+  // The tiny model (4 pairs, L = 64) in float64 at 4x (256 tokens), a LongRoPE table with n̂ = 4.
+  const LlamaModel m = position_sensitive_tiny_model_f64(/*seed=*/21);
   const RopeGeometry g = m.rope_geometry();
   at::Generator gen = at::detail::createCPUGenerator(/*seed=*/3);  // the same window every run
   const at::Tensor window = at::randint(0, 256, {256}, gen, at::kLong);

@@ -25,8 +25,8 @@ TEST(GradientWindow, EveryWindowOncePerPassInAFreshOrder) {
   EXPECT_THROW(gradient_window(0, 0, 42), std::invalid_argument);
 }
 
-// The tiny model (4 pairs, L = 64) at 4x in float64, with the larger attention weights that make its
-// NLL depend on positions (as in the λ-gradient test), two windows of 256 tokens.
+// The tiny model (4 pairs, L = 64) at 4x in float64, with an NLL that depends on positions, and two
+// windows of 256 tokens.
 struct RefinementFixture : ::testing::Test {
   std::optional<LlamaModel> model;
   std::vector<at::Tensor> windows;
@@ -34,17 +34,7 @@ struct RefinementFixture : ::testing::Test {
   ScorerSettings scorer;
 
   void SetUp() override {
-    ModelOptions options;
-    options.load.dtype = at::kDouble;
-    options.attention.backend = AttentionBackend::kChunked;
-    const LlamaConfig c = tiny_config();
-    LlamaWeights w = random_llama_weights(c, /*seed=*/21, options.load);
-    for (LlamaLayerWeights& layer : w.layers) {
-      layer.wq.mul_(30);
-      layer.wk.mul_(30);
-      layer.wo.mul_(10);
-    }
-    model.emplace(c, w, options);
+    model.emplace(position_sensitive_tiny_model_f64(/*seed=*/21));
     at::Generator gen = at::detail::createCPUGenerator(/*seed=*/3);
     for (int i = 0; i < 2; ++i) windows.push_back(at::randint(0, 256, {256}, gen, at::kLong));
     scorer.geometry = model->rope_geometry();
