@@ -45,6 +45,7 @@ struct Genome {
   bool operator==(const Genome& o) const {
     return grid == o.grid && start_tokens == o.start_tokens && alpha == o.alpha && beta == o.beta;
   }
+  bool operator!=(const Genome& o) const { return !(*this == o); }  // C++17 does not derive it
 };
 
 // Nearest grid genome to a real table, clamped into the space and made non-decreasing (seeds).
