@@ -5,6 +5,7 @@
 #include <c10/core/InferenceMode.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <stdexcept>
@@ -89,14 +90,17 @@ std::vector<double> PerplexityEvaluator::nll_sums(const at::Tensor& tokens, cons
                                       options_.loss_chunk_tokens).to(at::kCPU);
     return std::vector<double>(sums.data_ptr<double>(), sums.data_ptr<double>() + sums.numel());
   } catch (const c10::Error& e) {
-    // Out of memory is the one failure a user meets by asking for a long window: one line with the
-    // window and what did not fit (torch's own message names the bytes), not a page of backtrace.
-    const std::string what = e.what();
-    if (what.find("out of memory") == std::string::npos && what.find("can't allocate memory") == std::string::npos) throw;
-    const std::string first = what.substr(0, what.find('\n'));
+    // One line with the window and what did not fit (torch's own message names the bytes).
+    const std::optional<std::string> line = out_of_memory_line(e.what());
+    if (!line) throw;
     throw std::runtime_error(fmt::format("a window of {} tokens × {} rows does not fit in the memory of {}: {}", t, tokens.size(0),
-                                         model_.device().str(), first.substr(0, 240)));
+                                         model_.device().str(), *line));
   }
+}
+
+std::optional<std::string> out_of_memory_line(const std::string& what) {
+  if (what.find("out of memory") == std::string::npos && what.find("can't allocate memory") == std::string::npos) return std::nullopt;
+  return what.substr(0, std::min(what.find('\n'), size_t{240}));
 }
 
 std::string PerplexityEvaluator::explain_non_finite(const std::vector<Document>& documents, const RopeScaling& scaling) {

@@ -38,6 +38,11 @@ struct PerplexityResult {
   std::vector<DocumentScore> documents;
 };
 
+// LibTorch's message of an allocation that failed (CUDA's "out of memory", the CPU allocator's "can't
+// allocate memory"), cut to its first line of at most 240 characters; nullopt for any other error.
+// Out of memory is the one failure a user meets by asking for a long window: it gets one line.
+std::optional<std::string> out_of_memory_line(const std::string& what);
+
 // The mean NLL of each scored window, in order (what a paired bootstrap compares).
 std::vector<double> window_nlls(const PerplexityResult& result);
 

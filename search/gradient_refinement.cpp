@@ -10,6 +10,7 @@
 #include <numeric>
 
 #include "eval/lambda_gradient.h"
+#include "eval/perplexity.h"
 #include "search/monotone_lambda.h"
 #include "search/search_checkpoint.h"
 #include "util/errors.h"
@@ -123,11 +124,10 @@ GradientState refine_lambda(const LlamaModel& model, const std::vector<at::Tenso
     try {
       g = lambda_gradient(model, tokens, scaling, settings.loss_chunk, settings.checkpoint_layers);
     } catch (const c10::Error& e) {
-      const std::string what = e.what();
-      if (what.find("out of memory") == std::string::npos && what.find("can't allocate memory") == std::string::npos) throw;
+      const std::optional<std::string> line = out_of_memory_line(e.what());
+      if (!line) throw;
       throw std::runtime_error(fmt::format("a gradient step at {} tokens does not fit in the memory of {}{}: {}", tokens.size(0),
-                                           model.device().str(), settings.checkpoint_layers ? "" : " (try --gradient-checkpoint)",
-                                           what.substr(0, std::min(what.find('\n'), size_t{240}))));
+                                           model.device().str(), settings.checkpoint_layers ? "" : " (try --gradient-checkpoint)", *line));
     }
     if (!scorer.base_lambda.empty())
       for (size_t i = 0; i < g.gradient.size(); ++i) g.gradient[i] *= scorer.base_lambda[i];
