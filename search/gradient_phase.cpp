@@ -74,12 +74,10 @@ json run_gradient_phase(const SearchRequest& r, const GradientSettings& settings
       g.start_tokens = n;
       candidates.push_back(g);
     }
-  std::vector<Genome> fresh;
-  for (const Genome& g : candidates) {
-    bool seen = state.scores.count(g.key()) > 0;
-    for (const Genome& f : fresh) seen = seen || f == g;
-    if (!seen) fresh.push_back(g);
-  }
+  std::vector<Genome> fresh;  // each candidate not scored before, once
+  GenomeKeys queued;
+  for (const Genome& g : candidates)
+    if (state.scores.count(g.key()) == 0 && queued.insert(g.key()).second) fresh.push_back(g);
   const std::vector<Evaluation> scored = fresh.empty() ? std::vector<Evaluation>{} : objective(fresh, Cutoff{});
   for (size_t i = 0; i < fresh.size(); ++i) {
     state.population.push_back({fresh[i], scored[i].score, scored[i].document_nll, false});
