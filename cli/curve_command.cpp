@@ -21,6 +21,7 @@ namespace longrope {
 
 int curve_command(const std::vector<std::string>& args) {
   std::string lengths_text, out;
+  bool resume = false;
   ModelArgs model;
   DataArgs data;
   RuntimeArgs runtime;
@@ -29,7 +30,9 @@ int curve_command(const std::vector<std::string>& args) {
   po::options_description o("Curve");
   o.add_options()
       ("lengths", po::value(&lengths_text)->required(), "context lengths, comma-separated (e.g. 256,512,1k,2k)")
-      ("out", po::value(&out)->required(), "output prefix: writes PREFIX.csv and PREFIX.json");
+      ("out", po::value(&out)->required(), "output prefix: writes PREFIX.csv and PREFIX.json; until they are written, every "
+                                            "scored window is journaled in PREFIX.journal")
+      ("resume", po::bool_switch(&resume), "continue a killed curve from PREFIX.journal (same model, documents and dtype)");
   o.add(model_options(model)).add(data_options(data, "documents (file or directory); the same ones are scored at every length"))
       .add(rope_options(rope, /*allow_list=*/true)).add(runtime_options(runtime));
   if (!parse_command_line("curve", "--model DIR --data PATH --lengths 256,512,... --out PREFIX [--method none,pi,table:T.json]",
@@ -48,7 +51,7 @@ int curve_command(const std::vector<std::string>& args) {
   const std::vector<RopeMethodSpec> specs = make_rope_specs(rope, method_names);  // tables are read (and checked) up front
   for (size_t i = 0; i < specs.size(); ++i)
     comparison.methods.push_back({method_names[i], [spec = specs[i]](const LlamaConfig& c, int64_t l) { return make_rope_scaling(c, spec, l); }});
-  const std::vector<std::string> outputs = {out + ".csv", out + ".json"};
+  const std::vector<std::string> outputs = {out + ".csv", out + ".json", journal_path(out)};
   for (const std::string& path : outputs) {
     std::vector<std::pair<std::string, std::string>> inputs = {{"--table", rope.table}};
     for (const RopeMethodSpec& spec : specs) inputs.push_back({"--method table:", spec.table_source});
@@ -59,6 +62,8 @@ int curve_command(const std::vector<std::string>& args) {
   const EvaluationSetup setup = open_evaluation(model, data, runtime);
   const int64_t original = setup.config().original_max_position_embeddings;
   const std::vector<Document> documents = setup.documents(*std::max_element(comparison.lengths.begin(), comparison.lengths.end()));
+  ScoreJournal journal(journal_path(out), setup.score_job(documents), resume);
+  comparison.journal = &journal;
   json results = json::array();
   // With several windows, each method against the first at the same length (paired bootstrap, 95 %).
   std::string csv = "length,method,ppl,ppl_stderr,mean_nll,documents,beyond_original,change_vs_first,change_low,change_high\n";
@@ -87,6 +92,7 @@ int curve_command(const std::vector<std::string>& args) {
   const json j = {{"model", model.path}, {"data", data.path}, {"original_length", original}, {"lengths", comparison.lengths},
                   {"methods", methods}, {"documents", documents.size()}, {"results", results}};
   formats::write_files_atomically({{outputs[0], csv}, {outputs[1], j.dump(2) + "\n"}});
+  journal.remove();
   // The table a reader wants: one row per length, one column per method.
   fmt::print("{:>8}", "length");
   for (const std::string& m : methods) fmt::print(" {:>14}", m.rfind("table:", 0) == 0 ? "longrope table" : m);

@@ -18,6 +18,7 @@ namespace longrope {
 int eval_command(const std::vector<std::string>& args) {
   std::string json_out, length_text;
   int64_t batch = 1;
+  bool resume = false;
   ModelArgs model;
   DataArgs data;
   RuntimeArgs runtime;
@@ -26,7 +27,9 @@ int eval_command(const std::vector<std::string>& args) {
   o.add_options()
       ("length", po::value(&length_text)->required(), "tokens per document window, BOS included (e.g. 2048 or 2k)")
       ("batch", po::value(&batch)->default_value(batch), "documents per forward")
-      ("json", po::value(&json_out), "also write the result as JSON to this file");
+      ("json", po::value(&json_out), "also write the result as JSON to this file; until it is written, every scored window is "
+                                     "journaled in FILE.journal")
+      ("resume", po::bool_switch(&resume), "continue a killed eval from FILE.journal (same model, documents and dtype)");
   o.add(model_options(model)).add(data_options(data, "a document or a directory of them (.txt, .npy, .u16, .u32)"))
       .add(rope_options(rope, /*allow_list=*/true)).add(runtime_options(runtime));
   if (!parse_command_line("eval", "--model DIR --data PATH --length N [options]", args, o)) return 0;
@@ -37,11 +40,13 @@ int eval_command(const std::vector<std::string>& args) {
   const std::vector<RopeMethodSpec> specs = make_rope_specs(rope, methods);  // tables are read (and checked) before the model loads
   for (size_t i = 0; i < specs.size(); ++i)
     comparison.methods.push_back({methods[i], [spec = specs[i]](const LlamaConfig& c, int64_t l) { return make_rope_scaling(c, spec, l); }});
+  if (resume && json_out.empty()) throw UsageError("--resume needs --json: the journal it continues lies beside that file");
   if (!json_out.empty()) {
     std::vector<std::pair<std::string, std::string>> inputs = {{"--table", rope.table}};
     for (const RopeMethodSpec& spec : specs) inputs.push_back({"--method table:", spec.table_source});
     refuse_same_file("--json", json_out, inputs);
     formats::require_writable(json_out);  // before the evaluation, not after it
+    refuse_same_file("--json", journal_path(json_out), inputs);
   }
 
   const EvaluationSetup setup = open_evaluation(model, data, runtime);
@@ -50,6 +55,8 @@ int eval_command(const std::vector<std::string>& args) {
   fmt::print("model {}  ({} parameters, {}, {})\n", model.path, setup.model().parameter_count(), runtime.device,
              dtype_name(setup.model().dtype()));
   const std::vector<Document> documents = setup.documents(length);
+  std::optional<ScoreJournal> journal;
+  if (!json_out.empty()) comparison.journal = &journal.emplace(journal_path(json_out), setup.score_job(documents), resume);
   fmt::print("data  {}  ({} documents, window {} tokens, original length {})\n\n", data.path, documents.size(), length, original);
   // With several windows, every method against the first on the same windows (paired bootstrap, 95 %).
   const bool intervals = documents.size() >= 2 && methods.size() >= 2;
@@ -91,6 +98,7 @@ int eval_command(const std::vector<std::string>& args) {
     j["ppl"] = results[0]["ppl"];  // the first (usually only) method, for scripts
     j["method"] = results[0]["method"];
     formats::write_file_atomically(json_out, j.dump(2) + "\n");
+    journal->remove();
   }
   return 0;
 }

@@ -12,6 +12,7 @@
 
 #include "eval/open_evaluation.h"
 #include "eval/perplexity.h"
+#include "eval/score_journal.h"
 #include "rope/rope_scaling.h"
 #include "util/paired_bootstrap.h"
 
@@ -35,10 +36,12 @@ struct Comparison {
   std::vector<NamedScaling> methods;
   int64_t batch = 1;                    // documents per forward
   std::string label = "eval";           // the progress line's name
+  ScoreJournal* journal = nullptr;      // when set: windows found there are not scored again, new ones are recorded
 };
 
 // Every method at every length on the same `documents` (setup.documents(longest length), so that every
-// row scores the same text). `on_row` runs after each row (to print it).
+// row scores the same text). `on_row` runs after each row (to print it). With a journal, a window is
+// scored in forwards of `batch` windows and recorded as each forward lands.
 std::vector<ComparisonRow> compare_scalings(const EvaluationSetup& setup, const Comparison& comparison,
                                             const std::vector<Document>& documents,
                                             const std::function<void(const ComparisonRow&)>& on_row = {});

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 
+#include "eval/content_digest.h"
 #include "formats/gguf.h"
 #include "tokenizer/bpe_tokenizer.h"
 #include "util/errors.h"
@@ -165,6 +166,10 @@ std::string EvaluationSetup::decode_ids(const std::vector<int32_t>& ids) const {
 
 PerplexityOptions EvaluationSetup::perplexity_options(int64_t length, int64_t batch) const {
   return PerplexityOptions{length, bos_, runtime_.loss_chunk, batch};
+}
+
+ScoreJob EvaluationSetup::score_job(const std::vector<Document>& documents) const {
+  return {model_files_digest(model_path_), documents_digest(documents, bos_), dtype_name(model_.dtype()), runtime_.device};
 }
 
 LlamaModel EvaluationSetup::model_on(const std::string& device) const {

@@ -11,6 +11,7 @@
 
 #include "eval/documents.h"
 #include "eval/perplexity.h"
+#include "eval/score_journal.h"
 #include "models/llama_model.h"
 #include "models/model_runtime.h"
 #include "tokenizer/bpe_tokenizer.h"
@@ -71,6 +72,8 @@ class EvaluationSetup {
   std::string decode_ids(const std::vector<int32_t>& ids) const;
   // How the perplexity of a window of `length` tokens is computed here.
   PerplexityOptions perplexity_options(int64_t length, int64_t batch = 1) const;
+  // What scores of `documents` computed here depend on: a resumed eval's journal must match it.
+  ScoreJob score_job(const std::vector<Document>& documents) const;
   // The same weights on another device (a search's second evaluator); on this one, shares them.
   LlamaModel model_on(const std::string& device) const;
 

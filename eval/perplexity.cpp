@@ -38,6 +38,26 @@ at::Tensor forward_logits(const LlamaModel& model, const Document& doc, const Ro
   return model.logits(model.hidden_states(tokens, table)).squeeze(0).to(at::kCPU).contiguous();
 }
 
+PerplexityResult summarize_scores(std::vector<DocumentScore> documents, double seconds) {
+  if (documents.empty()) throw std::invalid_argument("no scored windows to summarize");
+  PerplexityResult r;
+  r.documents = std::move(documents);
+  double mean = 0;
+  for (const DocumentScore& d : r.documents) {
+    mean += d.mean_nll;
+    r.predictions += d.predictions;
+  }
+  const double n = static_cast<double>(r.documents.size());
+  mean /= n;
+  double var = 0;
+  for (const DocumentScore& d : r.documents) var += (d.mean_nll - mean) * (d.mean_nll - mean);
+  r.mean_nll = mean;
+  r.nll_stderr = n > 1 ? std::sqrt(var / (n - 1) / n) : 0.0;
+  r.ppl = std::exp(mean);
+  r.seconds = seconds;
+  return r;
+}
+
 std::vector<double> window_nlls(const PerplexityResult& r) {
   std::vector<double> out;
   for (const DocumentScore& d : r.documents) out.push_back(d.mean_nll);
@@ -121,7 +141,7 @@ PerplexityResult PerplexityEvaluator::evaluate(const std::vector<Document>& docu
   if (documents.empty()) throw std::invalid_argument("no documents to evaluate");
   const auto start = std::chrono::steady_clock::now();
   const RopeTable table = this->table(scaling);
-  PerplexityResult r;
+  std::vector<DocumentScore> scores;
   for (size_t begin = 0; begin < documents.size();) {
     // A batch shares which predictions it scores: documents with another scored tail start a new one.
     size_t end = begin + 1;
@@ -133,23 +153,12 @@ PerplexityResult PerplexityEvaluator::evaluate(const std::vector<Document>& docu
     const std::vector<double> sums = nll_sums(at::stack(rows), table, documents[begin].scored_tail);
     for (size_t i = begin; i < end; ++i) {
       const int64_t predictions = this->predictions(documents[i]);
-      r.documents.push_back({documents[i].name, sums[i - begin] / static_cast<double>(predictions), predictions});
-      r.predictions += predictions;
+      scores.push_back({documents[i].name, sums[i - begin] / static_cast<double>(predictions), predictions});
     }
     if (progress) progress(end, documents.size());
     begin = end;
   }
-  double mean = 0;
-  for (const auto& d : r.documents) mean += d.mean_nll;
-  mean /= static_cast<double>(r.documents.size());
-  double var = 0;
-  for (const auto& d : r.documents) var += (d.mean_nll - mean) * (d.mean_nll - mean);
-  const double n = static_cast<double>(r.documents.size());
-  r.mean_nll = mean;
-  r.nll_stderr = n > 1 ? std::sqrt(var / (n - 1) / n) : 0.0;
-  r.ppl = std::exp(mean);
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return r;
+  return summarize_scores(std::move(scores), std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
 }
 
 }  // namespace longrope

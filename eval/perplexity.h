@@ -43,6 +43,10 @@ struct PerplexityResult {
 // Out of memory is the one failure a user meets by asking for a long window: it gets one line.
 std::optional<std::string> out_of_memory_line(const std::string& what);
 
+// The result of windows scored one by one (or resumed from a journal): ppl, mean and its standard
+// error across the windows, predictions summed. `seconds` is the time they took.
+PerplexityResult summarize_scores(std::vector<DocumentScore> documents, double seconds);
+
 // The mean NLL of each scored window, in order (what a paired bootstrap compares).
 std::vector<double> window_nlls(const PerplexityResult& result);
 

@@ -7,7 +7,8 @@
 #   2. the winner and every baseline on held-out text: books/test, 8 books x 8 windows from the books'
 #      bodies, paired bootstrap intervals (eval's JSON).
 # Everything resumes: rerun the script to continue where a kill stopped it (a finished search or
-# held-out file is kept). Results land in results/books-bytes-3m-l64/range/.
+# held-out file is kept; an unfinished held-out scoring continues from its journal). Results land in
+# results/books-bytes-3m-l64/range/.
 # --optimizer gradient|both searches with 60 gradient steps (a snapshot every 20) instead of, or after,
 # the evolution (issue: search cost); its runs are RATIOx-OPTIMIZER and heldout-RATIOx-OPTIMIZER.json.
 #   scripts/range_study.sh [--longrope PATH] [--ratios "8 16 32"] [--threads N] [--optimizer NAME]
@@ -46,9 +47,9 @@ for s in $ratios; do
   heldout=$out/heldout-$name.json
   if [[ ! -f $heldout ]]; then
     echo "== $name: held out =="
+    # Journaled window by window in $heldout.journal (commit it to carry a long one across sessions).
     "$longrope" eval --model "$model" --data "$books/test" --docs 8 --windows 8 --skip-tokens 8192 --length "$length" \
       --method "none,pi,ntk,dynamic-ntk,yarn,table:$run/${s}x-$length/table.json" --threads "$threads" \
-      --json "$heldout.tmp" | tee "$out/heldout-$name.txt"
-    mv "$heldout.tmp" "$heldout"
+      --json "$heldout" --resume | tee "$out/heldout-$name.txt"
   fi
 done

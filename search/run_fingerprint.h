@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "eval/content_digest.h"
 #include "eval/documents.h"
 
 namespace longrope {
@@ -55,21 +56,5 @@ struct RunFingerprint {
 // model, data and docs named the documents) and racing: the digest is taken from `now`, racing is
 // off. Throws std::runtime_error naming `source` for a malformed one.
 RunFingerprint read_fingerprint(const nlohmann::json& saved, int version, const RunFingerprint& now, const std::string& source);
-
-// FNV-1a over the token ids and the BOS rule: identifies the documents a perplexity was computed on,
-// however they were chosen (docs, sample seed, min tokens, tokenizer, BOS …).
-std::string documents_digest(const std::vector<Document>& documents, const std::optional<int64_t>& bos);
-
-// `path` made absolute, links resolved where it exists and "." and ".." removed: two names of one file
-// give the same string.
-std::string canonical_path(const std::string& path);
-
-// Identifies a model's files wherever they lie (ranks on other nodes may hold copies at other paths):
-// for a file, or each regular file of a directory but README.md, its name, size, and first and last
-// MiB. Throws std::runtime_error naming a file it cannot read.
-std::string model_files_digest(const std::string& path);
-
-// FNV-1a 64 of `text` as 16 hex digits: the checksum of what the tool wrote.
-std::string text_checksum(const std::string& text);
 
 }  // namespace longrope

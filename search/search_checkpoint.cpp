@@ -39,19 +39,6 @@ Genome genome_from_json(const json& j) {
   return g;
 }
 
-json with_checksum(json body) {
-  body.erase("checksum");
-  body["checksum"] = text_checksum(body.dump());
-  return body;
-}
-
-bool checksum_matches(const json& object) {
-  if (!object.is_object() || !object.contains("checksum") || !object["checksum"].is_string()) return false;
-  json body = object;
-  body.erase("checksum");
-  return object["checksum"].get<std::string>() == text_checksum(body.dump());
-}
-
 double score_from_json(const json& v) { return v.is_null() ? std::numeric_limits<double>::quiet_NaN() : v.get<double>(); }
 
 json candidate_to_json(const Candidate& c, const SearchSpace& space) {

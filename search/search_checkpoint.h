@@ -27,9 +27,4 @@ nlohmann::json candidate_to_json(const Candidate& c, const SearchSpace& space);
 // candidate's perplexity). Shared by the state file and the evaluation journal.
 double score_from_json(const nlohmann::json& v);
 
-// `body` with a "checksum" of its dump added; and the check of one such object (false when absent
-// or wrong).
-nlohmann::json with_checksum(nlohmann::json body);
-bool checksum_matches(const nlohmann::json& object);
-
 }  // namespace longrope

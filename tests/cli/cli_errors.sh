@@ -367,6 +367,23 @@ mkdir -p "$work/stalled/2x-128"
 head -1 "$work/run-g1/2x-128/evaluations.jsonl" | sed 's/"seed":42/"seed":7/' >"$work/stalled/2x-128/evaluations.jsonl"
 expect resume-empty-journal 0 "" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/stalled" "${base[@]}" --generations 1 --resume
 
+# A killed eval continues from its journal (FILE.journal) with --resume and prints the same numbers;
+# without --resume a journal that holds scores is refused and kept; one writer at a time. The journal
+# of a whole run is kept through a hard link made before it starts (the run deletes its own name).
+ev=(--model "$work/model" --data "$work/data" --length 64 --windows 3 --method none,pi)
+expect eval-resume-no-json 2 "--resume needs --json" -- "$longrope" eval "${ev[@]}" --resume
+: >"$work/full.json.journal" && ln "$work/full.json.journal" "$work/kept.journal"
+expect eval-journaled 0 "" -- "$longrope" eval "${ev[@]}" --json "$work/full.json"
+[[ ! -e $work/full.json.journal && $(wc -l <"$work/kept.journal") -eq 7 ]] && passed=$((passed + 1)) ||
+  { failed=$((failed + 1)); echo "FAIL: the journal of a finished eval was not 7 lines, or was left behind"; }
+head -5 "$work/kept.journal" >"$work/part.json.journal"
+expect eval-journal-without-resume 1 "part.json.journal: holds 4 scored windows of an unfinished job: continue it with --resume" -- "$longrope" eval "${ev[@]}" --json "$work/part.json"
+absent "$work/part.json"
+expect eval-journal-busy 1 "another longrope process is writing this score journal" -- flock "$work/part.json.journal" "$longrope" eval "${ev[@]}" --json "$work/part.json" --resume
+expect eval-resumed 0 "resuming from $work/part.json.journal: 4 of 6 windows already scored" -- "$longrope" eval "${ev[@]}" --json "$work/part.json" --resume
+[[ ! -e $work/part.json.journal && $(grep '"ppl"' "$work/part.json") == "$(grep '"ppl"' "$work/full.json")" ]] && passed=$((passed + 1)) ||
+  { failed=$((failed + 1)); echo "FAIL: the resumed eval's perplexities differ from the uninterrupted one's, or its journal was left"; }
+
 # Passkey retrieval: runs with a KV cache on the tiny model; bad options get one line.
 expect passkey-ok 0 "wrote $work/pk.csv" -- "$longrope" passkey --model "$work/model" --lengths 300,400 --samples 2 --method none,yarn --out "$work/pk"
 grep -q '"accuracy"' "$work/pk.json" && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: pk.json has no accuracy"; }
