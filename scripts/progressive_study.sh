@@ -6,7 +6,15 @@
 #      trained (progressive, no fine-tune) and on the fine-tuned model (progressive, fine-tuned);
 #   3. score both, and every baseline, on the range study's held-out windows (books/test, 8 x 8 body
 #      windows), beside the direct 64x search of the range study;
-#   4. short-context recovery: both models at L with plain RoPE on the same books.
+#   4. short-context recovery: both models at L with plain RoPE on the same books, and the fine-tuned
+#      model's short table (search --short, the paper's Table 10; searched beside 8x on that model)
+#      against plain RoPE and the 8x table it was fine-tuned with;
+#   5. the second stage, to 512x: fine-tune the fine-tuned model again at 64x L = 4096 with its 64x
+#      table (the same 1.64M tokens: batch 2 instead of 16), search 512x from each route's 64x table
+#      (no fine-tune: the original model; fine-tuned: the model fine-tuned twice), and score them at
+#      32 768 on the held-out windows. The original model's baselines there are the range study's
+#      (heldout-512x.json, the same windows): only the table is scored again. Then the twice
+#      fine-tuned model at L with plain RoPE.
 # Everything resumes (rerun to continue). Results land in results/books-bytes-3m-l64/progressive/;
 # the fine-tuned model is kept there in f16 (6 MB), so that a later session can search it again.
 #   scripts/progressive_study.sh [--longrope PATH] [--threads N]
@@ -43,24 +51,51 @@ if [[ ! -f $tuned/config.json ]]; then
   "$longrope" convert --model "$work" --out "$tuned" --dtype f16
 fi
 
-run_search() {  # run_search NAME MODEL
+run_search() {  # run_search NAME MODEL RATIO INIT_TABLE
   local dir=$out/$1 resume=()
   [[ -d $dir ]] && resume=(--resume)
-  echo "== 2. search 64x: $1 =="
-  "$longrope" search --model "$2" --data "$books/valid" --target 64x --init-table "$first" --compose --out "$dir" \
+  echo "== search $3: $1 =="
+  "$longrope" search --model "$2" --data "$books/valid" --target "$3" --init-table "$4" --compose --out "$dir" \
     "${resume[@]}" "${search[@]}" | tee "$dir.summary.txt"
 }
-run_search progressive-64x "$model"
-run_search progressive-finetuned-64x "$tuned"
+run_search progressive-64x "$model" 64x "$first"
+run_search progressive-finetuned-64x "$tuned" 64x "$first"
 
 evaluate() {  # evaluate NAME MODEL LENGTH METHODS
   [[ -f $out/$1.json ]] && return
   echo "== 3/4. held out: $1 =="
-  "$longrope" eval --model "$2" --length "$3" --method "$4" "${heldout[@]}" --json "$out/$1.tmp.json" | tee "$out/$1.txt"
-  mv "$out/$1.tmp.json" "$out/$1.json"
+  "$longrope" eval --model "$2" --length "$3" --method "$4" "${heldout[@]}" --json "$out/$1.json" --resume | tee "$out/$1.txt"
 }
 baselines=none,pi,ntk,dynamic-ntk,yarn
 evaluate heldout-64x-progressive "$model" 4096 "$baselines,table:$out/progressive-64x/64x-4096/table.json"
 evaluate heldout-64x-progressive-finetuned "$tuned" 4096 "$baselines,table:$out/progressive-finetuned-64x/64x-4096/table.json"
 evaluate short-64-original "$model" 64 none
 evaluate short-64-finetuned "$tuned" 64 none
+short=$out/finetuned-short
+if [[ ! -f $short/short-64/table.json ]]; then
+  resume=()
+  [[ -d $short ]] && resume=(--resume)
+  echo "== 4. short table of the fine-tuned model =="
+  "$longrope" search --model "$tuned" --data "$books/valid" --target 8x --short --out "$short" "${resume[@]}" "${search[@]}" |
+    tee "$short.summary.txt"
+fi
+evaluate short-64-finetuned-tables "$tuned" 64 "none,table:$short/short-64/table.json,table:$first"
+
+[[ -f $range/heldout-512x.json ]] || { echo "progressive_study: stage 2 compares with the direct 512x search: run scripts/range_study.sh --ratios 512 first" >&2; exit 1; }
+echo "== 5. fine-tune at 4096 with the fine-tuned model's 64x table =="
+second=$out/progressive-finetuned-64x/64x-4096/table.json
+tuned2=$out/model-ft4096
+if [[ ! -f $tuned2/config.json ]]; then
+  work=runs/progressive-ft4096
+  resume=()
+  [[ -d $work/train_state ]] && resume=(--resume)
+  "$longrope" train --data "$books/train" --valid "$books/valid" --out "$work" --init "$tuned" --table "$second" --context 4096 \
+    --batch 2 --steps 200 --lr 3e-4 --min-lr 3e-5 --warmup 20 --eval-every 50 --eval-batches 8 --checkpoint-every 25 \
+    --seed 0 --threads "$threads" --json "$out/finetune-4096.json" "${resume[@]}"
+  "$longrope" convert --model "$work" --out "$tuned2" --dtype f16
+fi
+run_search progressive-512x "$model" 512x "$out/progressive-64x/64x-4096/table.json"
+run_search progressive-finetuned-512x "$tuned2" 512x "$second"
+evaluate heldout-512x-progressive "$model" 32768 "table:$out/progressive-512x/512x-32768/table.json"
+evaluate heldout-512x-progressive-finetuned "$tuned2" 32768 "$baselines,table:$out/progressive-finetuned-512x/512x-32768/table.json"
+evaluate short-64-finetuned-4096 "$tuned2" 64 none

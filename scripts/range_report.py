@@ -89,36 +89,61 @@ def main():
                      f" | **{scores['table']:.4f}** | {best} | {pct(c[best]['windows'])} | {pct(c[best]['books'])} | "
                      f"{pct(c['yarn']['books'])} |")
     prog = os.path.join(args.results, "progressive")
-    rows = []
-    for name, path in [("direct search (original model)", os.path.join(args.results, "range", "heldout-64x.json")),
-                       ("progressive, no fine-tune (original model)", os.path.join(prog, "heldout-64x-progressive.json")),
-                       ("progressive, fine-tuned at 512 (fine-tuned model)", os.path.join(prog, "heldout-64x-progressive-finetuned.json"))]:
-        if not os.path.exists(path):
+    # The recipe's two stages: 64x from the 8x table (fine-tuned at 512), 512x from the 64x table
+    # (fine-tuned at 4096); each beside the direct search at the same ratio.
+    for ratio, length, tuned_at in [(64, 4096, 512), (512, 32768, 4096)]:
+        rows, stage = [], {}
+        for name, path in [("direct search (original model)", os.path.join(args.results, "range", f"heldout-{ratio}x.json")),
+                           ("progressive, no fine-tune (original model)", os.path.join(prog, f"heldout-{ratio}x-progressive.json")),
+                           (f"progressive, fine-tuned at {tuned_at} (fine-tuned model)",
+                            os.path.join(prog, f"heldout-{ratio}x-progressive-finetuned.json"))]:
+            if not os.path.exists(path):
+                continue
+            methods, _ = load(path)
+            if name.startswith("progressive, no") and stage:  # its baselines are the direct search's (same model, windows)
+                methods = {**{m: w for m, w in direct.items() if m != "table"}, **methods}
+            if name.startswith("direct"):
+                direct = methods
+            scores = {m: ppl(w) for m, w in methods.items()}
+            best = min((m for m in BASELINES if m in scores), key=lambda m: scores[m])
+            c = compare(methods)
+            stage[name] = {"ppl": scores, "best_baseline": best, "table_vs": c, "windows": methods["table"]}
+            rows.append(f"| {name} | {scores['table']:.4f} | {best} {scores[best]:.4f} | {pct(c[best]['books'])} |")
+        if not rows:
             continue
-        methods, length = load(path)
-        scores = {m: ppl(w) for m, w in methods.items()}
-        best = min(BASELINES, key=lambda m: scores[m])
-        c = compare(methods)
-        report["progressive"][name] = {"ppl": scores, "best_baseline": best, "table_vs": c, "windows": methods["table"]}
-        rows.append(f"| {name} | {scores['table']:.4f} | {best} {scores[best]:.4f} | {pct(c[best]['books'])} |")
-    names = list(report["progressive"])
-    if len(names) > 1:
-        first = report["progressive"][names[0]]["windows"]
-        for n in names[1:]:
-            report["progressive"][n]["vs_direct_books"] = change(report["progressive"][n]["windows"], first, True)
-    if rows:
-        lines += ["", "## Progressive recipe at 64x (4096 tokens), held out", "",
+        names = list(stage)
+        lines += ["", f"## Progressive recipe at {ratio}x ({length} tokens), held out", "",
                   "| route | searched table | best baseline on that model | change vs it (books) |", "|---|---:|---|---|"] + rows
-        for n in names[1:]:
-            lines.append(f"\n{n} against the direct search (books): {pct(report['progressive'][n]['vs_direct_books'])}")
-    for k in report["progressive"].values():
-        k.pop("windows", None)
+        if names[0].startswith("direct"):
+            for n in names[1:]:
+                stage[n]["vs_direct_books"] = change(stage[n]["windows"], stage[names[0]]["windows"], True)
+                lines.append(f"\n{n} against the direct search (books): {pct(stage[n]['vs_direct_books'])}")
+        for k in stage.values():
+            k.pop("windows")
+        report["progressive"][f"{ratio}x"] = stage
     short = [(n, os.path.join(prog, f"short-64-{n}.json")) for n in ("original", "finetuned")]
     if all(os.path.exists(f) for _, f in short):
         s = {n: ppl(load(f)[0]["none"]) for n, f in short}
         report["short"] = s
         lines += ["", f"Short context (L = 64, plain RoPE, 64 windows): original {s['original']:.4f}, fine-tuned "
                       f"{s['finetuned']:.4f} ({100 * (s['finetuned'] / s['original'] - 1):+.2f} %)."]
+    # The fine-tuned model's short table (search --short) against plain RoPE and the 8x table it was
+    # fine-tuned with, at L (the paper's Table 10).
+    tables_path = os.path.join(prog, "short-64-finetuned-tables.json")
+    if os.path.exists(tables_path):
+        results = json.load(open(tables_path))["results"]
+        windows = [[(d["name"].rsplit("@", 1)[0], d["mean_nll"]) for d in r["documents"]] for r in results]
+        named = ["plain RoPE", "its short table", "the 8x table it was fine-tuned with"]
+        report["short_tables"] = {}
+        lines += ["", "Fine-tuned model at L = 64 (64 windows; change against plain RoPE, books):", ""]
+        for i, name in enumerate(named[:len(results)]):
+            entry = {"method": results[i]["method"], "ppl": ppl(windows[i])}
+            text = f"- {name}: {entry['ppl']:.4f}"
+            if i > 0:
+                entry["vs_plain_books"] = change(windows[i], windows[0], True)
+                text += f" ({pct(entry['vs_plain_books'])})"
+            report["short_tables"][name] = entry
+            lines.append(text)
     open(os.path.join(args.results, "report.md"), "w").write("\n".join(lines) + "\n")
     json.dump(report, open(os.path.join(args.results, "report.json"), "w"), indent=1)
     print("\n".join(lines))
