@@ -62,7 +62,7 @@ int curve_command(const std::vector<std::string>& args) {
   const EvaluationSetup setup = open_evaluation(model, data, runtime);
   const int64_t original = setup.config().original_max_position_embeddings;
   const std::vector<Document> documents = setup.documents(*std::max_element(comparison.lengths.begin(), comparison.lengths.end()));
-  ScoreJournal journal(journal_path(out), setup.score_job(documents), resume);
+  ScoreJournal journal(journal_path(out), setup.score_job("curve", documents), resume);
   comparison.journal = &journal;
   json results = json::array();
   // With several windows, each method against the first at the same length (paired bootstrap, 95 %).

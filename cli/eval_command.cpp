@@ -47,6 +47,7 @@ int eval_command(const std::vector<std::string>& args) {
     refuse_same_file("--json", json_out, inputs);
     formats::require_writable(json_out);  // before the evaluation, not after it
     refuse_same_file("--json", journal_path(json_out), inputs);
+    formats::require_writable(journal_path(json_out));
   }
 
   const EvaluationSetup setup = open_evaluation(model, data, runtime);
@@ -56,7 +57,7 @@ int eval_command(const std::vector<std::string>& args) {
              dtype_name(setup.model().dtype()));
   const std::vector<Document> documents = setup.documents(length);
   std::optional<ScoreJournal> journal;
-  if (!json_out.empty()) comparison.journal = &journal.emplace(journal_path(json_out), setup.score_job(documents), resume);
+  if (!json_out.empty()) comparison.journal = &journal.emplace(journal_path(json_out), setup.score_job("eval", documents), resume);
   fmt::print("data  {}  ({} documents, window {} tokens, original length {})\n\n", data.path, documents.size(), length, original);
   // With several windows, every method against the first on the same windows (paired bootstrap, 95 %).
   const bool intervals = documents.size() >= 2 && methods.size() >= 2;

@@ -33,7 +33,7 @@ std::vector<ComparisonRow> compare_scalings(const EvaluationSetup& setup, const 
     for (const NamedScaling& method : c.methods) {
       Pending p{{length, method.name, method.at_length(setup.config(), length), {}, std::nullopt}, {}, 0};
       for (size_t i = 0; i < documents.size(); ++i) {
-        p.saved.push_back(c.journal ? c.journal->find(score_key(length, method.name, p.row.scaling, i, documents[i].name))
+        p.saved.push_back(c.journal ? c.journal->find(score_key(length, p.row.scaling, i, documents[i].name))
                                     : std::nullopt);
         p.unscored += p.saved.back() ? 0 : 1;
       }
@@ -42,7 +42,7 @@ std::vector<ComparisonRow> compare_scalings(const EvaluationSetup& setup, const 
       plan.push_back(std::move(p));
     }
   if (resumed > 0)
-    fmt::print("resuming from {}: {} of {} windows already scored\n", c.journal->path(), resumed, resumed + total);
+    fmt::print(stderr, "resuming from {}: {} of {} windows already scored\n", c.journal->path(), resumed, resumed + total);
 
   std::vector<ComparisonRow> rows;
   Progress progress(c.label, total);
@@ -73,7 +73,7 @@ std::vector<ComparisonRow> compare_scalings(const EvaluationSetup& setup, const 
         for (size_t k = begin; k < end; ++k) {
           const size_t i = unscored[k];
           p.saved[i] = JournalScore{r.documents[k - begin], r.seconds / static_cast<double>(end - begin)};
-          c.journal->record(score_key(row.length, row.method, row.scaling, i, documents[i].name), *p.saved[i]);
+          c.journal->record(score_key(row.length, row.scaling, i, documents[i].name), *p.saved[i]);
         }
         forwards = before + end;
         progress.update(forwards, note());
@@ -93,7 +93,8 @@ std::vector<ComparisonRow> compare_scalings(const EvaluationSetup& setup, const 
                             "predict these documents at all", row.method, row.length, row.result.mean_nll)
               : fmt::format("{} at {} tokens: perplexity is {}; {}", row.method, row.length, row.result.ppl,
                             evaluator->explain_non_finite(documents, row.scaling)));
-    row.peak_device_bytes = peak_device_memory(setup.model().device());
+    // A row partly read from the journal did not run its peak here: unknown rather than wrong.
+    if (p.unscored == documents.size()) row.peak_device_bytes = peak_device_memory(setup.model().device());
     progress.update(forwards, fmt::format("{} @ {}: ppl {:.4f}", row.method, row.length, row.result.ppl));
     rows.push_back(row);
     if (on_row) on_row(rows.back());

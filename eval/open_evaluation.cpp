@@ -6,6 +6,8 @@
 
 #include <filesystem>
 
+#include <torch/version.h>
+
 #include "eval/content_digest.h"
 #include "formats/gguf.h"
 #include "tokenizer/bpe_tokenizer.h"
@@ -106,6 +108,7 @@ EvaluationSetup open_evaluation(const ModelArgs& model_args, const DataArgs& dat
                          ? LlamaModel(config, random_llama_weights(config, *model_args.random_weights_seed, options.load), options)
                          : LlamaModel::load(model_args.path, std::move(config), options);
   EvaluationSetup setup(std::move(model), options, model_args.path, std::move(data), runtime);
+  setup.random_weights_seed_ = model_args.random_weights_seed;
   setup.bos_ = bos;
   setup.tokenizer_unavailable_ = unavailable;
   if (is_bpe_tokenizer(setup.data_.tokenizer)) setup.bpe_ = std::make_shared<const BpeTokenizer>(BpeTokenizer::from_file(setup.data_.tokenizer));
@@ -168,8 +171,19 @@ PerplexityOptions EvaluationSetup::perplexity_options(int64_t length, int64_t ba
   return PerplexityOptions{length, bos_, runtime_.loss_chunk, batch};
 }
 
-ScoreJob EvaluationSetup::score_job(const std::vector<Document>& documents) const {
-  return {model_files_digest(model_path_), documents_digest(documents, bos_), dtype_name(model_.dtype()), runtime_.device};
+ScoreJob EvaluationSetup::score_job(const std::string& command, const std::vector<Document>& documents) const {
+  ScoreJob job;
+  job.command = command;
+  job.model = model_files_digest(model_path_);
+  job.random_weights_seed = random_weights_seed_;
+  job.documents = documents_digest(documents, bos_);
+  job.dtype = dtype_name(model_.dtype());
+  job.device = runtime_.device;
+  job.attention = runtime_.attention;
+  job.sliding_window = runtime_.sliding_window;
+  job.loss_chunk = runtime_.loss_chunk;
+  job.libtorch = TORCH_VERSION;
+  return job;
 }
 
 LlamaModel EvaluationSetup::model_on(const std::string& device) const {

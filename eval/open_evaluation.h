@@ -72,8 +72,9 @@ class EvaluationSetup {
   std::string decode_ids(const std::vector<int32_t>& ids) const;
   // How the perplexity of a window of `length` tokens is computed here.
   PerplexityOptions perplexity_options(int64_t length, int64_t batch = 1) const;
-  // What scores of `documents` computed here depend on: a resumed eval's journal must match it.
-  ScoreJob score_job(const std::vector<Document>& documents) const;
+  // What scores of `documents` computed here by `command` (eval, curve) depend on, beside each
+  // window's scaling: a resumed job's journal must match it.
+  ScoreJob score_job(const std::string& command, const std::vector<Document>& documents) const;
   // The same weights on another device (a search's second evaluator); on this one, shares them.
   LlamaModel model_on(const std::string& device) const;
 
@@ -86,6 +87,7 @@ class EvaluationSetup {
   LlamaModel model_;
   ModelOptions options_;
   std::string model_path_;
+  std::optional<uint64_t> random_weights_seed_;  // benchmarks: the weights were drawn, not read
   DataArgs data_;                // tokenizer resolved: a file, or empty for one token per byte
   RuntimeArgs runtime_;
   std::optional<int64_t> bos_;

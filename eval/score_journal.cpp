@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -32,6 +33,7 @@ std::string read_all(int fd, const std::string& path) {
   ::lseek(fd, 0, SEEK_SET);
   for (;;) {
     const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
     if (n < 0) throw std::runtime_error(fmt::format("{}: cannot be read: {}", path, std::strerror(errno)));
     if (n == 0) return text;
     text.append(buffer, static_cast<size_t>(n));
@@ -41,21 +43,38 @@ std::string read_all(int fd, const std::string& path) {
 void write_all(int fd, const std::string& text, const std::string& path) {
   for (size_t done = 0; done < text.size();) {
     const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
     if (n < 0) throw std::runtime_error(fmt::format("{}: cannot be written: {}", path, std::strerror(errno)));
     done += static_cast<size_t>(n);
   }
 }
 
+// JSON has no infinity or NaN: they are written as strings, so that a resumed failure reads as the
+// uninterrupted one did.
+json nll_json(double nll) {
+  if (std::isnan(nll)) return "nan";
+  if (std::isinf(nll)) return nll > 0 ? "inf" : "-inf";
+  return nll;
+}
+
+double nll_from_json(const json& v) {
+  if (!v.is_string()) return v.get<double>();
+  const std::string text = v.get<std::string>();
+  if (text == "inf") return std::numeric_limits<double>::infinity();
+  if (text == "-inf") return -std::numeric_limits<double>::infinity();
+  if (text == "nan") return std::numeric_limits<double>::quiet_NaN();
+  throw std::runtime_error("field 'mean_nll': '" + text + "' is not a number");
+}
+
 json entry_json(const std::string& key, const JournalScore& s) {
-  const double nll = s.score.mean_nll;
-  return with_checksum({{"key", key}, {"name", s.score.name}, {"mean_nll", std::isfinite(nll) ? json(nll) : json(nullptr)},
+  return with_checksum({{"key", key}, {"name", s.score.name}, {"mean_nll", nll_json(s.score.mean_nll)},
                         {"predictions", s.score.predictions}, {"seconds", s.seconds}});
 }
 
 JournalScore entry_score(const json& e) {
   JournalScore s;
   s.score.name = e.at("name").get<std::string>();
-  s.score.mean_nll = e.at("mean_nll").is_null() ? std::numeric_limits<double>::quiet_NaN() : e.at("mean_nll").get<double>();
+  s.score.mean_nll = nll_from_json(e.at("mean_nll"));
   s.score.predictions = e.at("predictions").get<int64_t>();
   s.seconds = e.at("seconds").get<double>();
   return s;
@@ -72,14 +91,25 @@ std::string differences(const json& was, const json& now) {
 
 }  // namespace
 
-json ScoreJob::to_json() const { return {{"model", model}, {"documents", documents}, {"dtype", dtype}, {"device", device}}; }
+json ScoreJob::to_json() const {
+  return {{"command", command}, {"model", model},
+          {"random_weights_seed", random_weights_seed ? json(*random_weights_seed) : json(nullptr)}, {"documents", documents},
+          {"dtype", dtype}, {"device", device}, {"attention", attention}, {"sliding_window", sliding_window},
+          {"loss_chunk", loss_chunk}, {"libtorch", libtorch}};
+}
 
 ScoreJournal::ScoreJournal(std::string path, const ScoreJob& job, bool resume) : path_(std::move(path)) {
   fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd_ < 0) throw std::runtime_error(fmt::format("{}: cannot open the score journal: {}", path_, std::strerror(errno)));
   try {
+    struct stat opened {}, named {};
+    if (::fstat(fd_, &opened) != 0 || !S_ISREG(opened.st_mode))
+      throw std::runtime_error(fmt::format("{}: the score journal's path is not a regular file", path_));
     if (::flock(fd_, LOCK_EX | LOCK_NB) != 0)
       throw std::runtime_error(fmt::format("{}: another longrope process is writing this score journal (one writer at a time)", path_));
+    // A process that finished between our open and our lock has deleted the file we hold.
+    if (::stat(path_.c_str(), &named) != 0 || named.st_ino != opened.st_ino || named.st_dev != opened.st_dev)
+      throw std::runtime_error(fmt::format("{}: the score journal was replaced while it was opened; run the command again", path_));
     const std::string text = read_all(fd_, path_);
     const json header = {{"format", kFormat}, {"version", kVersion}, {"job", job.to_json()}};
     // Complete lines only: a last line without its newline is what a kill leaves.
@@ -89,9 +119,13 @@ ScoreJournal::ScoreJournal(std::string path, const ScoreJob& job, bool resume) :
     size_t kept_bytes = 0;
     if (!lines.empty()) {
       const json saved = json::parse(lines[0], nullptr, false);
-      if (saved.is_discarded() || !saved.is_object() || saved.value("format", "") != kFormat)
+      if (saved.is_discarded() || !saved.is_object() || !saved.contains("format") || saved["format"] != kFormat)
         throw std::runtime_error(fmt::format("{}: line 1: not a longrope score journal (remove it or choose another output)", path_));
-      const std::string diff = differences(saved.value("job", json::object()), header["job"]);
+      if (!saved.contains("version") || saved["version"] != kVersion)
+        throw std::runtime_error(fmt::format("{}: line 1: field 'version': {} is not {}, the version this longrope writes (delete "
+                                             "the file to start over)", path_, saved.value("version", json()).dump(), kVersion));
+      const json saved_job = saved.contains("job") && saved["job"].is_object() ? saved["job"] : json::object();
+      const std::string diff = differences(saved_job, header["job"]);
       kept_bytes = lines[0].size() + 1;
       for (size_t i = 1; i < lines.size(); ++i) {
         const json e = json::parse(lines[i], nullptr, false);
@@ -100,18 +134,19 @@ ScoreJournal::ScoreJournal(std::string path, const ScoreJob& job, bool resume) :
                                                "remove the line to score that window again", path_, i + 1));
         try {
           scores_[e.at("key").get<std::string>()] = entry_score(e);
-        } catch (const json::exception& error) {
+        } catch (const std::exception& error) {
           throw std::runtime_error(fmt::format("{}: line {}: {}", path_, i + 1, error.what()));
         }
         kept_bytes += lines[i].size() + 1;
       }
-      // Hours of forwards may sit in it: never wiped by a command that did not ask to continue it.
+      // Hours of forwards may sit in it: never wiped by a command that did not ask to continue it,
+      // nor mixed with scores of other settings.
+      if (!scores_.empty() && !diff.empty())
+        throw std::runtime_error(fmt::format("{}: field 'job': its {} scored windows were computed for another job:{} (delete the "
+                                             "file to start over)", path_, scores_.size(), diff));
       if (!scores_.empty() && !resume)
         throw std::runtime_error(fmt::format("{}: holds {} scored windows of an unfinished job: continue it with --resume, or "
                                              "delete the file to start over", path_, scores_.size()));
-      if (!scores_.empty() && !diff.empty())
-        throw std::runtime_error(fmt::format("{}: field 'job': the scores were computed for another job:{} (delete the file to "
-                                             "start over)", path_, diff));
       if (!diff.empty()) kept_bytes = 0;  // a header alone holds nothing to lose
     }
     if (::ftruncate(fd_, static_cast<off_t>(kept_bytes)) != 0)
@@ -147,8 +182,8 @@ void ScoreJournal::remove() {
   fd_ = -1;
 }
 
-std::string score_key(int64_t length, const std::string& method, const RopeScaling& scaling, size_t window, const std::string& name) {
-  return fmt::format("{}|{}|{}|{}|{}", length, method, text_checksum(scaling.cache_key()), window, name);
+std::string score_key(int64_t length, const RopeScaling& scaling, size_t window, const std::string& name) {
+  return fmt::format("{}|{}|{}|{}", length, text_checksum(scaling.cache_key()), window, name);
 }
 
 }  // namespace longrope

@@ -23,12 +23,20 @@ struct JournalScore {
   double seconds = 0;  // the window's share of its forward's time
 };
 
-// What a journal's scores depend on, beside the window and the scaling of each line.
+// What a journal's scores depend on, beside the window and the scaling of each line: every setting
+// that changes a window's NLL, down to the last bits (a resumed job prints the numbers an
+// uninterrupted one prints, on the same machine and thread count).
 struct ScoreJob {
-  std::string model;      // model_files_digest
-  std::string documents;  // documents_digest
+  std::string command;                          // eval | curve: their journals never serve each other
+  std::string model;                            // model_files_digest
+  std::optional<uint64_t> random_weights_seed;  // benchmarks' drawn weights (the model is a config alone)
+  std::string documents;                        // documents_digest: token ids, BOS rule
   std::string dtype;
-  std::string device;     // the device type: cpu, cuda, ...
+  std::string device;                           // as given: cpu, cuda, cuda:N
+  std::string attention;                        // auto | chunked | sdpa | full
+  bool sliding_window = true;
+  int64_t loss_chunk = 0;                       // the LM head's blocks (summed in f32 within one)
+  std::string libtorch;                         // the build's LibTorch version
   nlohmann::json to_json() const;
 };
 
@@ -61,7 +69,8 @@ class ScoreJournal {
 // Where the journal of a job writing `output` (a file or an output prefix) lies: beside it.
 inline std::string journal_path(const std::string& output) { return output + ".journal"; }
 
-// A window's key: the length, the method's name and its exact table, and the window (index and name).
-std::string score_key(int64_t length, const std::string& method, const RopeScaling& scaling, size_t window, const std::string& name);
+// A window's key: the length, the scaling's exact table (not the method's name: `./t.json` and
+// `t.json` are one table, and so are PI and none at s = 1, scored once), and the window (index, name).
+std::string score_key(int64_t length, const RopeScaling& scaling, size_t window, const std::string& name);
 
 }  // namespace longrope

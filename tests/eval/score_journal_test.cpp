@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "eval/method_comparison.h"
@@ -19,7 +20,19 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-const ScoreJob kJob{"model-digest", "documents-digest", "f32", "cpu"};
+ScoreJob test_job() {
+  ScoreJob job;
+  job.command = "eval";
+  job.model = "model-digest";
+  job.documents = "documents-digest";
+  job.dtype = "f32";
+  job.device = "cpu";
+  job.attention = "auto";
+  job.loss_chunk = 2048;
+  job.libtorch = "2.x";
+  return job;
+}
+const ScoreJob kJob = test_job();
 
 std::string text_of(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);
@@ -46,20 +59,23 @@ TEST(ScoreJournal, ScoresComeBackOnResumeExactly) {
   const fs::path dir = fresh_temp_dir("score-journal");
   const fs::path path = dir / "eval.json.journal";
   const JournalScore a{{"doc-a", 2.0 / 3.0, 511}, 0.25}, b{{"doc-b", 1e-17, 7}, 1.5};
+  const JournalScore overflow{{"doc-c", std::numeric_limits<double>::infinity(), 7}, 1.0};
   {
     ScoreJournal journal(path.string(), kJob, false);
     journal.record("k1", a);
     journal.record("k2", b);
+    journal.record("k3", overflow);
   }
   ScoreJournal resumed(path.string(), kJob, true);
-  ASSERT_EQ(resumed.size(), 2u);
+  ASSERT_EQ(resumed.size(), 3u);
   const JournalScore got = *resumed.find("k1");
   EXPECT_EQ(got.score.name, "doc-a");
   EXPECT_EQ(got.score.mean_nll, a.score.mean_nll);  // bit for bit: a resumed job prints the same numbers
   EXPECT_EQ(got.score.predictions, 511);
   EXPECT_EQ(got.seconds, 0.25);
   EXPECT_EQ(resumed.find("k2")->score.mean_nll, 1e-17);
-  EXPECT_FALSE(resumed.find("k3"));
+  EXPECT_EQ(resumed.find("k3")->score.mean_nll, std::numeric_limits<double>::infinity());  // not NaN: the same failure line
+  EXPECT_FALSE(resumed.find("k4"));
   resumed.remove();
   EXPECT_FALSE(fs::exists(path));
   fs::remove_all(dir);
@@ -74,15 +90,29 @@ TEST(ScoreJournal, RefusesWhatWouldMixOrLoseScores) {
     // One writer: a second journal on the same file (another process, or this one) is refused.
     EXPECT_THAT(open_error(path, kJob, true), HasSubstr("another longrope process is writing this score journal"));
   }
+  const std::string before = text_of(path);
   // Without --resume, an unfinished job's scores are not wiped.
   EXPECT_THAT(open_error(path, kJob, false), HasSubstr(path.string() + ": holds 1 scored windows of an unfinished job: continue it "
                                                                        "with --resume"));
   ScoreJob other = kJob;
   other.dtype = "bf16";
-  EXPECT_THAT(open_error(path, other, true), HasSubstr("field 'job': the scores were computed for another job: dtype (was \"f32\", "
-                                                       "now \"bf16\")"));
+  EXPECT_THAT(open_error(path, other, true), HasSubstr("field 'job': its 1 scored windows were computed for another job: dtype (was "
+                                                       "\"f32\", now \"bf16\")"));
+  // Every setting that moves a window's NLL, even in its last bits, is part of the job; another job
+  // is named as such even without --resume (that advice would not help).
+  other = kJob;
+  other.loss_chunk = 512;
+  EXPECT_THAT(open_error(path, other, false), HasSubstr("loss_chunk (was 2048, now 512)"));
+  other = kJob;
+  other.command = "curve";
+  EXPECT_THAT(open_error(path, other, true), HasSubstr("command (was \"eval\", now \"curve\")"));
+  other = kJob;
+  other.random_weights_seed = 3;
+  EXPECT_THAT(open_error(path, other, true), HasSubstr("random_weights_seed (was null, now 3)"));
+  EXPECT_EQ(text_of(path), before);  // refused, and kept as it was
   // A line edited by hand fails its checksum.
-  std::string text = text_of(path);
+  std::string text = before;
+  ASSERT_NE(text.find("\"mean_nll\":1.0"), std::string::npos);
   text.replace(text.find("\"mean_nll\":1.0"), 14, "\"mean_nll\":0.5");
   write_text(path, text);
   EXPECT_THAT(open_error(path, kJob, true), HasSubstr(path.string() + ": line 2: field 'checksum'"));
@@ -134,10 +164,10 @@ TEST(ScoreJournal, AResumedComparisonEqualsAnUninterruptedOne) {
   uint64_t rng = 11;
   for (int d = 0; d < 3; ++d) {
     Document doc{"doc" + std::to_string(d), {}};
-    for (int i = 0; i < 200; ++i) doc.tokens.push_back(static_cast<int32_t>(splitmix64(rng) % static_cast<uint64_t>(c.vocab_size)));
+    for (int i = 0; i < 300; ++i) doc.tokens.push_back(static_cast<int32_t>(splitmix64(rng) % static_cast<uint64_t>(c.vocab_size)));
     documents.push_back(std::move(doc));
   }
-  Comparison comparison{{64, 128}, {}, 2, "test"};
+  Comparison comparison{{128, 256}, {}, 2, "test"};  // beyond L = 64: none and yarn differ
   for (const std::string& method : {"none", "yarn"})
     comparison.methods.push_back({method, [method](const LlamaConfig& config, int64_t length) {
                                     const RopeGeometry g = config.rope_geometry();
@@ -148,7 +178,7 @@ TEST(ScoreJournal, AResumedComparisonEqualsAnUninterruptedOne) {
 
   const fs::path path = dir / "journal";
   {
-    ScoreJournal journal(path.string(), setup.score_job(documents), false);
+    ScoreJournal journal(path.string(), setup.score_job("curve", documents), false);
     comparison.journal = &journal;
     compare_scalings(setup, comparison, documents);
   }
@@ -157,11 +187,16 @@ TEST(ScoreJournal, AResumedComparisonEqualsAnUninterruptedOne) {
   std::string line, kept;
   for (int i = 0; i < 6 && std::getline(lines, line); ++i) kept += line + "\n";
   write_text(path, kept);
-  ScoreJournal journal(path.string(), setup.score_job(documents), true);
+  ScoreJournal journal(path.string(), setup.score_job("curve", documents), true);
   ASSERT_EQ(journal.size(), 5u);
   comparison.journal = &journal;
   const std::vector<ComparisonRow> resumed = compare_scalings(setup, comparison, documents);
-  EXPECT_EQ(journal.size(), 12u);  // the 7 others scored once each
+  EXPECT_EQ(journal.size(), 12u);
+  // Only the 7 others were scored: the file holds the header, the 5 kept lines and 7 new ones.
+  std::istringstream written(text_of(path));
+  int written_lines = 0;
+  while (std::getline(written, line)) ++written_lines;
+  EXPECT_EQ(written_lines, 13);
   ASSERT_EQ(resumed.size(), plain.size());
   for (size_t r = 0; r < plain.size(); ++r) {
     EXPECT_EQ(resumed[r].length, plain[r].length);
@@ -179,7 +214,7 @@ TEST(ScoreJournal, AResumedComparisonEqualsAnUninterruptedOne) {
   write_text(path, kept);
   std::vector<Document> others = documents;
   others[0].tokens[5] ^= 1;
-  EXPECT_THAT(open_error(path, setup.score_job(others), true), HasSubstr("documents (was"));
+  EXPECT_THAT(open_error(path, setup.score_job("curve", others), true), HasSubstr("documents (was"));
   fs::remove_all(dir);
 }
 
