@@ -39,17 +39,21 @@ search=(--docs 5 --skip-tokens 8192 --population 32 --generations 10 --mutants 8
         --threads "$threads")
 heldout=(--data "$books/test" --docs 8 --windows 8 --skip-tokens 8192 --threads "$threads")
 
+# finetune NAME INIT_MODEL TABLE CONTEXT BATCH JSON: 200 steps of BATCH x CONTEXT bytes with TABLE applied,
+# kept in f16 as $out/model-NAME (the run itself, resumable, under runs/progressive-NAME).
+finetune() {
+  local tuned=$out/model-$1 work=runs/progressive-$1 resume=()
+  [[ -f $tuned/config.json ]] && return
+  [[ -d $work/train_state ]] && resume=(--resume)
+  "$longrope" train --data "$books/train" --valid "$books/valid" --out "$work" --init "$2" --table "$3" --context "$4" \
+    --batch "$5" --steps 200 --lr 3e-4 --min-lr 3e-5 --warmup 20 --eval-every 50 --eval-batches 8 --checkpoint-every 25 \
+    --seed 0 --threads "$threads" --json "$6" "${resume[@]}"
+  "$longrope" convert --model "$work" --out "$tuned" --dtype f16
+}
+
 echo "== 1. fine-tune at 512 with the 8x table =="
 tuned=$out/model-ft512
-if [[ ! -f $tuned/config.json ]]; then
-  work=runs/progressive-ft512
-  resume=()
-  [[ -d $work/train_state ]] && resume=(--resume)
-  "$longrope" train --data "$books/train" --valid "$books/valid" --out "$work" --init "$model" --table "$first" --context 512 \
-    --batch 16 --steps 200 --lr 3e-4 --min-lr 3e-5 --warmup 20 --eval-every 50 --eval-batches 8 --checkpoint-every 50 \
-    --seed 0 --threads "$threads" --json "$out/finetune.json" "${resume[@]}"
-  "$longrope" convert --model "$work" --out "$tuned" --dtype f16
-fi
+finetune ft512 "$model" "$first" 512 16 "$out/finetune.json"
 
 run_search() {  # run_search NAME MODEL RATIO INIT_TABLE
   local dir=$out/$1 resume=()
@@ -85,15 +89,7 @@ evaluate short-64-finetuned-tables "$tuned" 64 "none,table:$short/short-64/table
 echo "== 5. fine-tune at 4096 with the fine-tuned model's 64x table =="
 second=$out/progressive-finetuned-64x/64x-4096/table.json
 tuned2=$out/model-ft4096
-if [[ ! -f $tuned2/config.json ]]; then
-  work=runs/progressive-ft4096
-  resume=()
-  [[ -d $work/train_state ]] && resume=(--resume)
-  "$longrope" train --data "$books/train" --valid "$books/valid" --out "$work" --init "$tuned" --table "$second" --context 4096 \
-    --batch 2 --steps 200 --lr 3e-4 --min-lr 3e-5 --warmup 20 --eval-every 50 --eval-batches 8 --checkpoint-every 25 \
-    --seed 0 --threads "$threads" --json "$out/finetune-4096.json" "${resume[@]}"
-  "$longrope" convert --model "$work" --out "$tuned2" --dtype f16
-fi
+finetune ft4096 "$tuned" "$second" 4096 2 "$out/finetune-4096.json"
 run_search progressive-512x "$model" 512x "$out/progressive-64x/64x-4096/table.json"
 run_search progressive-finetuned-512x "$tuned2" 512x "$second"
 evaluate heldout-512x-progressive "$model" 32768 "table:$out/progressive-512x/512x-32768/table.json"
