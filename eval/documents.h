@@ -15,6 +15,13 @@ struct Document {
   int64_t scored_tail = 0;      // > 0: only the window's last this many tokens are scored (a needle's answer)
 };
 
+// One scored window: its name and mean NLL (what a perplexity is summed from).
+struct DocumentScore {
+  std::string name;
+  double mean_nll = 0;              // nats per predicted token
+  int64_t predictions = 0;
+};
+
 struct DocumentSource {
   std::string path;             // a file, or a directory whose matching files are read in name order
   std::string token_format = "auto";  // auto (by extension) | text | u16 | u32 | npy

@@ -23,12 +23,6 @@ struct PerplexityOptions {
   int64_t batch = 1;                // documents per forward
 };
 
-struct DocumentScore {
-  std::string name;
-  double mean_nll = 0;              // nats per predicted token
-  int64_t predictions = 0;
-};
-
 struct PerplexityResult {
   double ppl = 0;                   // exp(mean over documents of the per-document mean NLL)
   double mean_nll = 0;

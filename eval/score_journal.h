@@ -13,7 +13,7 @@
 #include <optional>
 #include <string>
 
-#include "eval/perplexity.h"
+#include "eval/documents.h"
 #include "rope/rope_scaling.h"
 
 namespace longrope {

@@ -1,18 +1,18 @@
-// A journaled comparison resumed after a kill prints what an uninterrupted one prints; the journal
-// refuses what would mix or lose scores, one writer at a time.
+// The journal of scored windows: scores come back exactly, a torn last line is dropped, and it
+// refuses what would mix or lose scores, one writer at a time. (That a resumed comparison equals an
+// uninterrupted one is in method_comparison_test.cpp.)
 #include "eval/score_journal.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <sstream>
 
-#include "eval/method_comparison.h"
-#include "rope/rope_scaling.h"
-#include "tests/test_models.h"
-#include "util/splitmix64.h"
 
 namespace longrope {
 namespace {
@@ -33,6 +33,14 @@ ScoreJob test_job() {
   return job;
 }
 const ScoreJob kJob = test_job();
+
+fs::path temp_dir() {
+  const fs::path dir = fs::temp_directory_path() / ("longrope-score-journal-" + std::to_string(::getpid()) + "-" +
+                                                    ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
 
 std::string text_of(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);
@@ -56,7 +64,7 @@ std::string open_error(const fs::path& path, const ScoreJob& job, bool resume) {
 }
 
 TEST(ScoreJournal, ScoresComeBackOnResumeExactly) {
-  const fs::path dir = fresh_temp_dir("score-journal");
+  const fs::path dir = temp_dir();
   const fs::path path = dir / "eval.json.journal";
   const JournalScore a{{"doc-a", 2.0 / 3.0, 511}, 0.25}, b{{"doc-b", 1e-17, 7}, 1.5};
   const JournalScore overflow{{"doc-c", std::numeric_limits<double>::infinity(), 7}, 1.0};
@@ -82,7 +90,7 @@ TEST(ScoreJournal, ScoresComeBackOnResumeExactly) {
 }
 
 TEST(ScoreJournal, RefusesWhatWouldMixOrLoseScores) {
-  const fs::path dir = fresh_temp_dir("score-journal");
+  const fs::path dir = temp_dir();
   const fs::path path = dir / "curve.journal";
   {
     ScoreJournal journal(path.string(), kJob, false);
@@ -122,7 +130,7 @@ TEST(ScoreJournal, RefusesWhatWouldMixOrLoseScores) {
 }
 
 TEST(ScoreJournal, ALineAKillCutShortIsDroppedAndAppendsFollowWholeLines) {
-  const fs::path dir = fresh_temp_dir("score-journal");
+  const fs::path dir = temp_dir();
   const fs::path path = dir / "eval.json.journal";
   {
     ScoreJournal journal(path.string(), kJob, false);
@@ -144,77 +152,10 @@ TEST(ScoreJournal, ALineAKillCutShortIsDroppedAndAppendsFollowWholeLines) {
 }
 
 TEST(ScoreJournal, AJobThatScoredNothingLeavesNoFile) {
-  const fs::path dir = fresh_temp_dir("score-journal");
+  const fs::path dir = temp_dir();
   const fs::path path = dir / "eval.json.journal";
   { ScoreJournal journal(path.string(), kJob, false); }
   EXPECT_FALSE(fs::exists(path));
-  fs::remove_all(dir);
-}
-
-// The property the journal exists for: a comparison killed part-way and resumed gives every row the
-// uninterrupted comparison gives, bit for bit, without scoring a journaled window again.
-TEST(ScoreJournal, AResumedComparisonEqualsAnUninterruptedOne) {
-  const fs::path dir = fresh_temp_dir("score-journal");
-  LlamaConfig c = tiny_config();  // L = 64
-  save_llama_checkpoint((dir / "model").string(), c, random_llama_weights(c, 5, {}));
-  RuntimeArgs runtime;
-  runtime.threads = 1;
-  const EvaluationSetup setup = open_evaluation(ModelArgs{(dir / "model").string()}, DataArgs{}, runtime);
-  std::vector<Document> documents;
-  uint64_t rng = 11;
-  for (int d = 0; d < 3; ++d) {
-    Document doc{"doc" + std::to_string(d), {}};
-    for (int i = 0; i < 300; ++i) doc.tokens.push_back(static_cast<int32_t>(splitmix64(rng) % static_cast<uint64_t>(c.vocab_size)));
-    documents.push_back(std::move(doc));
-  }
-  Comparison comparison{{128, 256}, {}, 2, "test"};  // beyond L = 64: none and yarn differ
-  for (const std::string& method : {"none", "yarn"})
-    comparison.methods.push_back({method, [method](const LlamaConfig& config, int64_t length) {
-                                    const RopeGeometry g = config.rope_geometry();
-                                    const double s = std::max(1.0, static_cast<double>(length) / config.original_max_position_embeddings);
-                                    return method == "none" ? rope_none(g) : rope_yarn(g, s);
-                                  }});
-  const std::vector<ComparisonRow> plain = compare_scalings(setup, comparison, documents);
-
-  const fs::path path = dir / "journal";
-  {
-    ScoreJournal journal(path.string(), setup.score_job("curve", documents), false);
-    comparison.journal = &journal;
-    compare_scalings(setup, comparison, documents);
-  }
-  // Keep the header and the first 5 of 12 windows: a kill inside the second row.
-  std::istringstream lines(text_of(path));
-  std::string line, kept;
-  for (int i = 0; i < 6 && std::getline(lines, line); ++i) kept += line + "\n";
-  write_text(path, kept);
-  ScoreJournal journal(path.string(), setup.score_job("curve", documents), true);
-  ASSERT_EQ(journal.size(), 5u);
-  comparison.journal = &journal;
-  const std::vector<ComparisonRow> resumed = compare_scalings(setup, comparison, documents);
-  EXPECT_EQ(journal.size(), 12u);
-  // Only the 7 others were scored: the file holds the header, the 5 kept lines and 7 new ones.
-  std::istringstream written(text_of(path));
-  int written_lines = 0;
-  while (std::getline(written, line)) ++written_lines;
-  EXPECT_EQ(written_lines, 13);
-  ASSERT_EQ(resumed.size(), plain.size());
-  for (size_t r = 0; r < plain.size(); ++r) {
-    EXPECT_EQ(resumed[r].length, plain[r].length);
-    EXPECT_EQ(resumed[r].method, plain[r].method);
-    ASSERT_EQ(resumed[r].result.documents.size(), 3u);
-    for (size_t d = 0; d < 3; ++d) {
-      EXPECT_EQ(resumed[r].result.documents[d].name, plain[r].result.documents[d].name);
-      EXPECT_EQ(resumed[r].result.documents[d].mean_nll, plain[r].result.documents[d].mean_nll) << r << " " << d;
-    }
-    EXPECT_EQ(resumed[r].result.ppl, plain[r].result.ppl);
-    EXPECT_EQ(resumed[r].result.predictions, plain[r].result.predictions);
-  }
-  journal.remove();
-  // A journal of other documents is refused before any forward.
-  write_text(path, kept);
-  std::vector<Document> others = documents;
-  others[0].tokens[5] ^= 1;
-  EXPECT_THAT(open_error(path, setup.score_job("curve", others), true), HasSubstr("documents (was"));
   fs::remove_all(dir);
 }
 
