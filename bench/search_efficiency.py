@@ -96,7 +96,7 @@ def run_one(args, ratio, config, seed):
     if not os.path.exists(heldout):
         print(f"[{ratio}x {config} seed {seed}] held out", flush=True)
         run_measured([args.longrope, "eval", "--model", args.model, "--data", os.path.join(BOOKS, "test"), "--length", str(length),
-                      "--method", f"table:{table_path}", "--threads", str(args.threads), "--json", heldout + ".tmp"] + HELDOUT_SET).check()
+                      "--method", f"table:{table_path}", "--threads", str(args.threads), "--json", heldout + ".tmp", "--resume"] + HELDOUT_SET).check()
         os.replace(heldout + ".tmp", heldout)
     with open(table_path) as f:
         table = json.load(f)
@@ -124,7 +124,7 @@ def baselines(args, ratio):
     if not os.path.exists(path):
         os.makedirs(os.path.dirname(path), exist_ok=True)
         run_measured([args.longrope, "eval", "--model", args.model, "--data", os.path.join(BOOKS, "test"), "--length", str(length),
-                      "--method", "ntk,yarn", "--threads", str(args.threads), "--json", path + ".tmp"] + HELDOUT_SET).check()
+                      "--method", "ntk,yarn", "--threads", str(args.threads), "--json", path + ".tmp", "--resume"] + HELDOUT_SET).check()
         os.replace(path + ".tmp", path)
     with open(path) as f:
         results = json.load(f)["results"]

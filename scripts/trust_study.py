@@ -91,7 +91,7 @@ def main():
         if not os.path.exists(heldout_json):
             run([a.longrope, "eval", "--model", a.model, "--data", a.heldout, "--length", str(length), "--docs", "8",
                  "--windows", str(a.heldout_windows), "--skip-tokens", "8192", "--threads", a.threads,
-                 "--method", ",".join(methods), "--json", heldout_json])
+                 "--method", ",".join(methods), "--json", heldout_json, "--resume"])
         rows.append((name, table, json.load(open(heldout_json))))
     write_report(a, rows)
 
