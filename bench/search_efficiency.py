@@ -18,6 +18,9 @@ Configurations (all with --seed S; the reference is `evolution-paper`, the paper
   both             P16 T2 N1 4 N2 4, top 8, then the same 60 steps from its best
   both-fifth       P24 T8 N1 8 N2 8, top 16, then 120 steps (a snapshot every 40): about a fifth of evolution-paper
   critical-dim     evolution in LongRoPE2's space (--critical-dim auto)
+  racing-critical  evolution with both: racing and LongRoPE2's space
+  racing-critical-fifth  the same at P40 T16 N1 10 N2 10, top 20 (360 candidates): near a fifth of
+                   evolution-paper's forwards once racing has cut them
   piecewise        evolution in the reference's dim_piece_mono space (--space piecewise)
   reference-ga     the reference search itself (microsoft/LongRoPE evolution/, dim_mono) at the `evolution`
                    budget, scored by our eval (bench/reference_ga.py; --reference: a checkout of it, e.g.
@@ -58,6 +61,9 @@ CONFIGS = {
     "both": ["--optimizer", "both", "--population", "16", "--generations", "2", "--mutants", "4", "--crossovers", "4",
              "--parents", "8"] + GRADIENT,
     "critical-dim": EVOLUTION + ["--critical-dim", "auto"],
+    "racing-critical": EVOLUTION + ["--race-margin", "0.005", "--critical-dim", "auto"],
+    "racing-critical-fifth": ["--population", "40", "--generations", "16", "--mutants", "10", "--crossovers", "10", "--parents", "20",
+                              "--race-margin", "0.005", "--critical-dim", "auto"],
     "piecewise": EVOLUTION + ["--space", "piecewise"],
     "reference-ga": EVOLUTION,  # run by bench/reference_ga.py, not by longrope search
 }
