@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "rope/rope_scaling.h"
+#include "tests/test_files.h"
 #include "tests/test_models.h"
 #include "util/splitmix64.h"
 
@@ -17,18 +18,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
-
-std::string text_of(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-void write_text(const fs::path& file, const std::string& text) {
-  std::ofstream out(file, std::ios::binary | std::ios::trunc);
-  out << text;
-}
 
 std::string open_error(const fs::path& path, const ScoreJob& job) {
   try {

@@ -13,6 +13,8 @@
 #include <limits>
 #include <sstream>
 
+#include "tests/test_files.h"
+
 
 namespace longrope {
 namespace {
@@ -40,18 +42,6 @@ fs::path temp_dir() {
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
-}
-
-std::string text_of(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-void write_text(const fs::path& file, const std::string& text) {
-  std::ofstream out(file, std::ios::binary | std::ios::trunc);
-  out << text;
 }
 
 std::string open_error(const fs::path& path, const ScoreJob& job, bool resume) {

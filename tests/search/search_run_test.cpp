@@ -11,6 +11,7 @@
 
 #include "formats/directory_lock.h"
 #include "formats/json_file.h"
+#include "tests/test_files.h"
 #include "tests/test_models.h"
 #include "util/errors.h"
 
@@ -56,10 +57,6 @@ struct SearchRunFixture : ::testing::Test {
       return e.what();
     }
     return "no error";
-  }
-  static std::string text_of(const fs::path& file) {
-    std::ifstream in(file);
-    return std::string(std::istreambuf_iterator<char>(in), {});
   }
 };
 
