@@ -100,7 +100,9 @@ def main():
             if not os.path.exists(path):
                 continue
             methods, _ = load(path)
-            if name.startswith("progressive, no") and stage:  # its baselines are the direct search's (same model, windows)
+            if name.startswith("progressive, no"):  # its baselines are the direct search's (same model, windows)
+                if not stage:
+                    continue
                 methods = {**{m: w for m, w in direct.items() if m != "table"}, **methods}
             if name.startswith("direct"):
                 direct = methods
@@ -121,12 +123,14 @@ def main():
         for k in stage.values():
             k.pop("windows")
         report["progressive"][f"{ratio}x"] = stage
-    short = [(n, os.path.join(prog, f"short-64-{n}.json")) for n in ("original", "finetuned")]
-    if all(os.path.exists(f) for _, f in short):
+    short = [(n, os.path.join(prog, f"short-64-{n}.json")) for n in ("original", "finetuned", "finetuned-4096")]
+    short = [(n, f) for n, f in short if os.path.exists(f)]
+    if len(short) > 1 and short[0][0] == "original":
         s = {n: ppl(load(f)[0]["none"]) for n, f in short}
         report["short"] = s
-        lines += ["", f"Short context (L = 64, plain RoPE, 64 windows): original {s['original']:.4f}, fine-tuned "
-                      f"{s['finetuned']:.4f} ({100 * (s['finetuned'] / s['original'] - 1):+.2f} %)."]
+        tuned = {"finetuned": "fine-tuned at 512", "finetuned-4096": "fine-tuned again at 4096"}
+        lines += ["", f"Short context (L = 64, plain RoPE, 64 windows): original {s['original']:.4f}, " +
+                  ", ".join(f"{tuned[n]} {s[n]:.4f} ({100 * (s[n] / s['original'] - 1):+.2f} %)" for n in s if n != "original") + "."]
     # The fine-tuned model's short table (search --short) against plain RoPE and the 8x table it was
     # fine-tuned with, at L (the paper's Table 10).
     tables_path = os.path.join(prog, "short-64-finetuned-tables.json")
