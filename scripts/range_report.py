@@ -3,7 +3,8 @@
 held-out windows and the searched table's change against every baseline, with two paired bootstrap 95 %
 intervals: over windows (the tool's) and over books (the 8 windows of a book are consecutive text and
 move together, so resampling books is the honest interval). Also the progressive comparison when its
-files exist. Writes RESULTS/README.md's tables into RESULTS/report.md and RESULTS/report.json.
+files exist, and the tables on another kind of text (scripts/range_other_text.sh). Writes RESULTS/README.md's
+tables into RESULTS/report.md and RESULTS/report.json.
 
   scripts/range_report.py [--results results/books-bytes-3m-l64]
 """
@@ -88,6 +89,30 @@ def main():
         lines.append(f"| {ratio}x | {length} | {optimizer} | " + " | ".join(f"{scores[m]:.4f}" for m in BASELINES) +
                      f" | **{scores['table']:.4f}** | {best} | {pct(c[best]['windows'])} | {pct(c[best]['books'])} | "
                      f"{pct(c['yarn']['books'])} |")
+    # The same tables on another kind of text (scripts/range_other_text.sh: one file, consecutive
+    # windows): intervals over windows and over blocks of 4 consecutive windows, which stand in for books.
+    for other in sorted(glob.glob(os.path.join(args.results, "range", "other-*"))):
+        text = os.path.basename(other)[len("other-"):]
+        rows = []
+        for path in sorted(glob.glob(os.path.join(other, "heldout-*x.json")),
+                           key=lambda f: int(re.search(r"(\d+)x", os.path.basename(f))[1])):
+            methods, length = load(path)
+            methods = {m: [(f"block{i // 4}", x) for i, (_, x) in enumerate(w)] for m, w in methods.items()}
+            scores = {m: ppl(w) for m, w in methods.items()}
+            best = min(BASELINES, key=lambda m: scores[m])
+            c = compare(methods)
+            ratio = length // 64
+            report.setdefault("other_text", {}).setdefault(text, []).append(
+                {"ratio": ratio, "length": length, "windows": len(methods["table"]), "ppl": scores, "best_baseline": best,
+                 "table_vs": c})
+            rows.append(f"| {ratio}x | {length} | {len(methods['table'])} | " + " | ".join(f"{scores[m]:.4f}" for m in BASELINES) +
+                        f" | **{scores['table']:.4f}** | {best} | {pct(c[best]['windows'])} | {pct(c[best]['books'])} | "
+                        f"{pct(c['yarn']['books'])} |")
+        if rows:
+            lines += ["", f"## Another kind of text: {text} (never searched on; consecutive windows from its start)", "",
+                      "| ratio | length | windows | " + " | ".join(BASELINES) + " | searched | best baseline | "
+                      "change vs best (windows) | change vs best (blocks of 4) | vs YaRN (blocks of 4) |",
+                      "|---" * (len(BASELINES) + 8) + "|"] + rows
     prog = os.path.join(args.results, "progressive")
     # The recipe's two stages: 64x from the 8x table (fine-tuned at 512), 512x from the 64x table
     # (fine-tuned at 4096); each beside the direct search at the same ratio.
