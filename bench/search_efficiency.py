@@ -68,6 +68,8 @@ CONFIGS = {
     # of its forwards on generations rather than on population (16 instead of 64, 24 generations).
     "racing-critical-long": ["--population", "16", "--generations", "24", "--mutants", "8", "--crossovers", "8", "--parents", "8",
                              "--race-margin", "0.005", "--critical-dim", "auto"],
+    "racing-critical-longer": ["--population", "12", "--generations", "32", "--mutants", "6", "--crossovers", "6", "--parents", "6",
+                               "--race-margin", "0.005", "--critical-dim", "auto"],
     "piecewise": EVOLUTION + ["--space", "piecewise"],
     "reference-ga": EVOLUTION,  # run by bench/reference_ga.py, not by longrope search
 }
