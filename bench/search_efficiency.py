@@ -70,6 +70,10 @@ CONFIGS = {
                              "--race-margin", "0.005", "--critical-dim", "auto"],
     "racing-critical-longer": ["--population", "12", "--generations", "32", "--mutants", "6", "--crossovers", "6", "--parents", "6",
                                "--race-margin", "0.005", "--critical-dim", "auto"],
+    "racing-critical-longest": ["--population", "8", "--generations", "48", "--mutants", "4", "--crossovers", "4", "--parents", "4",
+                                "--race-margin", "0.005", "--critical-dim", "auto"],
+    "racing-critical-tight": ["--population", "12", "--generations", "40", "--mutants", "6", "--crossovers", "6", "--parents", "6",
+                              "--race-margin", "0.001", "--critical-dim", "auto"],
     "piecewise": EVOLUTION + ["--space", "piecewise"],
     "reference-ga": EVOLUTION,  # run by bench/reference_ga.py, not by longrope search
 }
@@ -247,7 +251,9 @@ def main():
             for config in args.configs.split(","):
                 for seed in [int(s) for s in args.seeds.split(",")]:
                     run_one(args, ratio, config, seed)
-    # Every finished run under --work, whatever this call ran.
+    # Every finished run under --work, at every ratio, whatever this call ran.
+    on_disk = [int(d[:-1]) for d in os.listdir(args.work) if d[:-1].isdigit() and d.endswith("x")] if os.path.isdir(args.work) else []
+    ratios = sorted(set(ratios) | set(on_disk))
     records = []
     for ratio in ratios:
         ratio_dir = os.path.join(args.work, f"{ratio}x")
