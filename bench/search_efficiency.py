@@ -216,9 +216,24 @@ def plot(summary, records, base, path):
         plots = [f"'{data}' index {blocks[(ratio, c)]} with points pt {j + 4} lc {j + 1} ps 1.3 title '{c}'"
                  for j, c in enumerate(configs) if (ratio, c) in blocks]
         yarn = base[ratio].get("yarn", {}).get("ppl")
+        title, points = f"{ratio}x", [r["heldout_ppl"] for r in records if r["ratio"] == ratio]
         if yarn:
             plots.append(f"{yarn} with lines dt 2 lc rgb 'gray' title 'YaRN'")
-        script += [f"set title '{ratio}x'", "plot " + ", ".join(plots)]
+            # Runs far worse than YaRN would squeeze the rest into a sliver: clip them and name them.
+            top = 1.05 * yarn
+            off = sorted({(r["config"], r["heldout_ppl"]) for r in records if r["ratio"] == ratio and r["heldout_ppl"] > top})
+            script.append(f"set yrange [{0.98 * min(points):.3f}:{top:.3f}]")
+            if off:
+                title += "\\noff scale: " + ", ".join(f"{c} {v:.2f}" for c, v in off)
+        else:
+            script.append("set autoscale y")
+        script.append("unset arrow")
+        ref = [r["forward_equivalents"] for r in records if r["ratio"] == ratio and r["config"] == REFERENCE]
+        if ref:  # the issue's budget: a fifth of the paper-settings evolution's forwards
+            fifth = sum(ref) / len(ref) / 5
+            script.append(f"set arrow from {fifth:.1f}, graph 0 to {fifth:.1f}, graph 1 nohead dt 3 lc rgb 'gray'")
+            title += "\\ndotted: a fifth of evolution-paper's forwards"
+        script += [f'set title "{title}" font ",9"', "plot " + ", ".join(plots)]
     script.append("unset multiplot")
     with open(path + ".gp", "w") as f:
         f.write("\n".join(script) + "\n")
