@@ -21,6 +21,9 @@ Configurations (all with --seed S; the reference is `evolution-paper`, the paper
   racing-critical  evolution with both: racing and LongRoPE2's space
   racing-critical-fifth  the same at P40 T16 N1 10 N2 10, top 20 (360 candidates): near a fifth of
                    evolution-paper's forwards once racing has cut them
+  racing-critical-long / -longer / -longest  the same with a smaller population and more generations:
+                   P16 T24 N 8+8 top 8, P12 T32 N 6+6 top 6, P8 T48 N 4+4 top 4 (near a fifth, spent on generations)
+  racing-critical-tight  P12 T40 N 6+6 top 6 with --race-margin 0.001
   piecewise        evolution in the reference's dim_piece_mono space (--space piecewise)
   reference-ga     the reference search itself (microsoft/LongRoPE evolution/, dim_mono) at the `evolution`
                    budget, scored by our eval (bench/reference_ga.py; --reference: a checkout of it, e.g.
@@ -222,7 +225,7 @@ def plot(summary, records, base, path):
             # Runs far worse than YaRN would squeeze the rest into a sliver: clip them and name them.
             top = 1.05 * yarn
             off = sorted({(r["config"], r["heldout_ppl"]) for r in records if r["ratio"] == ratio and r["heldout_ppl"] > top})
-            script.append(f"set yrange [{0.98 * min(points):.3f}:{top:.3f}]")
+            script.append(f"set yrange [{0.98 * min(points + [yarn]):.3f}:{top:.3f}]")
             if off:
                 title += "\\noff scale: " + ", ".join(f"{c} {v:.2f}" for c, v in off)
         else:
@@ -266,9 +269,11 @@ def main():
             for config in args.configs.split(","):
                 for seed in [int(s) for s in args.seeds.split(",")]:
                     run_one(args, ratio, config, seed)
-    # Every finished run under --work, at every ratio, whatever this call ran.
-    on_disk = [int(d[:-1]) for d in os.listdir(args.work) if d[:-1].isdigit() and d.endswith("x")] if os.path.isdir(args.work) else []
-    ratios = sorted(set(ratios) | set(on_disk))
+    # Every finished run under --work, at every ratio, whatever this call ran (a ratio whose held-out
+    # baselines were never scored is left out rather than scored here).
+    on_disk = [int(d[:-1]) for d in os.listdir(args.work) if d[:-1].isdigit() and d.endswith("x")
+               and os.path.exists(os.path.join(args.work, d, "baselines-heldout.json"))] if os.path.isdir(args.work) else []
+    ratios = sorted(set([] if args.summary_only else ratios) | set(on_disk))
     records = []
     for ratio in ratios:
         ratio_dir = os.path.join(args.work, f"{ratio}x")
