@@ -38,8 +38,10 @@ out=results/books-bytes-3m-l64/progressive
 first=$range/8x/8x-512/table.json
 [[ -f $first ]] || { echo "progressive_study: run scripts/range_study.sh --ratios 8 first ($first)" >&2; exit 1; }
 mkdir -p "$out"
-search=(--docs 5 --skip-tokens 8192 --population 32 --generations 10 --mutants 8 --crossovers 8 --parents 16 --seed 42
-        --threads "$threads")
+# The range study's search settings; stage 2 halves population, mutants, crossovers and documents.
+common=(--skip-tokens 8192 --generations 10 --seed 42 --threads "$threads")
+search=(--docs 5 --population 32 --mutants 8 --crossovers 8 --parents 16 "${common[@]}")
+halved=(--docs 3 --population 16 --mutants 4 --crossovers 4 --parents 8 "${common[@]}")
 heldout=(--data "$books/test" --docs 8 --windows 8 --skip-tokens 8192 --threads "$threads")
 
 # finetune NAME INIT_MODEL TABLE CONTEXT BATCH JSON: 200 steps of BATCH x CONTEXT bytes with TABLE applied,
@@ -95,8 +97,6 @@ echo "== 5. fine-tune at 4096 with the fine-tuned model's 64x table =="
 second=$out/progressive-finetuned-64x/64x-4096/table.json
 tuned2=$out/model-ft4096
 finetune ft4096 "$tuned" "$second" 4096 2 "$out/finetune-4096.json"
-halved=(--docs 3 --skip-tokens 8192 --population 16 --generations 10 --mutants 4 --crossovers 4 --parents 8 --seed 42
-        --threads "$threads")
 run_search progressive-512x "$model" 512x "$out/progressive-64x/64x-4096/table.json" "${halved[@]}"
 run_search progressive-finetuned-512x "$tuned2" 512x "$second" "${halved[@]}"
 evaluate heldout-512x-progressive "$model" 32768 "table:$out/progressive-512x/512x-32768/table.json"

@@ -65,6 +65,17 @@ def compare(methods):
             for m in BASELINES if m in methods}
 
 
+def ratio_row(methods, first_cells):
+    """One ratio's scores, best baseline and the table's changes, and its Markdown row after first_cells."""
+    scores = {m: ppl(w) for m, w in methods.items()}
+    best = min(BASELINES, key=lambda m: scores[m])
+    c = compare(methods)
+    row = (f"| {' | '.join(first_cells)} | " + " | ".join(f"{scores[m]:.4f}" for m in BASELINES) +
+           f" | **{scores['table']:.4f}** | {best} | {pct(c[best]['windows'])} | {pct(c[best]['books'])} | "
+           f"{pct(c['yarn']['books'])} |")
+    return {"ppl": scores, "best_baseline": best, "table_vs": c}, row
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--results", default="results/books-bytes-3m-l64")
@@ -81,33 +92,24 @@ def main():
             found.append((int(m[1]), m[2] or "evolution", path))
     for ratio, optimizer, path in sorted(found):
         methods, length = load(path)
-        scores = {m: ppl(w) for m, w in methods.items()}
-        best = min(BASELINES, key=lambda m: scores[m])
-        c = compare(methods)
-        report["range"].append({"ratio": ratio, "length": length, "search": optimizer, "ppl": scores, "best_baseline": best,
-                                "table_vs": c})
-        lines.append(f"| {ratio}x | {length} | {optimizer} | " + " | ".join(f"{scores[m]:.4f}" for m in BASELINES) +
-                     f" | **{scores['table']:.4f}** | {best} | {pct(c[best]['windows'])} | {pct(c[best]['books'])} | "
-                     f"{pct(c['yarn']['books'])} |")
+        entry, row = ratio_row(methods, [f"{ratio}x", str(length), optimizer])
+        report["range"].append({"ratio": ratio, "length": length, "search": optimizer, **entry})
+        lines.append(row)
     # The same tables on another kind of text (scripts/range_other_text.sh: one file, consecutive
     # windows): intervals over windows and over blocks of 4 consecutive windows, which stand in for books.
     for other in sorted(glob.glob(os.path.join(args.results, "range", "other-*"))):
         text = os.path.basename(other)[len("other-"):]
         rows = []
-        for path in sorted(glob.glob(os.path.join(other, "heldout-*x.json")),
-                           key=lambda f: int(re.search(r"(\d+)x", os.path.basename(f))[1])):
+        found = sorted((int(m[1]), path) for path in glob.glob(os.path.join(other, "heldout-*x.json"))
+                       if (m := re.fullmatch(r"heldout-(\d+)x\.json", os.path.basename(path))))
+        for ratio, path in found:
             methods, length = load(path)
             methods = {m: [(f"block{i // 4}", x) for i, (_, x) in enumerate(w)] for m, w in methods.items()}
-            scores = {m: ppl(w) for m, w in methods.items()}
-            best = min(BASELINES, key=lambda m: scores[m])
-            c = compare(methods)
-            ratio = length // json.load(open(path))["original_length"]
+            windows = len(methods["table"])
+            entry, row = ratio_row(methods, [f"{ratio}x", str(length), str(windows)])
             report.setdefault("other_text", {}).setdefault(text, []).append(
-                {"ratio": ratio, "length": length, "windows": len(methods["table"]), "ppl": scores, "best_baseline": best,
-                 "table_vs": c})
-            rows.append(f"| {ratio}x | {length} | {len(methods['table'])} | " + " | ".join(f"{scores[m]:.4f}" for m in BASELINES) +
-                        f" | **{scores['table']:.4f}** | {best} | {pct(c[best]['windows'])} | {pct(c[best]['books'])} | "
-                        f"{pct(c['yarn']['books'])} |")
+                {"ratio": ratio, "length": length, "windows": windows, **entry})
+            rows.append(row)
         if rows:
             lines += ["", f"## Another kind of text: {text} (never searched on; consecutive windows from its start)", "",
                       "| ratio | length | windows | " + " | ".join(BASELINES) + " | searched | best baseline | "
