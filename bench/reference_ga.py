@@ -78,7 +78,7 @@ class LongropeEvalQueue:
             methods.append("table:" + path)
         out = os.path.join(self.tmpdir, "scores.json")
         cmd = [self.args.longrope, "eval", "--model", self.args.model, "--data", os.path.join(BOOKS, "valid"),
-               "--length", str(self.length), "--method", ",".join(methods), "--threads", str(self.args.threads),
+               "--length", str(self.length), "--method", ",".join(methods), "--threads", str(self.args.threads), "--dtype", self.args.dtype,
                "--json", out] + SEARCH_SET
         done = subprocess.run(cmd, capture_output=True, text=True)
         if done.returncode != 0:
@@ -144,6 +144,7 @@ def main():
         p.add_argument(f"--{name}", type=int, default=int(ours[f"--{name}"]))
     p.add_argument("--longrope", default=default_longrope())
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--dtype", default="f32", choices=["f32", "bf16"])
     p.add_argument("--out", required=True)
     args = p.parse_args()
     if args.parents > args.population:
