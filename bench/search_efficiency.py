@@ -37,8 +37,8 @@ against the reference, a paired bootstrap over held-out books of the change in p
 window's NLL averaged over the configuration's seeds).
 Usage: python3 bench/search_efficiency.py [--ratios 16,32] [--configs gradient,evolution] [--seeds 42,43,44]
                                           [--model DIR] [--work DIR] [--out R.json] [--threads N] [--dtype f32|bf16]
-Forward-equivalents count forwards, not seconds, so a bf16 benchmark (its own --work: runs of two dtypes
-never mix) ranks configurations as an f32 one does, at a fraction of the time on CPUs with AMX.
+Forward-equivalents count forwards, not seconds, so a bf16 benchmark compares its configurations as an
+f32 one does, at a fraction of the time on CPUs with AMX; its runs get their own --work (two dtypes never mix).
 """
 import argparse
 import json
