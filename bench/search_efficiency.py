@@ -96,6 +96,11 @@ def original_length(model):
         return json.load(f)["max_position_embeddings"]
 
 
+def forward_options(args):
+    """What every longrope search and eval of the benchmark shares: threads and dtype."""
+    return ["--threads", str(args.threads), "--dtype", args.dtype]
+
+
 def run_one(args, ratio, config, seed):
     """Searches (resuming) and scores the winner on held-out text; returns the run's record."""
     run = os.path.join(args.work, f"{ratio}x", f"{config}-s{seed}")
@@ -109,12 +114,12 @@ def run_one(args, ratio, config, seed):
                 raise SystemExit(f"--reference {args.reference}: no microsoft/LongRoPE checkout there (git clone it)")
             print(f"[{ratio}x {config} seed {seed}] searching (the reference's GA)", flush=True)
             run_measured([sys.executable, os.path.join(REPO, "bench", "reference_ga.py"), "--reference", args.reference,
-                          "--model", args.model, "--ratio", str(ratio), "--seed", str(seed), "--out", run, "--threads",
-                          str(args.threads), "--dtype", args.dtype, "--longrope", args.longrope] + EVOLUTION +
+                          "--model", args.model, "--ratio", str(ratio), "--seed", str(seed), "--out", run,
+                          "--longrope", args.longrope] + forward_options(args) + EVOLUTION +
                          (["--reference-commit", args.reference_commit] if args.reference_commit else [])).check()
     elif not os.path.exists(table_path):
         cmd = [args.longrope, "search", "--model", args.model, "--data", os.path.join(BOOKS, "valid"), "--target", f"{ratio}x",
-               "--out", run, "--seed", str(seed), "--threads", str(args.threads), "--dtype", args.dtype] + SEARCH_SET + CONFIGS[config]
+               "--out", run, "--seed", str(seed)] + forward_options(args) + SEARCH_SET + CONFIGS[config]
         if os.path.isdir(run):
             cmd.append("--resume")
         print(f"[{ratio}x {config} seed {seed}] searching", flush=True)
@@ -123,8 +128,7 @@ def run_one(args, ratio, config, seed):
     if not os.path.exists(heldout):
         print(f"[{ratio}x {config} seed {seed}] held out", flush=True)
         run_measured([args.longrope, "eval", "--model", args.model, "--data", os.path.join(BOOKS, "test"), "--length", str(length),
-                      "--method", f"table:{table_path}", "--threads", str(args.threads), "--dtype", args.dtype, "--json", heldout + ".tmp",
-                      "--resume"] + HELDOUT_SET).check()
+                      "--method", f"table:{table_path}", "--json", heldout + ".tmp", "--resume"] + forward_options(args) + HELDOUT_SET).check()
         os.replace(heldout + ".tmp", heldout)
     with open(table_path) as f:
         table = json.load(f)
@@ -160,8 +164,7 @@ def baselines(args, ratio):
     if not os.path.exists(path):
         os.makedirs(os.path.dirname(path), exist_ok=True)
         run_measured([args.longrope, "eval", "--model", args.model, "--data", os.path.join(BOOKS, "test"), "--length", str(length),
-                      "--method", "ntk,yarn", "--threads", str(args.threads), "--dtype", args.dtype, "--json", path + ".tmp",
-                      "--resume"] + HELDOUT_SET).check()
+                      "--method", "ntk,yarn", "--json", path + ".tmp", "--resume"] + forward_options(args) + HELDOUT_SET).check()
         os.replace(path + ".tmp", path)
     with open(path) as f:
         held = json.load(f)
