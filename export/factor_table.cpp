@@ -134,8 +134,10 @@ FactorTable factor_table_from_json(const json& j, const std::string& source) {
     throw table_error(source, "target_length", fmt::format("{} is below the original length {}", t.target_length, t.original_length));
   t.lambda = number_list(j, "lambda", source, true);
   if (t.lambda.empty()) throw table_error(source, "lambda", "is empty");
-  // n̂ counts positions that keep the original angles: at most the original length.
-  t.start_tokens = count_field(j, "start_tokens", source, t.original_length > 0 ? t.original_length : kLongest);
+  // n̂ counts positions that keep the original angles. The search draws it from the paper's set (up to
+  // 256), which on a short-context model exceeds L, so the bound is the target length, not L.
+  const int64_t start_limit = t.target_length > 0 ? t.target_length : t.original_length > 0 ? t.original_length : kLongest;
+  t.start_tokens = count_field(j, "start_tokens", source, start_limit);
   if (j.contains("attention_factor") && !j["attention_factor"].is_null()) {
     t.attention_factor = field<double>(j, "attention_factor", 1.0, source);
     if (!(*t.attention_factor > 0)) throw table_error(source, "attention_factor", "must be positive");

@@ -230,7 +230,7 @@ table_with overflow '[1.0, 1.5, 2.0, 1e999]' ''
 expect table-decreasing 1 "decreasing.json: field 'lambda[2]': 1.5 is below the factor before it" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 128 --method table:"$work/decreasing.json"
 expect table-below-one 1 "below-one.json: field 'lambda[0]': 0.5 is below 1" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 128 --method table:"$work/below-one.json"
 expect table-fractional-start 1 "fractional.json: field 'start_tokens': expected a whole number" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 128 --method table:"$work/fractional.json"
-expect table-huge-start 1 "huge-start.json: field 'start_tokens': 1000000000 is outside [0, 64]" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 128 --method table:"$work/huge-start.json"
+expect table-huge-start 1 "huge-start.json: field 'start_tokens': 1000000000 is outside [0, 128]" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 128 --method table:"$work/huge-start.json"
 expect table-other-base 1 "other-base.json: field 'rope_base': the table was searched for base 500000" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 128 --method table:"$work/other-base.json"
 expect table-overflow 1 "overflow.json: not valid JSON" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 128 --method table:"$work/overflow.json"
 expect export-decreasing 1 "decreasing.json: field 'lambda[2]'" -- "$longrope" export --table "$work/decreasing.json" --format csv --out "$work/x1.csv"

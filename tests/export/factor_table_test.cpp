@@ -43,6 +43,29 @@ TEST(FactorTable, JsonRoundTripKeepsEveryField) {
   EXPECT_FALSE(fs::exists(p.string() + ".tmp"));
 }
 
+// The search draws n̂ from the paper's set {0, ..., 256}; on a model trained at L = 64 its winner can
+// keep 256 positions, and its own table must read back (it once did not, stopping a resumed 512x run).
+TEST(FactorTable, StartTokensPastTheOriginalLengthUpToTheTarget) {
+  FactorTable t;
+  t.rotary_dim = 4;
+  t.original_length = 64;
+  t.target_length = 32768;
+  t.scale = 512;
+  t.lambda = {1.0, 600.0};
+  t.start_tokens = 256;
+  const fs::path p = temp_dir() / "n256.json";
+  write_factor_table(p.string(), t);
+  EXPECT_EQ(read_factor_table(p.string()).start_tokens, 256);
+  std::ofstream(temp_dir() / "past.json")
+      << R"({"lambda": [1.0, 2.0], "original_length": 64, "target_length": 128, "start_tokens": 129})";
+  try {
+    read_factor_table((temp_dir() / "past.json").string());
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("field 'start_tokens': 129 is outside [0, 128]"));
+  }
+}
+
 TEST(FactorTable, ReferenceCsvOneFactorPerLine) {
   const fs::path p = temp_dir() / "result_final.csv";
   write_factor_csv(p.string(), {1.0, 1.01, 64.77});
