@@ -118,6 +118,7 @@ RopeMethodSpec make_rope_spec(const RopeArgs& a, const std::string& method_text)
     s.table_source = table;
     if (t.rope_base > 0) s.rope_base = t.rope_base;
     s.original_length = t.original_length;
+    s.target_length = t.target_length;
     if (!s.scale && t.scale > 0) s.scale = t.scale;
   }
   if (a.start_tokens < -1) throw UsageError(fmt::format("--start-tokens must be >= 0, or -1 for the table's, got {}", a.start_tokens));

@@ -59,8 +59,12 @@ RopeScaling make_rope_scaling(const LlamaConfig& c, const RopeMethodSpec& spec, 
     if (spec.rope_base && *spec.rope_base != g.base)
       throw std::runtime_error(fmt::format("{}: field 'rope_base': the table was searched for base {:g}, the model's is {:g}",
                                            source, *spec.rope_base, g.base));
-    if (spec.start_tokens > g.original_length)  // positions that keep the original angles lie within L
-      throw InvalidSetting("start_tokens", fmt::format("{} is beyond the original length {}", spec.start_tokens, g.original_length));
+    // n̂ is a count of leading positions, so any value is well defined; the bound catches typos. The
+    // search draws n̂ from the paper's set (up to 256), which can exceed a short-context model's L.
+    const int64_t start_limit = std::max({g.original_length, spec.target_length, length});
+    if (spec.start_tokens > start_limit)
+      throw InvalidSetting("start_tokens", fmt::format("{} is beyond the original length {}, the table's target length {} and the "
+                                                       "evaluated length {}", spec.start_tokens, g.original_length, spec.target_length, length));
     if (spec.original_length > 0 && spec.original_length != g.original_length)
       throw std::runtime_error(fmt::format("{}: field 'original_length': the table is for L = {}, the model's is {} (override the "
                                            "model's with the original-length setting if it is wrong)", source, spec.original_length,

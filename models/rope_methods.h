@@ -22,6 +22,7 @@ struct RopeMethodSpec {
   std::string table_source;           // the table's file, for error messages
   std::optional<double> rope_base;    // the base the table was searched for; must be the model's
   int64_t original_length = 0;        // the L the table was searched for (0: not recorded); must be the model's
+  int64_t target_length = 0;          // the length the table was searched for (0: not recorded)
 };
 
 // The RopeScaling a method gives at `length` tokens. "config" applies the checkpoint's own

@@ -343,6 +343,8 @@ expect search-race-nan 2 "--race-margin: 'nan' is not a number" -- "$longrope" s
 expect search-seed-negative 2 "--seed must be >= 0, got -1" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/b3" "${small[@]}" --seed -1
 expect eval-threads-huge 2 "--threads: 100000 is more than 4 per core" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --threads 100000
 expect eval-start-beyond-l 2 "--start-tokens: 1000000 is beyond the original length 64" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 128 --method table:"$work/t4.json" --start-tokens 1000000
+# n̂ past L (the search's paper set reaches 256) is a table the tool itself writes: it must evaluate.
+expect eval-start-past-l 0 "" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 128 --method table:"$work/t4.json" --start-tokens 100
 expect eval-scale-huge 2 "--scale must be in [1, 10^6], got 1e+308" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --method pi --scale 1e308
 expect eval-table-options-unused 2 "apply to a longrope table" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --method pi --attention-factor 2
 expect eval-method-spaces 0 "" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --method 'pi, ntk'
