@@ -24,8 +24,8 @@ Configurations (all with --seed S; the reference is `evolution-paper`, the paper
   racing-critical-long / -longer / -longest  the same with a smaller population and more generations:
                    P16 T24 N 8+8 top 8, P12 T32 N 6+6 top 6, P8 T48 N 4+4 top 4 (near a fifth, spent on generations)
   racing-critical-tight  P12 T40 N 6+6 top 6 with --race-margin 0.001
-  racing-below-critical-longer  racing-critical-longer with --critical-dim 19 (4 pairs below this
-                   model's theoretical 23, where the paper-settings winners jump)
+  racing-below-critical-longer  racing-critical-longer with --critical-dim auto-4 (4 pairs below the
+                   theoretical value; on books-bytes-3m-l64 pair 19 of 23, where the paper-settings winners jump)
   piecewise        evolution in the reference's dim_piece_mono space (--space piecewise)
   reference-ga     the reference search itself (microsoft/LongRoPE evolution/, dim_mono) at the `evolution`
                    budget, scored by our eval (bench/reference_ga.py; --reference: a checkout of it, e.g.
@@ -82,9 +82,10 @@ CONFIGS = {
     "racing-critical-tight": ["--population", "12", "--generations", "40", "--mutants", "6", "--crossovers", "6", "--parents", "6",
                               "--race-margin", "0.001", "--critical-dim", "auto"],
     # The paper-settings winners on books-bytes-3m-l64 jump from about 5 to s at pairs 20-23, just below
-    # the theoretical critical dimension (23): search from 4 pairs below it, so the jump is in the space.
+    # the theoretical critical dimension (23): search from 4 pairs below it, so the jump is in the space
+    # (auto-4 resolves per model; the run fingerprint stores the pair, 19 there, so earlier runs resume).
     "racing-below-critical-longer": ["--population", "12", "--generations", "32", "--mutants", "6", "--crossovers", "6",
-                                     "--parents", "6", "--race-margin", "0.005", "--critical-dim", "19"],
+                                     "--parents", "6", "--race-margin", "0.005", "--critical-dim", "auto-4"],
     "piecewise": EVOLUTION + ["--space", "piecewise"],
     "reference-ga": EVOLUTION,  # run by bench/reference_ga.py, not by longrope search
 }

@@ -62,7 +62,7 @@ std::optional<SearchArgs> parse_search(const std::vector<std::string>& args) {
       ("step", po::value(&r.step)->default_value(r.step), "λ grid step")
       ("search-start-tokens", po::value(&r.search_start_tokens)->default_value(true), "search n̂ (false: n̂ = 0, exportable to every runtime)")
       ("critical-dim", po::value(&r.critical_dim)->default_value(r.critical_dim),
-       "LongRoPE2's smaller space: none (every pair searched), auto, or a pair index c below d/2. Pairs below c are not "
+       "LongRoPE2's smaller space: none (every pair searched), auto, auto-K (K pairs below auto), or a pair index c below d/2. Pairs below c are not "
        "searched and follow λ_c NTK-style, λ_i = λ_c^(i/c). auto = the theoretical critical dimension, the first pair whose "
        "wavelength 2π·θ^(2i/d) exceeds L: ceil((d/2)·log_θ(L/2π)) (35 for LLaMA-3-8B; LongRoPE2's code uses one less)")
       ("space", po::value(&r.space)->default_value(r.space),

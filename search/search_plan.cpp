@@ -35,9 +35,10 @@ void check_search_request(const SearchRequest& r) {
   if (r.validate_top > r.evolution.population)
     throw InvalidSetting("validate_top", fmt::format("{} exceeds the population ({})", r.validate_top, r.evolution.population));
   if (r.validation.empty()) throw InvalidSetting("validation", "auto, none or a directory of documents");
-  if (r.critical_dim != "none" && r.critical_dim != "auto" &&
-      (r.critical_dim.empty() || r.critical_dim.find_first_not_of("0123456789") != std::string::npos || r.critical_dim.size() > 6))
-    throw InvalidSetting("critical_dim", fmt::format("'{}' is not none, auto or a pair index", r.critical_dim));
+  const auto is_count = [](const std::string& t) { return !t.empty() && t.size() <= 6 && t.find_first_not_of("0123456789") == std::string::npos; };
+  const bool auto_offset = r.critical_dim.rfind("auto-", 0) == 0 && is_count(r.critical_dim.substr(5));
+  if (r.critical_dim != "none" && r.critical_dim != "auto" && !auto_offset && !is_count(r.critical_dim))
+    throw InvalidSetting("critical_dim", fmt::format("'{}' is not none, auto, auto-K or a pair index", r.critical_dim));
   if (r.space != "paper" && r.space != "piecewise")
     throw InvalidSetting("space", fmt::format("'{}' is not paper or piecewise", r.space));
   if (r.optimizer != "evolution" && r.optimizer != "gradient" && r.optimizer != "both")
@@ -91,15 +92,23 @@ void add_seeds(TargetPlan& p, const std::optional<FactorTable>& init, const std:
   }
 }
 
-// --critical-dim as a pair index (0: off).
+// --critical-dim as a pair index (0: off). auto-K is K pairs below the theoretical value, so that a
+// benchmark can place the cut relative to each model's geometry rather than at a fixed index.
 size_t critical_dim_for(const std::string& text, const RopeGeometry& geometry) {
   const int64_t half = geometry.rotary_dim / 2;
   if (text == "none") return 0;
-  const int64_t c = text == "auto" ? critical_dimension(geometry) : std::stoll(text);
-  if (text == "auto" && (c == 0 || c >= half)) {
-    fmt::print(stderr, "warning: --critical-dim auto: {} at L = {}, θ = {:g}: every pair is searched\n",
+  const bool automatic = text.rfind("auto", 0) == 0;
+  int64_t c = automatic ? critical_dimension(geometry) : std::stoll(text);
+  if (automatic && (c == 0 || c >= half)) {
+    fmt::print(stderr, "warning: --critical-dim {}: {} at L = {}, θ = {:g}: every pair is searched\n", text,
                c == 0 ? "no pair completes a period" : "every pair completes a period", geometry.original_length, geometry.base);
     return 0;
+  }
+  if (text.rfind("auto-", 0) == 0) {
+    const int64_t offset = std::stoll(text.substr(5));
+    if (offset >= c)
+      throw InvalidSetting("critical_dim", fmt::format("{}: the theoretical value is {}, which leaves no pair {} below it", text, c, offset));
+    c -= offset;
   }
   if (c >= half)
     throw InvalidSetting("critical_dim", fmt::format("{} is not below d/2 = {} (this model has {} rotary pairs)", c, half, half));

@@ -41,7 +41,8 @@ struct SearchRequest {
   double mutation_probability = 0.3;    // per gene
   bool search_start_tokens = true;      // false: n̂ = 0 (exportable to every runtime)
   // LongRoPE2's critical dimension: "none" (every pair searched, the paper's space), "auto" (the
-  // theoretical value, rope/rope_scaling.h critical_dimension) or a pair index below d/2. Pairs below
+  // theoretical value, rope/rope_scaling.h critical_dimension), "auto-K" (K pairs below it) or a pair
+  // index below d/2. Pairs below
   // it follow the searched λ_c NTK-style and are not searched.
   std::string critical_dim = "none";
   // "paper" (λ non-decreasing on the grid, every pair searched) or "piecewise" (the reference's

@@ -89,8 +89,14 @@ expect eval-f16-model 0 "" -- "$longrope" eval --model "$work/model-f16" --data 
 # search: invalid requests write nothing.
 small=(--population 4 --generations 1 --mutants 2 --crossovers 2 --parents 2 --docs 1 --threads 1)
 expect search-critical-dim-past 2 "--critical-dim: 4 is not below d/2 = 4" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/s5" --critical-dim 4 "${small[@]}"
-expect search-critical-dim-word 2 "--critical-dim: 'half' is not none, auto or a pair index" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/s6" --critical-dim half "${small[@]}"
+expect search-critical-dim-word 2 "--critical-dim: 'half' is not none, auto, auto-K or a pair index" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/s6" --critical-dim half "${small[@]}"
 expect search-space-word 2 "--space: 'tiles' is not paper or piecewise" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/s7" --space tiles "${small[@]}"
+expect search-critical-dim-offset-word 2 "--critical-dim: 'auto-x' is not none, auto, auto-K or a pair index" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/s6b" --critical-dim auto-x "${small[@]}"
+expect search-critical-dim-offset-past 2 "--critical-dim: auto-99: the theoretical value is" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/s6c" --critical-dim auto-99 "${small[@]}"
+expect search-critical-dim-offset 0 "" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/s6d" --critical-dim auto-1 "${small[@]}"
+# The test model's theoretical value is 2 (4 pairs, L = 64, θ = 10 000): auto-1 searches from pair 1.
+grep -q '"critical_dim":1,' "$work"/s6d/*/evaluations.jsonl && passed=$((passed + 1)) ||
+  { failed=$((failed + 1)); echo "FAIL: --critical-dim auto-1 did not resolve to pair 1"; }
 expect search-space-and-critical 2 "--space: piecewise and --critical-dim are two smaller spaces" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/s8" --space piecewise --critical-dim auto "${small[@]}"
 expect search-optimizer-unknown 2 "--optimizer: 'adam' is not evolution, gradient or both" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/s9" --optimizer adam "${small[@]}"
 expect search-optimizer-piecewise 2 "--optimizer: gradient steps move every λ; the piecewise space's α and β are discrete" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/s10" --optimizer both --space piecewise "${small[@]}"
