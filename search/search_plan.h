@@ -42,8 +42,7 @@ struct SearchRequest {
   bool search_start_tokens = true;      // false: n̂ = 0 (exportable to every runtime)
   // LongRoPE2's critical dimension: "none" (every pair searched, the paper's space), "auto" (the
   // theoretical value, rope/rope_scaling.h critical_dimension), "auto-K" (K pairs below it) or a pair
-  // index below d/2. Pairs below
-  // it follow the searched λ_c NTK-style and are not searched.
+  // index below d/2. Pairs below it follow the searched λ_c NTK-style and are not searched.
   std::string critical_dim = "none";
   // "paper" (λ non-decreasing on the grid, every pair searched) or "piecewise" (the reference's
   // dim_piece_mono: λ = 1 up to a searched α, s above a searched β, non-decreasing between).
