@@ -24,6 +24,12 @@ Configurations (all with --seed S; the reference is `evolution-paper`, the paper
   racing-critical-long / -longer / -longest  the same with a smaller population and more generations:
                    P16 T24 N 8+8 top 8, P12 T32 N 6+6 top 6, P8 T48 N 4+4 top 4 (near a fifth, spent on generations)
   racing-critical-tight  P12 T40 N 6+6 top 6 with --race-margin 0.001
+  critical-paper   evolution-paper in LongRoPE2's space (--critical-dim auto): that space's ceiling, not a cheap config
+  racing-longer    racing-critical-longer in the paper's whole space (every pair searched)
+  racing-longer-fifth  the same with 52 generations (racing cuts more there: near a fifth again)
+  one-doc          one-doc-critical in the paper's whole space
+  one-doc-critical  P64 T40 N1 16 N2 16, top 32 in LongRoPE2's space, one search document (a fifth of the forwards)
+  two-doc-racing-critical  P16 T44 N 7+7 top 8, racing and LongRoPE2's space, two search documents
   racing-below-critical-longer  racing-critical-longer with --critical-dim auto-4 (4 pairs below the
                    theoretical value; on books-bytes-3m-l64 pair 19 of 23, where the paper-settings winners jump)
   piecewise        evolution in the reference's dim_piece_mono space (--space piecewise)
@@ -86,6 +92,23 @@ CONFIGS = {
     # (auto-4 resolves per model; the run fingerprint stores the pair, 19 there, so earlier runs resume).
     "racing-below-critical-longer": ["--population", "12", "--generations", "32", "--mutants", "6", "--crossovers", "6",
                                      "--parents", "6", "--race-margin", "0.005", "--critical-dim", "auto-4"],
+    # The paper's settings in LongRoPE2's space: what the smaller space can reach at the full budget.
+    "critical-paper": ["--population", "64", "--generations", "40", "--mutants", "16", "--crossovers", "16", "--parents", "32",
+                       "--critical-dim", "auto"],
+    # The cheap schedules in the paper's whole space (every pair searched), where its evolution's winners live.
+    "racing-longer": ["--population", "12", "--generations", "32", "--mutants", "6", "--crossovers", "6", "--parents", "6",
+                      "--race-margin", "0.005"],
+    "racing-longer-fifth": ["--population", "12", "--generations", "52", "--mutants", "6", "--crossovers", "6", "--parents", "6",
+                            "--race-margin", "0.005"],
+    "one-doc": ["--docs", "1", "--population", "64", "--generations", "40", "--mutants", "16", "--crossovers", "16",
+                "--parents", "32"],
+    # Fewer documents per candidate buy candidates: the paper's whole P64 T40 schedule on one search
+    # document (1344 forwards, a fifth), or racing on two with more generations (at most 1264). Their
+    # validation windows are later windows of those documents only (8 in all, as the rule's minimum).
+    "one-doc-critical": ["--docs", "1", "--population", "64", "--generations", "40", "--mutants", "16", "--crossovers", "16",
+                         "--parents", "32", "--critical-dim", "auto"],
+    "two-doc-racing-critical": ["--docs", "2", "--population", "16", "--generations", "44", "--mutants", "7", "--crossovers", "7",
+                                "--parents", "8", "--race-margin", "0.005", "--critical-dim", "auto"],
     "piecewise": EVOLUTION + ["--space", "piecewise"],
     "reference-ga": EVOLUTION,  # run by bench/reference_ga.py, not by longrope search
 }
@@ -100,6 +123,14 @@ def original_length(model):
 def forward_options(args):
     """What every longrope search and eval of the benchmark shares: threads and dtype."""
     return ["--threads", str(args.threads), "--dtype", args.dtype]
+
+
+def search_set(config):
+    """The search documents: SEARCH_SET, with the configuration's own --docs where it has one."""
+    if "--docs" not in CONFIGS[config]:
+        return SEARCH_SET
+    i = SEARCH_SET.index("--docs")
+    return SEARCH_SET[:i] + SEARCH_SET[i + 2:]
 
 
 def run_one(args, ratio, config, seed):
@@ -120,7 +151,7 @@ def run_one(args, ratio, config, seed):
                          (["--reference-commit", args.reference_commit] if args.reference_commit else [])).check()
     elif not os.path.exists(table_path):
         cmd = [args.longrope, "search", "--model", args.model, "--data", os.path.join(BOOKS, "valid"), "--target", f"{ratio}x",
-               "--out", run, "--seed", str(seed)] + forward_options(args) + SEARCH_SET + CONFIGS[config]
+               "--out", run, "--seed", str(seed)] + forward_options(args) + search_set(config) + CONFIGS[config]
         if os.path.isdir(run):
             cmd.append("--resume")
         print(f"[{ratio}x {config} seed {seed}] searching", flush=True)
