@@ -162,6 +162,8 @@ def run_one(args, ratio, config, seed):
         run_measured([args.longrope, "eval", "--model", args.model, "--data", os.path.join(BOOKS, "test"), "--length", str(length),
                       "--method", f"table:{table_path}", "--json", heldout + ".tmp", "--resume"] + forward_options(args) + HELDOUT_SET).check()
         os.replace(heldout + ".tmp", heldout)
+    scored_elsewhere = args.other_text and config in args.configs.split(",") + [REFERENCE]
+    other = other_text_nll(args, run, length, f"table:{table_path}") if scored_elsewhere else None
     with open(table_path) as f:
         table = json.load(f)
     with open(heldout) as f:
@@ -179,7 +181,25 @@ def run_one(args, ratio, config, seed):
             "validation_ppl": table.get("validation_ppl"), "heldout_ppl": held["ppl"],
             "step_forward_equivalents": gradient.get("step_forward_equivalents") if gradient else None,
             "window_nll": {d["name"]: d["mean_nll"] for d in held["results"][0]["documents"]},
+            "other_window_nll": other[f"table:{table_path}"] if other else None,
             "lambda": table["lambda"], "start_tokens": table["start_tokens"]}
+
+
+def other_text_nll(args, directory, length, methods):
+    """Per method, each window's NLL on --other-text (consecutive windows from its start), journaled in
+    `directory` as other-NAME.json."""
+    name = os.path.splitext(os.path.basename(args.other_text))[0]
+    path = os.path.join(directory, f"other-{name}.json")
+    if not os.path.exists(path):
+        print(f"[{directory}] on {name}", flush=True)
+        run_measured([args.longrope, "eval", "--model", args.model, "--data", args.other_text, "--docs", "1",
+                      "--windows", str(args.other_windows), "--length", str(length), "--method", methods,
+                      "--json", path + ".tmp", "--resume"] + forward_options(args)).check()
+        os.replace(path + ".tmp", path)
+    with open(path) as f:
+        held = json.load(f)
+    check_dtype(args, path, held)
+    return {r["method"]: {d["name"]: d["mean_nll"] for d in r["documents"]} for r in held["results"]}
 
 
 def check_dtype(args, path, held):
@@ -206,11 +226,12 @@ def baselines(args, ratio):
                           "window_nll": {d["name"]: d["mean_nll"] for d in r["documents"]}} for r in results}
 
 
-def book_bootstrap(change_by_window, draws=2000, seed=1):
-    """95 % interval of exp(mean NLL difference) - 1, resampling books (each book's windows together)."""
+def book_bootstrap(change_by_window, draws=2000, seed=1, group=lambda name: name.split("@")[0]):
+    """95 % interval of exp(mean NLL difference) - 1, resampling books (each book's windows together;
+    `group` names another unit, e.g. blocks of consecutive windows of one text)."""
     books = {}
     for name, diff in change_by_window.items():
-        books.setdefault(name.split("@")[0], []).append(diff)
+        books.setdefault(group(name), []).append(diff)
     groups = list(books.values())
     rng = random.Random(seed)
     stats = []
@@ -245,6 +266,13 @@ def summarise(records, base):
         yarn = base[ratio].get("yarn")
         if yarn:
             row["vs_yarn"] = book_bootstrap({w: mean_nll[w] - yarn["window_nll"][w] for w in windows})
+        if reference and config != REFERENCE and all(r.get("other_window_nll") for r in runs + reference):
+            # The other text is one document: resample blocks of 4 consecutive windows (neighbours move together).
+            offsets = sorted(int(w.rpartition("@")[2]) for w in runs[0]["other_window_nll"])
+            block = {o: i // 4 for i, o in enumerate(offsets)}
+            other = {w: sum(r["other_window_nll"][w] for r in runs) / len(runs) - sum(
+                r["other_window_nll"][w] for r in reference) / len(reference) for w in runs[0]["other_window_nll"]}
+            row["vs_reference_other_text"] = book_bootstrap(other, group=lambda w: block[int(w.rpartition("@")[2])])
         out.append(row)
     return out
 
@@ -315,6 +343,9 @@ def main():
                    help="a microsoft/LongRoPE checkout, for the reference-ga configuration")
     p.add_argument("--reference-commit", default="c9e56aa54007c328399677232a489feec446e4b8",
                    help="its commit, recorded in the table (a git archive copy has no .git to ask)")
+    p.add_argument("--other-text", help="also score every run's table on this file (consecutive windows from its start), "
+                   "e.g. ../shared/data/tinyshakespeare.txt: text of another kind than the books searched on")
+    p.add_argument("--other-windows", type=int, default=64, help="windows of --other-text")
     p.add_argument("--summary-only", action="store_true", help="summarise the runs under --work without running any")
     args = p.parse_args()
     ratios = [int(r) for r in args.ratios.split(",")]
@@ -349,6 +380,11 @@ def main():
                      f"{100 * ref['change']:+.2f} % [{100 * ref['low']:+.2f}, {100 * ref['high']:+.2f}]" if ref else "",
                      f"{100 * yarn['change']:+.2f} % [{100 * yarn['low']:+.2f}, {100 * yarn['high']:+.2f}]" if yarn else ""])
     headers = ["ratio", "config", "seeds", "fwd-eq", "of ref", "held-out ppl", "seed range", "vs evolution-paper", "vs YaRN"]
+    if args.other_text:
+        headers.append(f"vs evolution-paper on {os.path.basename(args.other_text)}")
+        for row, s in zip(rows, summary):
+            o = s.get("vs_reference_other_text")
+            row.append(f"{100 * o['change']:+.2f} % [{100 * o['low']:+.2f}, {100 * o['high']:+.2f}]" if o else "")
     print_table(headers, rows)
     # The same table in Markdown, for results/ (each row's numbers come from the JSON below).
     with open(os.path.splitext(args.out)[0] + ".md", "w") as f:
@@ -357,6 +393,7 @@ def main():
             f.write("| " + " | ".join("" if v is None else str(v) for v in row) + " |\n")
     for r in records:
         r.pop("window_nll")
+        r.pop("other_window_nll")
     write_json(args.out, {"machine": machine_info(), "model": os.path.relpath(args.model, REPO), "dtype": args.dtype, "configs": CONFIGS,
                           "search_set": SEARCH_SET, "heldout_set": HELDOUT_SET,
                           "baselines": {str(k): {m: v["ppl"] for m, v in b.items()} for k, b in base.items()},
