@@ -60,10 +60,12 @@ from benchlib import REPO, default_longrope, fmt, machine_info, print_table, run
 BOOKS = os.path.join(REPO, "..", "shared", "data", "books")
 SEARCH_SET = ["--docs", "5", "--skip-tokens", "8192"]
 HELDOUT_SET = ["--docs", "8", "--windows", "8", "--skip-tokens", "8192"]
+PAPER_SCHEDULE = ["--population", "64", "--generations", "40", "--mutants", "16", "--crossovers", "16", "--parents", "32"]
+LONGER_SCHEDULE = ["--population", "12", "--generations", "32", "--mutants", "6", "--crossovers", "6", "--parents", "6"]
 EVOLUTION = ["--population", "32", "--generations", "10", "--mutants", "8", "--crossovers", "8", "--parents", "16"]
 GRADIENT = ["--gradient-steps", "60", "--gradient-snapshot-every", "20"]
 CONFIGS = {
-    "evolution-paper": ["--population", "64", "--generations", "40", "--mutants", "16", "--crossovers", "16", "--parents", "32"],
+    "evolution-paper": PAPER_SCHEDULE,
     "evolution": EVOLUTION,
     "racing": EVOLUTION + ["--race-margin", "0.005"],
     "gradient": ["--optimizer", "gradient"] + GRADIENT,
@@ -81,8 +83,7 @@ CONFIGS = {
     # of its forwards on generations rather than on population (16 instead of 64, 24 generations).
     "racing-critical-long": ["--population", "16", "--generations", "24", "--mutants", "8", "--crossovers", "8", "--parents", "8",
                              "--race-margin", "0.005", "--critical-dim", "auto"],
-    "racing-critical-longer": ["--population", "12", "--generations", "32", "--mutants", "6", "--crossovers", "6", "--parents", "6",
-                               "--race-margin", "0.005", "--critical-dim", "auto"],
+    "racing-critical-longer": LONGER_SCHEDULE + ["--race-margin", "0.005", "--critical-dim", "auto"],
     "racing-critical-longest": ["--population", "8", "--generations", "48", "--mutants", "4", "--crossovers", "4", "--parents", "4",
                                 "--race-margin", "0.005", "--critical-dim", "auto"],
     "racing-critical-tight": ["--population", "12", "--generations", "40", "--mutants", "6", "--crossovers", "6", "--parents", "6",
@@ -90,23 +91,18 @@ CONFIGS = {
     # The paper-settings winners on books-bytes-3m-l64 jump from about 5 to s at pairs 20-23, just below
     # the theoretical critical dimension (23): search from 4 pairs below it, so the jump is in the space
     # (auto-4 resolves per model; the run fingerprint stores the pair, 19 there, so earlier runs resume).
-    "racing-below-critical-longer": ["--population", "12", "--generations", "32", "--mutants", "6", "--crossovers", "6",
-                                     "--parents", "6", "--race-margin", "0.005", "--critical-dim", "auto-4"],
+    "racing-below-critical-longer": LONGER_SCHEDULE + ["--race-margin", "0.005", "--critical-dim", "auto-4"],
     # The paper's settings in LongRoPE2's space: what the smaller space can reach at the full budget.
-    "critical-paper": ["--population", "64", "--generations", "40", "--mutants", "16", "--crossovers", "16", "--parents", "32",
-                       "--critical-dim", "auto"],
+    "critical-paper": PAPER_SCHEDULE + ["--critical-dim", "auto"],
     # The cheap schedules in the paper's whole space (every pair searched), where its evolution's winners live.
-    "racing-longer": ["--population", "12", "--generations", "32", "--mutants", "6", "--crossovers", "6", "--parents", "6",
-                      "--race-margin", "0.005"],
+    "racing-longer": LONGER_SCHEDULE + ["--race-margin", "0.005"],
     "racing-longer-fifth": ["--population", "12", "--generations", "52", "--mutants", "6", "--crossovers", "6", "--parents", "6",
                             "--race-margin", "0.005"],
-    "one-doc": ["--docs", "1", "--population", "64", "--generations", "40", "--mutants", "16", "--crossovers", "16",
-                "--parents", "32"],
     # Fewer documents per candidate buy candidates: the paper's whole P64 T40 schedule on one search
     # document (1344 forwards, a fifth), or racing on two with more generations (at most 1264). Their
     # validation windows are later windows of those documents only (8 in all, as the rule's minimum).
-    "one-doc-critical": ["--docs", "1", "--population", "64", "--generations", "40", "--mutants", "16", "--crossovers", "16",
-                         "--parents", "32", "--critical-dim", "auto"],
+    "one-doc": ["--docs", "1"] + PAPER_SCHEDULE,
+    "one-doc-critical": ["--docs", "1"] + PAPER_SCHEDULE + ["--critical-dim", "auto"],
     "two-doc-racing-critical": ["--docs", "2", "--population", "16", "--generations", "44", "--mutants", "7", "--crossovers", "7",
                                 "--parents", "8", "--race-margin", "0.005", "--critical-dim", "auto"],
     "piecewise": EVOLUTION + ["--space", "piecewise"],
@@ -157,18 +153,12 @@ def run_one(args, ratio, config, seed):
         print(f"[{ratio}x {config} seed {seed}] searching", flush=True)
         run_measured(cmd).check()
     heldout = os.path.join(run, "heldout.json")
-    if not os.path.exists(heldout):
-        print(f"[{ratio}x {config} seed {seed}] held out", flush=True)
-        run_measured([args.longrope, "eval", "--model", args.model, "--data", os.path.join(BOOKS, "test"), "--length", str(length),
-                      "--method", f"table:{table_path}", "--json", heldout + ".tmp", "--resume"] + forward_options(args) + HELDOUT_SET).check()
-        os.replace(heldout + ".tmp", heldout)
+    held = scored_once(args, heldout, f"[{ratio}x {config} seed {seed}] held out",
+                       ["--data", os.path.join(BOOKS, "test"), "--length", str(length), "--method", f"table:{table_path}"] + HELDOUT_SET)
     scored_elsewhere = args.other_text and config in args.configs.split(",") + [REFERENCE]
     other = other_text_nll(args, run, length, f"table:{table_path}") if scored_elsewhere else None
     with open(table_path) as f:
         table = json.load(f)
-    with open(heldout) as f:
-        held = json.load(f)
-    check_dtype(args, heldout, held)
     gradient = table.get("gradient")
     if gradient:  # runs before the key's rename count the same thing as "forward_equivalents"
         cost = gradient.get("search_forward_equivalents", gradient.get("forward_equivalents"))
@@ -189,17 +179,23 @@ def other_text_nll(args, directory, length, methods):
     """Per method, each window's NLL on --other-text (consecutive windows from its start), journaled in
     `directory` as other-NAME.json."""
     name = os.path.splitext(os.path.basename(args.other_text))[0]
-    path = os.path.join(directory, f"other-{name}.json")
+    held = scored_once(args, os.path.join(directory, f"other-{name}.json"), f"[{directory}] on {name}",
+                       ["--data", args.other_text, "--docs", "1", "--windows", str(args.other_windows), "--length", str(length),
+                        "--method", methods])
+    return {r["method"]: {d["name"]: d["mean_nll"] for d in r["documents"]} for r in held["results"]}
+
+
+def scored_once(args, path, label, eval_args):
+    """`longrope eval` into `path` unless it is there (journaled, renamed into place when whole); its JSON."""
     if not os.path.exists(path):
-        print(f"[{directory}] on {name}", flush=True)
-        run_measured([args.longrope, "eval", "--model", args.model, "--data", args.other_text, "--docs", "1",
-                      "--windows", str(args.other_windows), "--length", str(length), "--method", methods,
-                      "--json", path + ".tmp", "--resume"] + forward_options(args)).check()
+        print(label, flush=True)
+        run_measured([args.longrope, "eval", "--model", args.model] + eval_args + ["--json", path + ".tmp", "--resume"] +
+                     forward_options(args)).check()
         os.replace(path + ".tmp", path)
     with open(path) as f:
         held = json.load(f)
     check_dtype(args, path, held)
-    return {r["method"]: {d["name"]: d["mean_nll"] for d in r["documents"]} for r in held["results"]}
+    return held
 
 
 def check_dtype(args, path, held):
@@ -213,14 +209,9 @@ def baselines(args, ratio):
     """YaRN and NTK on the same held-out windows, once per ratio."""
     length = ratio * original_length(args.model)
     path = os.path.join(args.work, f"{ratio}x", "baselines-heldout.json")
-    if not os.path.exists(path):
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        run_measured([args.longrope, "eval", "--model", args.model, "--data", os.path.join(BOOKS, "test"), "--length", str(length),
-                      "--method", "ntk,yarn", "--json", path + ".tmp", "--resume"] + forward_options(args) + HELDOUT_SET).check()
-        os.replace(path + ".tmp", path)
-    with open(path) as f:
-        held = json.load(f)
-    check_dtype(args, path, held)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    held = scored_once(args, path, f"[{ratio}x] NTK and YaRN held out",
+                       ["--data", os.path.join(BOOKS, "test"), "--length", str(length), "--method", "ntk,yarn"] + HELDOUT_SET)
     results = held["results"]
     return {r["method"]: {"ppl": math.exp(sum(d["mean_nll"] for d in r["documents"]) / len(r["documents"])),
                           "window_nll": {d["name"]: d["mean_nll"] for d in r["documents"]}} for r in results}
@@ -244,6 +235,11 @@ def book_bootstrap(change_by_window, draws=2000, seed=1, group=lambda name: name
     return {"change": mean, "low": stats[int(0.025 * draws)], "high": stats[int(0.975 * draws) - 1]}
 
 
+def mean_by_window(runs, key):
+    """Each window's NLL averaged over the runs (seeds) of one configuration; `key` names the text."""
+    return {w: sum(r[key][w] for r in runs) / len(runs) for w in runs[0][key]}
+
+
 def summarise(records, base):
     """Per ratio and configuration: seeds, cost, held-out ppl (mean, min, max) and the change against the reference."""
     out = []
@@ -252,14 +248,14 @@ def summarise(records, base):
         by_key.setdefault((r["ratio"], r["config"]), []).append(r)
     for (ratio, config), runs in sorted(by_key.items()):
         windows = sorted(runs[0]["window_nll"])
-        mean_nll = {w: sum(r["window_nll"][w] for r in runs) / len(runs) for w in windows}
+        mean_nll = mean_by_window(runs, "window_nll")
         row = {"ratio": ratio, "config": config, "seeds": sorted(r["seed"] for r in runs),
                "forward_equivalents": sum(r["forward_equivalents"] for r in runs) / len(runs),
                "heldout_ppl_mean": sum(r["heldout_ppl"] for r in runs) / len(runs),
                "heldout_ppl_min": min(r["heldout_ppl"] for r in runs), "heldout_ppl_max": max(r["heldout_ppl"] for r in runs)}
         reference = by_key.get((ratio, REFERENCE))
         if reference and config != REFERENCE:
-            ref_nll = {w: sum(r["window_nll"][w] for r in reference) / len(reference) for w in windows}
+            ref_nll = mean_by_window(reference, "window_nll")
             row["vs_reference"] = book_bootstrap({w: mean_nll[w] - ref_nll[w] for w in windows})
             row["cost_fraction_of_reference"] = row["forward_equivalents"] / (
                 sum(r["forward_equivalents"] for r in reference) / len(reference))
@@ -268,13 +264,17 @@ def summarise(records, base):
             row["vs_yarn"] = book_bootstrap({w: mean_nll[w] - yarn["window_nll"][w] for w in windows})
         if reference and config != REFERENCE and all(r.get("other_window_nll") for r in runs + reference):
             # The other text is one document: resample blocks of 4 consecutive windows (neighbours move together).
-            offsets = sorted(int(w.rpartition("@")[2]) for w in runs[0]["other_window_nll"])
-            block = {o: i // 4 for i, o in enumerate(offsets)}
-            other = {w: sum(r["other_window_nll"][w] for r in runs) / len(runs) - sum(
-                r["other_window_nll"][w] for r in reference) / len(reference) for w in runs[0]["other_window_nll"]}
-            row["vs_reference_other_text"] = book_bootstrap(other, group=lambda w: block[int(w.rpartition("@")[2])])
+            mine, theirs = mean_by_window(runs, "other_window_nll"), mean_by_window(reference, "other_window_nll")
+            in_order = sorted(mine, key=lambda w: int(w.rpartition("@")[2]))  # names end in @byte-offset
+            block = {w: i // 4 for i, w in enumerate(in_order)}
+            row["vs_reference_other_text"] = book_bootstrap({w: mine[w] - theirs[w] for w in mine}, group=block.get)
         out.append(row)
     return out
+
+
+def interval_text(change):
+    """A bootstrap result as '+1.23 % [+0.45, +2.01]' ('' when there is none)."""
+    return f"{100 * change['change']:+.2f} % [{100 * change['low']:+.2f}, {100 * change['high']:+.2f}]" if change else ""
 
 
 def plot(summary, records, base, path):
@@ -377,14 +377,12 @@ def main():
         rows.append([f"{s['ratio']}x", s["config"], len(s["seeds"]), fmt(s["forward_equivalents"], ".0f"),
                      fmt(s.get("cost_fraction_of_reference"), ".3f"), fmt(s["heldout_ppl_mean"], ".4f"),
                      f"{s['heldout_ppl_min']:.4f}..{s['heldout_ppl_max']:.4f}",
-                     f"{100 * ref['change']:+.2f} % [{100 * ref['low']:+.2f}, {100 * ref['high']:+.2f}]" if ref else "",
-                     f"{100 * yarn['change']:+.2f} % [{100 * yarn['low']:+.2f}, {100 * yarn['high']:+.2f}]" if yarn else ""])
+                     interval_text(ref), interval_text(yarn)])
     headers = ["ratio", "config", "seeds", "fwd-eq", "of ref", "held-out ppl", "seed range", "vs evolution-paper", "vs YaRN"]
     if args.other_text:
         headers.append(f"vs evolution-paper on {os.path.basename(args.other_text)}")
         for row, s in zip(rows, summary):
-            o = s.get("vs_reference_other_text")
-            row.append(f"{100 * o['change']:+.2f} % [{100 * o['low']:+.2f}, {100 * o['high']:+.2f}]" if o else "")
+            row.append(interval_text(s.get("vs_reference_other_text")))
     print_table(headers, rows)
     # The same table in Markdown, for results/ (each row's numbers come from the JSON below).
     with open(os.path.splitext(args.out)[0] + ".md", "w") as f:
