@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <sstream>
 
+#include "util/token_count.h"
+
 namespace longrope {
 
 std::vector<std::string> split_list(const std::string& s) {
@@ -23,20 +25,9 @@ std::vector<std::string> split_list(const std::string& s) {
 }
 
 int64_t parse_length(const std::string& text, const std::string& option) {
-  size_t used = 0;
-  long long v = 0;
-  const auto bad = [&] { return UsageError(fmt::format("{}: '{}' is not a length (e.g. 2048, 4k)", option, text)); };
-  try {
-    v = std::stoll(text, &used);
-  } catch (const std::exception&) {
-    throw bad();
-  }
-  const std::string suffix = text.substr(used);
-  const long long unit = suffix == "k" || suffix == "K" ? 1024 : suffix == "m" || suffix == "M" ? 1024 * 1024 : 1;
-  if (unit == 1 && !suffix.empty()) throw bad();
-  if (v <= 0) throw UsageError(fmt::format("{}: length must be positive, got '{}'", option, text));
-  if (v > (int64_t{1} << 40) / unit) throw UsageError(fmt::format("{}: '{}' is too long", option, text));
-  return v * unit;
+  const std::optional<int64_t> count = parse_token_count(text);
+  if (!count) throw UsageError(fmt::format("{}: '{}' is not a length (a positive count such as 2048, 4k or 1m, at most 2^40)", option, text));
+  return *count;
 }
 
 void refuse_same_file(const std::string& output_option, const std::string& output,

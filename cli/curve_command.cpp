@@ -26,7 +26,7 @@ int curve_command(const std::vector<std::string>& args) {
   DataArgs data;
   RuntimeArgs runtime;
   RopeArgs rope;
-  rope.method = "none,pi,ntk,dynamic-ntk,yarn";
+  rope.method = "none,pi,ntk,yarn";
   po::options_description o("Curve");
   o.add_options()
       ("lengths", po::value(&lengths_text)->required(), "context lengths, comma-separated (e.g. 256,512,1k,2k)")
@@ -47,19 +47,16 @@ int curve_command(const std::vector<std::string>& args) {
     comparison.lengths.push_back(length);
   }
   if (comparison.lengths.empty()) throw UsageError("--lengths is empty");
-  const std::vector<std::string> method_names = split_list(rope.method);
-  const std::vector<RopeMethodSpec> specs = make_rope_specs(rope, method_names);  // tables are read (and checked) up front
-  for (size_t i = 0; i < specs.size(); ++i)
-    comparison.methods.push_back({method_names[i], [spec = specs[i]](const LlamaConfig& c, int64_t l) { return make_rope_scaling(c, spec, l); }});
+  const RopeMethods rope_methods = read_rope_methods(rope);  // tables are read before the model loads
+  comparison.methods = rope_methods.scalings;
   const std::vector<std::string> outputs = {out + ".csv", out + ".json", journal_path(out)};
   for (const std::string& path : outputs) {
-    std::vector<std::pair<std::string, std::string>> inputs = {{"--table", rope.table}};
-    for (const RopeMethodSpec& spec : specs) inputs.push_back({"--method table:", spec.table_source});
-    refuse_same_file("--out", path, inputs);
+    refuse_same_file("--out", path, rope_methods.inputs(rope));
     formats::require_writable(path);
   }
 
   const EvaluationSetup setup = open_evaluation(model, data, runtime);
+  rope_methods.check(setup.config(), comparison.lengths);
   const int64_t original = setup.config().original_max_position_embeddings;
   const std::vector<Document> documents = setup.documents(*std::max_element(comparison.lengths.begin(), comparison.lengths.end()));
   ScoreJournal journal(journal_path(out), setup.score_job("curve", documents), resume);
@@ -81,11 +78,13 @@ int curve_command(const std::vector<std::string>& args) {
       versus = relative_change_json(*change);
       versus["method"] = comparison.methods.front().name;
     }
+    json windows = json::array();
+    for (const DocumentScore& d : r.documents) windows.push_back({{"name", d.name}, {"mean_nll", d.mean_nll}});
     results.push_back({{"length", row.length}, {"method", row.method}, {"ppl", r.ppl}, {"ppl_stderr", r.ppl * r.nll_stderr},
                        {"mean_nll", r.mean_nll}, {"documents", r.documents.size()}, {"attention_factor", row.scaling.attention_factor},
                        {"start_tokens", row.scaling.start_tokens}, {"seconds", r.seconds},
                        {"peak_device_bytes", row.peak_device_bytes ? json(*row.peak_device_bytes) : json(nullptr)},
-                       {"versus_first", versus}});
+                       {"versus_first", versus}, {"windows", windows}});
   }
   std::vector<std::string> methods;
   for (const NamedScaling& m : comparison.methods) methods.push_back(m.name);

@@ -35,15 +35,13 @@ int eval_command(const std::vector<std::string>& args) {
   if (!parse_command_line("eval", "--model DIR --data PATH --length N [options]", args, o)) return 0;
   const int64_t length = parse_length(length_text, "--length");
   if (length < 2) throw UsageError(fmt::format("--length must be at least 2, got {}", length));
-  Comparison comparison{{length}, {}, batch, "eval"};
-  const std::vector<std::string> methods = split_list(rope.method);
-  const std::vector<RopeMethodSpec> specs = make_rope_specs(rope, methods);  // tables are read (and checked) before the model loads
-  for (size_t i = 0; i < specs.size(); ++i)
-    comparison.methods.push_back({methods[i], [spec = specs[i]](const LlamaConfig& c, int64_t l) { return make_rope_scaling(c, spec, l); }});
+  const RopeMethods rope_methods = read_rope_methods(rope);  // tables are read before the model loads
+  const std::vector<std::string>& methods = rope_methods.names;
+  const std::vector<RopeMethodSpec>& specs = rope_methods.specs;
+  Comparison comparison{{length}, rope_methods.scalings, batch, "eval"};
   if (resume && json_out.empty()) throw UsageError("--resume needs --json: the journal it continues lies beside that file");
   if (!json_out.empty()) {
-    std::vector<std::pair<std::string, std::string>> inputs = {{"--table", rope.table}};
-    for (const RopeMethodSpec& spec : specs) inputs.push_back({"--method table:", spec.table_source});
+    const auto inputs = rope_methods.inputs(rope);
     refuse_same_file("--json", json_out, inputs);
     formats::require_writable(json_out);  // before the evaluation, not after it
     refuse_same_file("--json", journal_path(json_out), inputs);
@@ -52,6 +50,7 @@ int eval_command(const std::vector<std::string>& args) {
 
   const EvaluationSetup setup = open_evaluation(model, data, runtime);
   const LlamaConfig& config = setup.config();
+  rope_methods.check(config, {length});
   const int64_t original = config.original_max_position_embeddings;
   fmt::print("model {}  ({} parameters, {}, {})\n", model.path, setup.model().parameter_count(), runtime.device,
              dtype_name(setup.model().dtype()));

@@ -8,7 +8,8 @@
 
 #include "cli/cli_util.h"
 #include "cli/command.h"
-#include "export/factor_table.h"
+#include "tables/factor_table.h"
+#include "export/export_values.h"
 #include "export/gguf_export.h"
 #include "export/hf_export.h"
 
@@ -19,7 +20,8 @@ namespace longrope {
 namespace {
 
 void print_warnings(const std::vector<std::string>& warnings) {
-  for (const auto& w : warnings) fmt::print(stderr, "{}\n", w);
+  for (const auto& w : warnings)
+    if (!w.empty()) fmt::print(stderr, "{}\n", w);
 }
 
 }  // namespace
@@ -74,6 +76,7 @@ int export_command(const std::vector<std::string>& args) {
                r.architecture, v.long_factor.size(), v.original_length, v.target_length, v.attention_factor,
                fmt::join(r.set, ", "), r.removed.empty() ? "" : "; removed ", fmt::join(r.removed, ", "));
   } else if (format == "csv") {
+    print_warnings({verdict_warning(table, table_path)});
     if (table.start_tokens > 0)
       fmt::print(stderr, "warning: result_final.csv holds λ only; n̂ = {} is not in it (pass --start-tokens {} to eval)\n",
                  table.start_tokens, table.start_tokens);
@@ -81,13 +84,11 @@ int export_command(const std::vector<std::string>& args) {
     fmt::print("wrote {} ({} factors)\n", out, table.lambda.size());
   } else {
     // A table JSON is read by eval and export as it is: its lengths must be known and consistent.
-    if (table.original_length <= 0) table.original_length = request.original_length;
-    if (table.target_length <= 0) table.target_length = request.target_length;
-    if (table.original_length <= 0 || table.target_length <= 0)
-      throw UsageError(fmt::format("{} holds λ only: pass --original-length and --target-length", table_path));
-    if (table.target_length <= table.original_length)
-      throw UsageError(fmt::format("--target-length {} is not beyond --original-length {}", table.target_length, table.original_length));
-    if (table.scale <= 0) table.scale = static_cast<double>(table.target_length) / static_cast<double>(table.original_length);
+    print_warnings({verdict_warning(table, table_path)});
+    const TableLengths lengths = resolve_table_lengths(table, request, 0, table_path);
+    table.original_length = lengths.original_length;
+    table.target_length = lengths.target_length;
+    table.scale = lengths.scale;
     write_factor_table(out, table);
     fmt::print("wrote {} ({} factors)\n", out, table.lambda.size());
   }

@@ -21,6 +21,7 @@ const std::vector<Command>& commands() {
       {"curve", "perplexity against context length for several RoPE methods on the same documents", curve_command},
       {"sweep-theta", "perplexity against the RoPE base θ at one length", sweep_theta_command},
       {"passkey", "passkey retrieval accuracy against prompt length for several RoPE methods (KV-cache decoding)", passkey_command},
+      {"compare", "the change of perplexity between two methods on the same windows, with a bootstrap interval", compare_command},
       {"plot", "PNG/SVG figures: perplexity vs length, λ vs dimension, search progress", plot_command},
       {"forward", "write the logits of one token sequence (checks against other runtimes)", forward_command},
       {"convert", "rewrite a checkpoint in another dtype or shard size", convert_command},
@@ -33,12 +34,16 @@ const std::vector<Command>& commands() {
 }
 
 bool parse_command_line(const std::string& command, const std::string& usage, const std::vector<std::string>& args,
-                        const boost::program_options::options_description& options, boost::program_options::variables_map* given) {
+                        const boost::program_options::options_description& options, boost::program_options::variables_map* given,
+                        const boost::program_options::positional_options_description* positional) {
   namespace po = boost::program_options;
   po::options_description all(options);
   all.add_options()("help,h", "show this help");
   po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).run(), vm);
+  po::command_line_parser parser(args);
+  parser.options(all);
+  if (positional) parser.positional(*positional);
+  po::store(parser.run(), vm);
   if (vm.count("help")) {
     fmt::print("usage: longrope {} {}\n\n", command, usage);
     std::cout << all << "\n";

@@ -34,20 +34,18 @@ int passkey_command(const std::vector<std::string>& args) {
       ("tokenizer", po::value(&data.tokenizer)->default_value(data.tokenizer),
        "auto (the model's own), bytes, or a tokenizer.json or .gguf (a byte-level BPE: passkey decodes in this process)")
       ("bos", po::value(&data.bos)->default_value(data.bos), "auto (as the model defines it), none, or a token id");
-  o.add(model_options(model)).add(rope_options(rope, /*allow_list=*/true)).add(runtime_options(runtime, /*scoring=*/false));
+  o.add(model_options(model)).add(rope_options(rope, /*allow_list=*/true)).add(runtime_options(runtime, RuntimeOptionSet::Decoding));
   if (!parse_command_line("passkey", "--model DIR --lengths 2k,4k --out PREFIX [--method none,yarn,table:T.json]", args, o)) return 0;
   for (const std::string& l : split_list(lengths_text)) options.lengths.push_back(parse_length(l, "--lengths"));
   if (options.lengths.empty()) throw UsageError("--lengths is empty");
   options.seed = parse_seed(seed, "--seed");
-  const std::vector<std::string> names = split_list(rope.method);
-  const std::vector<RopeMethodSpec> specs = make_rope_specs(rope, names);
-  std::vector<NamedScaling> methods;
-  for (size_t i = 0; i < specs.size(); ++i)
-    methods.push_back({names[i], [spec = specs[i]](const LlamaConfig& c, int64_t l) { return make_rope_scaling(c, spec, l); }});
+  const RopeMethods rope_methods = read_rope_methods(rope);
+  const std::vector<NamedScaling>& methods = rope_methods.scalings;
   const std::vector<std::string> outputs = {out + ".csv", out + ".json"};
   for (const std::string& path : outputs) formats::require_writable(path);
 
   const EvaluationSetup setup = open_evaluation(model, data, runtime);
+  rope_methods.check(setup.config(), options.lengths);
   const int64_t original = setup.config().original_max_position_embeddings;
   json rows = json::array();
   std::string csv = "length,method,correct,samples,accuracy,beyond_original\n";
@@ -65,7 +63,7 @@ int passkey_command(const std::vector<std::string>& args) {
     fmt::print("{:>7}{} {:<24} {:>4}/{:<4}\n", row.length, row.length > original ? "*" : " ", row.method, row.correct, row.samples.size());
   });
   const json j = {{"model", model.path}, {"original_length", original}, {"samples", options.samples}, {"seed", options.seed},
-                  {"new_tokens", options.new_tokens}, {"lengths", options.lengths}, {"methods", names}, {"results", rows}};
+                  {"new_tokens", options.new_tokens}, {"lengths", options.lengths}, {"methods", rope_methods.names}, {"results", rows}};
   formats::write_files_atomically({{outputs[0], csv}, {outputs[1], j.dump(2) + "\n"}});
   fmt::print("(* beyond the original length {})\nwrote {}.csv and {}.json\n", original, out, out);
   return 0;

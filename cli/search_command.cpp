@@ -3,6 +3,7 @@
 // rank per device (search/distributed_search.h).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -36,39 +37,42 @@ std::optional<SearchArgs> parse_search(const std::vector<std::string>& args) {
   RuntimeArgs& runtime = a.runtime;
   RankSettings& ranks = a.ranks;
   std::string targets, devices, race_margin;  // race margin unset: racing off
-  int64_t seed = 42;
+  std::string validation = r.validation.text(), objective = mode_name(kObjectiveNames, r.objective),
+              bound = mode_name(kLambdaBoundNames, r.bound), critical_dim = r.critical_dim.text(),
+              space = mode_name(kSpaceShapeNames, r.space), optimizer = mode_name(kOptimizerNames, r.optimizer);
   SearchSettings& e = r.evolution;
+  int64_t seed = static_cast<int64_t>(e.seed);
   po::options_description o("Search");
   o.add_options()
       ("target", po::value(&targets)->required(), "target lengths: ratios (8x,16x) or token counts (2048, 32k), comma-separated")
       ("out", po::value(&r.out)->required(), "run directory (one subdirectory per target)")
       ("heldout", po::value(&r.heldout), "held-out documents: the winner and baselines are reported on them too")
-      ("validation", po::value(&r.validation)->default_value(r.validation),
+      ("validation", po::value(&validation)->default_value(validation),
        "where the winner is chosen among the best --validate-top: auto (windows of the search documents after the search's), "
        "none (the best on the search windows, as the reference does), or a directory of documents")
       ("validate-top", po::value(&r.validate_top)->default_value(r.validate_top),
        "the best K distinct candidates re-scored on the validation windows")
-      ("objective", po::value(&r.objective)->default_value(r.objective),
+      ("objective", po::value(&objective)->default_value(objective),
        "ppl (perplexity of the windows, the paper's) or needle (LongRoPE2's: the NLL of a needle's answer at depths spread "
        "over the windows; held-out sets are still scored by perplexity)")
-      ("population", po::value(&e.population)->default_value(64), "initial population P (at least the 4 seed tables)")
-      ("generations", po::value(&e.generations)->default_value(40), "generations T (with --resume, a larger T extends a finished search)")
-      ("mutants", po::value(&e.mutants)->default_value(16), "mutation children per generation N1")
-      ("crossovers", po::value(&e.crossovers)->default_value(16), "crossover children per generation N2")
-      ("parents", po::value(&e.parents)->default_value(32), "top-k kept and bred from")
+      ("population", po::value(&e.population)->default_value(e.population), "initial population P (at least the 4 seed tables)")
+      ("generations", po::value(&e.generations)->default_value(e.generations), "generations T (with --resume, a larger T extends a finished search)")
+      ("mutants", po::value(&e.mutants)->default_value(e.mutants), "mutation children per generation N1")
+      ("crossovers", po::value(&e.crossovers)->default_value(e.crossovers), "crossover children per generation N2")
+      ("parents", po::value(&e.parents)->default_value(e.parents), "top-k kept and bred from")
       ("mutation-prob", po::value(&r.mutation_probability)->default_value(r.mutation_probability), "per-gene mutation probability")
       ("seed", po::value(&seed)->default_value(seed), "random seed (a seed reproduces a run given the same scores)")
-      ("bound", po::value(&r.bound)->default_value(r.bound), "λ upper bound: paper (1.25·s) or reference (1 + s)")
+      ("bound", po::value(&bound)->default_value(bound), "λ upper bound: paper (1.25·s) or reference (1 + s)")
       ("step", po::value(&r.step)->default_value(r.step), "λ grid step")
       ("search-start-tokens", po::value(&r.search_start_tokens)->default_value(true), "search n̂ (false: n̂ = 0, exportable to every runtime)")
-      ("critical-dim", po::value(&r.critical_dim)->default_value(r.critical_dim),
+      ("critical-dim", po::value(&critical_dim)->default_value(critical_dim),
        "LongRoPE2's smaller space: none (every pair searched), auto, auto-K (K pairs below auto), or a pair index c below d/2. Pairs below c are not "
        "searched and follow λ_c NTK-style, λ_i = λ_c^(i/c). auto = the theoretical critical dimension, the first pair whose "
        "wavelength 2π·θ^(2i/d) exceeds L: ceil((d/2)·log_θ(L/2π)) (35 for LLaMA-3-8B; LongRoPE2's code uses one less)")
-      ("space", po::value(&r.space)->default_value(r.space),
+      ("space", po::value(&space)->default_value(space),
        "paper (λ non-decreasing on the grid, every pair searched) or piecewise (the reference's dim_piece_mono: λ = 1 up to "
        "a searched pair α, s above a searched β, non-decreasing in [1, s] between)")
-      ("optimizer", po::value(&r.optimizer)->default_value(r.optimizer),
+      ("optimizer", po::value(&optimizer)->default_value(optimizer),
        "evolution (the paper's search), gradient (the seed tables scored, then Adam steps on ∂NLL/∂λ from the best of them, "
        "one search window per step, λ kept monotone and in bounds) or both (the evolution, then steps from its best). "
        "Every --gradient-snapshot-every steps λ is rounded onto the grid and scored exactly; the validation rule chooses")
@@ -104,9 +108,24 @@ std::optional<SearchArgs> parse_search(const std::vector<std::string>& args) {
   if (r.targets.empty()) throw UsageError("--target is empty");
   if (r.compose && r.init_table.empty()) throw UsageError("--compose needs --init-table");
   if (!race_margin.empty()) r.race_margin = parse_number(race_margin, "--race-margin");
-  if (r.optimizer == "evolution")
+  r.validation = ValidationChoice::parse(validation);
+  r.objective = parse_mode(kObjectiveNames, objective, "objective");
+  r.bound = parse_mode(kLambdaBoundNames, bound, "bound");
+  r.critical_dim = CriticalDim::parse(critical_dim);
+  r.space = parse_mode(kSpaceShapeNames, space, "space");
+  r.optimizer = parse_mode(kOptimizerNames, optimizer, "optimizer");
+  if (r.optimizer == Optimizer::Evolution)
     for (const char* option : {"gradient-steps", "gradient-lr", "gradient-snapshot-every", "gradient-checkpoint", "gradient-average"})
       if (!given[option].defaulted()) throw UsageError(fmt::format("--{} needs --optimizer gradient or both", option));
+  // The gradient alone scores the seed tables once and steps from the best: no generations to shape.
+  if (r.optimizer == Optimizer::Gradient)
+    for (const char* option : {"population", "generations", "mutants", "crossovers", "parents", "mutation-prob", "race-margin"})
+      if (given.count(option) && !given[option].defaulted())
+        throw UsageError(fmt::format("--{} shapes the evolution; --optimizer gradient runs none (use --optimizer both)", option));
+  if (r.validation.kind == ValidationChoice::Kind::None && !given["validate-top"].defaulted())
+    throw UsageError("--validate-top chooses among the best on validation windows; --validation none has none");
+  // The default re-scores the best 4; a smaller population is the user's choice, and is judged as such.
+  if (given["validate-top"].defaulted()) r.validate_top = std::min(r.validate_top, std::max(1, e.population));
   e.seed = parse_seed(seed, "--seed");
   check_search_request(r);
   return a;

@@ -7,7 +7,9 @@
 #include <algorithm>
 #include <cmath>
 
-#include "export/factor_table.h"
+#include "tables/factor_table.h"
+#include "util/named_enum.h"
+#include "cli/cli_util.h"
 #include "util/errors.h"
 
 namespace po = boost::program_options;
@@ -55,26 +57,31 @@ po::options_description data_options(DataArgs& a, const std::string& data_help) 
   return d;
 }
 
-po::options_description runtime_options(RuntimeArgs& a, bool scoring) {
+po::options_description runtime_options(RuntimeArgs& a, RuntimeOptionSet set) {
   po::options_description d("Runtime");
   d.add_options()
       ("device", po::value(&a.device)->default_value(a.device), "cpu, cuda or cuda:N")
       ("dtype", po::value(&a.dtype)->default_value(a.dtype), "weights and activations: f32, bf16 or f16 (RoPE angles are always computed in f64)")
       ("threads", po::value(&a.threads)->default_value(a.threads), "CPU threads for LibTorch (0: all cores)")
-      ("attention", po::value(&a.attention)->default_value(a.attention), "auto, chunked, sdpa (LibTorch >= 2) or full")
-      ("sliding-window", po::value(&a.sliding_window)->default_value(a.sliding_window), "honour a Mistral sliding window (LongRoPE runs with it off)");
-  if (scoring)
+      ("attention", po::value(&a.attention)->default_value(a.attention), "auto, chunked, sdpa (LibTorch >= 2) or full");
+  if (set != RuntimeOptionSet::Training)
+    d.add_options()("sliding-window", po::value(&a.sliding_window)->default_value(a.sliding_window),
+                    "honour a Mistral sliding window (LongRoPE runs with it off)");
+  if (set == RuntimeOptionSet::Scoring)
     d.add_options()("loss-chunk", po::value(&a.loss_chunk)->default_value(a.loss_chunk), "positions per LM-head/cross-entropy block");
   return d;
 }
 
 po::options_description rope_options(RopeArgs& a, bool allow_list) {
+  static const std::string methods =
+      "config (the checkpoint's own rope_scaling, as transformers applies it), none, pi, ntk (static base change b·s^(d/(d−2))), "
+      "dynamic-ntk (transformers' dynamic type at the window length T with factor --scale, default 1: NTK at s = T/L), yarn, "
+      "longrope (--table) or table:FILE";
+  static const std::string list_help = methods + "; a comma-separated list evaluates each";
   po::options_description d("RoPE scaling");
   d.add_options()
-      ("method", po::value(&a.method)->default_value(a.method),
-       allow_list ? "config, none, pi, ntk, dynamic-ntk, yarn, longrope or table:FILE; a comma-separated list evaluates each"
-                  : "config, none, pi, ntk, dynamic-ntk, yarn, longrope or table:FILE")
-      ("scale", po::value(&a.scale)->default_value(a.scale), "extension ratio s (0: length / original length)")
+      ("method", po::value(&a.method)->default_value(a.method), allow_list ? list_help.c_str() : methods.c_str())
+      ("scale", po::value(&a.scale)->default_value(a.scale), "extension ratio s (0: length / original length; a table's own s)")
       ("table", po::value(&a.table), "factor table for longrope: a longrope .json table or a reference result_final.csv")
       ("start-tokens", po::value(&a.start_tokens)->default_value(a.start_tokens), "override n̂ (-1: the table's)")
       ("attention-factor", po::value(&a.attention_factor)->default_value(a.attention_factor), "override the attention factor (0: the table's, else LongRoPE's su)");
@@ -87,7 +94,7 @@ std::vector<RopeMethodSpec> make_rope_specs(const RopeArgs& a, const std::vector
   bool any_table = false;
   for (size_t i = 0; i < methods.size(); ++i) {  // a method may repeat: benchmarks time repeated passes
     specs.push_back(make_rope_spec(a, methods[i]));
-    any_table = any_table || specs.back().method == "longrope";
+    any_table = any_table || specs.back().method == RopeMethod::LongRoPE;
   }
   // These shape a longrope table only; given for PI or YaRN alone they would be silently unused.
   if (!any_table && (!a.table.empty() || a.start_tokens != -1 || a.attention_factor != 0))
@@ -98,35 +105,47 @@ std::vector<RopeMethodSpec> make_rope_specs(const RopeArgs& a, const std::vector
 RopeMethodSpec make_rope_spec(const RopeArgs& a, const std::string& method_text) {
   // "table:FILE" names a table inline, so one list can compare several tables.
   const bool inline_table = method_text.rfind("table:", 0) == 0;
-  const std::string method = inline_table ? "longrope" : method_text;
   const std::string table = inline_table ? method_text.substr(6) : a.table;
+  const std::optional<RopeMethod> method = inline_table ? RopeMethod::LongRoPE : enum_from_name(kRopeMethodNames, method_text);
+  if (!method)
+    throw UsageError(fmt::format("--method: unknown RoPE method '{}' ({}, or table:FILE)", method_text, enum_choices(kRopeMethodNames)));
   RopeMethodSpec s;
-  s.method = method;
-  const std::vector<std::string>& known = rope_method_names();
-  if (std::find(known.begin(), known.end(), method) == known.end())
-    throw UsageError(fmt::format("--method: unknown RoPE method '{}' (one of {}, or table:FILE)", method, fmt::join(known, ", ")));
+  s.method = *method;
   if (a.scale != 0) {
     if (!(a.scale >= 1 && a.scale <= 1e6)) throw UsageError(fmt::format("--scale must be in [1, 10^6], got {}", a.scale));
     s.scale = a.scale;
   }
-  if (method == "longrope") {
+  if (s.method == RopeMethod::LongRoPE) {
     if (table.empty()) throw UsageError("--method longrope needs --table FILE (or --method table:FILE)");
-    const FactorTable t = read_factor_table(table);
-    s.lambda = t.lambda;
-    s.start_tokens = t.start_tokens;
-    s.attention_factor = t.attention_factor;
+    s.table = read_factor_table(table);
     s.table_source = table;
-    if (t.rope_base > 0) s.rope_base = t.rope_base;
-    s.original_length = t.original_length;
-    s.target_length = t.target_length;
-    if (!s.scale && t.scale > 0) s.scale = t.scale;
   }
   if (a.start_tokens < -1) throw UsageError(fmt::format("--start-tokens must be >= 0, or -1 for the table's, got {}", a.start_tokens));
-  if (a.start_tokens >= 0) s.start_tokens = a.start_tokens;
+  if (a.start_tokens >= 0) s.overrides.start_tokens = a.start_tokens;
   if (!(a.attention_factor >= 0 && std::isfinite(a.attention_factor)))
     throw UsageError(fmt::format("--attention-factor must be a positive number, got {}", a.attention_factor));
-  if (a.attention_factor > 0) s.attention_factor = a.attention_factor;
+  if (a.attention_factor > 0) s.overrides.attention_factor = a.attention_factor;
   return s;
+}
+
+RopeMethods read_rope_methods(const RopeArgs& a) {
+  RopeMethods m;
+  m.names = split_list(a.method);
+  m.specs = make_rope_specs(a, m.names);
+  for (size_t i = 0; i < m.specs.size(); ++i)
+    m.scalings.push_back({m.names[i], [spec = m.specs[i]](const LlamaConfig& c, int64_t l) { return make_rope_scaling(c, spec, l); }});
+  return m;
+}
+
+std::vector<std::pair<std::string, std::string>> RopeMethods::inputs(const RopeArgs& a) const {
+  std::vector<std::pair<std::string, std::string>> out = {{"--table", a.table}};
+  for (const RopeMethodSpec& spec : specs) out.push_back({"--method table:", spec.table_source});
+  return out;
+}
+
+void RopeMethods::check(const LlamaConfig& config, const std::vector<int64_t>& lengths) const {
+  for (const NamedScaling& s : scalings)
+    for (const int64_t length : lengths) s.at_length(config, length);
 }
 
 }  // namespace longrope

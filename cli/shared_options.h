@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "eval/method_comparison.h"
 #include "eval/open_evaluation.h"
 #include "models/model_runtime.h"
 #include "models/rope_methods.h"
@@ -19,8 +20,11 @@ inline constexpr const char* kModelHelp =
 boost::program_options::options_description model_options(ModelArgs& args);
 // --data (described by `data_help`), --docs, --min-tokens, --sample-seed, --token-format, --tokenizer, --bos.
 boost::program_options::options_description data_options(DataArgs& args, const std::string& data_help);
-// --device, --dtype, --threads, --attention, --sliding-window; with `scoring`, --loss-chunk too.
-boost::program_options::options_description runtime_options(RuntimeArgs& args, bool scoring = true);
+// Which runtime options a command reads: scoring commands take --loss-chunk, training neither that
+// nor --sliding-window (it trains the model as its config defines it).
+enum class RuntimeOptionSet { Scoring, Decoding, Training };
+// --device, --dtype, --threads, --attention, and as `set` says --sliding-window and --loss-chunk.
+boost::program_options::options_description runtime_options(RuntimeArgs& args, RuntimeOptionSet set = RuntimeOptionSet::Scoring);
 
 struct RopeArgs {
   std::string method = "config";
@@ -38,5 +42,19 @@ RopeMethodSpec make_rope_spec(const RopeArgs& args, const std::string& method);
 // Every method of a list (one may repeat: benchmarks time repeated passes); the table options only
 // where a table is evaluated.
 std::vector<RopeMethodSpec> make_rope_specs(const RopeArgs& args, const std::vector<std::string>& methods);
+
+// --method's list, read (tables too) before any model loads, as the scalings eval, curve and passkey run.
+struct RopeMethods {
+  std::vector<std::string> names;  // as given ("yarn", "table:T.json")
+  std::vector<RopeMethodSpec> specs;
+  std::vector<NamedScaling> scalings;
+
+  // The files read, as {option, path}, for refuse_same_file.
+  std::vector<std::pair<std::string, std::string>> inputs(const RopeArgs& args) const;
+  // Builds every scaling at every length once, so that a table that does not fit the model fails in one
+  // line before anything is printed or scored.
+  void check(const LlamaConfig& config, const std::vector<int64_t>& lengths) const;
+};
+RopeMethods read_rope_methods(const RopeArgs& args);
 
 }  // namespace longrope

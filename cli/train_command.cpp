@@ -15,7 +15,7 @@
 #include "util/progress.h"
 #include "cli/shared_options.h"
 #include "formats/atomic_file.h"
-#include "export/factor_table.h"
+#include "tables/table_scaling.h"
 #include "models/llama_config.h"
 #include "train/trainer.h"
 
@@ -61,11 +61,9 @@ void continue_from(const std::string& dir, const po::variables_map& given, Train
 // --table: the LongRoPE scaling every training window runs under.
 RopeScaling training_rope(const std::string& path, const TrainConfig& t) {
   const FactorTable table = read_factor_table(path);
-  const RopeGeometry geometry{t.head_dim(), t.rope_theta, t.original_length};
-  check_table_for_model(table, geometry, path);
   if (table.target_length > 0 && t.context > table.target_length)
     throw InvalidSetting("context", fmt::format("{} exceeds the target length {} of the table {}", t.context, table.target_length, path));
-  return rope_longrope(geometry, table.lambda, table.start_tokens, table.scale, table.attention_factor, path);
+  return table_scaling(table, RopeGeometry{t.head_dim(), t.rope_theta, t.original_length}, t.context, path);
 }
 
 }  // namespace
@@ -108,13 +106,14 @@ int train_command(const std::vector<std::string>& args) {
        "with --init: apply this LongRoPE table (.json) at every window, as LongRoPE's progressive recipe fine-tunes at an "
        "extended length; --context at most the table's target length")
       ("json", po::value(&json_out), "also write the result (losses, evaluations, tokens/s, settings) as JSON to this file");
-  o.add(runtime_options(runtime, /*scoring=*/false));
+  o.add(runtime_options(runtime, RuntimeOptionSet::Training));
   po::variables_map given;
   if (!parse_command_line("train", "--data PATH --out DIR [options]", args, o, &given)) return 0;
   if (!table_path.empty() && t.init_model.empty()) throw UsageError("--table needs --init (the model the table was searched for)");
   if (!t.init_model.empty()) continue_from(t.init_model, given, t);
   if (!table_path.empty()) t.rope = training_rope(table_path, t);
-  const ModelOptions options = model_options(runtime);  // also sets the torch thread count
+  const ModelOptions options = runtime_model_options(runtime);
+  set_cpu_threads(runtime);
   t.device = options.load.device;
   t.dtype = options.load.dtype;
   t.attention = options.attention.backend;

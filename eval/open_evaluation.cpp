@@ -86,7 +86,8 @@ EvaluationSetup open_evaluation(const ModelArgs& model_args, const DataArgs& dat
   if (data_args.skip_tokens < 0) throw InvalidSetting("skip_tokens", fmt::format("must be >= 0, got {}", data_args.skip_tokens));
   if (model_args.original_length < 0)
     throw InvalidSetting("original_length", fmt::format("must be positive, got {}", model_args.original_length));
-  const ModelOptions options = model_options(runtime);
+  const ModelOptions options = runtime_model_options(runtime);
+  set_cpu_threads(runtime);
   LlamaConfig config = model_args.random_weights_seed && fs::is_regular_file(model_args.path) ? load_llama_config(model_args.path)
                                                                                               : load_model_config(model_args.path);
   if (model_args.original_length > 0) config.original_max_position_embeddings = model_args.original_length;

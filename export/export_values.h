@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "export/factor_table.h"
+#include "tables/factor_table.h"
 
 namespace longrope {
 
@@ -29,8 +29,25 @@ struct ExportValues {
   std::vector<std::string> warnings; // one line each, for the caller to print
 };
 
-// `model_original_length` is L as the model file states it (0: unknown); a disagreement with the
-// table is a warning, since configs do not always record the true pre-training length.
+// L, L' and s of a table, with the request filling what a λ-only table lacks. `model_original_length`
+// is L as the model file states it (0: unknown); a disagreement with the table is a warning, since
+// configs do not always record the true pre-training length. Throws naming `table_source` and the
+// field: no way to know L or L', L' <= L, or a request contradicting the table.
+struct TableLengths {
+  int64_t original_length = 0;
+  int64_t target_length = 0;
+  double scale = 0;
+  std::vector<std::string> warnings;
+};
+TableLengths resolve_table_lengths(const FactorTable& table, const ExportRequest& request, int64_t model_original_length,
+                                   const std::string& table_source);
+
+// The warning every export prints alike when the search did not recommend its table (it could not
+// beat a baseline beyond its interval); empty when it did, or when the table records no verdict.
+std::string verdict_warning(const FactorTable& table, const std::string& table_source);
+
+// What every runtime gets from the table: its lengths (resolve_table_lengths), long and short factors
+// and attention factor, with n̂ refused unless the request drops it.
 // Throws std::runtime_error naming `table_source` and the field: n̂ > 0 without drop_start_tokens, no
 // way to know L or L', L' <= L, or --original-length/--target-length contradicting the table.
 ExportValues resolve_export_values(const FactorTable& table, const ExportRequest& request, int64_t model_original_length,

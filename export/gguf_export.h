@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "export/export_values.h"
-#include "export/factor_table.h"
+#include "tables/factor_table.h"
 
 namespace longrope {
 

@@ -12,7 +12,7 @@
 #include <string>
 
 #include "export/export_values.h"
-#include "export/factor_table.h"
+#include "tables/factor_table.h"
 
 namespace longrope {
 

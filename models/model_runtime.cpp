@@ -38,21 +38,30 @@ std::string device_for_local_rank(const std::string& device, int local_rank) {
   return fmt::format("cuda:{}", local_rank % static_cast<int>(at::getNumGPUs()));
 }
 
-ModelOptions model_options(const RuntimeArgs& a) {
-  ModelOptions o;
-  o.load.device = parse_device(a.device);
-  o.load.dtype = parse_dtype(a.dtype);
+namespace {
+
+int checked_threads(const RuntimeArgs& a) {
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (a.threads < 0) throw InvalidSetting("threads", fmt::format("must be >= 0, got {}", a.threads));
   if (a.threads > 4 * cores)  // thousands of threads on a few cores only thrash
     throw InvalidSetting("threads", fmt::format("{} is more than 4 per core (this machine has {})", a.threads, cores));
+  return a.threads > 0 ? a.threads : cores;
+}
+
+}  // namespace
+
+void set_cpu_threads(const RuntimeArgs& a) { at::set_num_threads(checked_threads(a)); }  // LibTorch may start with one
+
+ModelOptions runtime_model_options(const RuntimeArgs& a) {
+  ModelOptions o;
+  o.load.device = parse_device(a.device);
+  o.load.dtype = parse_dtype(a.dtype);
+  checked_threads(a);
 #if TORCH_VERSION_MAJOR < 2
   if (o.load.dtype == at::kHalf && o.load.device.is_cpu())
     throw InvalidSetting("dtype", "f16 has no matrix product on the CPU in LibTorch 1.x: use bf16 or f32 there");
 #endif
   if (a.loss_chunk < 1) throw InvalidSetting("loss_chunk", fmt::format("must be positive, got {}", a.loss_chunk));
-  const int threads = a.threads > 0 ? a.threads : cores;
-  at::set_num_threads(threads);  // LibTorch may start with one thread
   o.attention.backend = parse_attention_backend(a.attention);
   o.disable_sliding_window = !a.sliding_window;
   return o;

@@ -28,8 +28,12 @@ c10::Device parse_device(const std::string& name);
 std::string device_for_local_rank(const std::string& device, int local_rank);
 int cuda_device_count();  // 0 without CUDA in this build or machine
 
-// Sets LibTorch's CPU thread count and returns the model options; throws InvalidSetting naming the
-// setting (device, dtype, threads, attention, loss_chunk).
-ModelOptions model_options(const RuntimeArgs& args);
+// The model options the arguments name; throws InvalidSetting naming the setting (device, dtype,
+// threads, attention, loss_chunk).
+ModelOptions runtime_model_options(const RuntimeArgs& args);
+
+// Sets LibTorch's CPU thread count to `args.threads` (0: every core); throws InvalidSetting("threads").
+// Called where a command chooses its threads, once, before the model runs.
+void set_cpu_threads(const RuntimeArgs& args);
 
 }  // namespace longrope

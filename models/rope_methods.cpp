@@ -1,8 +1,7 @@
-// Dispatch from method names (CLI and config.json) to the RopeScaling generators.
+// Dispatch from RoPE methods (CLI and config.json) to the RopeScaling generators.
 #include "models/rope_methods.h"
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <stdexcept>
@@ -38,40 +37,25 @@ RopeScaling from_config(const LlamaConfig& c, int64_t length) {
 
 }  // namespace
 
-const std::vector<std::string>& rope_method_names() {
-  static const std::vector<std::string> names = {"config", "none", "pi", "ntk", "dynamic-ntk", "yarn", "longrope"};
-  return names;
-}
-
 RopeScaling make_rope_scaling(const LlamaConfig& c, const RopeMethodSpec& spec, int64_t length) {
   const RopeGeometry g = c.rope_geometry();
   const double scale = spec.scale.value_or(std::max(1.0, static_cast<double>(length) / static_cast<double>(g.original_length)));
-  const std::string& m = spec.method;
-  if (m == "config") return from_config(c, length);
-  if (m == "none") return rope_none(g);
-  if (m == "pi" || m == "linear") return rope_pi(g, scale);
-  if (m == "ntk") return rope_ntk(g, scale);
-  if (m == "dynamic-ntk" || m == "dynamic") return rope_dynamic_ntk(g, scale, length);
-  if (m == "yarn") return rope_yarn(g, scale);
-  if (m == "longrope") {
-    const std::string source = spec.table_source.empty() ? "longrope table" : spec.table_source;
-    if (spec.lambda.empty()) throw InvalidSetting("method", "longrope needs a table");
-    if (spec.rope_base && *spec.rope_base != g.base)
-      throw std::runtime_error(fmt::format("{}: field 'rope_base': the table was searched for base {:g}, the model's is {:g}",
-                                           source, *spec.rope_base, g.base));
-    // n̂ is a count of leading positions, so any value is well defined; the bound catches typos. The
-    // search draws n̂ from the paper's set (up to 256), which can exceed a short-context model's L.
-    const int64_t start_limit = std::max({g.original_length, spec.target_length, length});
-    if (spec.start_tokens > start_limit)
-      throw InvalidSetting("start_tokens", fmt::format("{} is beyond the original length {}, the table's target length {} and the "
-                                                       "evaluated length {}", spec.start_tokens, g.original_length, spec.target_length, length));
-    if (spec.original_length > 0 && spec.original_length != g.original_length)
-      throw std::runtime_error(fmt::format("{}: field 'original_length': the table is for L = {}, the model's is {} (override the "
-                                           "model's with the original-length setting if it is wrong)", source, spec.original_length,
-                                           g.original_length));
-    return rope_longrope(g, spec.lambda, spec.start_tokens, scale, spec.attention_factor, source);
+  switch (spec.method) {
+    case RopeMethod::Config: return from_config(c, length);
+    case RopeMethod::None: return rope_none(g);
+    case RopeMethod::PI: return rope_pi(g, scale);
+    case RopeMethod::NTK: return rope_ntk(g, scale);
+    case RopeMethod::DynamicNTK: return rope_dynamic_ntk(g, spec.scale.value_or(1.0), length);
+    case RopeMethod::YaRN: return rope_yarn(g, scale);
+    case RopeMethod::LongRoPE: {
+      if (!spec.table) throw InvalidSetting("method", "longrope needs a table");
+      TableOverrides overrides = spec.overrides;
+      if (spec.scale) overrides.scale = spec.scale;
+      return table_scaling(*spec.table, g, length, spec.table_source.empty() ? "longrope table" : spec.table_source, overrides,
+                           spec.factors);
+    }
   }
-  throw InvalidSetting("method", fmt::format("unknown RoPE method '{}' (one of {})", m, fmt::join(rope_method_names(), ", ")));
+  throw std::logic_error("unknown RoPE method");
 }
 
 }  // namespace longrope

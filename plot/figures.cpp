@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "export/factor_table.h"
+#include "tables/factor_table.h"
 #include "formats/json_file.h"
 #include "rope/rope_scaling.h"
 #include "util/errors.h"
@@ -138,7 +138,8 @@ PlotSpec lambda_plot(const std::vector<std::string>& paths) {
 PlotSpec targets_plot(const std::vector<std::string>& paths, const std::string& set) {
   if (set != "heldout" && set != "search") throw InvalidSetting("set", "must be heldout or search, got '" + set + "'");
   std::map<std::string, std::map<double, double>> by_method;  // method -> length -> perplexity, in length order
-  std::vector<std::string> order = baseline_methods();  // the baselines in their usual order, then the searched tables
+  std::vector<std::string> order;  // the baselines in their usual order, then the searched tables
+  for (const RopeMethod m : baseline_methods()) order.push_back(method_name(m));
   order.push_back("longrope");
   int64_t original = 0, fewest_documents = INT64_MAX, most_documents = 0;
   for (const std::string& path : paths) {

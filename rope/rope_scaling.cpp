@@ -54,7 +54,7 @@ std::vector<double> inverse_frequencies(const RopeGeometry& g, const std::vector
 
 RopeScaling rope_none(const RopeGeometry& g) {
   RopeScaling r;
-  r.method = "none";
+  r.method = RopeMethod::None;
   r.lambda.assign(half_dim(g), 1.0);
   return r;
 }
@@ -62,7 +62,7 @@ RopeScaling rope_none(const RopeGeometry& g) {
 RopeScaling rope_pi(const RopeGeometry& g, double scale) {
   require_scale(scale, "pi");
   RopeScaling r;
-  r.method = "pi";
+  r.method = RopeMethod::PI;
   r.lambda.assign(half_dim(g), scale);
   return r;
 }
@@ -79,7 +79,7 @@ RopeScaling rope_ntk(const RopeGeometry& g, double scale) {
   require_scale(scale, "ntk");
   const double d = static_cast<double>(g.rotary_dim);
   RopeScaling r;
-  r.method = "ntk";
+  r.method = RopeMethod::NTK;
   r.lambda = base_change_lambda(g, std::pow(scale, d / (d - 2.0)));
   return r;
 }
@@ -88,18 +88,18 @@ RopeScaling rope_with_base(const RopeGeometry& g, double new_base) {
   if (!(new_base > 1.0) || !std::isfinite(new_base))
     throw std::invalid_argument(fmt::format("rope base must be a finite number > 1, got {}", new_base));
   RopeScaling r;
-  r.method = "none";
+  r.method = RopeMethod::None;
   r.lambda = base_change_lambda(g, new_base / g.base);
   return r;
 }
 
-RopeScaling rope_dynamic_ntk(const RopeGeometry& g, double scale, int64_t sequence_length) {
-  require_scale(scale, "dynamic-ntk");
+RopeScaling rope_dynamic_ntk(const RopeGeometry& g, double factor, int64_t sequence_length) {
+  require_scale(factor, "dynamic-ntk");
   const double d = static_cast<double>(g.rotary_dim);
   const double t = static_cast<double>(std::max(sequence_length, g.original_length));
-  const double ratio = scale * t / static_cast<double>(g.original_length) - (scale - 1.0);
+  const double ratio = factor * t / static_cast<double>(g.original_length) - (factor - 1.0);
   RopeScaling r;
-  r.method = "dynamic-ntk";
+  r.method = RopeMethod::DynamicNTK;
   r.lambda = base_change_lambda(g, std::pow(ratio, d / (d - 2.0)));
   return r;
 }
@@ -129,7 +129,7 @@ RopeScaling rope_yarn(const RopeGeometry& g, double scale, const YarnOptions& op
   require_scale(scale, "yarn");
   const std::vector<double> ramp = yarn_ramp(g, options.beta_fast, options.beta_slow, options.truncate);
   RopeScaling r;
-  r.method = "yarn";
+  r.method = RopeMethod::YaRN;
   r.lambda.resize(ramp.size());
   for (size_t i = 0; i < ramp.size(); ++i) r.lambda[i] = 1.0 / (ramp[i] / scale + (1.0 - ramp[i]));
   r.attention_factor = options.attention_factor ? *options.attention_factor : (scale > 1.0 ? 0.1 * std::log(scale) + 1.0 : 1.0);
@@ -150,7 +150,7 @@ double longrope_attention_factor(double scale, int64_t original_length) {
 RopeScaling rope_longrope(const RopeGeometry& g, std::vector<double> lambda, int64_t start_tokens, double scale,
                           std::optional<double> attention_factor, const std::string& source) {
   RopeScaling r;
-  r.method = "longrope";
+  r.method = RopeMethod::LongRoPE;
   r.lambda = std::move(lambda);
   r.start_tokens = start_tokens;
   r.attention_factor = attention_factor ? *attention_factor : longrope_attention_factor(scale, g.original_length);
@@ -158,9 +158,9 @@ RopeScaling rope_longrope(const RopeGeometry& g, std::vector<double> lambda, int
   return r;
 }
 
-const std::vector<std::string>& baseline_methods() {
-  static const std::vector<std::string> names = {"none", "pi", "ntk", "dynamic-ntk", "yarn"};
-  return names;
+const std::vector<RopeMethod>& baseline_methods() {
+  static const std::vector<RopeMethod> methods = {RopeMethod::None, RopeMethod::PI, RopeMethod::NTK, RopeMethod::YaRN};
+  return methods;
 }
 
 void validate_rope_scaling(const RopeGeometry& g, const RopeScaling& s, const std::string& context) {

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "rope/rope_method.h"
+
 namespace longrope {
 
 // What the rotary embedding of a model looks like before any scaling.
@@ -20,7 +22,7 @@ struct RopeGeometry {
 // attention factor of 1 (LongRoPE Eq. 3). cos and sin of rescaled positions are multiplied by
 // attention_factor, so attention logits scale by its square (transformers' attention_scaling).
 struct RopeScaling {
-  std::string method = "none";  // none | pi | ntk | dynamic-ntk | yarn | longrope
+  RopeMethod method = RopeMethod::None;  // what made it (a label: cos/sin depend on the fields below only)
   std::vector<double> lambda;   // λ_i, length d/2, each >= some positive value (1 for searched tables)
   int64_t start_tokens = 0;     // n̂
   double attention_factor = 1.0;
@@ -46,8 +48,10 @@ RopeScaling rope_pi(const RopeGeometry& g, double scale);
 RopeScaling rope_ntk(const RopeGeometry& g, double scale);
 // Plain RoPE with base b' instead of b, as a table on the model's own base: λ_i = (b'/b)^(2i/d).
 RopeScaling rope_with_base(const RopeGeometry& g, double new_base);
-// transformers' "dynamic" at sequence length T: b' = b·((s·T/L) − (s−1))^(d/(d−2)), with T = max(T, L).
-RopeScaling rope_dynamic_ntk(const RopeGeometry& g, double scale, int64_t sequence_length);
+// transformers' "dynamic" type at sequence length T with factor f: b' = b·((f·T/L) − (f−1))^(d/(d−2)),
+// with T = max(T, L). With f = 1 (what dynamic scaling means: the scale follows the length) that is
+// NTK at s = T/L; with f = s at T = s·L the base grows by (s² − s + 1)^(d/(d−2)), far past NTK's.
+RopeScaling rope_dynamic_ntk(const RopeGeometry& g, double factor, int64_t sequence_length);
 
 struct YarnOptions {
   double beta_fast = 32.0;
@@ -71,8 +75,8 @@ RopeScaling rope_longrope(const RopeGeometry& g, std::vector<double> lambda, int
                           std::optional<double> attention_factor = std::nullopt, const std::string& source = "longrope table");
 
 // The baselines a searched table is judged against, evaluated as the methods themselves (with their
-// own attention factors), by the names make_rope_scaling knows them by.
-const std::vector<std::string>& baseline_methods();
+// own attention factors). Dynamic NTK is not one: at the evaluation length it is NTK (factor 1).
+const std::vector<RopeMethod>& baseline_methods();
 
 // Throws std::runtime_error naming `context` (a table's file) if λ has the wrong length, a non-finite or
 // non-positive entry, or n̂ < 0.

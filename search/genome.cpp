@@ -19,13 +19,10 @@ bool non_decreasing(const std::vector<int32_t>& v) { return std::is_sorted(v.beg
 
 }  // namespace
 
-SearchSpace SearchSpace::for_scale(size_t dims, double scale, const std::string& bound, double step) {
+SearchSpace SearchSpace::for_scale(size_t dims, double scale, LambdaBound bound, double step) {
   if (!(scale >= 1.0)) throw InvalidSetting("target", fmt::format("search scale must be >= 1, got {}", scale));
   if (!(step > 0) || !std::isfinite(step)) throw InvalidSetting("step", fmt::format("must be a positive number, got {}", step));
-  double upper = 0;
-  if (bound == "paper") upper = 1.25 * scale;
-  else if (bound == "reference") upper = 1.0 + scale;
-  else throw InvalidSetting("bound", fmt::format("must be 'paper' (1.25·s) or 'reference' (1 + s), got '{}'", bound));
+  const double upper = bound == LambdaBound::Paper ? 1.25 * scale : 1.0 + scale;
   if ((std::max(upper, 1.0) - 1.0) / step > 1e8)
     throw InvalidSetting("step", fmt::format("{} puts over 10^8 grid points below the bound {}", step, upper));
   SearchSpace s;

@@ -8,6 +8,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "search/search_modes.h"
 #include "search/search_rng.h"
 
 namespace longrope {
@@ -29,8 +30,7 @@ struct SearchSpace {
   double crossover_swap_probability = 0.5;
   int max_crossover_passes = 20;
 
-  // bound = 1.25·s ("paper") or 1 + s ("reference").
-  static SearchSpace for_scale(size_t dims, double scale, const std::string& bound, double step = 0.01);
+  static SearchSpace for_scale(size_t dims, double scale, LambdaBound bound, double step = 0.01);
   double upper_bound() const { return 1.0 + max_grid_index * step; }
 };
 

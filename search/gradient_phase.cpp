@@ -98,7 +98,7 @@ json run_gradient_phase(const SearchRequest& r, const GradientSettings& settings
   state.forwards += 1;
   const double steps_equivalents = refined.seconds / forward_seconds;
   const double start_ppl = state.scores.count(refined.start.key()) ? state.scores.at(refined.start.key()) : best.score;
-  json report = {{"optimizer", r.optimizer}, {"settings", settings.to_json()}, {"start", candidate_to_json({refined.start, start_ppl, {}, false}, p.space)},
+  json report = {{"optimizer", mode_name(kOptimizerNames, r.optimizer)}, {"settings", settings.to_json()}, {"start", candidate_to_json({refined.start, start_ppl, {}, false}, p.space)},
                  {"steps", refined.completed_steps}, {"applied_steps", refined.applied_steps}, {"step_nll", refined.step_nll},
                  {"snapshots", snapshot_ppl}, {"steps_seconds", refined.seconds}, {"forward_seconds", forward_seconds},
                  {"step_forward_equivalents", steps_equivalents / std::max(1, refined.completed_steps)},

@@ -24,8 +24,9 @@ bool same_documents_key(const json& saved, const json& now) {
   return a == b;
 }
 
-MethodScores::MethodScores(std::string path, json key, json winner, bool resume, const std::string& label)
-    : path_(std::move(path)), key_(std::move(key)), winner_(std::move(winner)) {
+MethodScores::MethodScores(std::string path, json key, json winner, std::vector<std::string> windows, bool resume,
+                           const std::string& label)
+    : path_(std::move(path)), key_(std::move(key)), winner_(std::move(winner)), windows_(std::move(windows)) {
   if (!resume || !std::filesystem::exists(path_)) return;
   const json saved = formats::read_json_file(path_);
   if (!same_documents_key(saved.value("key", json()), key_)) {
@@ -50,7 +51,8 @@ std::optional<MethodScore> MethodScores::find(const std::string& method) const {
 void MethodScores::put(const std::string& method, const MethodScore& score) {
   ppl_[method] = score.ppl;
   window_nll_[method] = score.window_nll;
-  formats::write_file_atomically(path_, json{{"key", key_}, {"winner", winner_}, {"ppl", ppl_}, {"window_nll", window_nll_}}.dump(2) + "\n");
+  formats::write_file_atomically(
+      path_, json{{"key", key_}, {"winner", winner_}, {"ppl", ppl_}, {"window_nll", window_nll_}, {"windows", windows_}}.dump(2) + "\n");
 }
 
 json MethodScores::ppl() const { return ppl_; }

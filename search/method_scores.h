@@ -20,8 +20,10 @@ class MethodScores {
   // Opens `path` (baselines.json, validation.json, heldout.json) for the windows named by `key`
   // (model, documents digest, length, dtype). With `resume`, keeps what a file written for the same
   // key holds; its "longrope" entry only if it was scored for the same `winner` (λ, n̂, attention
-  // factor). A file written for other windows is recomputed, and `label` says so on stderr.
-  MethodScores(std::string path, nlohmann::json key, nlohmann::json winner, bool resume, const std::string& label);
+  // factor). A file written for other windows is recomputed, and `label` says so on stderr. The
+  // windows' names are written beside the scores (longrope compare groups them by book).
+  MethodScores(std::string path, nlohmann::json key, nlohmann::json winner, std::vector<std::string> windows, bool resume,
+               const std::string& label);
 
   // Nothing for a method never scored, or scored by an older longrope that kept no window NLLs.
   std::optional<MethodScore> find(const std::string& method) const;
@@ -32,6 +34,7 @@ class MethodScores {
   std::string path_;
   nlohmann::json key_;
   nlohmann::json winner_;
+  std::vector<std::string> windows_;
   nlohmann::json ppl_ = nlohmann::json::object();
   nlohmann::json window_nll_ = nlohmann::json::object();
 };

@@ -9,7 +9,9 @@
 
 #include "eval/needle.h"
 #include "search/seeds.h"
+#include "tables/table_scaling.h"
 #include "util/errors.h"
+#include "util/token_count.h"
 
 namespace fs = std::filesystem;
 
@@ -22,7 +24,7 @@ constexpr int64_t kMinValidationWindows = 8;
 
 void check_search_request(const SearchRequest& r) {
   r.evolution.validate();
-  SearchSpace::for_scale(1, 2.0, r.bound, r.step);  // bound and step, before any model is loaded
+  SearchSpace::for_scale(1, 2.0, r.bound, r.step);  // the step, before any model is loaded
   if (r.batch_candidates < 1) throw InvalidSetting("batch_candidates", fmt::format("must be positive, got {}", r.batch_candidates));
   if (r.race_margin && !(*r.race_margin >= 0 && std::isfinite(*r.race_margin)))
     throw InvalidSetting("race_margin", fmt::format("must be a non-negative number of nats, got {}", *r.race_margin));
@@ -34,44 +36,20 @@ void check_search_request(const SearchRequest& r) {
   if (r.validate_top < 1) throw InvalidSetting("validate_top", fmt::format("must be positive, got {}", r.validate_top));
   if (r.validate_top > r.evolution.population)
     throw InvalidSetting("validate_top", fmt::format("{} exceeds the population ({})", r.validate_top, r.evolution.population));
-  if (r.validation.empty()) throw InvalidSetting("validation", "auto, none or a directory of documents");
-  const auto is_count = [](const std::string& t) { return !t.empty() && t.size() <= 6 && t.find_first_not_of("0123456789") == std::string::npos; };
-  const bool auto_offset = r.critical_dim.rfind("auto-", 0) == 0 && is_count(r.critical_dim.substr(5));
-  if (r.critical_dim != "none" && r.critical_dim != "auto" && !auto_offset && !is_count(r.critical_dim))
-    throw InvalidSetting("critical_dim", fmt::format("'{}' is not none, auto, auto-K or a pair index", r.critical_dim));
-  if (r.space != "paper" && r.space != "piecewise")
-    throw InvalidSetting("space", fmt::format("'{}' is not paper or piecewise", r.space));
-  if (r.optimizer != "evolution" && r.optimizer != "gradient" && r.optimizer != "both")
-    throw InvalidSetting("optimizer", fmt::format("'{}' is not evolution, gradient or both", r.optimizer));
-  if (r.optimizer != "evolution") {
+  const bool critical = r.critical_dim.kind != CriticalDim::Kind::None;
+  if (r.optimizer != Optimizer::Evolution) {
     r.gradient.validate();
-    if (r.space == "piecewise") throw InvalidSetting("optimizer", "gradient steps move every λ; the piecewise space's α and β are discrete");
-    if (r.critical_dim != "none")
+    if (r.space == SpaceShape::Piecewise)
+      throw InvalidSetting("optimizer", "gradient steps move every λ; the piecewise space's α and β are discrete");
+    if (critical)
       throw InvalidSetting("optimizer", "gradient steps move every λ; with --critical-dim the pairs below it follow λ_c and are not searched");
-    if (r.objective != "ppl") throw InvalidSetting("optimizer", "gradient steps follow the perplexity objective only");
+    if (r.objective != Objective::Perplexity) throw InvalidSetting("optimizer", "gradient steps follow the perplexity objective only");
   }
-  if (r.space == "piecewise" && r.critical_dim != "none")
+  if (r.space == SpaceShape::Piecewise && critical)
     throw InvalidSetting("space", "piecewise and --critical-dim are two smaller spaces: choose one");
-  if (r.objective != "ppl" && r.objective != "needle")
-    throw InvalidSetting("objective", fmt::format("'{}' is not ppl or needle", r.objective));
 }
 
 namespace {
-
-// "32k" → 32768, "2048" → 2048; nullopt when `text` is not a length.
-std::optional<int64_t> length_of(const std::string& text) {
-  size_t used = 0;
-  long long v = 0;
-  try {
-    v = std::stoll(text, &used);
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-  const std::string suffix = text.substr(used);
-  const long long unit = suffix == "k" || suffix == "K" ? 1024 : suffix == "m" || suffix == "M" ? 1024 * 1024 : suffix.empty() ? 1 : 0;
-  if (unit == 0 || v <= 0 || v > (int64_t{1} << 40) / unit) return std::nullopt;
-  return v * unit;
-}
 
 // Where the search starts: the earlier table (progressive search), else PI, NTK, YaRN and the
 // YaRN-shaped table, on the grid.
@@ -94,37 +72,35 @@ void add_seeds(TargetPlan& p, const std::optional<FactorTable>& init, const std:
 
 // --critical-dim as a pair index (0: off). auto-K is K pairs below the theoretical value, so that a
 // benchmark can place the cut relative to each model's geometry rather than at a fixed index.
-size_t critical_dim_for(const std::string& text, const RopeGeometry& geometry) {
+size_t critical_dim_for(const CriticalDim& choice, const RopeGeometry& geometry) {
   const int64_t half = geometry.rotary_dim / 2;
-  if (text == "none") return 0;
-  const bool automatic = text.rfind("auto", 0) == 0;
-  int64_t c = automatic ? critical_dimension(geometry) : std::stoll(text);
+  if (choice.kind == CriticalDim::Kind::None) return 0;
+  const bool automatic = choice.kind != CriticalDim::Kind::Index;
+  int64_t c = automatic ? critical_dimension(geometry) : choice.value;
   if (automatic && (c == 0 || c >= half)) {
-    fmt::print(stderr, "warning: --critical-dim {}: {} at L = {}, θ = {:g}: every pair is searched\n", text,
+    fmt::print(stderr, "warning: --critical-dim {}: {} at L = {}, θ = {:g}: every pair is searched\n", choice.text(),
                c == 0 ? "no pair completes a period" : "every pair completes a period", geometry.original_length, geometry.base);
     return 0;
   }
-  if (text.rfind("auto-", 0) == 0) {
-    const int64_t offset = std::stoll(text.substr(5));
-    if (offset >= c)
-      throw InvalidSetting("critical_dim", fmt::format("{}: the theoretical value is {}, which leaves no pair {} below it", text, c, offset));
-    c -= offset;
+  if (choice.kind == CriticalDim::Kind::BelowAuto) {
+    if (choice.value >= c)
+      throw InvalidSetting("critical_dim", fmt::format("{}: the theoretical value is {}, which leaves no pair {} below it", choice.text(), c,
+                                                       choice.value));
+    c -= choice.value;
   }
   if (c >= half)
     throw InvalidSetting("critical_dim", fmt::format("{} is not below d/2 = {} (this model has {} rotary pairs)", c, half, half));
   return static_cast<size_t>(c);
 }
 
-TargetPlan plan_target(const EvaluationSetup& setup, const SearchRequest& r, const SearchTarget& target,
-                       const std::vector<Document>& all, const std::vector<Document>& validation_all,
-                       const std::vector<Document>& heldout_all, const std::optional<FactorTable>& init) {
-  const RopeGeometry geometry = setup.config().rope_geometry();
-  TargetPlan p;
-  p.target = target;
-  p.dir = fs::path(r.out) / target.name;
+// The target's windows: search, validation (as --validation says) and held-out; needle windows for
+// the needle objective.
+void select_target_windows(const EvaluationSetup& setup, const SearchRequest& r, const std::vector<Document>& all,
+                           const std::vector<Document>& validation_all, const std::vector<Document>& heldout_all, TargetPlan& p) {
+  const SearchTarget& target = p.target;
   p.documents = setup.documents_for_length(all, setup.data().path, target.length);
   if (!r.heldout.empty()) p.heldout = setup.documents_for_length(heldout_all, r.heldout, target.length);
-  if (r.validation == "auto" && !target.is_short) {
+  if (r.validation.kind == ValidationChoice::Kind::Auto && !target.is_short) {
     // As many windows per document as the search scores, and 8 at least in all: fewer give no interval
     // worth the name.
     const auto docs = static_cast<int64_t>(setup.data().first_windows_only() ? p.documents.size()
@@ -135,16 +111,56 @@ TargetPlan plan_target(const EvaluationSetup& setup, const SearchRequest& r, con
       fmt::print(stderr, "warning: [{}] the search documents hold {} windows beyond the search's: the winner is chosen on "
                          "the search windows (give a validation directory)\n", target.name, p.validation.size());
     if (p.validation.size() < 2) p.validation.clear();
-  } else if (r.validation != "none" && r.validation != "auto" && !target.is_short) {
-    p.validation = setup.documents_for_length(validation_all, r.validation, target.length);
+  } else if (r.validation.is_directory() && !target.is_short) {
+    p.validation = setup.documents_for_length(validation_all, r.validation.directory, target.length);
   }
-  if (r.objective == "needle") {  // the same windows, each with a needle whose answer alone is scored
+  if (r.objective == Objective::Needle) {  // the same windows, each with a needle whose answer alone is scored
     const auto windows = [&](const std::vector<Document>& docs) {
       return setup.data().first_windows_only() ? select_windows(docs, setup.window_tokens(target.length), WindowSelection{}) : docs;
     };
     p.documents = needle_documents(setup, windows(p.documents), r.evolution.seed);
     if (!p.validation.empty()) p.validation = needle_documents(setup, windows(p.validation), r.evolution.seed + 1);
   }
+}
+
+// What the run's saved scores depend on: compared by every resume.
+RunFingerprint target_fingerprint(const EvaluationSetup& setup, const SearchRequest& r, const TargetPlan& p,
+                                  const std::optional<FactorTable>& init) {
+  RunFingerprint f;
+  const SearchSettings& e = p.evolution;
+  f.model = canonical_path(setup.model_path());  // run files are read again from other directories
+  f.data = setup.data().path;
+  f.documents = documents_digest(p.documents, setup.bos());  // hashes every token: once
+  f.target_length = p.target.length;
+  f.docs = setup.data().docs;
+  f.dtype = setup.runtime().dtype;
+  f.population = e.population;
+  f.mutants = e.mutants;
+  f.crossovers = e.crossovers;
+  f.parents = e.parents;
+  f.seed = e.seed;
+  f.bound = mode_name(kLambdaBoundNames, r.bound);
+  f.step = r.step;
+  f.mutation_probability = r.mutation_probability;
+  f.search_start_tokens = p.space.search_start_tokens;
+  f.critical_dim = static_cast<int64_t>(p.space.critical_dim);
+  f.space = mode_name(kSpaceShapeNames, r.space);
+  if (init) f.init_table = init->lambda;
+  f.compose = r.compose;
+  f.race_margin = r.race_margin;
+  f.optimizer = mode_name(kOptimizerNames, r.optimizer);
+  if (r.optimizer != Optimizer::Evolution) f.gradient = r.gradient.fingerprint();
+  return f;
+}
+
+TargetPlan plan_target(const EvaluationSetup& setup, const SearchRequest& r, const SearchTarget& target,
+                       const std::vector<Document>& all, const std::vector<Document>& validation_all,
+                       const std::vector<Document>& heldout_all, const std::optional<FactorTable>& init) {
+  const RopeGeometry geometry = setup.config().rope_geometry();
+  TargetPlan p;
+  p.target = target;
+  p.dir = fs::path(r.out) / target.name;
+  select_target_windows(setup, r, all, validation_all, heldout_all, p);
   // A progressive search multiplies candidates into the earlier table and searches the rest of the way.
   std::vector<double> base;
   double space_scale = target.scale;
@@ -156,7 +172,7 @@ TargetPlan plan_target(const EvaluationSetup& setup, const SearchRequest& r, con
   p.space.mutation_probability = r.mutation_probability;
   p.space.search_start_tokens = r.search_start_tokens && !target.is_short;
   p.space.critical_dim = critical_dim_for(r.critical_dim, geometry);
-  if (r.space == "piecewise") {
+  if (r.space == SpaceShape::Piecewise) {
     p.space.piecewise = true;
     p.space.piece_top = std::min(p.space.max_grid_index, static_cast<int32_t>(std::lround((space_scale - 1.0) / r.step)));
   }
@@ -167,36 +183,12 @@ TargetPlan plan_target(const EvaluationSetup& setup, const SearchRequest& r, con
                                                    p.seed_names.dump()));
   p.scorer = ScorerSettings{geometry, target.scale, std::nullopt, base, r.race_margin};
   p.evolution = r.evolution;
-  if (r.optimizer == "gradient") {  // the seeds, scored once: the steps start from the best of them
+  if (r.optimizer == Optimizer::Gradient) {  // the seeds, scored once: the steps start from the best of them
     p.evolution.population = static_cast<int>(p.seeds.size());
     p.evolution.parents = std::min(p.evolution.parents, p.evolution.population);
     p.evolution.generations = 0;
   }
-
-  RunFingerprint& f = p.fingerprint;
-  const SearchSettings& e = p.evolution;
-  f.model = canonical_path(setup.model_path());  // run files are read again from other directories
-  f.data = setup.data().path;
-  f.documents = documents_digest(p.documents, setup.bos());  // hashes every token: once
-  f.target_length = target.length;
-  f.docs = setup.data().docs;
-  f.dtype = setup.runtime().dtype;
-  f.population = e.population;
-  f.mutants = e.mutants;
-  f.crossovers = e.crossovers;
-  f.parents = e.parents;
-  f.seed = e.seed;
-  f.bound = r.bound;
-  f.step = r.step;
-  f.mutation_probability = r.mutation_probability;
-  f.search_start_tokens = p.space.search_start_tokens;
-  f.critical_dim = static_cast<int64_t>(p.space.critical_dim);
-  f.space = r.space;
-  if (init) f.init_table = init->lambda;
-  f.compose = r.compose;
-  f.race_margin = r.race_margin;
-  f.optimizer = r.optimizer;
-  if (r.optimizer != "evolution") f.gradient = r.gradient.fingerprint();
+  p.fingerprint = target_fingerprint(setup, r, p, init);
   return p;
 }
 
@@ -215,9 +207,13 @@ SearchTarget parse_search_target(const std::string& text, int64_t original) {
       throw bad();
     }
     if (used != ratio.size() || !std::isfinite(s) || s <= 0 || s > 1e6) throw bad();
-    t.length = static_cast<int64_t>(std::llround(s * static_cast<double>(original)));
+    const double exact = s * static_cast<double>(original);
+    t.length = static_cast<int64_t>(std::llround(exact));
+    if (std::fabs(exact - static_cast<double>(t.length)) > 1e-9 * exact)
+      throw InvalidSetting("target", fmt::format("{}: {} × L = {} is {:g} tokens, not a whole number; give the length in tokens", text,
+                                                 ratio, original, exact));
   } else {
-    const std::optional<int64_t> length = length_of(text);
+    const std::optional<int64_t> length = parse_token_count(text);
     if (!length) throw bad();
     t.length = *length;
   }
@@ -247,8 +243,8 @@ SearchPlan plan_search(const EvaluationSetup& setup, const SearchRequest& r) {
   }
   const std::vector<Document> all = setup.read_documents(setup.data().path);
   const std::vector<Document> heldout_all = r.heldout.empty() ? std::vector<Document>{} : setup.read_documents(r.heldout);
-  const bool validation_dir = r.validation != "auto" && r.validation != "none";
-  const std::vector<Document> validation_all = validation_dir ? setup.read_documents(r.validation) : std::vector<Document>{};
+  const std::vector<Document> validation_all =
+      r.validation.is_directory() ? setup.read_documents(r.validation.directory) : std::vector<Document>{};
   SearchPlan plan;
   plan.init = init;
   for (const SearchTarget& t : targets) plan.targets.push_back(plan_target(setup, r, t, all, validation_all, heldout_all, init));

@@ -11,11 +11,12 @@
 #include <vector>
 
 #include "eval/open_evaluation.h"
-#include "export/factor_table.h"
+#include "tables/factor_table.h"
 #include "search/evolution_search.h"
 #include "search/gradient_refinement.h"
 #include "search/perplexity_scorer.h"
 #include "search/run_fingerprint.h"
+#include "search/search_modes.h"
 
 namespace longrope {
 
@@ -24,29 +25,19 @@ struct SearchRequest {
   std::vector<std::string> targets;     // ratios ("8x") or lengths ("32k", "2048")
   bool short_table = false;             // also search at the original length (Phi-3's short_factor)
   std::string heldout;                  // documents the winner and baselines are reported on (empty: none)
-  // Where the winner is chosen: "auto" (windows of the search documents after the search's own),
-  // "none" (the best on the search windows), or a directory of documents (selected as the search's).
-  std::string validation = "auto";
+  ValidationChoice validation;          // where the winner is chosen (search/search_modes.h)
   int validate_top = 4;                 // the best K distinct candidates re-scored on validation
-  // What a candidate is scored by: "ppl" (perplexity of its windows, the paper's) or "needle" (the NLL
-  // of a needle's answer only, LongRoPE2's: eval/needle.h). Held-out sets are scored by perplexity.
-  std::string objective = "ppl";
+  Objective objective = Objective::Perplexity;
   SearchSettings evolution;             // P, T, N1, N2, parents, seed
-  // "evolution" (the paper's), "gradient" (the seeds scored, then Adam steps on λ from the best of
-  // them: search/gradient_refinement.h) or "both" (the evolution, then steps from its best).
-  std::string optimizer = "evolution";
+  Optimizer optimizer = Optimizer::Evolution;
   GradientSettings gradient;
-  std::string bound = "paper";          // λ upper bound: paper (1.25·s) or reference (1 + s)
+  LambdaBound bound = LambdaBound::Paper;
   double step = 0.01;                   // λ grid step
   double mutation_probability = 0.3;    // per gene
   bool search_start_tokens = true;      // false: n̂ = 0 (exportable to every runtime)
-  // LongRoPE2's critical dimension: "none" (every pair searched, the paper's space), "auto" (the
-  // theoretical value, rope/rope_scaling.h critical_dimension), "auto-K" (K pairs below it) or a pair
-  // index below d/2. Pairs below it follow the searched λ_c NTK-style and are not searched.
-  std::string critical_dim = "none";
-  // "paper" (λ non-decreasing on the grid, every pair searched) or "piecewise" (the reference's
-  // dim_piece_mono: λ = 1 up to a searched α, s above a searched β, non-decreasing between).
-  std::string space = "paper";
+  // Pairs below LongRoPE2's critical dimension follow the searched λ_c NTK-style and are not searched.
+  CriticalDim critical_dim;
+  SpaceShape space = SpaceShape::Paper;
   std::string init_table;               // seed from an earlier table (.json or .csv)
   bool compose = false;                 // with init_table: search λ2, evaluate λ1·λ2 (progressive)
   bool resume = false;                  // continue the run in `out`

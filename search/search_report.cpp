@@ -17,7 +17,9 @@ using nlohmann::json;
 
 ScoresByMethod score_scalings(PerplexityEvaluator& evaluator, const std::vector<Document>& windows, const NamedScalings& scalings,
                               const std::string& file, const json& key, const json& winner_key, bool resume, const std::string& label) {
-  MethodScores saved(file, key, winner_key, resume, label);
+  std::vector<std::string> names;
+  for (const Document& w : windows) names.push_back(w.name);
+  MethodScores saved(file, key, winner_key, names, resume, label);
   ScoresByMethod out;
   Progress progress(label, scalings.size());
   for (size_t i = 0; i < scalings.size(); ++i) {

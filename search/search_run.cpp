@@ -94,15 +94,22 @@ void trim_generation_log(const fs::path& log, int completed) {
   formats::write_file_atomically(log.string(), kept);
 }
 
-// The baselines at the target, with their own attention factors.
+// The baselines at the target, with their own attention factors. At the original length (the short
+// table) each is plain RoPE: "none" alone stands for them.
 NamedScalings baseline_scalings(const LlamaConfig& config, const TargetPlan& p) {
   NamedScalings out;
-  for (const std::string& m : baseline_methods()) {
+  for (const RopeMethod m : p.target.is_short ? std::vector<RopeMethod>{RopeMethod::None} : baseline_methods()) {
     RopeMethodSpec spec;
     spec.method = m;
     spec.scale = p.target.scale;
-    out.push_back({m, make_rope_scaling(config, spec, p.target.length)});
+    out.push_back({method_name(m), make_rope_scaling(config, spec, p.target.length)});
   }
+  return out;
+}
+
+std::string baseline_names() {
+  std::string out;
+  for (const RopeMethod m : baseline_methods()) out += (out.empty() ? "" : ", ") + method_name(m);
   return out;
 }
 
@@ -114,73 +121,72 @@ json documents_key(const TargetPlan& p, const std::string& digest) {
   return {{"model", p.fingerprint.model}, {"documents", digest}, {"target_length", p.target.length}, {"dtype", p.fingerprint.dtype}};
 }
 
-FactorTable search_target(const EvaluationSetup& setup, const SearchRequest& r, const TargetPlan& p,
-                          const std::vector<std::unique_ptr<LlamaModel>>& models, bool local_candidates,
-                          const std::vector<GroupScorer>& remote, const std::vector<double>& short_lambda) {
-  const std::string& name = p.target.name;
-  fs::create_directories(p.dir);
+// One target's search as it runs: its plan, its evaluators (one per local model) and where it writes.
+struct TargetRun {
+  const EvaluationSetup& setup;
+  const SearchRequest& r;
+  const TargetPlan& p;
   std::vector<std::unique_ptr<PerplexityEvaluator>> evaluators;
-  for (const auto& m : models)
-    evaluators.push_back(std::make_unique<PerplexityEvaluator>(*m, setup.perplexity_options(p.target.length)));
-  const EvolutionSearch search(p.space, p.evolution, p.seeds);
 
-  // A resume checks its settings first, before any forward.
-  const fs::path state_file = p.dir / "state.json", log_file = p.dir / "generations.jsonl";
-  std::optional<SearchState> resume;
-  if (r.resume && fs::exists(state_file)) {
-    resume = read_search_state(state_file.string(), p.fingerprint);
-    refuse_shortening(p.evolution.generations, resume->completed_generations, state_file);
-    trim_generation_log(log_file, resume->completed_generations);
-    fmt::print(stderr, "[{}] resuming after generation {} ({} evaluations)\n", name, resume->completed_generations, resume->evaluations);
-    if (r.optimizer != "evolution") check_gradient_state(p);  // its settings too, before any forward
-  } else if (fs::exists(state_file)) {
-    throw std::runtime_error(state_file.string() + ": a search is already in progress here; resume it or choose another run directory");
-  } else {
-    fs::remove(log_file);
+  const std::string& name() const { return p.target.name; }
+  PerplexityEvaluator& evaluator() const { return *evaluators.front(); }
+  fs::path file(const char* name) const { return p.dir / name; }
+};
+
+// The saved state a resume continues from, its settings checked before any forward; nothing for a
+// new search. A state left by another search without --resume is refused.
+std::optional<SearchState> saved_state(const TargetRun& t) {
+  const fs::path state_file = t.file("state.json"), log_file = t.file("generations.jsonl");
+  if (t.r.resume && fs::exists(state_file)) {
+    SearchState resume = read_search_state(state_file.string(), t.p.fingerprint);
+    refuse_shortening(t.p.evolution.generations, resume.completed_generations, state_file);
+    trim_generation_log(log_file, resume.completed_generations);
+    fmt::print(stderr, "[{}] resuming after generation {} ({} evaluations)\n", t.name(), resume.completed_generations, resume.evaluations);
+    if (t.r.optimizer != Optimizer::Evolution) check_gradient_state(t.p);  // its settings too, before any forward
+    return resume;
   }
-  // Every evaluation is journaled as it lands: a resume skips what was scored inside an unfinished
-  // generation too.
-  auto journal = std::make_shared<EvaluationJournal>((p.dir / "evaluations.jsonl").string(), p.fingerprint, r.resume);
+  if (fs::exists(state_file))
+    throw std::runtime_error(state_file.string() + ": a search is already in progress here; resume it or choose another run directory");
+  fs::remove(log_file);
+  return std::nullopt;
+}
 
-  // Baselines on the search set; they depend on the documents, not the settings.
-  fmt::print(stderr, "[{}] baselines {} on {} documents\n", name, fmt::format("{}", fmt::join(baseline_methods(), ", ")),
-             p.documents.size());
-  const ScoresByMethod baselines = score_scalings(*evaluators[0], p.documents, baseline_scalings(setup.config(), p),
-                                                  (p.dir / "baselines.json").string(), documents_key(p, p.fingerprint.documents),
-                                                  nullptr, r.resume, "baselines " + name);
-
-  // A model that no baseline keeps finite here (far too long a window, 16-bit overflow) cannot rank
-  // candidates either: say where it breaks instead of searching on infinities.
+// The baselines on the search set (they depend on the documents, not the settings). A model that no
+// baseline keeps finite here (far too long a window, 16-bit overflow) cannot rank candidates either:
+// say where it breaks instead of searching on infinities.
+ScoresByMethod search_baselines(const TargetRun& t) {
+  fmt::print(stderr, "[{}] baselines {} on {} documents\n", t.name(), baseline_names(), t.p.documents.size());
+  const ScoresByMethod baselines =
+      score_scalings(t.evaluator(), t.p.documents, baseline_scalings(t.setup.config(), t.p), t.file("baselines.json").string(),
+                     documents_key(t.p, t.p.fingerprint.documents), nullptr, t.r.resume, "baselines " + t.name());
   bool any_finite = false;
   for (const auto& [method, score] : baselines) any_finite = any_finite || std::isfinite(score.ppl);
   if (!any_finite)
-    throw std::runtime_error(fmt::format("[{}] every baseline's perplexity is infinite or NaN at {} tokens; {}", name, p.target.length,
-                                         evaluators[0]->explain_non_finite(p.documents, rope_yarn(p.scorer.geometry, p.target.scale))));
+    throw std::runtime_error(fmt::format("[{}] every baseline's perplexity is infinite or NaN at {} tokens; {}", t.name(), t.p.target.length,
+                                         t.evaluator().explain_non_finite(t.p.documents, rope_yarn(t.p.scorer.geometry, t.p.target.scale))));
+  return baselines;
+}
 
-  size_t unsaved = 0;  // journaled after the last saved generation
-  for (const std::string& key : journal->keys()) unsaved += resume && resume->scores.count(key) ? 0 : 1;
-  if (unsaved > 0) fmt::print(stderr, "[{}] {} evaluations journaled after the last saved generation are reused\n", name, unsaved);
-  std::vector<GroupScorer> scorers;
-  if (local_candidates)
-    for (auto& evaluator : evaluators)
-      scorers.push_back(journaled(make_perplexity_scorer(*evaluator, p.documents, p.space, p.scorer), journal));
-  for (const GroupScorer& other : remote) scorers.push_back(journaled(other, journal));
-  Progress progress("search " + name, static_cast<size_t>(search.planned_evaluations()));
+// The evolution (or the seeds alone, for the gradient), each generation saved and logged as it ends.
+SearchState evolve(const TargetRun& t, const std::vector<GroupScorer>& scorers, const std::optional<SearchState>& resume) {
+  const EvolutionSearch search(t.p.space, t.p.evolution, t.p.seeds);
+  const fs::path state_file = t.file("state.json"), log_file = t.file("generations.jsonl");
+  Progress progress("search " + t.name(), static_cast<size_t>(search.planned_evaluations()));
   int64_t evaluations_before = resume ? resume->evaluations : 0;
   double best = resume && !resume->population.empty() ? resume->population.front().score : INFINITY;
   int generation = resume ? resume->completed_generations + 1 : 0;
-  const BatchObjective objective = make_parallel_objective(scorers, static_cast<size_t>(r.batch_candidates),
+  const BatchObjective objective = make_parallel_objective(scorers, static_cast<size_t>(t.r.batch_candidates),
                                                            [&](size_t scored, size_t, double score) {
     best = std::min(best, score);
     progress.update(static_cast<size_t>(evaluations_before) + scored,
-                    fmt::format("gen {}/{} best ppl {:.4f}", generation, p.evolution.generations, best));
+                    fmt::format("gen {}/{} best ppl {:.4f}", generation, t.p.evolution.generations, best));
   });
   SearchState final_state = search.run(objective, resume, [&](const SearchState& s, const GenerationRecord& g) {
-    write_search_state(state_file.string(), s, p.fingerprint);
+    write_search_state(state_file.string(), s, t.p.fingerprint);
     std::ofstream(log_file, std::ios::app) << json{{"generation", g.generation}, {"best_ppl", g.best},
                                                    {"parents_mean_ppl", g.parents_mean}, {"evaluations", g.evaluations},
                                                    {"forwards", g.forwards}, {"raced_out", g.raced_out}, {"elapsed_s", g.seconds},
-                                                   {"best", candidate_to_json(g.best_candidate, p.space)}}
+                                                   {"best", candidate_to_json(g.best_candidate, t.p.space)}}
                                                   .dump()
                                            << "\n";
     evaluations_before = s.evaluations;
@@ -188,110 +194,164 @@ FactorTable search_target(const EvaluationSetup& setup, const SearchRequest& r, 
     best = g.best;
   });
   progress.finish(fmt::format("best ppl {:.4f}", final_state.population.front().score));
-  fmt::print(stderr, "[{}] {} evaluations, {} document forwards ({} without racing), {} raced out, {:.1f} s\n", name,
-             final_state.evaluations, final_state.forwards, final_state.evaluations * static_cast<int64_t>(p.documents.size()),
+  fmt::print(stderr, "[{}] {} evaluations, {} document forwards ({} without racing), {} raced out, {:.1f} s\n", t.name(),
+             final_state.evaluations, final_state.forwards, final_state.evaluations * static_cast<int64_t>(t.p.documents.size()),
              final_state.raced_out, final_state.seconds);
-  json gradient_report;
-  if (r.optimizer != "evolution") {
-    GradientSettings gradient = r.gradient;
-    gradient.loss_chunk = evaluators[0]->options().loss_chunk_tokens;
-    const BatchObjective snapshots = make_parallel_objective(scorers, static_cast<size_t>(r.batch_candidates));
-    gradient_report = run_gradient_phase(r, gradient, p, *evaluators[0], snapshots, final_state);
-  }
+  return final_state;
+}
 
-  // The winner: the best of the top K on the validation windows (on the search windows without
-  // them). A candidate that won the search by fitting its few windows loses here.
+// The winner and what chose it: the best of the top K on the validation windows (on the search
+// windows without them). A candidate that won the search by fitting its few windows loses here.
+struct Winner {
+  const Candidate* candidate = nullptr;
+  ScoresByMethod validation, validation_baselines;  // empty without validation windows
+  json candidates = json::array();                  // the top K, with both scores
+};
+
+Winner choose_winner(const TargetRun& t, const SearchState& final_state) {
+  const TargetPlan& p = t.p;
   std::vector<const Candidate*> top;
   for (const Candidate& c : final_state.population)
-    if (!c.raced_out && std::isfinite(c.score) && static_cast<int>(top.size()) < (p.validation.empty() ? 1 : r.validate_top))
+    if (!c.raced_out && std::isfinite(c.score) && static_cast<int>(top.size()) < (p.validation.empty() ? 1 : t.r.validate_top))
       top.push_back(&c);
   if (top.empty())
-    throw std::runtime_error(fmt::format("[{}] no candidate has a finite perplexity; {}", name,
-                                         evaluators[0]->explain_non_finite(p.documents, genome_scaling(final_state.population.front().genome,
-                                                                                                         p.space, p.scorer))));
-  const Candidate* winner = top.front();
-  ScoresByMethod validation, validation_baselines;
-  json candidates = json::array();
-  if (!p.validation.empty()) {
-    fmt::print(stderr, "[{}] choosing among the best {} on {} validation windows\n", name, top.size(), p.validation.size());
-    NamedScalings scalings = baseline_scalings(setup.config(), p);
-    for (const Candidate* c : top) scalings.push_back({"candidate " + c->genome.key(), genome_scaling(c->genome, p.space, p.scorer)});
-    const ScoresByMethod scored = score_scalings(*evaluators[0], p.validation, scalings, (p.dir / "validation.json").string(),
-                                                 documents_key(p, documents_digest(p.validation, setup.bos())), nullptr, r.resume,
-                                                 "validation " + name);
-    for (const auto& [method, score] : scored) (method.rfind("candidate ", 0) == 0 ? validation : validation_baselines)[method] = score;
-    for (size_t i = 0; i < top.size(); ++i) {
-      const MethodScore& v = validation.at("candidate " + top[i]->genome.key());
-      candidates.push_back({{"search_rank", i + 1}, {"search_ppl", top[i]->score}, {"validation_ppl", v.ppl},
+    throw std::runtime_error(fmt::format("[{}] no candidate has a finite perplexity; {}", t.name(),
+                                         t.evaluator().explain_non_finite(p.documents, genome_scaling(final_state.population.front().genome,
+                                                                                                      p.space, p.scorer))));
+  Winner w;
+  w.candidate = top.front();
+  if (p.validation.empty()) return w;
+  fmt::print(stderr, "[{}] choosing among the best {} on {} validation windows\n", t.name(), top.size(), p.validation.size());
+  NamedScalings scalings = baseline_scalings(t.setup.config(), p);
+  for (const Candidate* c : top) scalings.push_back({"candidate " + c->genome.key(), genome_scaling(c->genome, p.space, p.scorer)});
+  const ScoresByMethod scored = score_scalings(t.evaluator(), p.validation, scalings, t.file("validation.json").string(),
+                                               documents_key(p, documents_digest(p.validation, t.setup.bos())), nullptr, t.r.resume,
+                                               "validation " + t.name());
+  for (const auto& [method, score] : scored) (method.rfind("candidate ", 0) == 0 ? w.validation : w.validation_baselines)[method] = score;
+  for (size_t i = 0; i < top.size(); ++i) {
+    const MethodScore& v = w.validation.at("candidate " + top[i]->genome.key());
+    w.candidates.push_back({{"search_rank", i + 1}, {"search_ppl", top[i]->score}, {"validation_ppl", v.ppl},
                             {"start_tokens", top[i]->genome.start_tokens}, {"lambda", top[i]->genome.lambda(p.space)}});
-      if (v.ppl < validation.at("candidate " + winner->genome.key()).ppl) winner = top[i];
-    }
+    if (v.ppl < w.validation.at("candidate " + w.candidate->genome.key()).ppl) w.candidate = top[i];
   }
-  const RopeScaling scaling = genome_scaling(winner->genome, p.space, p.scorer);
-  const RopeGeometry& geometry = p.scorer.geometry;
+  return w;
+}
+
+// The settings a finished table records: the fingerprint and what it leaves out.
+json table_settings(const TargetRun& t) {
+  json settings = t.p.fingerprint.to_json();
+  const DataArgs& data = t.setup.data();
+  settings["fingerprint_version"] = kRunFileVersion;
+  settings["generations"] = t.p.evolution.generations;
+  settings["seeds"] = t.p.seed_names;
+  settings["windows"] = data.windows;
+  settings["skip_tokens"] = data.skip_tokens;
+  settings["window_seed"] = data.window_seed ? json(*data.window_seed) : json(nullptr);
+  settings["validation"] = t.r.validation.text();
+  settings["validate_top"] = t.r.validate_top;
+  settings["objective"] = mode_name(kObjectiveNames, t.r.objective);
+  return settings;
+}
+
+// The winner as a table, with its search and validation scores, intervals and verdict.
+FactorTable winner_table(const TargetRun& t, const Winner& w, const RopeScaling& scaling, const SearchState& final_state,
+                         const ScoresByMethod& baselines, const std::vector<double>& short_lambda) {
+  const RopeGeometry& geometry = t.p.scorer.geometry;
   FactorTable table;
-  table.model = setup.model_path();
+  table.model = t.setup.model_path();
   table.rope_base = geometry.base;
   table.rotary_dim = geometry.rotary_dim;
   table.original_length = geometry.original_length;
-  table.target_length = p.target.length;
-  table.scale = p.target.scale;
+  table.target_length = t.p.target.length;
+  table.scale = t.p.target.scale;
   table.lambda = scaling.lambda;
   table.start_tokens = scaling.start_tokens;
   table.attention_factor = scaling.attention_factor;
   table.short_lambda = short_lambda;
-  json settings = p.fingerprint.to_json();
-  settings["fingerprint_version"] = kRunFileVersion;
-  settings["generations"] = p.evolution.generations;
-  settings["seeds"] = p.seed_names;
-  settings["windows"] = setup.data().windows;
-  settings["skip_tokens"] = setup.data().skip_tokens;
-  settings["window_seed"] = setup.data().window_seed ? json(*setup.data().window_seed) : json(nullptr);
-  settings["validation"] = r.validation;
-  settings["validate_top"] = r.validate_top;
-  settings["objective"] = r.objective;
-  table.details = {{"search_ppl", winner->score}, {"search_baselines_ppl", ppl_of(baselines)}, {"search_data", setup.data().path},
-                   {"search_documents", p.documents.size()}, {"search_intervals", intervals_against(winner->document_nll, baselines)},
-                   {"settings", settings}, {"seed", r.evolution.seed},
+  const Candidate& winner = *w.candidate;
+  table.details = {{"search_ppl", winner.score}, {"search_baselines_ppl", ppl_of(baselines)}, {"search_data", t.setup.data().path},
+                   {"search_documents", t.p.documents.size()}, {"search_intervals", intervals_against(winner.document_nll, baselines)},
+                   {"settings", table_settings(t)}, {"seed", t.r.evolution.seed},
                    {"evaluations", final_state.evaluations}, {"document_forwards", final_state.forwards},
-                   {"raced_out", final_state.raced_out}, {"batch_candidates", r.batch_candidates},
-                   {"wall_time_s", final_state.seconds}, {"lambda_upper_bound", p.space.upper_bound()}};
-  if (!gradient_report.is_null()) table.details["gradient"] = gradient_report;
-  json judged = verdict("search", winner->document_nll, baselines);
-  if (!p.validation.empty()) {
-    const std::vector<double>& winner_nll = validation.at("candidate " + winner->genome.key()).window_nll;
-    table.details["validation_data"] = r.validation == "auto" ? "auto: later windows of the search documents" : r.validation;
-    table.details["validation_documents"] = p.validation.size();
-    table.details["validation_documents_digest"] = documents_digest(p.validation, setup.bos());
-    table.details["validation_ppl"] = validation.at("candidate " + winner->genome.key()).ppl;
-    table.details["validation_baselines_ppl"] = ppl_of(validation_baselines);
-    table.details["validation_candidates"] = candidates;
-    table.details["validation_intervals"] = intervals_against(winner_nll, validation_baselines);
-    judged = verdict("validation", winner_nll, validation_baselines);
+                   {"raced_out", final_state.raced_out}, {"batch_candidates", t.r.batch_candidates},
+                   {"wall_time_s", final_state.seconds}, {"lambda_upper_bound", t.p.space.upper_bound()}};
+  json judged = verdict("search", winner.document_nll, baselines);
+  if (!t.p.validation.empty()) {
+    const MethodScore& chosen = w.validation.at("candidate " + winner.genome.key());
+    table.details["validation_data"] =
+        t.r.validation.is_directory() ? t.r.validation.directory : "auto: later windows of the search documents";
+    table.details["validation_documents"] = t.p.validation.size();
+    table.details["validation_documents_digest"] = documents_digest(t.p.validation, t.setup.bos());
+    table.details["validation_ppl"] = chosen.ppl;
+    table.details["validation_baselines_ppl"] = ppl_of(w.validation_baselines);
+    table.details["validation_candidates"] = w.candidates;
+    table.details["validation_intervals"] = intervals_against(chosen.window_nll, w.validation_baselines);
+    judged = verdict("validation", chosen.window_nll, w.validation_baselines);
   }
   table.details["verdict"] = judged;
-  if (!p.heldout.empty()) {
-    fmt::print(stderr, "[{}] held-out evaluation on {} windows of {}\n", name, p.heldout.size(), r.heldout);
-    NamedScalings scalings = baseline_scalings(setup.config(), p);
-    scalings.push_back({"longrope", scaling});
-    ScoresByMethod held = score_scalings(*evaluators[0], p.heldout, scalings, (p.dir / "heldout.json").string(),
-                                         documents_key(p, documents_digest(p.heldout, setup.bos())), winner_key(scaling), r.resume,
-                                         "held-out " + name);
-    const std::vector<double> table_nll = held.at("longrope").window_nll;
-    table.details["heldout_data"] = r.heldout;
-    table.details["heldout_documents"] = p.heldout.size();
-    table.details["heldout_ppl"] = ppl_of(held);
-    held.erase("longrope");
-    table.details["heldout_intervals"] = intervals_against(table_nll, held);
-  }
-  fmt::print(stderr, "[{}] {}\n", name, verdict_line(judged));
-  // The CSV first: table.json marks the target finished, and a kill between the two must not leave
-  // a finished table beside a stale CSV.
-  write_factor_csv((p.dir / "result_final.csv").string(), table.lambda);
-  // The checksum lets a resume tell the table it wrote from one edited since (which it rebuilds).
+  return table;
+}
+
+// The winner and the baselines on the held-out documents, into the table.
+void score_heldout(const TargetRun& t, const RopeScaling& scaling, FactorTable& table) {
+  if (t.p.heldout.empty()) return;
+  fmt::print(stderr, "[{}] held-out evaluation on {} windows of {}\n", t.name(), t.p.heldout.size(), t.r.heldout);
+  NamedScalings scalings = baseline_scalings(t.setup.config(), t.p);
+  scalings.push_back({"longrope", scaling});
+  ScoresByMethod held = score_scalings(t.evaluator(), t.p.heldout, scalings, t.file("heldout.json").string(),
+                                       documents_key(t.p, documents_digest(t.p.heldout, t.setup.bos())), winner_key(scaling),
+                                       t.r.resume, "held-out " + t.name());
+  const std::vector<double> table_nll = held.at("longrope").window_nll;
+  table.details["heldout_data"] = t.r.heldout;
+  table.details["heldout_documents"] = t.p.heldout.size();
+  table.details["heldout_ppl"] = ppl_of(held);
+  held.erase("longrope");
+  table.details["heldout_intervals"] = intervals_against(table_nll, held);
+}
+
+// The CSV first: table.json marks the target finished, and a kill between the two must not leave a
+// finished table beside a stale CSV. The checksum lets a resume tell the table it wrote from one
+// edited since (which it rebuilds).
+void write_target_table(const TargetRun& t, FactorTable& table) {
+  write_factor_csv(t.file("result_final.csv").string(), table.lambda);
   table.details.erase("checksum");
   table.details["checksum"] = text_checksum(factor_table_to_json(table).dump());
-  write_factor_table((p.dir / "table.json").string(), table);
+  write_factor_table(t.file("table.json").string(), table);
+}
+
+FactorTable search_target(const EvaluationSetup& setup, const SearchRequest& r, const TargetPlan& p,
+                          const std::vector<std::unique_ptr<LlamaModel>>& models, bool local_candidates,
+                          const std::vector<GroupScorer>& remote, const std::vector<double>& short_lambda) {
+  fs::create_directories(p.dir);
+  TargetRun t{setup, r, p, {}};
+  for (const auto& m : models) t.evaluators.push_back(std::make_unique<PerplexityEvaluator>(*m, setup.perplexity_options(p.target.length)));
+  const std::optional<SearchState> resume = saved_state(t);
+  // Every evaluation is journaled as it lands: a resume skips what was scored inside an unfinished
+  // generation too.
+  auto journal = std::make_shared<EvaluationJournal>(t.file("evaluations.jsonl").string(), p.fingerprint, r.resume);
+  const ScoresByMethod baselines = search_baselines(t);
+  size_t unsaved = 0;  // journaled after the last saved generation
+  for (const std::string& key : journal->keys()) unsaved += resume && resume->scores.count(key) ? 0 : 1;
+  if (unsaved > 0) fmt::print(stderr, "[{}] {} evaluations journaled after the last saved generation are reused\n", t.name(), unsaved);
+  std::vector<GroupScorer> scorers;
+  if (local_candidates)
+    for (auto& evaluator : t.evaluators) scorers.push_back(journaled(make_perplexity_scorer(*evaluator, p.documents, p.space, p.scorer), journal));
+  for (const GroupScorer& other : remote) scorers.push_back(journaled(other, journal));
+  SearchState final_state = evolve(t, scorers, resume);
+  json gradient_report;
+  if (r.optimizer != Optimizer::Evolution) {
+    GradientSettings gradient = r.gradient;
+    gradient.loss_chunk = t.evaluator().options().loss_chunk_tokens;
+    const BatchObjective snapshots = make_parallel_objective(scorers, static_cast<size_t>(r.batch_candidates));
+    gradient_report = run_gradient_phase(r, gradient, p, t.evaluator(), snapshots, final_state);
+  }
+  const Winner winner = choose_winner(t, final_state);
+  const RopeScaling scaling = genome_scaling(winner.candidate->genome, p.space, p.scorer);
+  FactorTable table = winner_table(t, winner, scaling, final_state, baselines, short_lambda);
+  if (!gradient_report.is_null()) table.details["gradient"] = gradient_report;
+  score_heldout(t, scaling, table);
+  fmt::print(stderr, "[{}] {}\n", t.name(), verdict_line(table.details["verdict"]));
+  write_target_table(t, table);
   return table;
 }
 
@@ -315,13 +375,13 @@ std::vector<FactorTable> search_planned(const EvaluationSetup& setup, const Sear
   const SearchSettings& e = r.evolution;
   const size_t evaluators = (others.local_candidates ? models.size() : 0) + others.count;
   const std::string gradient = fmt::format(", then {} gradient steps", r.gradient.steps);
-  if (r.optimizer == "gradient")
+  if (r.optimizer == Optimizer::Gradient)
     fmt::print(stderr, "search: {} targets, {} evaluators{}, the seed tables{}, seed {}\n", plan.targets.size(), evaluators,
                others.count ? fmt::format(" ({} on other ranks)", others.count) : "", gradient, e.seed);
   else
     fmt::print(stderr, "search: {} targets, {} evaluators{}, P={} T={} N1={} N2={} top-{}{}, seed {}\n", plan.targets.size(), evaluators,
                others.count ? fmt::format(" ({} on other ranks)", others.count) : "", e.population, e.generations, e.mutants,
-               e.crossovers, e.parents, r.optimizer == "both" ? gradient : "", e.seed);
+               e.crossovers, e.parents, r.optimizer == Optimizer::Both ? gradient : "", e.seed);
 
   std::vector<FactorTable> tables;
   std::vector<double> short_lambda;
@@ -355,11 +415,11 @@ GroupScorer candidate_scorer(const EvaluationSetup& setup, const TargetPlan& p, 
 
 std::string search_summary(const std::vector<FactorTable>& tables) {
   std::string out = fmt::format("\n{:<16} {:>8} {:>4} {:>10}", "target", "set", "n̂", "longrope");
-  for (const std::string& m : baseline_methods()) out += fmt::format(" {:>11}", m);
+  for (const RopeMethod m : baseline_methods()) out += fmt::format(" {:>11}", method_name(m));
   out += "\n";
   const auto row = [&](const std::string& name, const char* set, int64_t start_tokens, const json& winner, const json& ppl) {
     out += fmt::format("{:<16} {:>8} {:>4} {:>10.4f}", name, set, start_tokens, score_from_json(winner));
-    for (const std::string& m : baseline_methods()) out += fmt::format(" {:>11.4f}", score_from_json(ppl.value(m, json())));
+    for (const RopeMethod m : baseline_methods()) out += fmt::format(" {:>11.4f}", score_from_json(ppl.value(method_name(m), json())));
     out += "\n";
   };
   std::string verdicts;

@@ -50,7 +50,7 @@ expect longrope-needs-table 2 "--table" -- "$longrope" eval --model "$work/model
 echo '{"lambda": [1.0, "x"]}' >"$work/bad.json"
 expect bad-table 1 "bad.json: field 'lambda[1]'" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --method longrope --table "$work/bad.json"
 echo '{"lambda": [1.0, 2.0]}' >"$work/short-table.json"
-expect table-length 1 "short-table.json: field 'lambda': 2 values" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --method longrope --table "$work/short-table.json"
+expect table-length 1 "short-table.json: field 'lambda': 2 factors, the model needs rotary_dim/2 = 4" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --method longrope --table "$work/short-table.json"
 cp -r "$work/model" "$work/broken"
 echo '{"vocab_size": 256' >"$work/broken/config.json"
 expect corrupt-config 1 "config.json: not valid JSON" -- "$longrope" eval --model "$work/broken" --data "$work/data" --length 64
@@ -88,6 +88,7 @@ expect eval-f16-model 0 "" -- "$longrope" eval --model "$work/model-f16" --data 
 
 # search: invalid requests write nothing.
 small=(--population 4 --generations 1 --mutants 2 --crossovers 2 --parents 2 --docs 1 --threads 1)
+few=(--docs 1 --threads 1)  # for --optimizer gradient, which runs no generations to shape
 expect search-critical-dim-past 2 "--critical-dim: 4 is not below d/2 = 4" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/s5" --critical-dim 4 "${small[@]}"
 expect search-critical-dim-word 2 "--critical-dim: 'half' is not none, auto, auto-K or a pair index" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/s6" --critical-dim half "${small[@]}"
 expect search-space-word 2 "--space: 'tiles' is not paper or piecewise" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/s7" --space tiles "${small[@]}"
@@ -100,9 +101,13 @@ grep -q '"critical_dim":1,' "$work"/s6d/*/evaluations.jsonl && passed=$((passed 
 expect search-space-and-critical 2 "--space: piecewise and --critical-dim are two smaller spaces" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/s8" --space piecewise --critical-dim auto "${small[@]}"
 expect search-optimizer-unknown 2 "--optimizer: 'adam' is not evolution, gradient or both" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/s9" --optimizer adam "${small[@]}"
 expect search-optimizer-piecewise 2 "--optimizer: gradient steps move every λ; the piecewise space's α and β are discrete" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/s10" --optimizer both --space piecewise "${small[@]}"
-expect search-gradient-steps 2 "--gradient-steps: must be positive, got 0" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/s11" --optimizer gradient --gradient-steps 0 "${small[@]}"
+expect search-gradient-steps 2 "--gradient-steps: must be positive, got 0" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/s11" --optimizer gradient --gradient-steps 0 "${few[@]}"
 expect search-gradient-without-optimizer 2 "--gradient-steps needs --optimizer gradient or both" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/s12" --gradient-steps 10 "${small[@]}"
-expect search-gradient-critical 2 "--optimizer: gradient steps move every λ; with --critical-dim" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/s13" --optimizer gradient --critical-dim 2 "${small[@]}"
+expect search-gradient-population 2 "--population shapes the evolution; --optimizer gradient runs none" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/s13b" --optimizer gradient "${small[@]}"
+expect search-validate-top-without-validation 2 "--validation none has none" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/s13c" --validation none --validate-top 2 "${small[@]}"
+expect search-population-below-seeds 2 "--population: 2 cannot hold the 4 seed tables" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/s13d" --population 2 --parents 2 --mutants 1 --crossovers 1 --docs 1 --threads 1
+expect search-target-fraction 2 "3.3x: 3.3 × L = 64 is 211.2 tokens, not a whole number" -- "$longrope" search --model "$work/model" --data "$work/data" --target 3.3x --out "$work/s13e" "${small[@]}"
+expect search-gradient-critical 2 "--optimizer: gradient steps move every λ; with --critical-dim" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/s13" --optimizer gradient --critical-dim 2 "${few[@]}"
 expect search-below-original 2 "not beyond the original length" -- "$longrope" search --model "$work/model" --data "$work/data" --target 32 --out "$work/s1" "${small[@]}"
 expect search-short-docs 1 "no document has at least 8192 tokens" -- "$longrope" search --model "$work/model" --data "$work/data" --target 128x --out "$work/s2" "${small[@]}"
 expect search-empty-data 1 "no documents" -- "$longrope" search --model "$work/model" --data "$work/empty" --target 2x --out "$work/s3" "${small[@]}"
@@ -158,7 +163,7 @@ cmp -s "$work/run-g1/2x-128/result_final.csv" "$work/run-g2/2x-128/result_final.
 # Perplexity against the searched lengths, drawn from the tables alone.
 if command -v gnuplot >/dev/null; then
   expect plot-targets 0 "wrote $work/targets.svg" -- "$longrope" plot --targets "$work/run-held/2x-128/table.json" --out "$work/targets.svg"
-  expect plot-targets-search-set 0 "(6 series)" -- "$longrope" plot --targets "$work/run-g1/2x-128/table.json" --set search --out "$work/targets-s.svg"
+  expect plot-targets-search-set 0 "(5 series)" -- "$longrope" plot --targets "$work/run-g1/2x-128/table.json" --set search --out "$work/targets-s.svg"
 fi
 expect plot-targets-no-heldout 1 "table.json: field 'heldout_ppl'" -- "$longrope" plot --targets "$work/run-g1/2x-128/table.json" --out "$work/t.svg"
 expect plot-targets-bad-set 2 "--set: must be heldout or search" -- "$longrope" plot --targets "$work/run-held/2x-128/table.json" --set nope --out "$work/t.svg"
@@ -242,8 +247,8 @@ expect table-overflow 1 "overflow.json: not valid JSON" -- "$longrope" eval --mo
 expect export-decreasing 1 "decreasing.json: field 'lambda[2]'" -- "$longrope" export --table "$work/decreasing.json" --format csv --out "$work/x1.csv"
 printf '1.0\n2.0\n1.5\n3.0\n' >"$work/decreasing.csv"
 expect csv-decreasing 1 "decreasing.csv: line 3: 1.5 is below the factor before it" -- "$longrope" export --table "$work/decreasing.csv" --format json --out "$work/x2.json" --original-length 64 --target-length 128
-expect export-json-no-lengths 2 "holds λ only: pass --original-length and --target-length" -- "$longrope" export --table "$work/r.csv" --format json --out "$work/x3.json"
-expect export-json-short-target 2 "--target-length 16 is not beyond --original-length 64" -- "$longrope" export --table "$work/r.csv" --format json --out "$work/x4.json" --original-length 64 --target-length 16
+expect export-json-no-lengths 2 "--original-length: $work/r.csv: unknown (the table and the model file lack it)" -- "$longrope" export --table "$work/r.csv" --format json --out "$work/x3.json"
+expect export-json-short-target 1 "r.csv: target_length: 16 is not beyond the original length 64" -- "$longrope" export --table "$work/r.csv" --format json --out "$work/x4.json" --original-length 64 --target-length 16
 absent "$work/x1.csv" "$work/x2.json" "$work/x3.json" "$work/x4.json"
 # Options out of range.
 expect loss-chunk-zero 2 "--loss-chunk: must be positive, got 0" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --loss-chunk 0
@@ -277,7 +282,7 @@ expect forward-too-long 2 "20000 tokens, more than --max-tokens 16384" -- "$long
 absent "$work/n.npy" "$work/l.npy"
 # Half-written output.
 expect search-step-zero 2 "--step: must be a positive number" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/st" "${small[@]}" --step 0
-expect search-bound-bogus 2 "--bound: must be 'paper'" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/st" "${small[@]}" --bound bogus
+expect search-bound-bogus 2 "--bound: 'bogus' is not paper or reference" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/st" "${small[@]}" --bound bogus
 absent "$work/st"
 expect search-out-file 1 "exists and is not a directory" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/data/doc.txt" "${small[@]}"
 expect plot-bad-extension 2 "x.jpg: plots are written as .png or .svg" -- "$longrope" plot --tables "$work/t4.json" --out "$work/x.png,$work/x.jpg"

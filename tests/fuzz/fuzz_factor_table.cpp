@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "export/factor_table.h"
+#include "tables/factor_table.h"
 #include "formats/json_file.h"
 
 namespace {

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "export/factor_table.h"
+#include "tables/factor_table.h"
 #include "formats/gguf.h"
 #include "formats/npy.h"
 #include "formats/safetensors.h"

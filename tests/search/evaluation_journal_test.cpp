@@ -19,7 +19,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-SearchSpace journal_space() { return SearchSpace::for_scale(8, 4.0, "paper"); }
+SearchSpace journal_space() { return SearchSpace::for_scale(8, 4.0, LambdaBound::Paper); }
 
 // A scorer with a known optimum that counts its calls and "dies" after `kill_after` candidates.
 struct CountingScorer {

@@ -31,7 +31,7 @@ struct SyntheticObjective {
 };
 
 SearchSpace test_space() {
-  SearchSpace s = SearchSpace::for_scale(16, 8.0, "paper");
+  SearchSpace s = SearchSpace::for_scale(16, 8.0, LambdaBound::Paper);
   return s;
 }
 
@@ -152,7 +152,7 @@ TEST(EvolutionSearch, ResumeEqualsUninterruptedRun) {
 // mutation that lands on one is retried), on resume as in an uninterrupted run.
 TEST(EvolutionSearch, ResumeWithSeedsBeyondPopulation) {
   // A space of a few hundred tables, so that mutations do land on the seeds left out.
-  SearchSpace space = SearchSpace::for_scale(2, 1.04, "paper");
+  SearchSpace space = SearchSpace::for_scale(2, 1.04, LambdaBound::Paper);
   space.search_start_tokens = false;
   space.mutation_probability = 0.9;
   auto f = [&space](const std::vector<Genome>& batch, const Cutoff&) {

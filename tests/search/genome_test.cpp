@@ -11,16 +11,16 @@ namespace longrope {
 namespace {
 
 SearchSpace space_for(double scale, bool start_tokens = true) {
-  SearchSpace s = SearchSpace::for_scale(64, scale, "paper");
+  SearchSpace s = SearchSpace::for_scale(64, scale, LambdaBound::Paper);
   s.search_start_tokens = start_tokens;
   return s;
 }
 
 TEST(SearchSpace, Bounds) {
-  EXPECT_NEAR(SearchSpace::for_scale(64, 8, "paper").upper_bound(), 10.0, 1e-9);     // 1.25·s
-  EXPECT_NEAR(SearchSpace::for_scale(64, 8, "reference").upper_bound(), 9.0, 1e-9);  // 1 + s
-  EXPECT_EQ(SearchSpace::for_scale(64, 8, "paper").max_grid_index, 900);
-  EXPECT_THROW(SearchSpace::for_scale(64, 8, "other"), std::invalid_argument);
+  EXPECT_NEAR(SearchSpace::for_scale(64, 8, LambdaBound::Paper).upper_bound(), 10.0, 1e-9);     // 1.25·s
+  EXPECT_NEAR(SearchSpace::for_scale(64, 8, LambdaBound::Reference).upper_bound(), 9.0, 1e-9);  // 1 + s
+  EXPECT_EQ(SearchSpace::for_scale(64, 8, LambdaBound::Paper).max_grid_index, 900);
+  EXPECT_THROW(parse_mode(kLambdaBoundNames, "other", "bound"), std::invalid_argument);
 }
 
 TEST(Genome, FromLambdaRoundsClampsAndOrders) {
@@ -77,7 +77,7 @@ TEST(Genome, CriticalDimensionKeepsPairsBelowItOnTheNtkCurveOfLambdaC) {
   // 32 pairs, c = 23 (the geometry-matched model's): over many seeds and operators, pairs below c are
   // never drawn on their own: they are λ_c^(i/c) on the grid, and every candidate keeps the invariants.
   for (uint64_t seed = 0; seed < 20; ++seed) {
-    SearchSpace s = SearchSpace::for_scale(32, 4.0 + seed % 60, "paper");
+    SearchSpace s = SearchSpace::for_scale(32, 4.0 + seed % 60, LambdaBound::Paper);
     s.critical_dim = 23;
     const std::vector<Genome> start = {genome_from_lambda(s, std::vector<double>(32, 1.0 + seed % 60)),
                                        genome_from_lambda(s, std::vector<double>(32, 1.0))};
@@ -89,7 +89,7 @@ TEST(Genome, CriticalDimensionKeepsPairsBelowItOnTheNtkCurveOfLambdaC) {
     EXPECT_GT(bred, 30u) << "seed " << seed;
   }
   // A hand-made genome whose pairs below c were set on their own is refused.
-  SearchSpace s = SearchSpace::for_scale(32, 8.0, "paper");
+  SearchSpace s = SearchSpace::for_scale(32, 8.0, LambdaBound::Paper);
   s.critical_dim = 23;
   Genome g = genome_from_lambda(s, std::vector<double>(32, 8.0));
   g.grid[5] += 1;
@@ -101,7 +101,7 @@ TEST(Genome, PiecewiseGenomesObeyTheirConstraints) {
   // 0 <= α < β < d/2; mutation moves α and β, so the pool holds many of each.
   for (uint64_t seed = 0; seed < 20; ++seed) {
     const double scale = 4.0 + seed % 28;
-    SearchSpace s = SearchSpace::for_scale(32, scale, "paper");
+    SearchSpace s = SearchSpace::for_scale(32, scale, LambdaBound::Paper);
     s.piecewise = true;
     s.piece_top = static_cast<int32_t>(std::lround((scale - 1.0) / s.step));
     std::vector<double> yarn_like(32, scale);
@@ -123,13 +123,13 @@ TEST(Genome, PiecewiseGenomesObeyTheirConstraints) {
     EXPECT_GT(bounds.size(), 3u) << "α and β never moved, seed " << seed;
   }
   // A genome outside the space's constraints is refused.
-  SearchSpace s = SearchSpace::for_scale(32, 8.0, "paper");
+  SearchSpace s = SearchSpace::for_scale(32, 8.0, LambdaBound::Paper);
   s.piecewise = true;
   s.piece_top = 700;
   Genome g = genome_from_lambda(s, std::vector<double>(32, 8.0));
   g.alpha = g.beta;
   EXPECT_TRUE(genome_violation(s, g));
-  EXPECT_TRUE(genome_violation(SearchSpace::for_scale(32, 8.0, "paper"), genome_from_lambda(s, std::vector<double>(32, 8.0))));
+  EXPECT_TRUE(genome_violation(SearchSpace::for_scale(32, 8.0, LambdaBound::Paper), genome_from_lambda(s, std::vector<double>(32, 8.0))));
 }
 
 TEST(Genome, CrossoverOfEqualParentsFails) {

@@ -30,7 +30,7 @@ TEST(GradientWindow, EveryWindowOncePerPassInAFreshOrder) {
 struct RefinementFixture : ::testing::Test {
   std::optional<LlamaModel> model;
   std::vector<at::Tensor> windows;
-  SearchSpace space = SearchSpace::for_scale(4, 4.0, "paper");
+  SearchSpace space = SearchSpace::for_scale(4, 4.0, LambdaBound::Paper);
   ScorerSettings scorer;
 
   void SetUp() override {

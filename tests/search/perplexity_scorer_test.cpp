@@ -34,7 +34,7 @@ struct ScorerFixture : ::testing::Test {
   LlamaModel model = sharp_model();
   PerplexityEvaluator evaluator{model, PerplexityOptions{96, std::nullopt, 32, 1}};
   std::vector<Document> docs = {random_document("a", 120, 1), random_document("b", 100, 2), random_document("c", 96, 3)};
-  SearchSpace space = SearchSpace::for_scale(4, 2.0, "paper");
+  SearchSpace space = SearchSpace::for_scale(4, 2.0, LambdaBound::Paper);
   ScorerSettings settings{model.rope_geometry(), 2.0, std::nullopt, {}, std::nullopt};
   std::vector<Genome> group = {genome_from_lambda(space, {1.0, 1.0, 1.0, 1.0}), genome_from_lambda(space, {1.0, 1.3, 1.8, 2.0}, 8),
                                genome_from_lambda(space, {2.0, 2.0, 2.5, 2.5})};

@@ -211,28 +211,29 @@ TEST(MethodScores, KeepsScoresForTheSameDocumentsOnly) {
   const json winner = {{"lambda", {1.0, 2.0}}, {"start_tokens", 0}, {"attention_factor", 1.1}};
   const auto ppl = [&](const MethodScores& s, const std::string& m) { return s.find(m) ? s.find(m)->ppl : -1.0; };
   {
-    MethodScores scores(path, key, winner, false, "test");
+    MethodScores scores(path, key, winner, {"a@0", "a@1"}, false, "test");
     scores.put("yarn", {5.5, {1.6, 1.8}});
     scores.put("longrope", {5.25, {1.6, 1.7}});
   }
-  const MethodScores again(path, key, winner, true, "test");
+  const MethodScores again(path, key, winner, {"a@0", "a@1"}, true, "test");
   EXPECT_EQ(ppl(again, "yarn"), 5.5);
+  EXPECT_EQ(formats::read_json_file(path)["windows"], json({"a@0", "a@1"})) << "longrope compare groups the windows by name";
   EXPECT_EQ(again.find("yarn")->window_nll, (std::vector<double>{1.6, 1.8}));
-  EXPECT_EQ(ppl(MethodScores(path, key, winner, false, "test"), "yarn"), -1.0) << "kept without a resume";
+  EXPECT_EQ(ppl(MethodScores(path, key, winner, {"a@0", "a@1"}, false, "test"), "yarn"), -1.0) << "kept without a resume";
   json same_model_other_path = key;
   same_model_other_path["model"] = "./models/tiny";
-  EXPECT_EQ(ppl(MethodScores(path, same_model_other_path, winner, true, "test"), "yarn"), 5.5);
+  EXPECT_EQ(ppl(MethodScores(path, same_model_other_path, winner, {"a@0", "a@1"}, true, "test"), "yarn"), 5.5);
   json other_documents = key;
   other_documents["documents"] = "fedcba9876543210";
-  EXPECT_EQ(ppl(MethodScores(path, other_documents, winner, true, "test"), "yarn"), -1.0);
+  EXPECT_EQ(ppl(MethodScores(path, other_documents, winner, {"a@0", "a@1"}, true, "test"), "yarn"), -1.0);
   // The searched table's score belongs to its λ: another winner is scored again.
   json other_winner = winner;
   other_winner["start_tokens"] = 4;
-  EXPECT_EQ(ppl(MethodScores(path, key, winner, true, "test"), "longrope"), 5.25);
-  EXPECT_EQ(ppl(MethodScores(path, key, other_winner, true, "test"), "longrope"), -1.0);
+  EXPECT_EQ(ppl(MethodScores(path, key, winner, {"a@0", "a@1"}, true, "test"), "longrope"), 5.25);
+  EXPECT_EQ(ppl(MethodScores(path, key, other_winner, {"a@0", "a@1"}, true, "test"), "longrope"), -1.0);
   // A file of an older longrope (no window NLLs) is scored again: intervals need them.
   std::ofstream(path) << json{{"key", key}, {"winner", nullptr}, {"ppl", {{"yarn", 5.5}}}}.dump();
-  EXPECT_EQ(ppl(MethodScores(path, key, nullptr, true, "test"), "yarn"), -1.0);
+  EXPECT_EQ(ppl(MethodScores(path, key, nullptr, {"a@0", "a@1"}, true, "test"), "yarn"), -1.0);
   fs::remove_all(dir);
 }
 

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <functional>
 #include <set>
 
 #include "formats/directory_lock.h"
@@ -20,6 +21,15 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
+
+std::string message_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "no error";
+}
 
 struct SearchRunFixture : ::testing::Test {
   fs::path dir = fresh_temp_dir("search-run");
@@ -64,6 +74,8 @@ TEST(SearchTarget, RatiosAndLengths) {
   EXPECT_EQ(parse_search_target("8x", 256).length, 2048);
   EXPECT_EQ(parse_search_target("8x", 256).name, "8x-2048");
   EXPECT_EQ(parse_search_target("2.5x", 256).length, 640);
+  // 3.3 × 64 is 211.2 tokens: refused, not rounded to 211
+  EXPECT_THAT([] { parse_search_target("3.3x", 64); }, ::testing::ThrowsMessage<InvalidSetting>(HasSubstr("not a whole number")));
   EXPECT_EQ(parse_search_target("32k", 256).length, 32768);
   EXPECT_EQ(parse_search_target("32k", 256).name, "128x-32768");
   EXPECT_THAT([] { parse_search_target("abcx", 256); }, ::testing::ThrowsMessage<InvalidSetting>(HasSubstr("'abcx' is not a ratio")));
@@ -122,7 +134,7 @@ TEST_F(SearchRunFixture, JournalAloneReplaysTheRun) {
 // reported; a resume that lost the table reuses the saved steps (the same seconds: none re-run).
 TEST_F(SearchRunFixture, GradientOptimizerRunsAndResumes) {
   SearchRequest r = request("grad");
-  r.optimizer = "gradient";
+  r.optimizer = Optimizer::Gradient;
   r.gradient = GradientSettings{4, 0.05, 2};
   const std::vector<FactorTable> first = run_search(*setup, r);
   const nlohmann::json& g = first[0].details["gradient"];
@@ -149,28 +161,24 @@ TEST_F(SearchRunFixture, GradientOptimizerRunsAndResumes) {
   EXPECT_EQ(again[0].details["gradient"]["steps_seconds"], g["steps_seconds"]);
   resume.gradient.checkpoint_layers = true;  // recomputing layers changes no gradient: the run goes on
   EXPECT_EQ(run_search(*setup, resume)[0].lambda, first[0].lambda);
-  resume.optimizer = "both";
+  resume.optimizer = Optimizer::Both;
   EXPECT_THAT(message(resume), HasSubstr("optimizer (was \"gradient\", now \"both\")"));
   const fs::path saved_steps = dir / "grad" / "2x-128" / "gradient_state.json";
   nlohmann::json edited = formats::read_json_file(saved_steps.string());
   edited["state"]["completed_steps"] = 1;  // not what the run wrote: its checksum no longer matches
   std::ofstream(saved_steps) << edited.dump();
   fs::remove(dir / "grad" / "2x-128" / "table.json");
-  resume.optimizer = "gradient";
+  resume.optimizer = Optimizer::Gradient;
   EXPECT_THAT(message(resume), HasSubstr("gradient_state.json: damaged or edited"));
-  SearchRequest bad = request("bad");
-  bad.optimizer = "adam";
-  EXPECT_THAT(message(bad), HasSubstr("'adam' is not evolution, gradient or both"));
-  EXPECT_FALSE(fs::exists(dir / "bad"));
+  EXPECT_THAT(message_of([] { parse_mode(kOptimizerNames, "adam", "optimizer"); }),
+              HasSubstr("optimizer: 'adam' is not evolution, gradient or both"));
 }
 
 TEST_F(SearchRunFixture, RefusalsWriteNothing) {
   SearchRequest bad = request("bad");
   bad.step = 0;
   EXPECT_THAT(message(bad), HasSubstr("step: must be a positive number"));
-  bad = request("bad");
-  bad.bound = "bogus";
-  EXPECT_THAT(message(bad), HasSubstr("bound: must be 'paper'"));
+  EXPECT_THAT(message_of([] { parse_mode(kLambdaBoundNames, "bogus", "bound"); }), HasSubstr("bound: 'bogus' is not paper or reference"));
   bad = request("bad");
   bad.evolution.population = 3;  // fewer places than the four seed tables
   bad.evolution.parents = 2;
@@ -208,7 +216,8 @@ TEST_F(SearchRunFixture, WinnerIsChosenOnValidationWindows) {
   double best = 1e300;
   for (const auto& c : d["validation_candidates"]) best = std::min(best, c["validation_ppl"].get<double>());
   EXPECT_EQ(d["validation_ppl"].get<double>(), best);
-  for (const std::string& m : baseline_methods()) {
+  for (const RopeMethod method : baseline_methods()) {
+    const std::string m = method_name(method);
     EXPECT_TRUE(d["validation_baselines_ppl"].contains(m)) << m;
     EXPECT_TRUE(d["validation_intervals"].contains(m)) << m;
     const auto& c = d["validation_intervals"][m];
@@ -226,16 +235,15 @@ TEST_F(SearchRunFixture, WinnerIsChosenOnValidationWindows) {
 // The needle objective: the same search on needle documents whose answers alone are scored.
 TEST_F(SearchRunFixture, NeedleObjectiveRuns) {
   SearchRequest r = request("needle");
-  r.objective = "needle";
+  r.objective = Objective::Needle;
   r.targets = {"4x"};  // 256-token windows hold the needle, the question and the answer
   const FactorTable t = run_search(*setup, r).front();
   EXPECT_EQ(t.details["settings"]["objective"], "needle");
   EXPECT_TRUE(std::isfinite(t.details["search_ppl"].get<double>()));
   SearchRequest bad = request("bad-needle");
-  bad.objective = "needle";  // 128 tokens: too short
+  bad.objective = Objective::Needle;  // 128 tokens: too short
   EXPECT_THAT(message(bad), HasSubstr("objective: a window of 128 tokens cannot hold a needle"));
-  bad.objective = "bleu";
-  EXPECT_THAT(message(bad), HasSubstr("objective: 'bleu' is not ppl or needle"));
+  EXPECT_THAT(message_of([] { parse_mode(kObjectiveNames, "bleu", "objective"); }), HasSubstr("objective: 'bleu' is not ppl or needle"));
 }
 
 TEST_F(SearchRunFixture, SecondWriterIsRefused) {

@@ -33,9 +33,6 @@ FactorTable read_factor_table(const std::string& path);
 inline RopeGeometry table_geometry(const FactorTable& t) {
   return RopeGeometry{static_cast<int64_t>(t.lambda.size()) * 2, t.rope_base, t.original_length};
 }
-// Throws std::runtime_error naming `source` when the table is not for a model of this geometry
-// (factor count, rope base).
-void check_table_for_model(const FactorTable& table, const RopeGeometry& geometry, const std::string& source);
 nlohmann::json factor_table_to_json(const FactorTable& table);
 FactorTable factor_table_from_json(const nlohmann::json& j, const std::string& source);
 void write_factor_table(const std::string& path, const FactorTable& table);  // atomic

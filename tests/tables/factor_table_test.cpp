@@ -1,5 +1,5 @@
 // Factor tables: JSON round trip, the reference CSV, malformed files rejected with the field named.
-#include "export/factor_table.h"
+#include "tables/factor_table.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,5 +1,5 @@
 // FactorTable JSON and CSV reading and writing.
-#include "export/factor_table.h"
+#include "tables/factor_table.h"
 
 #include <fmt/format.h>
 
@@ -199,13 +199,6 @@ FactorTable read_factor_table(const std::string& path) {
     return t;
   }
   return factor_table_from_json(formats::read_json_file(path), path);
-}
-
-void check_table_for_model(const FactorTable& t, const RopeGeometry& g, const std::string& source) {
-  if (static_cast<int64_t>(t.lambda.size()) * 2 != g.rotary_dim)
-    throw table_error(source, "lambda", fmt::format("{} factors, the model needs rotary_dim/2 = {}", t.lambda.size(), g.rotary_dim / 2));
-  if (t.rope_base > 0 && t.rope_base != g.base)
-    throw table_error(source, "rope_base", fmt::format("the table was searched for base {:g}, the model's is {:g}", t.rope_base, g.base));
 }
 
 void write_factor_table(const std::string& path, const FactorTable& table) {
