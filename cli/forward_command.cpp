@@ -28,7 +28,7 @@ int forward_command(const std::vector<std::string>& args) {
       ("out", po::value(&out)->required(), "logits as a float32 .npy of shape (T, V)")
       ("max-tokens", po::value(&max_tokens)->default_value(max_tokens),
        "refuse longer sequences (one forward holds all T×V logits in memory)");
-  o.add(model_options(model)).add(rope_options(rope, /*allow_list=*/false)).add(runtime_options(runtime, RuntimeOptionSet::Decoding));
+  o.add(model_options(model)).add(rope_options(rope, /*allow_list=*/false, /*decoding=*/true)).add(runtime_options(runtime, RuntimeOptionSet::Decoding));
   if (!parse_command_line("forward", "--model DIR --tokens FILE --out LOGITS.npy [options]", args, o)) return 0;
   if (max_tokens < 1) throw UsageError(fmt::format("--max-tokens must be positive, got {}", max_tokens));
   const RopeMethodSpec spec = make_rope_specs(rope, {rope.method}).front();

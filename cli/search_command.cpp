@@ -36,7 +36,7 @@ std::optional<SearchArgs> parse_search(const std::vector<std::string>& args) {
   DataArgs& data = a.data;
   RuntimeArgs& runtime = a.runtime;
   RankSettings& ranks = a.ranks;
-  std::string targets, devices, race_margin;  // race margin unset: racing off
+  std::string targets, devices, race_margin, deploy, serve_lengths;  // race margin unset: racing off
   std::string validation = r.validation.text(), objective = mode_name(kObjectiveNames, r.objective),
               bound = mode_name(kLambdaBoundNames, r.bound), critical_dim = r.critical_dim.text(),
               space = mode_name(kSpaceShapeNames, r.space), optimizer = mode_name(kOptimizerNames, r.optimizer);
@@ -86,6 +86,15 @@ std::optional<SearchArgs> parse_search(const std::vector<std::string>& args) {
       ("gradient-average", po::bool_switch(&r.gradient.average),
        "a snapshot is the mean λ of the steps since the last one, not the last step's λ (steps on single windows are noisy)")
       ("short", po::bool_switch(&r.short_table), "also search a short table at the original length (Phi-3's short_factor)")
+      ("deploy", po::value(&deploy),
+       "search for a deployment on transformers, vllm or llama.cpp: n̂ = 0 (no runtime has it), each candidate scored under that "
+       "runtime's rule as the mean NLL over --serve-lengths, and with --short the short table under the long one's attention "
+       "factor (which the runtime applies to both)")
+      ("serve-lengths", po::value(&serve_lengths),
+       "with --deploy: the lengths a deployment serves, comma-separated ratios or lengths (default: log-spaced from 2L to the target)")
+      ("single-table", po::bool_switch(&r.single_table),
+       "with --deploy: export short = long (vLLM #27414's workaround for its switch under concurrency), and report what that costs "
+       "at L/2 and L against plain RoPE")
       ("init-table", po::value(&r.init_table), "seed from an earlier table (.json or .csv)")
       ("compose", po::bool_switch(&r.compose), "with --init-table: search λ2 and evaluate λ1·λ2 (progressive extension)")
       ("resume", po::bool_switch(&r.resume), "continue the run in --out from its last saved generation")
@@ -114,6 +123,13 @@ std::optional<SearchArgs> parse_search(const std::vector<std::string>& args) {
   r.critical_dim = CriticalDim::parse(critical_dim);
   r.space = parse_mode(kSpaceShapeNames, space, "space");
   r.optimizer = parse_mode(kOptimizerNames, optimizer, "optimizer");
+  if (!deploy.empty()) {
+    r.deploy = parse_mode(kRuntimeNames, deploy, "deploy");
+    if (!given["search-start-tokens"].defaulted() && r.search_start_tokens)
+      throw UsageError("--search-start-tokens true: no runtime has n̂, so --deploy searches with n̂ = 0");
+    r.search_start_tokens = false;
+  }
+  r.serve_lengths = split_list(serve_lengths);
   if (r.optimizer == Optimizer::Evolution)
     for (const char* option : {"gradient-steps", "gradient-lr", "gradient-snapshot-every", "gradient-checkpoint", "gradient-average"})
       if (!given[option].defaulted()) throw UsageError(fmt::format("--{} needs --optimizer gradient or both", option));

@@ -72,7 +72,7 @@ po::options_description runtime_options(RuntimeArgs& a, RuntimeOptionSet set) {
   return d;
 }
 
-po::options_description rope_options(RopeArgs& a, bool allow_list) {
+po::options_description rope_options(RopeArgs& a, bool allow_list, bool decoding) {
   static const std::string methods =
       "config (the checkpoint's own rope_scaling, as transformers applies it), none, pi, ntk (static base change b·s^(d/(d−2))), "
       "dynamic-ntk (transformers' dynamic type at the window length T with factor --scale, default 1: NTK at s = T/L), yarn, "
@@ -84,7 +84,17 @@ po::options_description rope_options(RopeArgs& a, bool allow_list) {
       ("scale", po::value(&a.scale)->default_value(a.scale), "extension ratio s (0: length / original length; a table's own s)")
       ("table", po::value(&a.table), "factor table for longrope: a longrope .json table or a reference result_final.csv")
       ("start-tokens", po::value(&a.start_tokens)->default_value(a.start_tokens), "override n̂ (-1: the table's)")
-      ("attention-factor", po::value(&a.attention_factor)->default_value(a.attention_factor), "override the attention factor (0: the table's, else LongRoPE's su)");
+      ("attention-factor", po::value(&a.attention_factor)->default_value(a.attention_factor), "override the attention factor (0: the table's, else LongRoPE's su)")
+      ("runtime", po::value(&a.runtime),
+       "apply each method as this runtime applies its exported config: transformers (short factors up to L, long beyond), vllm "
+       "(one set for the server, by --max-model-len) or llama.cpp (by the context per sequence, padded to 256); no n̂, and PI, "
+       "NTK, YaRN at one fixed --scale (default: the table's s). Default: our forward, the table as searched at every length")
+      ("max-model-len", po::value(&a.max_model_len)->default_value(a.max_model_len), "with --runtime vllm: the server's --max-model-len (0: the table's target length)")
+      ("n-ctx", po::value(&a.n_ctx)->default_value(a.n_ctx), "with --runtime llama.cpp: the context per sequence (0: each window's length, as llama-perplexity -c runs)");
+  if (decoding)
+    d.add_options()("decode-from", po::value(&a.decode_from)->default_value(a.decode_from),
+                    "with --runtime transformers: the first N tokens are a prefill and the rest are decoded one at a time through the KV "
+                    "cache (keys cached up to L keep the short factors); 0: one forward");
   return d;
 }
 
@@ -96,10 +106,45 @@ std::vector<RopeMethodSpec> make_rope_specs(const RopeArgs& a, const std::vector
     specs.push_back(make_rope_spec(a, methods[i]));
     any_table = any_table || specs.back().method == RopeMethod::LongRoPE;
   }
+  apply_runtime(a, specs);
   // These shape a longrope table only; given for PI or YaRN alone they would be silently unused.
   if (!any_table && (!a.table.empty() || a.start_tokens != -1 || a.attention_factor != 0))
     throw UsageError("--table, --start-tokens and --attention-factor apply to a longrope table (--method longrope or table:FILE)");
   return specs;
+}
+
+void apply_runtime(const RopeArgs& a, std::vector<RopeMethodSpec>& specs) {
+  if (a.runtime.empty()) {
+    if (a.max_model_len != 0 || a.n_ctx != 0 || a.decode_from != 0)
+      throw UsageError("--max-model-len, --n-ctx and --decode-from apply a runtime's rule: they need --runtime");
+    return;
+  }
+  const std::optional<Runtime> runtime = enum_from_name(kRuntimeNames, a.runtime);
+  if (!runtime) throw UsageError(fmt::format("--runtime: '{}' is not {}", a.runtime, enum_choices(kRuntimeNames)));
+  if (a.max_model_len < 0 || a.n_ctx < 0 || a.decode_from < 0) throw UsageError("--max-model-len, --n-ctx and --decode-from must be >= 0");
+  if (a.max_model_len > 0 && *runtime != Runtime::VLLM) throw UsageError("--max-model-len is vLLM's: it needs --runtime vllm");
+  if (a.n_ctx > 0 && *runtime != Runtime::LlamaCpp) throw UsageError("--n-ctx is llama.cpp's: it needs --runtime llama.cpp");
+  if (a.decode_from > 0 && *runtime != Runtime::Transformers) throw UsageError("--decode-from needs --runtime transformers");
+  // A deployed config holds one factor: the baselines take the table's s unless --scale names one.
+  const RopeMethodSpec* with_table = nullptr;
+  for (const RopeMethodSpec& s : specs)
+    if (!with_table && s.table && s.table->scale > 0) with_table = &s;
+  const std::optional<double> fixed_scale = a.scale > 0 ? std::optional<double>(a.scale)
+                                            : with_table ? std::optional<double>(with_table->table->scale) : std::nullopt;
+  int64_t max_model_len = a.max_model_len;
+  if (*runtime == Runtime::VLLM && max_model_len == 0) {
+    if (!with_table || with_table->table->target_length <= 0)
+      throw UsageError("--runtime vllm needs --max-model-len (the server's; no table names a target length to take it from)");
+    max_model_len = with_table->table->target_length;
+  }
+  for (RopeMethodSpec& s : specs) {
+    s.runtime = RuntimeRule{*runtime, max_model_len, a.n_ctx};
+    if (a.decode_from > 0) s.decode_from = a.decode_from;
+    if (s.method != RopeMethod::LongRoPE && !s.scale) s.scale = fixed_scale;
+    if (s.table && s.table->start_tokens > 0 && !s.overrides.start_tokens)
+      fmt::print(stderr, "warning: {}: n̂ = {} is dropped: {} applies λ at every position\n", s.table_source, s.table->start_tokens,
+                 a.runtime);
+  }
 }
 
 RopeMethodSpec make_rope_spec(const RopeArgs& a, const std::string& method_text) {

@@ -32,13 +32,20 @@ struct RopeArgs {
   std::string table;               // longrope: a table .json or a reference .csv
   int64_t start_tokens = -1;       // -1: the table's
   double attention_factor = 0;     // 0: the table's, else "su"
+  std::string runtime;             // empty: our own forward (the table as searched); else a runtime's rule
+  int64_t max_model_len = 0;       // vllm: the server's --max-model-len (0: the table's target length)
+  int64_t n_ctx = 0;               // llama.cpp: the context per sequence (0: the window)
+  int64_t decode_from = 0;         // transformers: prefill this many tokens, decode the rest (0: one forward)
 };
-// --method, --scale, --table, --start-tokens, --attention-factor.
-boost::program_options::options_description rope_options(RopeArgs& args, bool allow_list);
+// --method, --scale, --table, --start-tokens, --attention-factor, --runtime, --max-model-len, --n-ctx
+// and, with `decoding`, --decode-from.
+boost::program_options::options_description rope_options(RopeArgs& args, bool allow_list, bool decoding = false);
 
 // One method name → spec, reading --table when the method is longrope, or FILE for "table:FILE";
 // throws UsageError for an unknown method or an option out of range.
 RopeMethodSpec make_rope_spec(const RopeArgs& args, const std::string& method);
+// --runtime and its options on every spec: the rule, fixed baselines at the table's s (or --scale), n̂ dropped.
+void apply_runtime(const RopeArgs& args, std::vector<RopeMethodSpec>& specs);
 // Every method of a list (one may repeat: benchmarks time repeated passes); the table options only
 // where a table is evaluated.
 std::vector<RopeMethodSpec> make_rope_specs(const RopeArgs& args, const std::vector<std::string>& methods);

@@ -13,6 +13,8 @@ struct Document {
   std::string name;             // file name (or file#row for 2-D .npy)
   std::vector<int32_t> tokens;
   int64_t scored_tail = 0;      // > 0: only the window's last this many tokens are scored (a needle's answer)
+  int64_t window_length = 0;    // > 0: scored as a window of this many tokens, below the evaluator's length
+                                // (a search for a deployment scores several lengths); 0: the evaluator's
 };
 
 // One scored window: its name and mean NLL (what a perplexity is summed from).

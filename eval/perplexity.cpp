@@ -72,12 +72,20 @@ PerplexityEvaluator::PerplexityEvaluator(const LlamaModel& model, PerplexityOpti
     throw InvalidSetting("loss_chunk", fmt::format("must be positive, got {}", options_.loss_chunk_tokens));
 }
 
+int64_t PerplexityEvaluator::window_length(const Document& doc) const {
+  if (doc.window_length > options_.length)
+    throw std::invalid_argument(fmt::format("document '{}': a window of {} tokens is longer than the evaluator's {}", doc.name,
+                                            doc.window_length, options_.length));
+  return doc.window_length > 0 ? doc.window_length : options_.length;
+}
+
 at::Tensor PerplexityEvaluator::window(const Document& doc) const {
-  const int64_t body = options_.bos_id ? options_.length - 1 : options_.length;
+  const int64_t length = window_length(doc);
+  const int64_t body = options_.bos_id ? length - 1 : length;
   if (static_cast<int64_t>(doc.tokens.size()) < body)
     throw std::runtime_error(fmt::format("document '{}' has {} tokens, fewer than the {} a window of {} needs", doc.name,
-                                         doc.tokens.size(), body, options_.length));
-  at::Tensor t = at::empty({options_.length}, at::kLong);
+                                         doc.tokens.size(), body, length));
+  at::Tensor t = at::empty({length}, at::kLong);
   int64_t* p = t.data_ptr<int64_t>();
   int64_t at_pos = 0;
   if (options_.bos_id) p[at_pos++] = *options_.bos_id;
@@ -96,7 +104,8 @@ RopeTable PerplexityEvaluator::table(const RopeScaling& scaling) {
 }
 
 int64_t PerplexityEvaluator::predictions(const Document& doc) const {
-  return doc.scored_tail > 0 ? std::min(doc.scored_tail, options_.length - 1) : options_.length - 1;
+  const int64_t length = window_length(doc);
+  return doc.scored_tail > 0 ? std::min(doc.scored_tail, length - 1) : length - 1;
 }
 
 std::vector<double> PerplexityEvaluator::nll_sums(const at::Tensor& tokens, const RopeTable& table, int64_t scored_tail) const {
@@ -143,10 +152,10 @@ PerplexityResult PerplexityEvaluator::evaluate(const std::vector<Document>& docu
   const RopeTable table = this->table(scaling);
   std::vector<DocumentScore> scores;
   for (size_t begin = 0; begin < documents.size();) {
-    // A batch shares which predictions it scores: documents with another scored tail start a new one.
+    // A batch shares its window length and which predictions it scores: documents with another start a new one.
     size_t end = begin + 1;
     while (end < documents.size() && end - begin < static_cast<size_t>(options_.batch) &&
-           documents[end].scored_tail == documents[begin].scored_tail)
+           documents[end].scored_tail == documents[begin].scored_tail && window_length(documents[end]) == window_length(documents[begin]))
       ++end;
     std::vector<at::Tensor> rows;
     for (size_t i = begin; i < end; ++i) rows.push_back(window(documents[i]));

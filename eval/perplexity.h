@@ -65,10 +65,13 @@ class PerplexityEvaluator {
   std::vector<double> nll_sums(const at::Tensor& tokens, const RopeTable& table, int64_t scored_tail = 0) const;
   // How many predictions of a document's window are scored.
   int64_t predictions(const Document& doc) const;
+  // Tokens in a document's window, BOS included: its own window_length, else the evaluator's length.
+  int64_t window_length(const Document& doc) const;
 
   // The document's window: (T) int64, BOS first when set. Throws as evaluate() does.
   at::Tensor window(const Document& doc) const;
-  // The cos/sin table of a scaling at the window length, from this evaluator's cache.
+  // The cos/sin table of a scaling at the evaluator's length (shorter windows take its first rows),
+  // from this evaluator's cache.
   RopeTable table(const RopeScaling& scaling);
 
   const PerplexityOptions& options() const { return options_; }

@@ -24,29 +24,35 @@ double nll_of(const json& v, const std::string& file, const std::string& field) 
   throw score_error(file, fmt::format("field '{}': expected a finite NLL, got {}", field, v.dump()));
 }
 
-// eval and curve: results[] of {method, [length], documents|windows: [{name, mean_nll}]}.
-WindowScores from_results(const json& j, const std::string& file, const std::string& method, const std::optional<int64_t>& length) {
+// eval and curve: results[] of {method, [length], documents|windows: [{name, mean_nll}]}. Every length
+// of the method when `every_length`; else the one row that matches.
+WindowScores from_results(const json& j, const std::string& file, const std::string& method,
+                          const std::optional<std::pair<int64_t, int64_t>>& lengths, bool every_length) {
   std::vector<std::string> held;
-  const json* chosen = nullptr;
+  std::vector<const json*> chosen;
   for (const json& r : j.at("results")) {
-    const std::string name = r.value("method", std::string()) + (r.contains("length") ? fmt::format("@{}", r["length"].get<int64_t>()) : "");
+    const bool has_length = r.contains("length");
+    const std::string name = r.value("method", std::string()) + (has_length ? fmt::format("@{}", r["length"].get<int64_t>()) : "");
     held.push_back(name);
     const bool same_method = method.empty() || r.value("method", std::string()) == method;
-    const bool same_length = !length || (r.contains("length") && r["length"].get<int64_t>() == *length);
-    if (same_method && same_length) {
-      if (chosen) throw score_error(file, fmt::format("holds several results for '{}' ({}): name one as FILE:METHOD[@LENGTH]",
-                                                      method, fmt::join(held, ", ")));
-      chosen = &r;
-    }
+    const bool same_length = !lengths || (has_length && r["length"].get<int64_t>() >= lengths->first &&
+                                          r["length"].get<int64_t>() <= lengths->second);
+    if (same_method && same_length) chosen.push_back(&r);
   }
-  if (!chosen) throw score_error(file, fmt::format("no result for '{}' (it holds {})", method, fmt::join(held, ", ")));
-  const char* key = chosen->contains("windows") ? "windows" : "documents";
-  if (!chosen->contains(key) || !(*chosen)[key].is_array())
-    throw score_error(file, "field 'documents': per-window scores missing (written by an older longrope?)");
+  if (chosen.empty()) throw score_error(file, fmt::format("no result for '{}' (it holds {})", method, fmt::join(held, ", ")));
+  if (chosen.size() > 1 && !every_length)
+    throw score_error(file, fmt::format("holds several results for '{}' ({}): name one as FILE:METHOD[@LENGTH], or all as "
+                                        "FILE:METHOD@*", method, fmt::join(held, ", ")));
   WindowScores s;
-  for (const json& w : (*chosen)[key]) {
-    s.windows.push_back(w.value("name", std::string()));
-    s.nll.push_back(nll_of(w.value("mean_nll", json()), file, std::string(key) + ".mean_nll"));
+  for (const json* row : chosen) {
+    const char* key = row->contains("windows") ? "windows" : "documents";
+    if (!row->contains(key) || !(*row)[key].is_array())
+      throw score_error(file, "field 'documents': per-window scores missing (written by an older longrope?)");
+    for (const json& w : (*row)[key]) {
+      const std::string at = row->contains("length") ? fmt::format("#{}", (*row)["length"].get<int64_t>()) : "";
+      s.windows.push_back(w.value("name", std::string()) + at);
+      s.nll.push_back(nll_of(w.value("mean_nll", json()), file, std::string(key) + ".mean_nll"));
+    }
   }
   return s;
 }
@@ -70,21 +76,34 @@ WindowScores from_method_scores(const json& j, const std::string& file, const st
 
 WindowScores read_window_scores(const std::string& spec) {
   std::string file = spec, method;
-  std::optional<int64_t> length;
-  const size_t colon = spec.rfind(':');
-  if (!std::filesystem::exists(spec) && colon != std::string::npos) {
+  std::optional<std::pair<int64_t, int64_t>> lengths;  // [from, to]; unset: every row of the method
+  bool every_length = false;
+  // The file is the first prefix before a colon that names one (a method may hold colons: table:T.json).
+  for (size_t colon = spec.find(':'); !std::filesystem::exists(spec) && colon != std::string::npos; colon = spec.find(':', colon + 1)) {
+    if (!std::filesystem::is_regular_file(spec.substr(0, colon))) continue;
     file = spec.substr(0, colon);
     method = spec.substr(colon + 1);
     const size_t at = method.rfind('@');
-    if (at != std::string::npos && at + 1 < method.size() && method.find_first_not_of("0123456789", at + 1) == std::string::npos) {
-      length = std::stoll(method.substr(at + 1));
-      method = method.substr(0, at);
+    const std::string range = at == std::string::npos ? "" : method.substr(at + 1);
+    const size_t dash = range.find('-');
+    const auto count = [](const std::string& t) { return !t.empty() && t.size() < 13 && t.find_first_not_of("0123456789") == std::string::npos; };
+    if (range == "*") {
+      every_length = true;
+    } else if (count(range)) {
+      lengths = std::make_pair(std::stoll(range), std::stoll(range));
+    } else if (dash != std::string::npos && count(range.substr(0, dash)) && count(range.substr(dash + 1))) {
+      lengths = std::make_pair(std::stoll(range.substr(0, dash)), std::stoll(range.substr(dash + 1)));
+      every_length = true;
+    } else {
+      break;  // no length: the '@' belongs to the method
     }
+    method = method.substr(0, at);
+    break;
   }
   const json j = formats::read_json_file(file);
   WindowScores s;
   try {
-    if (j.is_object() && j.contains("results")) s = from_results(j, file, method, length);
+    if (j.is_object() && j.contains("results")) s = from_results(j, file, method, lengths, every_length);
     else if (j.is_object() && j.contains("window_nll")) s = from_method_scores(j, file, method);
     else throw score_error(file, "not an eval, curve or search score file (no 'results' or 'window_nll')");
   } catch (const json::exception& e) {

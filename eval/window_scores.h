@@ -14,8 +14,11 @@ struct WindowScores {
   std::vector<double> nll;           // mean NLL per window, in window order
 };
 
-// `spec` is FILE, FILE:METHOD or, for a curve, FILE:METHOD@LENGTH; a file holding one method needs no
-// METHOD. Throws std::runtime_error naming the file and the field, or listing the methods it holds.
+// `spec` is FILE, FILE:METHOD or, for a curve, FILE:METHOD@LENGTH, FILE:METHOD@FROM-TO (every length in
+// that range, in the file's order: the mean over the lengths a deployment serves) or FILE:METHOD@*
+// (every length); a file holding one method needs no
+// METHOD, and METHOD may hold colons (table:T.json). Throws std::runtime_error naming the file and
+// the field, or listing the methods it holds.
 WindowScores read_window_scores(const std::string& spec);
 
 }  // namespace longrope

@@ -143,6 +143,8 @@ GgufExportReport export_gguf(const FactorTable& table, const std::string& in_pat
     remove_tensors.push_back(kFreqsName);
   } else {
     set_keys.emplace_back(key("rope.scaling.type"), GgufValue::string("none"));
+    // L for whoever reads the file back (longrope itself): llama.cpp uses it for YaRN only.
+    set_keys.emplace_back(key("rope.scaling.original_context_length"), GgufValue::u32(static_cast<uint32_t>(v.original_length)));
     set_keys.emplace_back(key("rope.scaling.attn_factor"), GgufValue::f32(static_cast<float>(v.attention_factor)));
     set_keys.emplace_back(key("context_length"), context);
     set_tensors.emplace_back(kFreqsName, to_f32(v.long_factor));

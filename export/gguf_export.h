@@ -9,7 +9,8 @@
 //   divide θ by that factor on top of λ), and so is a rope_freqs.weight (it would take precedence).
 // Mode FREQS (llama architecture only; one static table at every position and context size):
 //   tensor rope_freqs.weight (λ), F32, dims [n_rot/2]; {arch}.rope.scaling.attn_factor = a,
-//   {arch}.rope.scaling.type = "none" (no linear or YaRN scaling on top), {arch}.context_length = L';
+//   {arch}.rope.scaling.type = "none" (no linear or YaRN scaling on top), {arch}.context_length = L',
+//   {arch}.rope.scaling.original_context_length = L (read back by longrope; llama.cpp's YaRN alone uses it);
 //   the scaling factor keys and any rope_factors_long/short.weight are removed (llama.cpp refuses
 //   files with tensors its loader does not use).
 // Existing factor tensors and keys are replaced in place; new ones are appended. n_rot comes from

@@ -132,7 +132,9 @@ HfExport patch_hf_config(const ojson& config, const FactorTable& table, const Hf
   ojson& out = result.config;
   out = config;
   out["max_position_embeddings"] = v.target_length;
-  if (number_at(config, "original_max_position_embeddings", "", src)) out["original_max_position_embeddings"] = v.original_length;
+  // L at the top level too, in every layout: transformers 4.x reads it only there (without it, it
+  // takes L' for L and never applies the long factors below L'); 5.x and vLLM read the block's.
+  out["original_max_position_embeddings"] = v.original_length;
   const bool keep_partial = partial_rotary_factor != 1.0 || prf_in_rope || prf_top;
   if (options.layout != HfLayout::ROPE_PARAMETERS) {
     if (!theta_top || *theta_top != rope_theta) out["rope_theta"] = rope_theta;  // keeps the user's spelling

@@ -4,8 +4,8 @@
 // The block: {"rope_type": "longrope", "long_factor": λ, "short_factor": short λ or ones,
 // "original_max_position_embeddings": L, "factor": s, "attention_factor": a}, plus
 // "short_mscale"/"long_mscale" = a only when a differs from vLLM's default sqrt(1 + ln(L'/L) / ln L)
-// (vLLM ignores attention_factor). max_position_embeddings becomes L'; a top-level
-// original_max_position_embeddings (Phi-3), which wins over the block in both runtimes, becomes L.
+// (vLLM ignores attention_factor). max_position_embeddings becomes L', and a top-level
+// original_max_position_embeddings is L in every layout: transformers 4.x reads it only there.
 #pragma once
 
 #include <nlohmann/json.hpp>

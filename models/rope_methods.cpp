@@ -1,4 +1,5 @@
-// Dispatch from RoPE methods (CLI and config.json) to the RopeScaling generators.
+// Dispatch from RoPE methods (CLI and config.json) to the RopeScaling generators, as our own forward
+// applies them or as a serving runtime would (rope/runtime_rule.h).
 #include "models/rope_methods.h"
 
 #include <fmt/format.h>
@@ -11,7 +12,36 @@
 namespace longrope {
 namespace {
 
-RopeScaling from_config(const LlamaConfig& c, int64_t length) {
+// A pair of factor sets as a runtime applies them at `length`: one set for the whole sequence, or,
+// for transformers decoding across L, the short set for the keys it cached up to L.
+struct FactorSets {
+  RopeScaling short_set, long_set;
+};
+
+RopeScaling as_runtime_runs(const FactorSets& sets, const RuntimeRule& rule, int64_t length, int64_t original,
+                            const std::optional<int64_t>& decode_from) {
+  if (!rule.long_factors(length, original)) return sets.short_set;
+  RopeScaling out = sets.long_set;
+  out.start_tokens = 0;
+  if (rule.runtime == Runtime::Transformers && decode_from && *decode_from <= original && length > original) {
+    out.start_tokens = original;  // positions 0 .. L−1 were rotated before the switch
+    out.early_lambda = sets.short_set.lambda;
+    out.early_attention_factor = sets.short_set.attention_factor;
+  }
+  return out;
+}
+
+// The checkpoint's own longrope block as its two sets (transformers: one attention factor for both).
+FactorSets config_longrope_sets(const LlamaConfig& c) {
+  const RopeGeometry g = c.rope_geometry();
+  const ConfigRopeScaling& r = c.rope_scaling;
+  const double derived = static_cast<double>(c.max_position_embeddings) / static_cast<double>(c.original_max_position_embeddings);
+  return {rope_longrope(g, r.short_factor, 0, r.factor.value_or(derived), r.attention_factor),
+          rope_longrope(g, r.long_factor, 0, r.factor.value_or(derived), r.attention_factor)};
+}
+
+RopeScaling from_config(const LlamaConfig& c, int64_t length, const std::optional<RuntimeRule>& runtime,
+                        const std::optional<int64_t>& decode_from) {
   const RopeGeometry g = c.rope_geometry();
   const ConfigRopeScaling& r = c.rope_scaling;
   // transformers: a missing factor is max_position_embeddings / original_max_position_embeddings.
@@ -19,6 +49,8 @@ RopeScaling from_config(const LlamaConfig& c, int64_t length) {
   if (r.type == "default") return rope_none(g);
   if (r.type == "linear") return rope_pi(g, *r.factor);
   if (r.type == "dynamic") {
+    if (runtime && runtime->runtime != Runtime::Transformers)
+      throw InvalidSetting("runtime", "the model's dynamic scaling is emulated for transformers only");
     // transformers' dynamic type measures against max_position_embeddings.
     RopeGeometry dg = g;
     dg.original_length = c.max_position_embeddings;
@@ -29,30 +61,52 @@ RopeScaling from_config(const LlamaConfig& c, int64_t length) {
     return rope_yarn(g, r.factor.value_or(derived), y);
   }
   if (r.type == "longrope") {
-    const std::vector<double>& table = length > c.original_max_position_embeddings ? r.long_factor : r.short_factor;
-    return rope_longrope(g, table, 0, r.factor.value_or(derived), r.attention_factor);
+    const RuntimeRule rule = runtime.value_or(RuntimeRule{Runtime::Transformers});
+    return as_runtime_runs(config_longrope_sets(c), rule, length, c.original_max_position_embeddings, decode_from);
   }
   throw std::invalid_argument("unsupported rope_scaling type '" + r.type + "'");
+}
+
+// A searched table as a runtime runs its export: short or long λ by the rule, and no n̂.
+RopeScaling table_as_runtime_runs(const RopeMethodSpec& spec, const RopeGeometry& g, int64_t length, const std::string& source) {
+  TableOverrides overrides = spec.overrides;
+  if (spec.scale) overrides.scale = spec.scale;
+  overrides.start_tokens = 0;
+  const FactorSets sets{table_scaling(*spec.table, g, length, source, overrides, TableFactors::Short),
+                        table_scaling(*spec.table, g, length, source, overrides, TableFactors::Long)};
+  return as_runtime_runs(sets, *spec.runtime, length, g.original_length, spec.decode_from);
+}
+
+// s of PI, NTK and YaRN: fixed under a runtime (a deployed config holds one factor), else length / L.
+double method_scale(const RopeMethodSpec& spec, const RopeGeometry& g, int64_t length) {
+  if (spec.scale) return *spec.scale;
+  if (spec.runtime)
+    throw InvalidSetting("scale", fmt::format("--runtime runs {} at one fixed factor, as its config holds it: give it",
+                                              method_name(spec.method)));
+  return std::max(1.0, static_cast<double>(length) / static_cast<double>(g.original_length));
 }
 
 }  // namespace
 
 RopeScaling make_rope_scaling(const LlamaConfig& c, const RopeMethodSpec& spec, int64_t length) {
   const RopeGeometry g = c.rope_geometry();
-  const double scale = spec.scale.value_or(std::max(1.0, static_cast<double>(length) / static_cast<double>(g.original_length)));
+  if (spec.decode_from && (!spec.runtime || spec.runtime->runtime != Runtime::Transformers))
+    throw InvalidSetting("decode_from", "is transformers' decoding: it needs --runtime transformers");
   switch (spec.method) {
-    case RopeMethod::Config: return from_config(c, length);
+    case RopeMethod::Config: return from_config(c, length, spec.runtime, spec.decode_from);
     case RopeMethod::None: return rope_none(g);
-    case RopeMethod::PI: return rope_pi(g, scale);
-    case RopeMethod::NTK: return rope_ntk(g, scale);
-    case RopeMethod::DynamicNTK: return rope_dynamic_ntk(g, spec.scale.value_or(1.0), length);
-    case RopeMethod::YaRN: return rope_yarn(g, scale);
+    case RopeMethod::PI: return rope_pi(g, method_scale(spec, g, length));
+    case RopeMethod::NTK: return rope_ntk(g, method_scale(spec, g, length));
+    case RopeMethod::DynamicNTK:  // as a runtime runs a dynamic config: its factor; else factor 1 (NTK at length / L)
+      return rope_dynamic_ntk(g, spec.runtime ? method_scale(spec, g, length) : spec.scale.value_or(1.0), length);
+    case RopeMethod::YaRN: return rope_yarn(g, method_scale(spec, g, length));
     case RopeMethod::LongRoPE: {
       if (!spec.table) throw InvalidSetting("method", "longrope needs a table");
+      const std::string source = spec.table_source.empty() ? "longrope table" : spec.table_source;
+      if (spec.runtime) return table_as_runtime_runs(spec, g, length, source);
       TableOverrides overrides = spec.overrides;
       if (spec.scale) overrides.scale = spec.scale;
-      return table_scaling(*spec.table, g, length, spec.table_source.empty() ? "longrope table" : spec.table_source, overrides,
-                           spec.factors);
+      return table_scaling(*spec.table, g, length, source, overrides, spec.factors);
     }
   }
   throw std::logic_error("unknown RoPE method");

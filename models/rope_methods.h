@@ -7,6 +7,7 @@
 
 #include "models/llama_config.h"
 #include "rope/rope_scaling.h"
+#include "rope/runtime_rule.h"
 #include "tables/factor_table.h"
 #include "tables/table_scaling.h"
 
@@ -21,6 +22,14 @@ struct RopeMethodSpec {
   std::string table_source;          // its file, for error messages
   TableOverrides overrides;          // --start-tokens and --attention-factor over the table's
   TableFactors factors = TableFactors::Long;
+  // Applied as a serving runtime applies a config: its choice of factor set (a table's short or long
+  // λ, a config's short_factor or long_factor), no n̂, and PI, NTK and YaRN at the fixed `scale` at
+  // every length. Without it: the table as searched at every length, the baselines at length / L.
+  std::optional<RuntimeRule> runtime;
+  // transformers only: the sequence was prefilled at this length and decoded a token at a time from
+  // there, so keys cached at or below L kept the short factors after the switch (its KV cache keeps
+  // rotated keys). Unset: one forward over the whole window.
+  std::optional<int64_t> decode_from;
 };
 
 // The RopeScaling a method gives at `length` tokens. "config" applies the checkpoint's own

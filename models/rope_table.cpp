@@ -6,18 +6,20 @@
 
 namespace longrope {
 
-RopeTable rope_table_from_frequencies(const at::Tensor& inv_freq, const at::Tensor& plain_inv_freq, int64_t start_tokens,
-                                      double attention_factor, int64_t length, c10::Device device, c10::ScalarType dtype) {
+RopeTable rope_table_from_frequencies(const at::Tensor& inv_freq, const at::Tensor& early_inv_freq, int64_t start_tokens,
+                                      double attention_factor, int64_t length, c10::Device device, c10::ScalarType dtype,
+                                      double early_attention_factor) {
   const at::Tensor positions = at::arange(length, inv_freq.options()).unsqueeze(1);  // (T, 1)
   const at::Tensor angles = positions * inv_freq;  // (T, d/2)
   at::Tensor cos = at::cos(angles) * attention_factor;
   at::Tensor sin = at::sin(angles) * attention_factor;
   const int64_t kept = std::min(start_tokens, length);
   if (kept > 0) {
-    // Positions below n̂ keep the original angles and no attention factor (LongRoPE Eq. 3).
-    const at::Tensor plain_angles = positions.slice(0, 0, kept) * plain_inv_freq;
-    cos.slice(0, 0, kept).copy_(at::cos(plain_angles));
-    sin.slice(0, 0, kept).copy_(at::sin(plain_angles));
+    // Positions below n̂ keep the original angles and no attention factor (LongRoPE Eq. 3), or the
+    // factors a runtime applied before it switched.
+    const at::Tensor early_angles = positions.slice(0, 0, kept) * early_inv_freq;
+    cos.slice(0, 0, kept).copy_(at::cos(early_angles) * early_attention_factor);
+    sin.slice(0, 0, kept).copy_(at::sin(early_angles) * early_attention_factor);
   }
   RopeTable t;
   t.cos = cos.to(device, dtype).contiguous();
@@ -32,10 +34,10 @@ RopeTable build_rope_table(const RopeGeometry& g, const RopeScaling& s, int64_t 
   const auto f64 = at::TensorOptions().dtype(at::kDouble);
   const int64_t half = g.rotary_dim / 2;
   std::vector<double> inv = inverse_frequencies(g, s.lambda);
-  std::vector<double> plain = inverse_frequencies(g, std::vector<double>(half, 1.0));
+  std::vector<double> early = inverse_frequencies(g, s.early_lambda.empty() ? std::vector<double>(half, 1.0) : s.early_lambda);
   return rope_table_from_frequencies(at::from_blob(inv.data(), {1, half}, f64).clone(),
-                                     at::from_blob(plain.data(), {1, half}, f64).clone(), s.start_tokens, s.attention_factor,
-                                     length, device, dtype);
+                                     at::from_blob(early.data(), {1, half}, f64).clone(), s.start_tokens, s.attention_factor,
+                                     length, device, dtype, s.early_attention_factor);
 }
 
 RopeTable stack_rope_tables(const std::vector<RopeTable>& tables) {

@@ -28,11 +28,13 @@ struct RopeTable {
 RopeTable build_rope_table(const RopeGeometry& geometry, const RopeScaling& scaling, int64_t length,
                            c10::Device device, c10::ScalarType dtype);
 
-// The table from float64 inverse frequencies (1, d/2): θ_i/λ_i for positions >= n̂, and the original
-// θ_i below n̂. `inv_freq` may require grad (∂NLL/∂λ: eval/lambda_gradient.h); build_rope_table is
-// this with inverse_frequencies().
-RopeTable rope_table_from_frequencies(const at::Tensor& inv_freq, const at::Tensor& plain_inv_freq, int64_t start_tokens,
-                                      double attention_factor, int64_t length, c10::Device device, c10::ScalarType dtype);
+// The table from float64 inverse frequencies (1, d/2): θ_i/λ_i for positions >= n̂, and
+// `early_inv_freq` (the original θ_i for LongRoPE's n̂) times `early_attention_factor` below n̂.
+// `inv_freq` may require grad (∂NLL/∂λ: eval/lambda_gradient.h); build_rope_table is this with
+// inverse_frequencies().
+RopeTable rope_table_from_frequencies(const at::Tensor& inv_freq, const at::Tensor& early_inv_freq, int64_t start_tokens,
+                                      double attention_factor, int64_t length, c10::Device device, c10::ScalarType dtype,
+                                      double early_attention_factor = 1.0);
 
 // Row b of the result is tables[b]; all must share length, device and dtype.
 RopeTable stack_rope_tables(const std::vector<RopeTable>& tables);

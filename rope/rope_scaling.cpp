@@ -34,13 +34,16 @@ std::vector<double> base_change_lambda(const RopeGeometry& g, double base_ratio)
 }  // namespace
 
 std::string RopeScaling::cache_key() const {
-  std::string key = fmt::format("{}|{}|", start_tokens, attention_factor);
+  std::string key = fmt::format("{}|{}|{}|", start_tokens, attention_factor, early_attention_factor);
   key.append(reinterpret_cast<const char*>(lambda.data()), lambda.size() * sizeof(double));
+  key += "|";
+  key.append(reinterpret_cast<const char*>(early_lambda.data()), early_lambda.size() * sizeof(double));
   return key;
 }
 
 bool RopeScaling::operator==(const RopeScaling& o) const {
-  return lambda == o.lambda && start_tokens == o.start_tokens && attention_factor == o.attention_factor;
+  return lambda == o.lambda && start_tokens == o.start_tokens && attention_factor == o.attention_factor &&
+         early_lambda == o.early_lambda && early_attention_factor == o.early_attention_factor;
 }
 
 std::vector<double> inverse_frequencies(const RopeGeometry& g, const std::vector<double>& lambda) {
@@ -173,6 +176,12 @@ void validate_rope_scaling(const RopeGeometry& g, const RopeScaling& s, const st
   if (s.start_tokens < 0) throw std::runtime_error(fmt::format("{}: field 'start_tokens': {} is negative", context, s.start_tokens));
   if (!std::isfinite(s.attention_factor) || s.attention_factor <= 0.0)
     throw std::runtime_error(fmt::format("{}: field 'attention_factor': {} is not a positive number", context, s.attention_factor));
+  if (!s.early_lambda.empty() && s.early_lambda.size() != n)
+    throw std::runtime_error(fmt::format("{}: {} early factors, the model needs rotary_dim/2 = {}", context, s.early_lambda.size(), n));
+  for (double v : s.early_lambda)
+    if (!std::isfinite(v) || v <= 0.0) throw std::runtime_error(fmt::format("{}: an early factor {} is not a positive number", context, v));
+  if (!std::isfinite(s.early_attention_factor) || s.early_attention_factor <= 0.0)
+    throw std::runtime_error(fmt::format("{}: early attention factor {} is not a positive number", context, s.early_attention_factor));
 }
 
 }  // namespace longrope

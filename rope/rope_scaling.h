@@ -26,6 +26,12 @@ struct RopeScaling {
   std::vector<double> lambda;   // λ_i, length d/2, each >= some positive value (1 for searched tables)
   int64_t start_tokens = 0;     // n̂
   double attention_factor = 1.0;
+  // What positions below start_tokens run: the model's own angles with no attention factor (LongRoPE's
+  // n̂) while early_lambda is empty; else θ_i/early_λ_i scaled by early_attention_factor. That is how a
+  // runtime that switches factor sets in mid-decode (transformers at L + 1) left the keys it cached
+  // before the switch: rotated by the factors of their time (rope/runtime_rule.h).
+  std::vector<double> early_lambda;
+  double early_attention_factor = 1.0;
 
   // Exact identity of the table, for caches: two scalings with equal keys give equal cos/sin.
   std::string cache_key() const;

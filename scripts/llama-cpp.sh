@@ -46,10 +46,22 @@ if [[ ! -f $src/.extracted ]]; then
   sdist=$cache/llama_cpp_python-$version.tar.gz
   if [[ ! -f $sdist ]]; then
     echo "llama-cpp: downloading llama-cpp-python==$version (source, ~75 MB)" >&2
-    "$python" -m pip download -q --disable-pip-version-check --no-binary :all: --no-deps \
-      -d "$cache/download" "llama-cpp-python==$version" >"$cache/pip.log" 2>&1 ||
+    # The sdist's URL from PyPI's simple index, fetched as a file: `pip download --no-binary :all:` would
+    # build its metadata, and with it every build dependency from source (cmake among them).
+    mkdir -p "$cache/download" &&
+      "$python" - "$version" "$cache/download/sdist.tar.gz" >"$cache/pip.log" 2>&1 <<'PY' ||
+import hashlib, json, sys, urllib.request
+version, out = sys.argv[1], sys.argv[2]
+index = urllib.request.Request("https://pypi.org/simple/llama-cpp-python/", headers={"Accept": "application/vnd.pypi.simple.v1+json"})
+files = json.load(urllib.request.urlopen(index, timeout=120))["files"]
+sdist = next(f for f in files if f["filename"] == f"llama_cpp_python-{version}.tar.gz")
+data = urllib.request.urlopen(sdist["url"], timeout=600).read()
+if hashlib.sha256(data).hexdigest() != sdist["hashes"]["sha256"]:
+    sys.exit(f"{sdist['url']}: sha256 does not match PyPI's")
+open(out, "wb").write(data)
+PY
       die "cannot download llama-cpp-python==$version from PyPI (offline?) and nothing is cached in $cache (log: $cache/pip.log)"
-    mv "$cache/download/llama_cpp_python-$version.tar.gz" "$sdist" || die "pip saved no $sdist"
+    mv "$cache/download/sdist.tar.gz" "$sdist" || die "no $sdist was saved"
     rmdir "$cache/download"
   fi
   rm -rf "$src" "$src.partial" && mkdir "$src.partial" &&

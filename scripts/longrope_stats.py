@@ -35,17 +35,29 @@ def _write_run(directory, name, run):
     return path
 
 
+def compare_files(a, b, group_by="book", resamples=2000):
+    """`longrope compare A B`: A and B are score files as the tool names them (FILE[:METHOD[@LENGTHS]], several
+    comma-separated for a side's runs). Returns {change, low, high, windows, books, a: {ppl, worst_run_ppl, runs}, b, ...}."""
+    directory = tempfile.mkdtemp(prefix="longrope-stats-")
+    try:
+        out = os.path.join(directory, "compare.json")
+        proc = subprocess.run([longrope_binary(), "compare", a, b, "--group-by", group_by, "--resamples", str(resamples), "--json", out],
+                              capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise SystemExit(f"longrope compare {a} {b}: {proc.stderr.strip()}")
+        with open(out) as f:
+            return json.load(f)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 def compare(a_runs, b_runs, group_by="book", resamples=2000):
-    """{change, low, high, windows, books, a: {ppl, worst_run_ppl, runs}, b: ..., resampled, ...} from `longrope compare`."""
+    """compare_files on scores held in Python: each side a list of runs of (window_name, mean_nll)."""
     directory = tempfile.mkdtemp(prefix="longrope-stats-")
     try:
         a = ",".join(_write_run(directory, f"a{i}", r) for i, r in enumerate(a_runs))
         b = ",".join(_write_run(directory, f"b{i}", r) for i, r in enumerate(b_runs))
-        out = os.path.join(directory, "compare.json")
-        subprocess.run([longrope_binary(), "compare", a, b, "--group-by", group_by, "--resamples", str(resamples), "--json", out],
-                       check=True, stdout=subprocess.DEVNULL)
-        with open(out) as f:
-            return json.load(f)
+        return compare_files(a, b, group_by, resamples)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
 

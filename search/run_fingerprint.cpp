@@ -10,12 +10,16 @@ namespace longrope {
 using nlohmann::json;
 
 json RunFingerprint::to_json() const {
-  return {{"model", model}, {"data", data}, {"documents", documents}, {"target_length", target_length}, {"docs", docs},
+  json j = {{"model", model}, {"data", data}, {"documents", documents}, {"target_length", target_length}, {"docs", docs},
           {"dtype", dtype}, {"population", population}, {"mutants", mutants}, {"crossovers", crossovers},
           {"parents", parents}, {"seed", seed}, {"bound", bound}, {"step", step},
           {"mutation_probability", mutation_probability}, {"search_start_tokens", search_start_tokens}, {"critical_dim", critical_dim}, {"space", space},
           {"init_table", init_table ? json(*init_table) : json(nullptr)}, {"compose", compose},
           {"race_margin", race_margin ? json(*race_margin) : json(nullptr)}, {"optimizer", optimizer}, {"gradient", gradient}};
+  // Written only when set, so that the files of every other run read and compare as before.
+  if (!deploy.empty()) j["deploy"] = deploy;
+  if (!serve_lengths.empty()) j["serve_lengths"] = serve_lengths;
+  return j;
 }
 
 std::string RunFingerprint::differences(const RunFingerprint& now) const {
@@ -25,7 +29,9 @@ std::string RunFingerprint::differences(const RunFingerprint& now) const {
   if (canonical_path(model) == canonical_path(now.model)) was["model"] = is["model"];
   std::string diff;
   for (const auto& [key, value] : is.items())
-    if (was[key] != value) diff += fmt::format(" {} (was {}, now {})", key, was[key].dump(), value.dump());
+    if (was.value(key, json()) != value) diff += fmt::format(" {} (was {}, now {})", key, was.value(key, json()).dump(), value.dump());
+  for (const auto& [key, value] : was.items())
+    if (!is.contains(key)) diff += fmt::format(" {} (was {}, now none)", key, value.dump());
   return diff;
 }
 
@@ -58,6 +64,8 @@ RunFingerprint read_fingerprint(const json& saved, int version, const RunFingerp
     if (!race.is_null()) f.race_margin = race.get<double>();
     f.optimizer = saved.value("optimizer", std::string("evolution"));
     f.gradient = saved.value("gradient", json(nullptr));
+    f.deploy = saved.value("deploy", std::string());
+    f.serve_lengths = saved.value("serve_lengths", std::vector<int64_t>{});
     return f;
   } catch (const json::exception& e) {
     throw std::runtime_error(fmt::format("{}: malformed run fingerprint: {}", source, e.what()));

@@ -42,6 +42,8 @@ struct RunFingerprint {
   std::optional<double> race_margin;  // racing off when unset
   std::string optimizer = "evolution";  // evolution | gradient | both (absent in older files: evolution)
   nlohmann::json gradient;            // the gradient steps' settings (null without them)
+  std::string deploy;                 // the runtime a deployment is searched for (empty: none; absent in older files)
+  std::vector<int64_t> serve_lengths; // its serve lengths (empty without one)
 
   // Not the generation count: the search draws nothing from it, so a resume with a larger count
   // extends a search exactly as if it had been asked for at the start.

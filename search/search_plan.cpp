@@ -4,7 +4,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
+#include <functional>
 #include <filesystem>
 
 #include "eval/needle.h"
@@ -37,6 +39,16 @@ void check_search_request(const SearchRequest& r) {
   if (r.validate_top > r.evolution.population)
     throw InvalidSetting("validate_top", fmt::format("{} exceeds the population ({})", r.validate_top, r.evolution.population));
   const bool critical = r.critical_dim.kind != CriticalDim::Kind::None;
+  if (!r.deploy && (!r.serve_lengths.empty() || r.single_table))
+    throw InvalidSetting("deploy", "--serve-lengths and --single-table shape a search for a deployment: they need --deploy");
+  if (r.deploy) {
+    if (r.objective != Objective::Perplexity) throw InvalidSetting("deploy", "a deployment is searched by perplexity (the needle objective is not)");
+    if (r.search_start_tokens) throw InvalidSetting("search_start_tokens", "no runtime has n̂: a deployment is searched with n̂ = 0");
+    if (r.single_table && r.short_table) throw InvalidSetting("single_table", "the single table is the short one too: --short searches another");
+    if (*r.deploy == Runtime::VLLM && r.short_table)
+      throw InvalidSetting("short_table", "vLLM applies one factor set to every request (long, as --max-model-len exceeds L): a "
+                                          "short table would never run; search with --single-table or without --short");
+  }
   if (r.optimizer != Optimizer::Evolution) {
     r.gradient.validate();
     if (r.space == SpaceShape::Piecewise)
@@ -93,26 +105,57 @@ size_t critical_dim_for(const CriticalDim& choice, const RopeGeometry& geometry)
   return static_cast<size_t>(c);
 }
 
+// s of a deployment: its largest target (the short table runs under that table's attention factor).
+double deployed_scale(const SearchRequest& r, int64_t original) {
+  double s = 1;
+  for (const std::string& t : r.targets) s = std::max(s, parse_search_target(t, original).scale);
+  return s;
+}
+
+// The windows `select(length)` gives at each length a target is scored at, in order: at its own
+// length, or at each serve length of a deployment (each window marked with its length).
+std::vector<Document> at_each_length(const SearchTarget& target, const std::function<std::vector<Document>(int64_t)>& select) {
+  if (target.serve_lengths.empty()) return select(target.length);
+  std::vector<Document> out;
+  for (const int64_t length : target.serve_lengths)
+    for (Document d : select(length)) {
+      d.window_length = length;
+      out.push_back(std::move(d));
+    }
+  return out;
+}
+
 // The target's windows: search, validation (as --validation says) and held-out; needle windows for
 // the needle objective.
 void select_target_windows(const EvaluationSetup& setup, const SearchRequest& r, const std::vector<Document>& all,
                            const std::vector<Document>& validation_all, const std::vector<Document>& heldout_all, TargetPlan& p) {
   const SearchTarget& target = p.target;
-  p.documents = setup.documents_for_length(all, setup.data().path, target.length);
-  if (!r.heldout.empty()) p.heldout = setup.documents_for_length(heldout_all, r.heldout, target.length);
+  p.documents = at_each_length(target, [&](int64_t length) { return setup.documents_for_length(all, setup.data().path, length); });
+  if (!r.heldout.empty())
+    p.heldout = at_each_length(target, [&](int64_t length) { return setup.documents_for_length(heldout_all, r.heldout, length); });
   if (r.validation.kind == ValidationChoice::Kind::Auto && !target.is_short) {
     // As many windows per document as the search scores, and 8 at least in all: fewer give no interval
     // worth the name.
-    const auto docs = static_cast<int64_t>(setup.data().first_windows_only() ? p.documents.size()
-                                                                             : std::max<size_t>(1, p.documents.size() / setup.data().windows));
+    const std::vector<Document> first = setup.documents_for_length(all, setup.data().path, target.length);
+    const auto docs = static_cast<int64_t>(setup.data().first_windows_only() ? first.size()
+                                                                             : std::max<size_t>(1, first.size() / setup.data().windows));
     const int64_t per_document = std::max(setup.data().windows, (kMinValidationWindows + docs - 1) / std::max<int64_t>(docs, 1));
-    p.validation = setup.later_windows(all, setup.data().path, target.length, per_document);
+    p.validation = at_each_length(target, [&](int64_t length) { return setup.later_windows(all, setup.data().path, length, per_document); });
     if (p.validation.size() < 2)
       fmt::print(stderr, "warning: [{}] the search documents hold {} windows beyond the search's: the winner is chosen on "
                          "the search windows (give a validation directory)\n", target.name, p.validation.size());
     if (p.validation.size() < 2) p.validation.clear();
   } else if (r.validation.is_directory() && !target.is_short) {
-    p.validation = setup.documents_for_length(validation_all, r.validation.directory, target.length);
+    p.validation = at_each_length(
+        target, [&](int64_t length) { return setup.documents_for_length(validation_all, r.validation.directory, length); });
+  }
+  if (r.single_table && !target.is_short) {  // the held-out documents, else the search documents, at L/2 and L
+    const std::vector<Document>& source = r.heldout.empty() ? all : heldout_all;
+    const std::string& name = r.heldout.empty() ? setup.data().path : r.heldout;
+    const int64_t original = setup.config().original_max_position_embeddings;
+    SearchTarget at_short = target;
+    at_short.serve_lengths = {std::max<int64_t>(2, original / 2), original};
+    p.short_windows = at_each_length(at_short, [&](int64_t length) { return setup.documents_for_length(source, name, length); });
   }
   if (r.objective == Objective::Needle) {  // the same windows, each with a needle whose answer alone is scored
     const auto windows = [&](const std::vector<Document>& docs) {
@@ -150,6 +193,8 @@ RunFingerprint target_fingerprint(const EvaluationSetup& setup, const SearchRequ
   f.race_margin = r.race_margin;
   f.optimizer = mode_name(kOptimizerNames, r.optimizer);
   if (r.optimizer != Optimizer::Evolution) f.gradient = r.gradient.fingerprint();
+  if (r.deploy) f.deploy = mode_name(kRuntimeNames, *r.deploy);
+  f.serve_lengths = p.target.serve_lengths;
   return f;
 }
 
@@ -170,7 +215,7 @@ TargetPlan plan_target(const EvaluationSetup& setup, const SearchRequest& r, con
   }
   p.space = SearchSpace::for_scale(static_cast<size_t>(geometry.rotary_dim / 2), space_scale, r.bound, r.step);
   p.space.mutation_probability = r.mutation_probability;
-  p.space.search_start_tokens = r.search_start_tokens && !target.is_short;
+  p.space.search_start_tokens = r.search_start_tokens && !target.is_short && !r.deploy;
   p.space.critical_dim = critical_dim_for(r.critical_dim, geometry);
   if (r.space == SpaceShape::Piecewise) {
     p.space.piecewise = true;
@@ -182,6 +227,9 @@ TargetPlan plan_target(const EvaluationSetup& setup, const SearchRequest& r, con
     throw InvalidSetting("population", fmt::format("{} cannot hold the {} seed tables ({})", r.evolution.population, p.seeds.size(),
                                                    p.seed_names.dump()));
   p.scorer = ScorerSettings{geometry, target.scale, std::nullopt, base, r.race_margin};
+  // A runtime applies the long table's attention factor to the short factors too: search them under it.
+  if (r.deploy && target.is_short)
+    p.scorer.attention_factor = longrope_attention_factor(deployed_scale(r, geometry.original_length), geometry.original_length);
   p.evolution = r.evolution;
   if (r.optimizer == Optimizer::Gradient) {  // the seeds, scored once: the steps start from the best of them
     p.evolution.population = static_cast<int>(p.seeds.size());
@@ -194,35 +242,70 @@ TargetPlan plan_target(const EvaluationSetup& setup, const SearchRequest& r, con
 
 }  // namespace
 
-SearchTarget parse_search_target(const std::string& text, int64_t original) {
-  SearchTarget t;
-  const auto bad = [&] { return InvalidSetting("target", fmt::format("'{}' is not a ratio (8x) or a length (2048, 32k)", text)); };
-  if (!text.empty() && (text.back() == 'x' || text.back() == 'X')) {
-    const std::string ratio = text.substr(0, text.size() - 1);
-    size_t used = 0;
-    double s = 0;
-    try {
-      s = std::stod(ratio, &used);
-    } catch (const std::exception&) {
-      throw bad();
-    }
-    if (used != ratio.size() || !std::isfinite(s) || s <= 0 || s > 1e6) throw bad();
-    const double exact = s * static_cast<double>(original);
-    t.length = static_cast<int64_t>(std::llround(exact));
-    if (std::fabs(exact - static_cast<double>(t.length)) > 1e-9 * exact)
-      throw InvalidSetting("target", fmt::format("{}: {} × L = {} is {:g} tokens, not a whole number; give the length in tokens", text,
-                                                 ratio, original, exact));
-  } else {
+namespace {
+
+// "8x" → 8 × L and "32k" → 32768 tokens; `setting` names the option in errors. A ratio must make whole
+// tokens (3.3 × 64 is 211.2: refused, not rounded).
+int64_t length_of(const std::string& text, int64_t original, const std::string& setting) {
+  const auto bad = [&] { return InvalidSetting(setting, fmt::format("'{}' is not a ratio (8x) or a length (2048, 32k)", text)); };
+  if (text.empty() || (text.back() != 'x' && text.back() != 'X')) {
     const std::optional<int64_t> length = parse_token_count(text);
     if (!length) throw bad();
-    t.length = *length;
+    return *length;
   }
+  const std::string ratio = text.substr(0, text.size() - 1);
+  size_t used = 0;
+  double s = 0;
+  try {
+    s = std::stod(ratio, &used);
+  } catch (const std::exception&) {
+    throw bad();
+  }
+  if (used != ratio.size() || !std::isfinite(s) || s <= 0 || s > 1e6) throw bad();
+  const double exact = s * static_cast<double>(original);
+  const auto length = static_cast<int64_t>(std::llround(exact));
+  if (std::fabs(exact - static_cast<double>(length)) > 1e-9 * exact || length < 1)
+    throw InvalidSetting(setting, fmt::format("{}: {} × L = {} is {:g} tokens, not a whole number; give the length in tokens", text, ratio,
+                                              original, exact));
+  return length;
+}
+
+}  // namespace
+
+SearchTarget parse_search_target(const std::string& text, int64_t original) {
+  SearchTarget t;
+  t.length = length_of(text, original, "target");
   t.scale = static_cast<double>(t.length) / static_cast<double>(original);
   if (t.length <= original)
     throw InvalidSetting("target", fmt::format("{}: {} tokens is not beyond the original length {} (a short table is searched "
                                                "at the original length)", text, t.length, original));
   t.name = fmt::format("{:g}x-{}", t.scale, t.length);
   return t;
+}
+
+std::vector<int64_t> serve_lengths_for(const SearchTarget& target, int64_t original, const std::vector<std::string>& texts,
+                                       Runtime runtime) {
+  std::vector<int64_t> out;
+  if (texts.empty()) {  // log-spaced from 2L to the target: 2L, 4L, ... sL for a power of two
+    const double s = target.scale;
+    const int points = std::max(1, static_cast<int>(std::ceil(std::log2(s) - 1e-9)));
+    for (int j = 0; j < points; ++j) {
+      const double ratio = points == 1 ? s : 2.0 * std::pow(s / 2.0, static_cast<double>(j) / (points - 1));
+      out.push_back(static_cast<int64_t>(std::llround(ratio * static_cast<double>(original))));
+    }
+  }
+  for (const std::string& text : texts) out.push_back(length_of(text, original, "serve_lengths"));
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  for (const int64_t length : out) {
+    if (length > target.length)
+      throw InvalidSetting("serve_lengths", fmt::format("{} is beyond the target length {}", length, target.length));
+    if (length <= original && runtime != Runtime::VLLM)
+      throw InvalidSetting("serve_lengths", fmt::format("{} is not beyond L = {}: {} runs the short factors there (search them with "
+                                                        "--short)", length, original, mode_name(kRuntimeNames, runtime)));
+    if (length < 2) throw InvalidSetting("serve_lengths", fmt::format("{} tokens is too short", length));
+  }
+  return out;
 }
 
 SearchPlan plan_search(const EvaluationSetup& setup, const SearchRequest& r) {
@@ -232,6 +315,7 @@ SearchPlan plan_search(const EvaluationSetup& setup, const SearchRequest& r) {
   if (r.short_table) targets.push_back({fmt::format("short-{}", original), original, 1.0, true});
   for (const std::string& text : r.targets) {
     SearchTarget t = parse_search_target(text, original);
+    if (r.deploy) t.serve_lengths = serve_lengths_for(t, original, r.serve_lengths, *r.deploy);
     for (const SearchTarget& other : targets)
       if (other.length == t.length) throw InvalidSetting("target", fmt::format("{}: {} tokens is searched twice", text, t.length));
     targets.push_back(t);

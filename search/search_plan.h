@@ -17,6 +17,7 @@
 #include "search/perplexity_scorer.h"
 #include "search/run_fingerprint.h"
 #include "search/search_modes.h"
+#include "rope/runtime_rule.h"
 
 namespace longrope {
 
@@ -44,6 +45,12 @@ struct SearchRequest {
   int64_t batch_candidates = 1;         // candidates per batched forward
   std::optional<double> race_margin;    // racing off when unset
   std::vector<std::string> devices;     // one evaluator each; empty: the setup's own device
+  // A search for a deployment (--deploy R): n̂ = 0 (no runtime has it), and each candidate scored
+  // under R's rule (rope/runtime_rule.h) as the mean NLL over the windows of every serve length; the
+  // short table (--short) is searched with the long table's attention factor, which R applies to both.
+  std::optional<Runtime> deploy;
+  std::vector<std::string> serve_lengths;  // ratios or lengths; empty: log-spaced from 2L to the target
+  bool single_table = false;            // short = long (vLLM #27414's workaround); its cost at L/2 and L is reported
 };
 
 // One target of a job: "8x" → 8 × L, "32k" → 32768 tokens. Throws InvalidSetting("target").
@@ -52,7 +59,13 @@ struct SearchTarget {
   int64_t length = 0;
   double scale = 1;
   bool is_short = false;
+  std::vector<int64_t> serve_lengths;   // a deployment's: the lengths its windows are scored at (empty: `length`)
 };
+// The serve lengths of a deployment at `target`: `texts` (ratios or lengths), or log-spaced from 2L to
+// the target, each > L unless the runtime applies the long factors at every length (vLLM). Throws
+// InvalidSetting("serve_lengths").
+std::vector<int64_t> serve_lengths_for(const SearchTarget& target, int64_t original, const std::vector<std::string>& texts,
+                                       Runtime runtime);
 SearchTarget parse_search_target(const std::string& text, int64_t original_length);
 
 // Throws InvalidSetting naming the first setting out of range; needs no model (run it before loading one).
@@ -64,6 +77,7 @@ struct TargetPlan {
   std::vector<Document> documents;
   std::vector<Document> validation;  // where the winner is chosen (empty: on the search windows)
   std::vector<Document> heldout;
+  std::vector<Document> short_windows;  // --single-table: windows at L/2 and L, where the long table also runs
   SearchSpace space;
   SearchSettings evolution;          // the request's; with the gradient alone, one generation of the seeds
   std::vector<Genome> seeds;

@@ -19,6 +19,7 @@
 #include "search/perplexity_scorer.h"
 #include "search/run_fingerprint.h"
 #include "search/search_checkpoint.h"
+#include "eval/method_comparison.h"
 #include "search/search_report.h"
 #include "util/errors.h"
 #include "util/paired_bootstrap.h"
@@ -309,6 +310,35 @@ void score_heldout(const TargetRun& t, const RopeScaling& scaling, FactorTable& 
   table.details["heldout_intervals"] = intervals_against(table_nll, held);
 }
 
+// A deployment's own record: its runtime and serve lengths; with --single-table, the long table as
+// the short one too, and what that costs at L/2 and L against plain RoPE (which a short table of
+// ones would give there).
+void record_deployment(const TargetRun& t, const RopeScaling& scaling, FactorTable& table) {
+  if (!t.r.deploy || t.p.target.is_short) return;
+  table.details["deploy"] = {{"runtime", mode_name(kRuntimeNames, *t.r.deploy)}, {"serve_lengths", t.p.target.serve_lengths},
+                             {"single_table", t.r.single_table}};
+  if (!t.r.single_table) return;
+  table.short_lambda = table.lambda;
+  fmt::print(stderr, "[{}] the single table at L/2 and L: {} windows\n", t.name(), t.p.short_windows.size());
+  const NamedScalings scalings = {{"none", rope_none(t.p.scorer.geometry)}, {"longrope", scaling}};
+  const ScoresByMethod scored = score_scalings(t.evaluator(), t.p.short_windows, scalings, t.file("single_table.json").string(),
+                                               documents_key(t.p, documents_digest(t.p.short_windows, t.setup.bos())), winner_key(scaling),
+                                               t.r.resume, "single table " + t.name());
+  json cost = json::object();
+  for (const int64_t length : {t.p.short_windows.front().window_length, t.p.short_windows.back().window_length}) {
+    std::vector<double> table_nll, none_nll;
+    for (size_t w = 0; w < t.p.short_windows.size(); ++w) {
+      if (t.p.short_windows[w].window_length != length) continue;
+      table_nll.push_back(scored.at("longrope").window_nll[w]);
+      none_nll.push_back(scored.at("none").window_nll[w]);
+    }
+    json c = table_nll.size() >= 2 ? relative_change_json(paired_bootstrap(table_nll, none_nll)) : json::object();
+    c["windows"] = table_nll.size();
+    cost[std::to_string(length)] = c;
+  }
+  table.details["single_table_cost_vs_none"] = cost;
+}
+
 // The CSV first: table.json marks the target finished, and a kill between the two must not leave a
 // finished table beside a stale CSV. The checksum lets a resume tell the table it wrote from one
 // edited since (which it rebuilds).
@@ -350,6 +380,7 @@ FactorTable search_target(const EvaluationSetup& setup, const SearchRequest& r, 
   FactorTable table = winner_table(t, winner, scaling, final_state, baselines, short_lambda);
   if (!gradient_report.is_null()) table.details["gradient"] = gradient_report;
   score_heldout(t, scaling, table);
+  record_deployment(t, scaling, table);
   fmt::print(stderr, "[{}] {}\n", t.name(), verdict_line(table.details["verdict"]));
   write_target_table(t, table);
   return table;

@@ -95,14 +95,14 @@ TEST(HfExport, BothLayoutsCarryTheSameBlock) {
                           "attention_factor", "rope_theta"));
   expect_block(c["rope_parameters"], t.lambda, ones, su(8, 256));
   EXPECT_EQ(c["rope_parameters"]["rope_theta"], 10000.0);
-  EXPECT_FALSE(c.contains("original_max_position_embeddings"));  // not added where the config had none
+  EXPECT_EQ(c["original_max_position_embeddings"], 256);  // at the top level always: transformers 4.x reads it only there
   EXPECT_FALSE(c.contains("partial_rotary_factor"));
   EXPECT_TRUE(e.values.warnings.empty());
   // The user's key order survives; new keys go at the end.
   EXPECT_THAT(keys_of(c), ElementsAre("architectures", "model_type", "vocab_size", "hidden_size", "intermediate_size",
                                       "num_hidden_layers", "num_attention_heads", "num_key_value_heads",
                                       "max_position_embeddings", "rope_theta", "rope_scaling", "tie_word_embeddings",
-                                      "rope_parameters"));
+                                      "original_max_position_embeddings", "rope_parameters"));
 }
 
 TEST(HfExport, SingleLayoutsRemoveTheOtherBlock) {
@@ -379,7 +379,7 @@ TEST_F(GgufExport, FreqsModeOnTheOriginal) {
   EXPECT_EQ(f.tensor("rope_freqs.weight").dims, (std::vector<uint64_t>{8}));
   EXPECT_EQ(floats(f.tensor("rope_freqs.weight")), as_floats(t.lambda));
   EXPECT_FLOAT_EQ(f.get_f32("llama.rope.scaling.attn_factor"), static_cast<float>(su(8, 256)));
-  EXPECT_EQ(f.find("llama.rope.scaling.original_context_length"), nullptr);
+  EXPECT_EQ(f.get_u32("llama.rope.scaling.original_context_length"), 256u);  // L, for whoever reads it back
   EXPECT_THROW(parse_gguf_export_mode("static"), std::invalid_argument);
 }
 

@@ -183,8 +183,10 @@ def check_gguf(longrope, workdir):
             freqs = by_name.get("rope_freqs.weight")
             ok = (freqs is not None and list(freqs.shape) == [HEAD_DIM // 2]
                   and np.array_equal(freqs.data, np.array(LAMBDA, dtype=np.float32))
-                  and "rope_factors_long.weight" not in by_name and field_value(r, "llama.rope.scaling.type") == "none")
-            check(ok, "freqs: rope_freqs.weight F32 [n_rot/2] = λ, scaling.type none, no long/short tensors")
+                  and "rope_factors_long.weight" not in by_name and field_value(r, "llama.rope.scaling.type") == "none"
+                  and field_value(r, "llama.rope.scaling.original_context_length") == L)
+            check(ok, f"freqs: rope_freqs.weight F32 [n_rot/2] = λ, scaling.type none, no long/short tensors, "
+                      f"original_context_length {L}")
     # Re-exporting into an exported file replaces the factors instead of adding a second set.
     again = os.path.join(workdir, "again.gguf")
     run([longrope, "export", "--table", table, "--format", "gguf", "--gguf", os.path.join(workdir, "out-longrope.gguf"),

@@ -1,5 +1,6 @@
 // Generator values against numbers worked by hand from the formulas.
 #include "rope/rope_scaling.h"
+#include "rope/runtime_rule.h"
 
 #include <gtest/gtest.h>
 
@@ -99,6 +100,22 @@ TEST(RopeScaling, CriticalDimensionIsTheFirstPairLongerThanL) {
   const auto wavelength = [&](int64_t i) { return 2 * M_PI * std::pow(g.base, 2.0 * i / g.rotary_dim); };
   EXPECT_GT(wavelength(35), 8192.0);
   EXPECT_LE(wavelength(34), 8192.0);
+}
+
+// Which factor set each runtime applies (rope/runtime_rule.h; measured against the runtimes themselves
+// by tests/python/runtime_parity.py).
+TEST(RuntimeRule, EachRuntimeChoosesByItsOwnLength) {
+  const RuntimeRule transformers{Runtime::Transformers};
+  EXPECT_FALSE(transformers.long_factors(256, 256));  // up to L: short
+  EXPECT_TRUE(transformers.long_factors(257, 256));
+  const RuntimeRule vllm{Runtime::VLLM, 4096, 0};  // --max-model-len beyond L: long for every request
+  EXPECT_TRUE(vllm.long_factors(10, 256));
+  EXPECT_FALSE((RuntimeRule{Runtime::VLLM, 256, 0}).long_factors(10, 256));
+  const RuntimeRule llama_cpp{Runtime::LlamaCpp};  // n_ctx = the window, padded up to a multiple of 256
+  EXPECT_FALSE(llama_cpp.long_factors(255, 256));  // padded to 256
+  EXPECT_TRUE(llama_cpp.long_factors(257, 256));   // padded to 512
+  EXPECT_TRUE(llama_cpp.long_factors(32, 64));     // a 32-token window of an L = 64 model: padded to 256 > 64
+  EXPECT_TRUE((RuntimeRule{Runtime::LlamaCpp, 0, 1024}).long_factors(100, 256));  // a short prompt in a long context
 }
 
 TEST(RopeScaling, RejectsMalformedTables) {

@@ -246,6 +246,40 @@ TEST_F(SearchRunFixture, NeedleObjectiveRuns) {
   EXPECT_THAT(message_of([] { parse_mode(kObjectiveNames, "bleu", "objective"); }), HasSubstr("objective: 'bleu' is not ppl or needle"));
 }
 
+// --deploy: n̂ = 0, windows at every serve length (here 2L and 4L), the deployment recorded; with
+// --single-table, short = long and its cost at L/2 and L against plain RoPE.
+TEST_F(SearchRunFixture, DeploymentSearchScoresEveryServeLength) {
+  SearchRequest r = request("deploy");
+  r.targets = {"4x"};
+  r.deploy = Runtime::Transformers;
+  r.search_start_tokens = false;
+  r.single_table = true;
+  r.heldout = (dir / "data").string();
+  const FactorTable t = run_search(*setup, r).front();
+  EXPECT_EQ(t.start_tokens, 0);
+  EXPECT_EQ(t.details["deploy"]["serve_lengths"], nlohmann::json({128, 256}));
+  EXPECT_EQ(t.details["settings"]["serve_lengths"], nlohmann::json({128, 256}));
+  EXPECT_EQ(t.details["search_documents"], 2) << "one window at each serve length";
+  EXPECT_EQ(t.short_lambda, t.lambda);
+  EXPECT_TRUE(t.details["single_table_cost_vs_none"].contains("32"));
+  EXPECT_TRUE(t.details["single_table_cost_vs_none"].contains("64"));
+  SearchRequest bad = request("bad-deploy");
+  bad.deploy = Runtime::Transformers;
+  bad.search_start_tokens = false;
+  bad.targets = {"4x"};
+  bad.serve_lengths = {"1x"};  // L itself: transformers runs the short factors there
+  EXPECT_THAT(message(bad), HasSubstr("serve_lengths: 64 is not beyond L = 64"));
+  bad.serve_lengths = {};
+  bad.deploy = Runtime::VLLM;
+  bad.short_table = true;
+  EXPECT_THAT(message(bad), HasSubstr("vLLM applies one factor set"));
+  bad.deploy.reset();
+  bad.short_table = false;
+  bad.single_table = true;
+  EXPECT_THAT(message(bad), HasSubstr("they need --deploy"));
+  EXPECT_FALSE(fs::exists(dir / "bad-deploy"));
+}
+
 TEST_F(SearchRunFixture, SecondWriterIsRefused) {
   fs::create_directories(dir / "busy");
   const formats::DirectoryLock held = formats::DirectoryLock::acquire((dir / "busy").string());
