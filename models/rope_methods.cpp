@@ -32,6 +32,8 @@ RopeScaling from_config(const LlamaConfig& c, int64_t length) {
     const std::vector<double>& table = length > c.original_max_position_embeddings ? r.long_factor : r.short_factor;
     return rope_longrope(g, table, 0, r.factor.value_or(derived), r.attention_factor);
   }
+  // Llama 3.x: L is the rope dict's original_max_position_embeddings (8192), not max_position_embeddings.
+  if (r.type == "llama3") return rope_llama3(g, *r.factor, *r.low_freq_factor, *r.high_freq_factor);
   throw std::invalid_argument("unsupported rope_scaling type '" + r.type + "'");
 }
 
