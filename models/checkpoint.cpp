@@ -7,6 +7,7 @@
 
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <set>
 #include <stdexcept>
@@ -53,6 +54,30 @@ at::Tensor tensor_from_view(const formats::TensorView& view, const std::string& 
   return converted;
 }
 
+// Rows [first, first + rows) of a 2-D tensor in the file: a view of their bytes (row-major).
+formats::TensorView row_block(const formats::TensorView& view, int64_t first, int64_t rows) {
+  const size_t row_bytes = view.nbytes / static_cast<size_t>(view.shape.at(0));
+  formats::TensorView block = view;
+  block.shape[0] = rows;
+  block.data = view.data + static_cast<size_t>(first) * row_bytes;
+  block.nbytes = static_cast<size_t>(rows) * row_bytes;
+  return block;
+}
+
+// "q_proj 64, k_proj 32, v_proj 32": what the rows of a fused tensor hold, for shape errors.
+std::string describe_rows(const FusedWeight& f) {
+  std::vector<std::string> parts;
+  for (const FusedWeight::Part& p : f.parts) {
+    const std::string slot = p.name.substr(0, p.name.rfind('.'));  // drop ".weight"
+    parts.push_back(fmt::format("{} {}", slot.substr(slot.rfind('.') + 1), p.rows));
+  }
+  return fmt::format("{}", fmt::join(parts, ", "));
+}
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
 }  // namespace
 
 c10::ScalarType parse_dtype(const std::string& name) {
@@ -81,23 +106,32 @@ LlamaWeights load_llama_weights(const LlamaConfig& config, const std::string& di
   const formats::SafetensorsCheckpoint ckpt = formats::SafetensorsCheckpoint::open(dir);
   LlamaWeights w;
   std::set<std::string> used;
+  // Slots the file keeps as rows of a fused tensor (Phi-3), by slot name.
+  const std::vector<FusedWeight> fused = fused_weights(config);
+  std::map<std::string, std::pair<const FusedWeight*, const FusedWeight::Part*>> stored_in;
+  for (const FusedWeight& f : fused)
+    for (const FusedWeight::Part& part : f.parts) stored_in[part.name] = {&f, &part};
   for_each_weight(config, w, [&](const std::string& name, at::Tensor& slot, const std::vector<int64_t>& shape, bool required) {
-    if (!ckpt.contains(name)) {
-      if (required) throw std::runtime_error(fmt::format("{}: missing tensor '{}'", dir, name));
+    const auto in = stored_in.find(name);
+    const FusedWeight* f = in == stored_in.end() ? nullptr : in->second.first;
+    const std::string& stored = f ? f->name : name;
+    if (!ckpt.contains(stored)) {
+      if (required) throw std::runtime_error(fmt::format("{}: missing tensor '{}'", dir, stored));
       return;
     }
-    used.insert(name);
-    const formats::TensorView& view = ckpt.get(name);
-    const std::string context = fmt::format("{}: tensor '{}'", dir, name);
-    if (view.shape != shape)
-      throw std::runtime_error(fmt::format("{}: shape [{}] does not match the config, expected [{}]", context,
-                                           fmt::join(view.shape, ", "), fmt::join(shape, ", ")));
-    slot = tensor_from_view(view, context, options);
+    used.insert(stored);
+    const formats::TensorView& view = ckpt.get(stored);
+    const std::string context = fmt::format("{}: tensor '{}'", dir, stored);
+    if (view.shape != (f ? f->shape : shape))
+      throw std::runtime_error(fmt::format("{}: shape [{}] does not match the config, expected [{}]{}", context,
+                                           fmt::join(view.shape, ", "), fmt::join(f ? f->shape : shape, ", "),
+                                           f ? " (rows: " + describe_rows(*f) + ")" : ""));
+    slot = tensor_from_view(f ? row_block(view, in->second.second->first_row, in->second.second->rows) : view, context, options);
   });
   // A tensor the config does not account for means the config describes another model (fewer layers,
   // say), which would run without it. Old checkpoints keep RoPE's inverse frequencies: derived, unused.
   for (const std::string& name : ckpt.names()) {
-    const bool derived = name.size() >= 20 && name.compare(name.size() - 20, 20, "rotary_emb.inv_freq") == 0;
+    const bool derived = ends_with(name, ".rotary_emb.inv_freq");
     if (!used.count(name) && !derived)
       throw std::runtime_error(fmt::format("{}: tensor '{}' is not part of the model config.json describes ({} layers{})", dir, name,
                                            config.num_hidden_layers, config.tie_word_embeddings ? ", tied embeddings" : ""));
@@ -126,12 +160,30 @@ void save_llama_checkpoint(const std::string& dir, const LlamaConfig& config, co
   LlamaWeights w = weights;
   std::vector<at::Tensor> keep;  // contiguous CPU copies must outlive the writer call
   std::vector<formats::TensorToWrite> out;
+  const auto add = [&](const std::string& name, const at::Tensor& t, const std::vector<int64_t>& shape) {
+    at::Tensor cpu = t.detach().to(at::kCPU).contiguous();
+    keep.push_back(cpu);
+    out.push_back({name, dtype_of(cpu.scalar_type()), shape, cpu.data_ptr(), cpu.nbytes()});
+  };
+  // The layout the model was read in: a fused tensor (Phi-3) is written where its first slot would be.
+  std::map<std::string, at::Tensor> slots;
+  for_each_weight(config, w, [&](const std::string& name, at::Tensor& slot, const std::vector<int64_t>&, bool) { slots[name] = slot; });
+  const std::vector<FusedWeight> fused = fused_weights(config);
+  std::map<std::string, const FusedWeight*> fused_at;  // by the name of every slot it stacks
+  for (const FusedWeight& f : fused)
+    for (const FusedWeight::Part& part : f.parts) fused_at[part.name] = &f;
   for_each_weight(config, w, [&](const std::string& name, at::Tensor& slot, const std::vector<int64_t>& shape, bool required) {
     if (!slot.defined() || (!required && name == "lm_head.weight")) return;
     TORCH_CHECK(slot.sizes().vec() == shape, "tensor ", name, " has shape ", slot.sizes(), ", expected ", shape);
-    at::Tensor cpu = slot.detach().to(at::kCPU).contiguous();
-    keep.push_back(cpu);
-    out.push_back({name, dtype_of(cpu.scalar_type()), shape, cpu.data_ptr(), cpu.nbytes()});
+    const auto in = fused_at.find(name);
+    if (in == fused_at.end()) return add(name, slot, shape);
+    const FusedWeight& f = *in->second;
+    if (f.parts.front().name != name) return;  // written with the first
+    std::vector<at::Tensor> rows;
+    for (const FusedWeight::Part& part : f.parts) rows.push_back(slots.at(part.name).detach().to(at::kCPU));
+    const at::Tensor stacked = at::cat(rows, 0);
+    TORCH_CHECK(stacked.sizes().vec() == f.shape, "tensor ", f.name, " has shape ", stacked.sizes(), ", expected ", f.shape);
+    add(f.name, stacked, f.shape);
   });
   LlamaConfig saved = config;
   saved.torch_dtype = dtype_name(weights.embed.scalar_type());

@@ -1,5 +1,6 @@
 // Loading, saving and creating LLaMA checkpoints in the Hugging Face layout
-// (config.json + model.safetensors, or sharded with model.safetensors.index.json).
+// (config.json + model.safetensors, or sharded with model.safetensors.index.json). Phi-3's fused
+// qkv_proj and gate_up_proj are split at load and written fused again (models/llama_weights.h).
 #pragma once
 
 #include <ATen/core/Tensor.h>

@@ -51,14 +51,15 @@ std::vector<double> factor_list(const json& j, const char* key, const std::strin
   return out;
 }
 
-ConfigRopeScaling parse_rope_scaling(const json& params, const std::string& source) {
+ConfigRopeScaling parse_rope_scaling(const json& params, const std::string& model_type, const std::string& source) {
   ConfigRopeScaling r;
   if (!params.contains("rope_type") && !params.contains("type"))
-    for (const char* key : {"factor", "short_factor", "long_factor", "attention_factor", "beta_fast", "beta_slow"})
+    for (const char* key : {"factor", "short_factor", "long_factor", "attention_factor", "beta_fast", "beta_slow", "low_freq_factor", "high_freq_factor"})
       if (params.contains(key) && !params[key].is_null())
         throw config_error(source, "rope_scaling.rope_type", fmt::format("missing, but '{}' is given", key));
   r.type = optional_value<std::string>(params, "rope_type", optional_value<std::string>(params, "type", "default", source), source);
   if (r.type == "su") r.type = "longrope";
+  if (r.type == "yarn" && model_type == "phi3") r.type = "longrope";  // Phi3Config reads older Phi-3 "yarn" as longrope
   if (params.contains("factor") && !params["factor"].is_null()) r.factor = optional_value<double>(params, "factor", 1.0, source);
   if (params.contains("attention_factor") && !params["attention_factor"].is_null())
     r.attention_factor = optional_value<double>(params, "attention_factor", 1.0, source);
@@ -70,10 +71,14 @@ ConfigRopeScaling parse_rope_scaling(const json& params, const std::string& sour
   r.truncate = optional_value<bool>(params, "truncate", true, source);
   r.short_factor = factor_list(params, "short_factor", source);
   r.long_factor = factor_list(params, "long_factor", source);
+  for (auto [key, slot] : {std::pair{"low_freq_factor", &r.low_freq_factor}, std::pair{"high_freq_factor", &r.high_freq_factor}})
+    if (params.contains(key) && !params[key].is_null()) *slot = optional_value<double>(params, key, 0.0, source);
   const std::string& t = r.type;
-  if (t != "default" && t != "linear" && t != "dynamic" && t != "yarn" && t != "longrope")
-    throw config_error(source, "rope_scaling.rope_type", "unsupported type '" + t + "'");
-  if ((t == "linear" || t == "dynamic") && !r.factor) throw config_error(source, "rope_scaling.factor", "missing");
+  if (t != "default" && t != "linear" && t != "dynamic" && t != "yarn" && t != "longrope" && t != "llama3")
+    throw config_error(source, "rope_scaling.rope_type", fmt::format("'{}' is not supported ({})", t, kConfigRopeTypes));
+  if ((t == "linear" || t == "dynamic" || t == "llama3") && !r.factor) throw config_error(source, "rope_scaling.factor", "missing");
+  if (t == "llama3" && !r.low_freq_factor) throw config_error(source, "rope_scaling.low_freq_factor", "missing (llama3 needs it)");
+  if (t == "llama3" && !r.high_freq_factor) throw config_error(source, "rope_scaling.high_freq_factor", "missing (llama3 needs it)");
   return r;
 }
 
@@ -82,8 +87,10 @@ ConfigRopeScaling parse_rope_scaling(const json& params, const std::string& sour
 void LlamaConfig::validate(const std::string& source) const {
   // Decoders of LLaMA's shape (RMSNorm, rotate-half RoPE, SwiGLU); anything else would run as LLaMA
   // and give numbers that mean nothing.
-  if (model_type != "llama" && model_type != "mistral" && model_type != "qwen2")
-    throw config_error(source, "model_type", fmt::format("'{}' is not supported (llama, mistral, qwen2)", model_type));
+  if (model_type != "llama" && model_type != "mistral" && model_type != "qwen2" && model_type != "phi3")
+    throw config_error(source, "model_type", fmt::format("'{}' is not supported (llama, mistral, qwen2, phi3)", model_type));
+  if (model_type == "phi3" && (attention_bias || mlp_bias))
+    throw config_error(source, attention_bias ? "attention_bias" : "mlp_bias", "phi3 has no biases");
   auto positive = [&](const char* field, int64_t v) {
     if (v <= 0) throw config_error(source, field, fmt::format("must be positive, got {}", v));
   };
@@ -120,6 +127,9 @@ void LlamaConfig::validate(const std::string& source) const {
     throw config_error(source, "rope_scaling.factor", fmt::format("must be a finite number >= 1, got {}", *r.factor));
   if (r.attention_factor && !(*r.attention_factor > 0.0 && std::isfinite(*r.attention_factor)))
     throw config_error(source, "rope_scaling.attention_factor", fmt::format("must be a positive number, got {}", *r.attention_factor));
+  if (r.type == "llama3" && !(*r.low_freq_factor > 0.0 && *r.high_freq_factor > *r.low_freq_factor && std::isfinite(*r.high_freq_factor)))
+    throw config_error(source, "rope_scaling.high_freq_factor",
+                       fmt::format("{} must be above low_freq_factor {}, both positive", *r.high_freq_factor, *r.low_freq_factor));
   if (r.type == "yarn" && !(r.beta_fast > r.beta_slow && r.beta_slow > 0 && std::isfinite(r.beta_fast)))
     throw config_error(source, "rope_scaling.beta_fast",
                        fmt::format("beta_fast {} and beta_slow {} must be positive with beta_fast above beta_slow", r.beta_fast, r.beta_slow));
@@ -173,17 +183,20 @@ LlamaConfig parse_llama_config(const std::string& json_text, const std::string& 
   if (c.num_attention_heads <= 0)  // before it divides the hidden size
     throw config_error(source, "num_attention_heads", fmt::format("must be positive, got {}", c.num_attention_heads));
   c.head_dim = optional_value<int64_t>(j, "head_dim", c.hidden_size / c.num_attention_heads, source);
-  c.rms_norm_eps = optional_value<double>(j, "rms_norm_eps", 1e-6, source);
+  const bool phi3 = c.model_type == "phi3";
+  c.rms_norm_eps = optional_value<double>(j, "rms_norm_eps", phi3 ? 1e-5 : 1e-6, source);  // the config classes' defaults
   c.max_position_embeddings = optional_value<int64_t>(j, "max_position_embeddings", 2048, source);
   c.tie_word_embeddings = optional_value<bool>(j, "tie_word_embeddings", false, source);
   // Qwen2 has q/k/v biases without declaring attention_bias; the loader also looks at the tensors.
-  c.attention_bias = optional_value<bool>(j, "attention_bias", c.model_type == "qwen2", source);
-  c.mlp_bias = optional_value<bool>(j, "mlp_bias", false, source);
+  // Phi-3 has none, whatever the config says (transformers' Phi3 reads neither key).
+  c.attention_bias = !phi3 && optional_value<bool>(j, "attention_bias", c.model_type == "qwen2", source);
+  c.mlp_bias = !phi3 && optional_value<bool>(j, "mlp_bias", false, source);
   if (j.contains("sliding_window") && !j["sliding_window"].is_null()) {
     if (!j["sliding_window"].is_number_integer()) throw config_error(source, "sliding_window", "expected an integer or null");
     if (optional_value<bool>(j, "use_sliding_window", true, source)) c.sliding_window = j["sliding_window"].get<int64_t>();
   }
   if (j.contains("bos_token_id") && !j["bos_token_id"].is_null()) c.bos_token_id = require_int(j, "bos_token_id", source);
+  if (j.contains("pad_token_id") && j["pad_token_id"].is_number_integer()) c.pad_token_id = j["pad_token_id"].get<int64_t>();
   // Several EOS ids (Llama 3) are a list; the tool uses none of them.
   if (j.contains("eos_token_id") && j["eos_token_id"].is_number_integer()) c.eos_token_id = j["eos_token_id"].get<int64_t>();
   c.torch_dtype = optional_value<std::string>(j, "torch_dtype", optional_value<std::string>(j, "dtype", "", source), source);
@@ -195,11 +208,11 @@ LlamaConfig parse_llama_config(const std::string& json_text, const std::string& 
   c.rope_theta = optional_value<double>(rope, "rope_theta", optional_value<double>(j, "rope_theta", 10000.0, source), source);
   c.partial_rotary_factor = optional_value<double>(
       rope, "partial_rotary_factor", optional_value<double>(j, "partial_rotary_factor", 1.0, source), source);
-  c.rope_scaling = parse_rope_scaling(rope, source);
-  // A top-level original_max_position_embeddings (Phi-3) wins over the one in the rope dict.
-  c.original_max_position_embeddings = optional_value<int64_t>(
-      j, "original_max_position_embeddings",
-      optional_value<int64_t>(rope, "original_max_position_embeddings", c.max_position_embeddings, source), source);
+  c.rope_scaling = parse_rope_scaling(rope, c.model_type, source);
+  // A top-level original_max_position_embeddings (Phi-3) wins over the one in the rope dict. Phi3Config
+  // always has one (4096 unless given), and puts it into the rope dict in place of the dict's own.
+  const int64_t in_rope = optional_value<int64_t>(rope, "original_max_position_embeddings", c.max_position_embeddings, source);
+  c.original_max_position_embeddings = optional_value<int64_t>(j, "original_max_position_embeddings", phi3 ? 4096 : in_rope, source);
   c.validate(source);
   return c;
 }
@@ -214,8 +227,13 @@ LlamaConfig load_llama_config(const std::string& path) {
 }
 
 std::string llama_config_to_json(const LlamaConfig& c) {
+  const bool phi3 = c.model_type == "phi3";
+  const char* architecture = c.model_type == "mistral" ? "MistralForCausalLM"
+                             : c.model_type == "qwen2" ? "Qwen2ForCausalLM"
+                             : phi3                    ? "Phi3ForCausalLM"
+                                                       : "LlamaForCausalLM";
   json j = {
-      {"architectures", {c.model_type == "mistral" ? "MistralForCausalLM" : c.model_type == "qwen2" ? "Qwen2ForCausalLM" : "LlamaForCausalLM"}},
+      {"architectures", {architecture}},
       {"model_type", c.model_type},
       {"vocab_size", c.vocab_size},
       {"hidden_size", c.hidden_size},
@@ -228,17 +246,22 @@ std::string llama_config_to_json(const LlamaConfig& c) {
       {"rope_theta", c.rope_theta},
       {"max_position_embeddings", c.max_position_embeddings},
       {"tie_word_embeddings", c.tie_word_embeddings},
-      {"attention_bias", c.attention_bias},
-      {"mlp_bias", c.mlp_bias},
       {"hidden_act", "silu"},
       {"torch_dtype", c.torch_dtype.empty() ? "float32" : c.torch_dtype},
   };
-  // Explicit nulls: transformers' LlamaConfig would otherwise default to BOS 1 and EOS 2.
+  // Explicit nulls: transformers' LlamaConfig would otherwise default to BOS 1 and EOS 2, and
+  // Phi3Config to a padding id of 32000, past a small vocabulary (its embedding then refuses to load).
   j["bos_token_id"] = c.bos_token_id ? json(*c.bos_token_id) : json(nullptr);
   j["eos_token_id"] = c.eos_token_id ? json(*c.eos_token_id) : json(nullptr);
+  j["pad_token_id"] = c.pad_token_id ? json(*c.pad_token_id) : json(nullptr);
+  if (!phi3) {  // Phi3Config has no biases to declare
+    j["attention_bias"] = c.attention_bias;
+    j["mlp_bias"] = c.mlp_bias;
+  }
   if (c.sliding_window) j["sliding_window"] = *c.sliding_window;
   if (c.partial_rotary_factor != 1.0) j["partial_rotary_factor"] = c.partial_rotary_factor;
-  if (c.original_max_position_embeddings != c.max_position_embeddings)
+  // Phi3Config would read a missing one as 4096.
+  if (c.original_max_position_embeddings != c.max_position_embeddings || phi3)
     j["original_max_position_embeddings"] = c.original_max_position_embeddings;
   // The checkpoint's own RoPE scaling travels with it (convert, init-model, a GGUF's rope factors).
   const ConfigRopeScaling& r = c.rope_scaling;
@@ -253,7 +276,10 @@ std::string llama_config_to_json(const LlamaConfig& c) {
     }
     if (!r.short_factor.empty()) scaling["short_factor"] = r.short_factor;
     if (!r.long_factor.empty()) scaling["long_factor"] = r.long_factor;
-    if (r.type == "yarn" || r.type == "longrope") scaling["original_max_position_embeddings"] = c.original_max_position_embeddings;
+    if (r.low_freq_factor) scaling["low_freq_factor"] = *r.low_freq_factor;
+    if (r.high_freq_factor) scaling["high_freq_factor"] = *r.high_freq_factor;
+    if (r.type == "yarn" || r.type == "longrope" || r.type == "llama3")
+      scaling["original_max_position_embeddings"] = c.original_max_position_embeddings;
     j["rope_scaling"] = scaling;
   }
   return j.dump(2) + "\n";

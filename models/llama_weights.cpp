@@ -1,7 +1,9 @@
-// The one table of LLaMA tensor names and shapes.
+// The one table of LLaMA tensor names and shapes, and the fused tensors of Phi-3's layout.
 #include "models/llama_weights.h"
 
 #include <fmt/format.h>
+
+#include <map>
 
 namespace longrope {
 
@@ -36,6 +38,30 @@ void for_each_weight(const LlamaConfig& c, LlamaWeights& w, const WeightVisitor&
   visit("model.norm.weight", w.final_norm, {C}, true);
   // A tied head is not stored; the loader aliases it to the embedding.
   visit("lm_head.weight", w.lm_head, {V, C}, !c.tie_word_embeddings);
+}
+
+std::vector<FusedWeight> fused_weights(const LlamaConfig& c) {
+  if (c.model_type != "phi3") return {};
+  std::map<std::string, std::vector<int64_t>> shapes;  // of the slots, from the one table above
+  LlamaWeights scratch;
+  for_each_weight(c, scratch, [&](const std::string& name, at::Tensor&, const std::vector<int64_t>& shape, bool) { shapes[name] = shape; });
+  const auto fused = [&](const std::string& name, const std::vector<std::string>& parts) {
+    FusedWeight f{name, {0, c.hidden_size}, {}};
+    for (const std::string& part : parts) {
+      const std::vector<int64_t>& shape = shapes.at(part);
+      f.parts.push_back({part, f.shape[0], shape[0]});
+      f.shape[0] += shape[0];
+    }
+    return f;
+  };
+  std::vector<FusedWeight> out;
+  for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
+    const std::string p = fmt::format("model.layers.{}.", i);
+    out.push_back(fused(p + "self_attn.qkv_proj.weight",
+                        {p + "self_attn.q_proj.weight", p + "self_attn.k_proj.weight", p + "self_attn.v_proj.weight"}));
+    out.push_back(fused(p + "mlp.gate_up_proj.weight", {p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight"}));
+  }
+  return out;
 }
 
 }  // namespace longrope

@@ -1,4 +1,5 @@
-// LlamaWeights: the tensors of a LLaMA-family decoder, named as Hugging Face checkpoints name them.
+// LlamaWeights: the tensors of a LLaMA-family decoder, named as Hugging Face checkpoints name them
+// (and, for Phi-3, which of them its checkpoints store fused).
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -37,5 +38,23 @@ struct LlamaWeights {
 // in checkpoint order. Loaders, savers and initialisers share this one table of names and shapes.
 using WeightVisitor = std::function<void(const std::string& name, at::Tensor& slot, const std::vector<int64_t>& shape, bool required)>;
 void for_each_weight(const LlamaConfig& config, LlamaWeights& weights, const WeightVisitor& visit);
+
+// A tensor of the checkpoint file that stacks several for_each_weight slots along its rows. Phi-3
+// stores self_attn.qkv_proj = [q_proj; k_proj; v_proj] and mlp.gate_up_proj = [gate_proj; up_proj]
+// (transformers' Phi3 splits them the same way); loaders split it, savers concatenate the slots.
+struct FusedWeight {
+  struct Part {
+    std::string name;  // the for_each_weight name of the slot, e.g. model.layers.0.self_attn.k_proj.weight
+    int64_t first_row = 0;
+    int64_t rows = 0;
+  };
+  std::string name;            // as stored, e.g. model.layers.0.self_attn.qkv_proj.weight
+  std::vector<int64_t> shape;  // (Σ rows, C)
+  std::vector<Part> parts;     // in row order
+};
+
+// The fused tensors of the config's checkpoint layout, layer by layer: none for llama, mistral and
+// qwen2; qkv_proj and gate_up_proj of every layer for phi3.
+std::vector<FusedWeight> fused_weights(const LlamaConfig& config);
 
 }  // namespace longrope

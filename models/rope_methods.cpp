@@ -64,6 +64,8 @@ RopeScaling from_config(const LlamaConfig& c, int64_t length, const std::optiona
     const RuntimeRule rule = runtime.value_or(RuntimeRule{Runtime::Transformers});
     return as_runtime_runs(config_longrope_sets(c), rule, length, c.original_max_position_embeddings, decode_from);
   }
+  // Llama 3.x: L is the rope dict's original_max_position_embeddings (8192), not max_position_embeddings.
+  if (r.type == "llama3") return rope_llama3(g, *r.factor, *r.low_freq_factor, *r.high_freq_factor);
   throw std::invalid_argument("unsupported rope_scaling type '" + r.type + "'");
 }
 

@@ -34,7 +34,7 @@ struct RopeMethodSpec {
 
 // The RopeScaling a method gives at `length` tokens. "config" applies the checkpoint's own
 // rope_scaling as transformers does (longrope: long_factor beyond the original length, else
-// short_factor); plain RoPE when the config declares none.
+// short_factor; llama3: Llama 3.1's rule); plain RoPE when the config declares none.
 RopeScaling make_rope_scaling(const LlamaConfig& config, const RopeMethodSpec& spec, int64_t length);
 
 }  // namespace longrope

@@ -145,6 +145,32 @@ std::vector<double> yarn_shaped_lambda(const RopeGeometry& g, double scale, doub
   return lambda;
 }
 
+RopeScaling rope_llama3(const RopeGeometry& g, double scale, double low_freq_factor, double high_freq_factor) {
+  require_scale(scale, "llama3");
+  if (!(low_freq_factor > 0.0 && high_freq_factor > low_freq_factor && std::isfinite(high_freq_factor)))
+    throw std::invalid_argument(fmt::format("llama3: low_freq_factor {} and high_freq_factor {} must be positive with high above low",
+                                            low_freq_factor, high_freq_factor));
+  const double length = static_cast<double>(g.original_length);
+  const double low_freq_wavelength = length / low_freq_factor;    // longer: interpolated by s
+  const double high_freq_wavelength = length / high_freq_factor;  // shorter: left alone
+  const std::vector<double> plain = inverse_frequencies(g, std::vector<double>(half_dim(g), 1.0));
+  RopeScaling r;
+  r.method = RopeMethod::Config;  // Llama 3.1's rule exists only as a checkpoint's own scaling
+  r.lambda.resize(plain.size());
+  for (size_t i = 0; i < plain.size(); ++i) {
+    const double wavelength = 2.0 * M_PI / plain[i];
+    if (wavelength < high_freq_wavelength) {
+      r.lambda[i] = 1.0;
+    } else if (wavelength > low_freq_wavelength) {
+      r.lambda[i] = scale;
+    } else {
+      const double smooth = (length / wavelength - low_freq_factor) / (high_freq_factor - low_freq_factor);
+      r.lambda[i] = 1.0 / ((1.0 - smooth) / scale + smooth);
+    }
+  }
+  return r;
+}
+
 double longrope_attention_factor(double scale, int64_t original_length) {
   if (scale <= 1.0 || original_length <= 1) return 1.0;  // ln L would be 0 or undefined
   return std::sqrt(1.0 + std::log(scale) / std::log(static_cast<double>(original_length)));

@@ -1,5 +1,5 @@
 // RopeScaling: per-dimension RoPE rescale factors λ, start-token threshold n̂ and attention factor,
-// with generators for PI, NTK, dynamic NTK, YaRN and LongRoPE tables. Pure math: no tensors, no I/O.
+// with generators for PI, NTK, dynamic NTK, YaRN, Llama 3 and LongRoPE tables. Pure math: no tensors, no I/O.
 #pragma once
 
 #include <cstdint>
@@ -71,6 +71,12 @@ RopeScaling rope_yarn(const RopeGeometry& g, double scale, const YarnOptions& op
 std::vector<double> yarn_ramp(const RopeGeometry& g, double beta_fast, double beta_slow, bool truncate);
 // The YaRN-shaped seed of the reference search: λ_i = 1 + (s − 1)·ramp_i (a linear blend in λ).
 std::vector<double> yarn_shaped_lambda(const RopeGeometry& g, double scale, double beta_fast = 32.0, double beta_slow = 1.0);
+
+// Llama 3.1's rule exactly as transformers' _compute_llama3_parameters, with L the geometry's original
+// length: pairs whose wavelength 2π/θ_i is below L/high_freq_factor keep θ_i, those above
+// L/low_freq_factor get θ_i/s, and those between blend 1/λ_i = (1 − σ)/s + σ with
+// σ = (L/wavelength − low_freq_factor)/(high_freq_factor − low_freq_factor). Attention factor 1.
+RopeScaling rope_llama3(const RopeGeometry& g, double scale, double low_freq_factor, double high_freq_factor);
 
 // LongRoPE "su" attention factor: sqrt(1 + ln s / ln L), 1 when s <= 1 or L <= 1. The one formula:
 // searched tables, baselines and every exporter use it.

@@ -342,6 +342,25 @@ set_config "$work/biased" attention_bias true
 expect config-bias-without-tensors 1 "missing tensor 'model.layers.0.self_attn.q_proj.bias'" -- "$longrope" eval --model "$work/biased" --data "$work/data" --length 64
 with_config "$work/factor0" '"rope_scaling": {"rope_type": "linear", "factor": 0}'
 expect config-factor-zero 1 "field 'rope_scaling.factor': must be a finite number >= 1, got 0" -- "$longrope" eval --model "$work/factor0" --data "$work/data" --length 64
+with_config "$work/rope-type" '"rope_scaling": {"rope_type": "llama4", "factor": 8.0}'
+expect config-rope-type-unknown 1 "config.json: field 'rope_scaling.rope_type': 'llama4' is not supported (default, linear, dynamic, yarn, longrope, llama3)" -- "$longrope" eval --model "$work/rope-type" --data "$work/data" --length 64 --json "$work/rt.json"
+with_config "$work/llama3" '"max_position_embeddings": 512, "rope_scaling": {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0, "original_max_position_embeddings": 64}'
+sed -i 's/"max_position_embeddings": 64,//' "$work/llama3/config.json"
+expect eval-llama3-config 0 "" -- "$longrope" eval --model "$work/llama3" --data "$work/data" --length 128 --method config,longrope --table "$work/t4.json"
+# A search on a Llama 3 model extends its L (the rope dict's 64), with tables on its native frequencies.
+expect search-llama3 0 "" -- "$longrope" search --model "$work/llama3" --data "$work/data" --target 2x --out "$work/run-llama3" "${small[@]}"
+[[ -f $work/run-llama3/2x-128/table.json ]] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: the llama3 search wrote no 2x-128 table"; }
+# Phi-3 (fused qkv_proj and gate_up_proj): a fused tensor of the wrong size is named with both shapes.
+sed 's/"num_hidden_layers":1,/"num_hidden_layers":1,"model_type":"phi3","partial_rotary_factor":0.5,"original_max_position_embeddings":64,/' "$work/config.json" >"$work/phi3.json"
+"$longrope" init-model --config "$work/phi3.json" --out "$work/phi3" >/dev/null || { failed=$((failed + 1)); echo "FAIL: init-model of a phi3 config"; }
+expect eval-phi3 0 "" -- "$longrope" eval --model "$work/phi3" --data "$work/data" --length 64 --method none,yarn
+rm -rf "$work/phi3-narrow" && cp -r "$work/phi3" "$work/phi3-narrow" && sed -i 's/"intermediate_size": 64/"intermediate_size": 48/' "$work/phi3-narrow/config.json"
+expect phi3-fused-size 1 "tensor 'model.layers.0.mlp.gate_up_proj.weight': shape [128, 32] does not match the config, expected [96, 32] (rows: gate_proj 48, up_proj 48)" -- "$longrope" eval --model "$work/phi3-narrow" --data "$work/data" --length 64 --json "$work/pf.json"
+# A shard index naming a shard that is not there.
+"$longrope" convert --model "$work/model" --out "$work/sharded" --dtype f32 --shard-mb 1 >/dev/null
+rm "$work/sharded/model-00001-of-00001.safetensors"
+expect index-missing-shard 1 "sharded/model.safetensors.index.json: weight_map: tensor 'model.embed_tokens.weight': shard 'model-00001-of-00001.safetensors': $work/sharded/model-00001-of-00001.safetensors: cannot open" -- "$longrope" eval --model "$work/sharded" --data "$work/data" --length 64 --json "$work/ms.json"
+absent "$work/rt.json" "$work/pf.json" "$work/ms.json"
 with_config "$work/linear2" '"rope_scaling": {"rope_type": "linear", "factor": 2.0}'
 expect convert-keeps-rope-scaling 0 "" -- "$longrope" convert --model "$work/linear2" --out "$work/linear2-f32" --dtype f32
 "$longrope" eval --model "$work/linear2" --data "$work/data" --length 128 --method config --json "$work/l-a.json" >/dev/null 2>&1

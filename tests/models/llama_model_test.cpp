@@ -13,6 +13,7 @@
 #include <fstream>
 
 #include "formats/safetensors.h"
+#include "models/rope_methods.h"
 #include "tests/test_models.h"
 
 namespace longrope {
@@ -213,6 +214,74 @@ TEST(LlamaConfig, ParsesBothRopeLayoutsAndRejectsBadShapes) {
               ::testing::ThrowsMessage<std::runtime_error>(HasSubstr("b.json: field 'model_type': 'bert' is not supported")));
   EXPECT_THAT([&] { parse_llama_config(base + R"("num_attention_heads":2,"rms_norm_eps":-1})", "e.json"); },
               ::testing::ThrowsMessage<std::runtime_error>(HasSubstr("e.json: field 'rms_norm_eps'")));
+}
+
+// Llama 3.1's config (transformers 4.x layout): L is the rope dict's 8192, not max_position_embeddings,
+// and --method config applies Llama 3.1's rule on it; the 5.x layout reads the same.
+TEST(LlamaConfig, ReadsLlama3InBothLayouts) {
+  const std::string head = R"({"vocab_size":10,"hidden_size":256,"intermediate_size":16,"num_hidden_layers":1,
+    "num_attention_heads":2,"max_position_embeddings":131072,)";
+  const std::string v4 = head + R"("rope_theta":500000.0,"rope_scaling":{"rope_type":"llama3","factor":8.0,
+    "low_freq_factor":1.0,"high_freq_factor":4.0,"original_max_position_embeddings":8192}})";
+  const std::string v5 = head + R"("rope_parameters":{"rope_type":"llama3","factor":8.0,"rope_theta":500000.0,
+    "low_freq_factor":1.0,"high_freq_factor":4.0,"original_max_position_embeddings":8192}})";
+  for (const std::string& text : {v4, v5}) {
+    const LlamaConfig c = parse_llama_config(text, "llama3.json");
+    EXPECT_EQ(c.rope_scaling.type, "llama3");
+    EXPECT_EQ(c.original_max_position_embeddings, 8192);
+    EXPECT_EQ(c.max_position_embeddings, 131072);
+    EXPECT_EQ(c.rope_theta, 500000.0);
+    const RopeScaling r = make_rope_scaling(c, RopeMethodSpec{}, 32768);
+    EXPECT_EQ(r, rope_llama3({128, 500000.0, 8192}, 8.0, 1.0, 4.0));
+    // Written back (convert, init-model), it reads the same.
+    const LlamaConfig again = parse_llama_config(llama_config_to_json(c), "again.json");
+    EXPECT_EQ(make_rope_scaling(again, RopeMethodSpec{}, 32768), r);
+    EXPECT_EQ(again.original_max_position_embeddings, 8192);
+  }
+  EXPECT_THAT([&] { parse_llama_config(head + R"("rope_scaling":{"rope_type":"llama3","factor":8.0,"high_freq_factor":4.0}})", "l.json"); },
+              ::testing::ThrowsMessage<std::runtime_error>(HasSubstr("l.json: field 'rope_scaling.low_freq_factor': missing")));
+  EXPECT_THAT([&] {
+    parse_llama_config(head + R"("rope_scaling":{"rope_type":"llama3","factor":8.0,"low_freq_factor":4.0,"high_freq_factor":1.0}})", "h.json");
+  }, ::testing::ThrowsMessage<std::runtime_error>(HasSubstr("h.json: field 'rope_scaling.high_freq_factor': 1 must be above low_freq_factor 4")));
+  EXPECT_THAT([&] { parse_llama_config(head + R"("rope_scaling":{"rope_type":"llama4","factor":8.0}})", "t.json"); },
+              ::testing::ThrowsMessage<std::runtime_error>(HasSubstr(
+                  "t.json: field 'rope_scaling.rope_type': 'llama4' is not supported (default, linear, dynamic, yarn, longrope, llama3)")));
+}
+
+// Phi-3-mini-128k's shape of config: L at the top level, longrope's short factors up to L and long
+// ones beyond (transformers 5.x), partial rotary dims, Phi3Config's defaults where keys are absent.
+TEST(LlamaConfig, ReadsPhi3) {
+  const std::string head = R"({"model_type":"phi3","architectures":["Phi3ForCausalLM"],"vocab_size":10,"hidden_size":32,
+    "intermediate_size":16,"num_hidden_layers":1,"num_attention_heads":2,"resid_pdrop":0.0,"hidden_act":"silu",)";
+  const LlamaConfig plain = parse_llama_config(head + R"("max_position_embeddings":4096})", "p.json");
+  EXPECT_EQ(plain.original_max_position_embeddings, 4096);  // Phi3Config's default
+  EXPECT_EQ(plain.rms_norm_eps, 1e-5);
+  EXPECT_FALSE(plain.attention_bias);
+  const std::string longrope = head + R"("max_position_embeddings":131072,"original_max_position_embeddings":4096,
+    "partial_rotary_factor":0.5,"sliding_window":262144,"rope_scaling":{"type":"longrope","short_factor":[1,1,1,1],
+    "long_factor":[1,2,3,4],"original_max_position_embeddings":999}})";
+  const LlamaConfig c = parse_llama_config(longrope, "phi3.json");
+  EXPECT_EQ(c.original_max_position_embeddings, 4096);  // the top level wins, as in Phi3Config
+  EXPECT_EQ(c.rotary_dim(), 8);
+  EXPECT_EQ(c.sliding_window, 262144);
+  const RopeScaling at_l = make_rope_scaling(c, RopeMethodSpec{}, 4096);
+  const RopeScaling past_l = make_rope_scaling(c, RopeMethodSpec{}, 4097);
+  EXPECT_EQ(at_l.lambda, (std::vector<double>{1, 1, 1, 1}));
+  EXPECT_EQ(past_l.lambda, (std::vector<double>{1, 2, 3, 4}));
+  EXPECT_NEAR(past_l.attention_factor, std::sqrt(1 + std::log(32.0) / std::log(4096.0)), 1e-12);  // s = 131072/4096
+  EXPECT_EQ(at_l.attention_factor, past_l.attention_factor);
+  const LlamaConfig again = parse_llama_config(llama_config_to_json(c), "again.json");
+  EXPECT_EQ(again.model_type, "phi3");
+  EXPECT_EQ(again.original_max_position_embeddings, 4096);
+  EXPECT_EQ(make_rope_scaling(again, RopeMethodSpec{}, 4097), past_l);
+  // A small Phi-3 whose L equals max_position_embeddings keeps it when written back (not 4096).
+  LlamaConfig small = plain;
+  small.original_max_position_embeddings = small.max_position_embeddings = 64;
+  EXPECT_EQ(parse_llama_config(llama_config_to_json(small), "small.json").original_max_position_embeddings, 64);
+  // Older Phi-3 configs say "yarn" for their longrope block; Phi3Config reads it as longrope.
+  const std::string yarn = head + R"("max_position_embeddings":8192,"original_max_position_embeddings":4096,
+    "rope_scaling":{"type":"yarn","short_factor":[1,1,1,1,1,1,1,1],"long_factor":[1,1,1,1,2,2,2,2]}})";
+  EXPECT_EQ(parse_llama_config(yarn, "y.json").rope_scaling.type, "longrope");
 }
 
 }  // namespace

@@ -70,6 +70,35 @@ TEST(RopeScaling, YarnShapedSeedBlendsLambdaLinearly) {
   EXPECT_EQ(seed[63], 8.0);
 }
 
+TEST(RopeScaling, Llama3OnLlama31) {
+  // Llama 3.1 8B: θ 500 000, d 128, L 8192, s 8, low 1, high 4. Wavelengths below L/4 = 2048 (pairs
+  // up to 28) keep θ_i, those above L = 8192 (pairs from 35) are divided by 8, pairs 29..34 blend.
+  const RopeGeometry g{128, 500000.0, 8192};
+  const RopeScaling r = rope_llama3(g, 8.0, 1.0, 4.0);
+  ASSERT_EQ(r.lambda.size(), 64u);
+  for (int i = 0; i <= 28; ++i) EXPECT_EQ(r.lambda[i], 1.0) << i;
+  for (int i = 35; i < 64; ++i) EXPECT_EQ(r.lambda[i], 8.0) << i;
+  // Pair 32: wavelength 2π·500000^0.5 = 4442.88; σ = (8192/4442.88 − 1)/3 = 0.28128; λ = 1/((1 − σ)/8 + σ).
+  EXPECT_NEAR(r.lambda[32], 2.6945296878947333, 1e-12);
+  EXPECT_NEAR(r.lambda[29], 1.207483871283662, 1e-12);
+  EXPECT_NEAR(r.lambda[34], 5.257326588708467, 1e-12);
+  for (int i = 29; i <= 35; ++i) EXPECT_GT(r.lambda[i], r.lambda[i - 1]) << i;
+  EXPECT_EQ(r.attention_factor, 1.0);
+  EXPECT_EQ(r.start_tokens, 0);
+  // The same inverse frequencies as transformers' formula, written its way: a blend of θ/s and θ.
+  const std::vector<double> plain = inverse_frequencies(g, rope_none(g).lambda);
+  const std::vector<double> scaled = inverse_frequencies(g, r.lambda);
+  for (size_t i = 0; i < plain.size(); ++i) {
+    const double wavelength = 2 * M_PI / plain[i];
+    const double smooth = (8192.0 / wavelength - 1.0) / 3.0;
+    const double want = wavelength < 2048.0 ? plain[i] : wavelength > 8192.0 ? plain[i] / 8.0
+                                                                               : (1 - smooth) * plain[i] / 8.0 + smooth * plain[i];
+    EXPECT_NEAR(scaled[i], want, 1e-14 * want) << i;
+  }
+  EXPECT_THROW(rope_llama3(g, 8.0, 4.0, 1.0), std::invalid_argument);  // high below low
+  EXPECT_THROW(rope_llama3(g, 0.5, 1.0, 4.0), std::invalid_argument);
+}
+
 TEST(RopeScaling, LongRopeSuFactor) {
   EXPECT_NEAR(longrope_attention_factor(8.0, 4096), 1.1180, 1e-4);    // LLaMA2 4k -> 32k
   EXPECT_NEAR(longrope_attention_factor(32.0, 4096), 1.19024, 1e-5);  // Phi-3-mini-128k
