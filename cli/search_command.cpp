@@ -36,7 +36,7 @@ std::optional<SearchArgs> parse_search(const std::vector<std::string>& args) {
   DataArgs& data = a.data;
   RuntimeArgs& runtime = a.runtime;
   RankSettings& ranks = a.ranks;
-  std::string targets, devices, race_margin, deploy, serve_lengths;  // race margin unset: racing off
+  std::string targets, devices, race_margin, deploy, serve_lengths, from;  // race margin unset: racing off
   std::string validation = r.validation.text(), objective = mode_name(kObjectiveNames, r.objective),
               bound = mode_name(kLambdaBoundNames, r.bound), critical_dim = r.critical_dim.text(),
               space = mode_name(kSpaceShapeNames, r.space), optimizer = mode_name(kOptimizerNames, r.optimizer);
@@ -96,7 +96,10 @@ std::optional<SearchArgs> parse_search(const std::vector<std::string>& args) {
        "with --deploy: export short = long (vLLM #27414's workaround for its switch under concurrency), and report what that costs "
        "at L/2 and L against plain RoPE")
       ("init-table", po::value(&r.init_table), "seed from an earlier table (.json or .csv)")
-      ("compose", po::bool_switch(&r.compose), "with --init-table: search λ2 and evaluate λ1·λ2 (progressive extension)")
+      ("from", po::value(&from), "config: start from the model's own rope scaling (Phi-3's longrope, Llama 3's llama3, yarn): it is a "
+       "seed and the baseline the verdict compares with; with --compose every candidate multiplies it, and the table keeps the "
+       "model's own factors at L as its short factors")
+      ("compose", po::bool_switch(&r.compose), "with --init-table or --from config: search λ2 and evaluate λ1·λ2 (progressive extension)")
       ("resume", po::bool_switch(&r.resume), "continue the run in --out from its last saved generation")
       ("devices", po::value(&devices), "evaluators, one per device (e.g. cuda:0,cuda:1); default: --device. Under MPI, "
        "each rank takes the one at its local rank (mod the list's length)")
@@ -115,7 +118,9 @@ std::optional<SearchArgs> parse_search(const std::vector<std::string>& args) {
   r.targets = split_list(targets);
   r.devices = split_list(devices);
   if (r.targets.empty()) throw UsageError("--target is empty");
-  if (r.compose && r.init_table.empty()) throw UsageError("--compose needs --init-table");
+  if (!from.empty() && from != "config") throw UsageError("--from: '" + from + "' is not config (an earlier table is --init-table)");
+  r.from_config = from == "config";
+  if (r.compose && r.init_table.empty() && !r.from_config) throw UsageError("--compose needs --init-table or --from config");
   if (!race_margin.empty()) r.race_margin = parse_number(race_margin, "--race-margin");
   r.validation = ValidationChoice::parse(validation);
   r.objective = parse_mode(kObjectiveNames, objective, "objective");

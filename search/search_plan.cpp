@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "eval/needle.h"
+#include "models/rope_methods.h"
 #include "search/seeds.h"
 #include "tables/table_scaling.h"
 #include "util/errors.h"
@@ -32,7 +33,8 @@ void check_search_request(const SearchRequest& r) {
     throw InvalidSetting("race_margin", fmt::format("must be a non-negative number of nats, got {}", *r.race_margin));
   if (!(r.mutation_probability > 0 && r.mutation_probability <= 1))
     throw InvalidSetting("mutation_probability", fmt::format("must be in (0, 1], got {}", r.mutation_probability));
-  if (r.compose && r.init_table.empty()) throw InvalidSetting("compose", "needs an init table");
+  if (r.compose && r.init_table.empty() && !r.from_config) throw InvalidSetting("compose", "needs an init table or --from config");
+  if (r.from_config && !r.init_table.empty()) throw InvalidSetting("from_config", "starts from the model's scaling: --init-table names another");
   if (r.targets.empty() && !r.short_table) throw InvalidSetting("target", "no target given");
   if (r.out.empty()) throw InvalidSetting("out", "no run directory given");
   if (r.validate_top < 1) throw InvalidSetting("validate_top", fmt::format("must be positive, got {}", r.validate_top));
@@ -66,15 +68,15 @@ namespace {
 // Where the search starts: the earlier table (progressive search), else PI, NTK, YaRN and the
 // YaRN-shaped table, on the grid.
 void add_seeds(TargetPlan& p, const std::optional<FactorTable>& init, const std::vector<double>& base, double space_scale,
-               const RopeGeometry& geometry) {
+               const RopeGeometry& geometry, const std::string& init_name) {
   if (!base.empty()) {
     p.seeds.push_back(genome_from_lambda(p.space, std::vector<double>(base.size(), 1.0)));
-    p.seed_names.push_back("init-table");
+    p.seed_names.push_back(init_name);
     return;
   }
   if (init) {
     p.seeds.push_back(genome_from_lambda(p.space, init->lambda, p.space.search_start_tokens ? init->start_tokens : 0));
-    p.seed_names.push_back("init-table");
+    p.seed_names.push_back(init_name);
   }
   for (const SeedTable& s : search_seeds(geometry, space_scale)) {
     p.seeds.push_back(genome_from_lambda(p.space, s.lambda));
@@ -103,6 +105,25 @@ size_t critical_dim_for(const CriticalDim& choice, const RopeGeometry& geometry)
   if (c >= half)
     throw InvalidSetting("critical_dim", fmt::format("{} is not below d/2 = {} (this model has {} rotary pairs)", c, half, half));
   return static_cast<size_t>(c);
+}
+
+// The model's own scaling at a target as a table: its λ there (Phi-3's long factors beyond L), its
+// attention factor, and its scaling at L as the short factors (which the exports keep).
+FactorTable config_table(const LlamaConfig& c, const SearchTarget& target) {
+  RopeMethodSpec own;
+  own.method = RopeMethod::Config;
+  const RopeScaling at_target = make_rope_scaling(c, own, target.is_short ? c.original_max_position_embeddings : target.length);
+  FactorTable t;
+  t.model = "config";
+  t.rope_base = c.rope_theta;
+  t.rotary_dim = c.rotary_dim();
+  t.original_length = c.original_max_position_embeddings;
+  t.target_length = std::max(c.max_position_embeddings, c.original_max_position_embeddings + 1);
+  t.scale = static_cast<double>(t.target_length) / static_cast<double>(t.original_length);
+  t.lambda = at_target.lambda;
+  t.attention_factor = at_target.attention_factor;
+  t.short_lambda = make_rope_scaling(c, own, c.original_max_position_embeddings).lambda;
+  return t;
 }
 
 // s of a deployment: its largest target (the short table runs under that table's attention factor).
@@ -204,6 +225,7 @@ TargetPlan plan_target(const EvaluationSetup& setup, const SearchRequest& r, con
   const RopeGeometry geometry = setup.config().rope_geometry();
   TargetPlan p;
   p.target = target;
+  p.init = init;
   p.dir = fs::path(r.out) / target.name;
   select_target_windows(setup, r, all, validation_all, heldout_all, p);
   // A progressive search multiplies candidates into the earlier table and searches the rest of the way.
@@ -221,12 +243,14 @@ TargetPlan plan_target(const EvaluationSetup& setup, const SearchRequest& r, con
     p.space.piecewise = true;
     p.space.piece_top = std::min(p.space.max_grid_index, static_cast<int32_t>(std::lround((space_scale - 1.0) / r.step)));
   }
-  add_seeds(p, init, base, space_scale, geometry);
+  add_seeds(p, init, base, space_scale, geometry, r.from_config ? "config" : "init-table");
   // Fewer places than seeds would leave PI, NTK or YaRN out of the search and the winner could lose to them.
   if (r.evolution.population < static_cast<int>(p.seeds.size()))
     throw InvalidSetting("population", fmt::format("{} cannot hold the {} seed tables ({})", r.evolution.population, p.seeds.size(),
                                                    p.seed_names.dump()));
   p.scorer = ScorerSettings{geometry, target.scale, std::nullopt, base, r.race_margin};
+  // From the model's own scaling: candidates keep its attention factor, so that it is itself a candidate.
+  if (r.from_config && init) p.scorer.attention_factor = init->attention_factor;
   // A runtime applies the long table's attention factor to the short factors too: search them under it.
   if (r.deploy && target.is_short)
     p.scorer.attention_factor = longrope_attention_factor(deployed_scale(r, geometry.original_length), geometry.original_length);
@@ -325,13 +349,16 @@ SearchPlan plan_search(const EvaluationSetup& setup, const SearchRequest& r) {
     init = read_factor_table(r.init_table);
     check_table_for_model(*init, setup.config().rope_geometry(), r.init_table);
   }
+  if (r.from_config && setup.config().rope_scaling.type == "default")
+    throw InvalidSetting("from_config", fmt::format("{} carries no rope scaling to start from", setup.model_path()));
   const std::vector<Document> all = setup.read_documents(setup.data().path);
   const std::vector<Document> heldout_all = r.heldout.empty() ? std::vector<Document>{} : setup.read_documents(r.heldout);
   const std::vector<Document> validation_all =
       r.validation.is_directory() ? setup.read_documents(r.validation.directory) : std::vector<Document>{};
   SearchPlan plan;
   plan.init = init;
-  for (const SearchTarget& t : targets) plan.targets.push_back(plan_target(setup, r, t, all, validation_all, heldout_all, init));
+  for (const SearchTarget& t : targets)
+    plan.targets.push_back(plan_target(setup, r, t, all, validation_all, heldout_all, r.from_config ? config_table(setup.config(), t) : init));
   return plan;
 }
 

@@ -40,7 +40,11 @@ struct SearchRequest {
   CriticalDim critical_dim;
   SpaceShape space = SpaceShape::Paper;
   std::string init_table;               // seed from an earlier table (.json or .csv)
-  bool compose = false;                 // with init_table: search λ2, evaluate λ1·λ2 (progressive)
+  // Start from the model's own scaling (Phi-3's longrope, Llama 3's llama3, a yarn config): at each
+  // target it is a seed and the baseline the verdict compares with; with compose, every candidate
+  // multiplies it, and the table keeps the model's own factors at L as its short factors.
+  bool from_config = false;
+  bool compose = false;                 // with init_table or from_config: search λ2, evaluate λ1·λ2 (progressive)
   bool resume = false;                  // continue the run in `out`
   int64_t batch_candidates = 1;         // candidates per batched forward
   std::optional<double> race_margin;    // racing off when unset
@@ -74,6 +78,7 @@ void check_search_request(const SearchRequest& request);
 // One target of a job, with everything decided before anything is written.
 struct TargetPlan {
   SearchTarget target;
+  std::optional<FactorTable> init;   // the table it starts from: --init-table, or the model's own scaling
   std::vector<Document> documents;
   std::vector<Document> validation;  // where the winner is chosen (empty: on the search windows)
   std::vector<Document> heldout;

@@ -53,11 +53,11 @@ json intervals_against(const std::vector<double>& table_nll, const ScoresByMetho
   return out;
 }
 
-json verdict(const std::string& set, const std::vector<double>& table_nll, const ScoresByMethod& baselines) {
+json verdict(const std::string& set, const std::vector<double>& table_nll, const ScoresByMethod& baselines, const std::string& against) {
   std::string best;
   double best_ppl = std::numeric_limits<double>::infinity();
   for (const auto& [name, score] : baselines)
-    if (std::isfinite(score.ppl) && score.ppl < best_ppl) best = name, best_ppl = score.ppl;
+    if (std::isfinite(score.ppl) && score.ppl < best_ppl && (against.empty() || name == against)) best = name, best_ppl = score.ppl;
   json v = {{"set", set}, {"best_baseline", best}, {"best_baseline_ppl", best_ppl}, {"windows", table_nll.size()}};
   if (best.empty()) return v;
   const MethodScore& b = baselines.at(best);

@@ -34,7 +34,9 @@ nlohmann::json intervals_against(const std::vector<double>& table_nll, const Sco
 // Against the lowest-perplexity baseline on `set`: {set, best_baseline, change, low, high,
 // recommend}. `recommend` is "longrope" when the table's interval lies wholly below 0, else the
 // baseline: a gain the windows cannot tell from noise is no reason to deploy a table.
-nlohmann::json verdict(const std::string& set, const std::vector<double>& table_nll, const ScoresByMethod& baselines);
+// With `against` set, the table is judged against that baseline only (the model's own scaling).
+nlohmann::json verdict(const std::string& set, const std::vector<double>& table_nll, const ScoresByMethod& baselines,
+                       const std::string& against = "");
 
 // One line for people: "on the validation windows the searched table beats yarn by −1.20 % [−1.52,
 // −0.91]: use it" or "... does not beat yarn beyond its interval (...): use yarn".

@@ -99,7 +99,9 @@ void trim_generation_log(const fs::path& log, int completed) {
 // table) each is plain RoPE: "none" alone stands for them.
 NamedScalings baseline_scalings(const LlamaConfig& config, const TargetPlan& p) {
   NamedScalings out;
-  for (const RopeMethod m : p.target.is_short ? std::vector<RopeMethod>{RopeMethod::None} : baseline_methods()) {
+  std::vector<RopeMethod> methods = p.target.is_short ? std::vector<RopeMethod>{RopeMethod::None} : baseline_methods();
+  if (config.rope_scaling.type != "default") methods.push_back(RopeMethod::Config);  // the model's own scaling: the one to beat
+  for (const RopeMethod m : methods) {
     RopeMethodSpec spec;
     spec.method = m;
     spec.scale = p.target.scale;
@@ -276,7 +278,9 @@ FactorTable winner_table(const TargetRun& t, const Winner& w, const RopeScaling&
                    {"evaluations", final_state.evaluations}, {"document_forwards", final_state.forwards},
                    {"raced_out", final_state.raced_out}, {"batch_candidates", t.r.batch_candidates},
                    {"wall_time_s", final_state.seconds}, {"lambda_upper_bound", t.p.space.upper_bound()}};
-  json judged = verdict("search", winner.document_nll, baselines);
+  // From the model's own scaling, the verdict is against it: the table replaces it or not.
+  const std::string against = t.r.from_config ? method_name(RopeMethod::Config) : "";
+  json judged = verdict("search", winner.document_nll, baselines, against);
   if (!t.p.validation.empty()) {
     const MethodScore& chosen = w.validation.at("candidate " + winner.genome.key());
     table.details["validation_data"] =
@@ -287,7 +291,7 @@ FactorTable winner_table(const TargetRun& t, const Winner& w, const RopeScaling&
     table.details["validation_baselines_ppl"] = ppl_of(w.validation_baselines);
     table.details["validation_candidates"] = w.candidates;
     table.details["validation_intervals"] = intervals_against(chosen.window_nll, w.validation_baselines);
-    judged = verdict("validation", chosen.window_nll, w.validation_baselines);
+    judged = verdict("validation", chosen.window_nll, w.validation_baselines, against);
   }
   table.details["verdict"] = judged;
   return table;
@@ -415,7 +419,9 @@ std::vector<FactorTable> search_planned(const EvaluationSetup& setup, const Sear
                e.crossovers, e.parents, r.optimizer == Optimizer::Both ? gradient : "", e.seed);
 
   std::vector<FactorTable> tables;
+  // The short factors every table keeps: a short search's, else the model's own at L when starting from it.
   std::vector<double> short_lambda;
+  if (r.from_config && !plan.targets.empty() && plan.targets.front().init) short_lambda = plan.targets.front().init->short_lambda;
   for (size_t i = 0; i < plan.targets.size(); ++i) {
     const TargetPlan& p = plan.targets[i];
     const std::string validation_digest = p.validation.empty() ? "" : documents_digest(p.validation, setup.bos());
@@ -445,12 +451,16 @@ GroupScorer candidate_scorer(const EvaluationSetup& setup, const TargetPlan& p, 
 }
 
 std::string search_summary(const std::vector<FactorTable>& tables) {
+  std::vector<std::string> columns;  // every baseline, and the model's own scaling where it has one
+  for (const RopeMethod m : baseline_methods()) columns.push_back(method_name(m));
+  for (const FactorTable& t : tables)
+    if (t.details.value("search_baselines_ppl", json::object()).contains("config") && columns.back() != "config") columns.push_back("config");
   std::string out = fmt::format("\n{:<16} {:>8} {:>4} {:>10}", "target", "set", "n̂", "longrope");
-  for (const RopeMethod m : baseline_methods()) out += fmt::format(" {:>11}", method_name(m));
+  for (const std::string& m : columns) out += fmt::format(" {:>11}", m);
   out += "\n";
   const auto row = [&](const std::string& name, const char* set, int64_t start_tokens, const json& winner, const json& ppl) {
     out += fmt::format("{:<16} {:>8} {:>4} {:>10.4f}", name, set, start_tokens, score_from_json(winner));
-    for (const RopeMethod m : baseline_methods()) out += fmt::format(" {:>11.4f}", score_from_json(ppl.value(method_name(m), json())));
+    for (const std::string& m : columns) out += fmt::format(" {:>11.4f}", score_from_json(ppl.value(m, json())));
     out += "\n";
   };
   std::string verdicts;

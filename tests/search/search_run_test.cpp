@@ -280,6 +280,39 @@ TEST_F(SearchRunFixture, DeploymentSearchScoresEveryServeLength) {
   EXPECT_FALSE(fs::exists(dir / "bad-deploy"));
 }
 
+// --from config on a Phi-3 with its own longrope block: the model's scaling is a seed, a baseline
+// ("config") and what the verdict is judged against; with --compose the table multiplies it and keeps
+// its short factors.
+TEST_F(SearchRunFixture, SearchFromTheModelsOwnScaling) {
+  LlamaConfig c = tiny_config();  // head_dim 8: 4 factors
+  c.model_type = "phi3";
+  c.max_position_embeddings = 512;
+  c.rope_scaling.type = "longrope";
+  c.rope_scaling.short_factor = {1.0, 1.0, 1.05, 1.1};
+  c.rope_scaling.long_factor = {1.0, 1.5, 3.0, 6.0};
+  save_llama_checkpoint((dir / "phi3").string(), c, random_llama_weights(c, 7, {}));
+  DataArgs data;
+  data.path = (dir / "data").string();
+  data.docs = 1;
+  RuntimeArgs runtime;
+  runtime.threads = 1;
+  const EvaluationSetup phi3 = open_evaluation(ModelArgs{(dir / "phi3").string()}, data, runtime);
+  SearchRequest r = request("from-config");
+  r.from_config = true;
+  r.compose = true;
+  r.validation = ValidationChoice::parse("none");
+  r.validate_top = 1;
+  const FactorTable t = run_search(phi3, r).front();
+  EXPECT_TRUE(t.details["search_baselines_ppl"].contains("config"));
+  EXPECT_EQ(t.details["verdict"]["best_baseline"], "config");
+  EXPECT_EQ(t.details["settings"]["seeds"][0], "config");
+  EXPECT_EQ(t.short_lambda, c.rope_scaling.short_factor) << "the model's own short factors travel with the table";
+  for (size_t i = 0; i < t.lambda.size(); ++i) EXPECT_GE(t.lambda[i], c.rope_scaling.long_factor[i] * (1 - 1e-12)) << i;
+  SearchRequest bad = request("from-config-plain");
+  bad.from_config = true;
+  EXPECT_THAT(message(bad), HasSubstr("carries no rope scaling to start from"));
+}
+
 TEST_F(SearchRunFixture, SecondWriterIsRefused) {
   fs::create_directories(dir / "busy");
   const formats::DirectoryLock held = formats::DirectoryLock::acquire((dir / "busy").string());
