@@ -211,9 +211,9 @@ std::vector<Document> select_documents(std::vector<Document> docs, const Documen
   if (kept.empty())
     throw std::runtime_error(fmt::format("{}: no document has at least {} tokens (the longest, {}, has {})", source,
                                          sel.min_tokens, longest_name.empty() ? "none" : longest_name, longest));
-  if (sel.seed) {
-    std::mt19937_64 rng(*sel.seed);
-    std::shuffle(kept.begin(), kept.end(), rng);
+  if (sel.seed) {  // a portable draw (splitmix64, Fisher-Yates): std::shuffle's differs between standard libraries
+    uint64_t state = *sel.seed;
+    for (size_t i = kept.size(); i > 1; --i) std::swap(kept[i - 1], kept[splitmix64(state) % i]);
   }
   if (static_cast<int64_t>(kept.size()) > sel.count) kept.resize(static_cast<size_t>(sel.count));
   return kept;

@@ -22,19 +22,46 @@ using nlohmann::json;
 
 namespace longrope {
 
+// A label per table path: its directory's name, with as many directories above it as two tables need
+// to be told apart (run1/8x-2048 and run2/8x-2048), so that no two series share a legend entry.
+static std::vector<std::string> table_labels(const std::vector<std::string>& paths) {
+  std::vector<size_t> depth(paths.size(), 1);
+  const auto label = [&](size_t i) {
+    fs::path dir = fs::path(paths[i]).parent_path(), out;
+    std::vector<std::string> parts;
+    for (size_t k = 0; k < depth[i] && !dir.empty() && dir.filename() != ""; ++k, dir = dir.parent_path())
+      parts.insert(parts.begin(), dir.filename().string());
+    for (const std::string& part : parts) out /= part;
+    return out.empty() ? paths[i] : out.string();
+  };
+  for (size_t round = 0; round < 16; ++round) {
+    bool clash = false;
+    for (size_t i = 0; i < paths.size(); ++i)
+      for (size_t j = i + 1; j < paths.size(); ++j)
+        if (paths[i] != paths[j] && label(i) == label(j)) ++depth[i], ++depth[j], clash = true;
+    if (!clash) break;
+  }
+  std::vector<std::string> out;
+  for (size_t i = 0; i < paths.size(); ++i) out.push_back(label(i));
+  return out;
+}
+
 // One series per method of a curve or passkey output, in the order the methods first appear: x is
 // the length, y the field `y_field` times `y_scale`.
 static std::vector<PlotSeries> series_by_method(const json& results, const char* y_field, double y_scale) {
   std::map<std::string, PlotSeries> by_method;
-  std::vector<std::string> order;
+  std::vector<std::string> order, tables;
   for (const json& r : results) {
     const std::string m = r.at("method").get<std::string>();
     if (!by_method.count(m)) order.push_back(m);
+    if (!by_method.count(m) && m.rfind("table:", 0) == 0) tables.push_back(m.substr(6));
     PlotSeries& s = by_method[m];
-    s.title = m.rfind("table:", 0) == 0 ? "longrope (" + fs::path(m.substr(6)).parent_path().filename().string() + ")" : m;
+    s.title = m;
     s.x.push_back(r.at("length").get<double>());
     s.y.push_back(y_scale * r.at(y_field).get<double>());
   }
+  const std::vector<std::string> labels = table_labels(tables);
+  for (size_t i = 0; i < tables.size(); ++i) by_method["table:" + tables[i]].title = "longrope (" + labels[i] + ")";
   std::vector<PlotSeries> out;
   for (const std::string& m : order) out.push_back(by_method[m]);
   return out;
@@ -103,9 +130,11 @@ PlotSpec lambda_plot(const std::vector<std::string>& paths) {
   p.log_y = true;
   std::optional<FactorTable> first;
   std::set<double> scales;
-  for (const std::string& path : paths) {
+  const std::vector<std::string> labels = table_labels(paths);
+  for (size_t i = 0; i < paths.size(); ++i) {
+    const std::string& path = paths[i];
     const FactorTable t = read_factor_table(path);
-    p.series.push_back(by_index(fmt::format("longrope {}{}", fs::path(path).parent_path().filename().string(),
+    p.series.push_back(by_index(fmt::format("longrope {}{}", labels[i],
                                             t.start_tokens > 0 ? fmt::format(" (n̂={})", t.start_tokens) : ""),
                                 t.lambda, true));
     if (!first) first = t;
@@ -200,11 +229,13 @@ PlotSpec progress_plot(const std::vector<std::string>& paths) {
   p.x_label = "generation";
   p.y_label = "perplexity on the search set";
   p.log_y = true;
-  for (const std::string& path : paths) {
+  const std::vector<std::string> labels = table_labels(paths);
+  for (size_t i = 0; i < paths.size(); ++i) {
+    const std::string& path = paths[i];
     std::ifstream in(path);
     if (!in) throw std::runtime_error(path + ": cannot open");
     PlotSeries best, mean;
-    const std::string name = fs::path(path).parent_path().filename().string();
+    const std::string& name = labels[i];
     best.title = name + " best";
     mean.title = name + " parents' mean";
     mean.points = false;

@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -44,8 +46,17 @@ std::string gnuplot_script(const PlotSpec& spec, const std::string& image, const
   if (spec.log_y) s += "set logscale y\n";
   if (spec.x_min) s += fmt::format("set xrange [{}:*]\n", *spec.x_min);
   if (spec.marker_x) {
+    // The label goes on the side of the line with more room: left of it when the line sits in the right
+    // half of the data's x range, else right of it (a line at the axis's left end would push it outside).
+    double lo = *spec.marker_x, hi = *spec.marker_x;
+    for (const PlotSeries& series : spec.series)
+      for (double x : series.x) lo = std::min(lo, x), hi = std::max(hi, x);
+    if (spec.x_min) lo = *spec.x_min;
+    const auto position = [&](double x) { return spec.log_x ? std::log(std::max(x, 1e-300)) : x; };
+    const bool room_left = position(*spec.marker_x) - position(lo) > position(hi) - position(*spec.marker_x);
     s += fmt::format("set arrow from {0},graph 0 to {0},graph 1 nohead dashtype 2 linecolor rgb '#666666'\n", *spec.marker_x);
-    s += fmt::format("set label {} at {},graph 0.97 right offset -0.5,0 textcolor rgb '#666666'\n", quoted(spec.marker_label), *spec.marker_x);
+    s += fmt::format("set label {} at {},graph 0.97 {} textcolor rgb '#666666'\n", quoted(spec.marker_label), *spec.marker_x,
+                     room_left ? "right offset -0.5,0" : "left offset 0.5,0");
   }
   s += "plot ";
   for (size_t i = 0; i < spec.series.size(); ++i) {

@@ -1,5 +1,6 @@
 // Plots are real PNG/SVG files with the expected series (rendered by gnuplot).
 #include "plot/plot.h"
+#include "plot/figures.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -42,6 +43,30 @@ TEST(Plot, ScriptHasScalesMarkerAndEverySeries) {
   EXPECT_THAT(s, HasSubstr("index 0 using 1:2"));
   EXPECT_THAT(s, HasSubstr("title \"yarn\""));
   EXPECT_THROW(gnuplot_script(two_series(), "out.pdf", "d"), std::invalid_argument);
+}
+
+// The marker's label sits on the side of the line with more room: at the axis's left end it goes right of
+// the line, not out of the axes.
+TEST(Plot, MarkerLabelStaysInsideTheAxes) {
+  PlotSpec at_left = two_series();
+  EXPECT_THAT(gnuplot_script(at_left, "o.png", "d"), HasSubstr("\"original length 256\" at 256,graph 0.97 left offset 0.5,0"));
+  PlotSpec at_right = two_series();
+  at_right.marker_x = 1024;
+  EXPECT_THAT(gnuplot_script(at_right, "o.png", "d"), HasSubstr("at 1024,graph 0.97 right offset -0.5,0"));
+}
+
+// Two tables from runs whose target directories share a name get two legend entries.
+TEST(Plot, TablesOfTwoRunsAreToldApart) {
+  const fs::path dir = fs::temp_directory_path() / ("longrope-plot-labels-" + std::to_string(getpid()));
+  for (const char* run : {"run1", "run2"}) {
+    fs::create_directories(dir / run / "8x-2048");
+    std::ofstream(dir / run / "8x-2048" / "table.json") << R"({"lambda": [1.0, 2.0, 4.0, 8.0], "rope_base": 10000, "head_dim": 8,
+      "original_length": 256, "target_length": 2048, "scale": 8})";
+  }
+  const PlotSpec p = lambda_plot({(dir / "run1/8x-2048/table.json").string(), (dir / "run2/8x-2048/table.json").string()});
+  EXPECT_EQ(p.series[0].title, "longrope run1/8x-2048");
+  EXPECT_EQ(p.series[1].title, "longrope run2/8x-2048");
+  fs::remove_all(dir);
 }
 
 TEST(Plot, RendersPngAndSvgFiles) {
