@@ -110,12 +110,6 @@ NamedScalings baseline_scalings(const LlamaConfig& config, const TargetPlan& p) 
   return out;
 }
 
-std::string baseline_names() {
-  std::string out;
-  for (const RopeMethod m : baseline_methods()) out += (out.empty() ? "" : ", ") + method_name(m);
-  return out;
-}
-
 json winner_key(const RopeScaling& s) {
   return {{"lambda", s.lambda}, {"start_tokens", s.start_tokens}, {"attention_factor", s.attention_factor}};
 }
@@ -158,9 +152,12 @@ std::optional<SearchState> saved_state(const TargetRun& t) {
 // baseline keeps finite here (far too long a window, 16-bit overflow) cannot rank candidates either:
 // say where it breaks instead of searching on infinities.
 ScoresByMethod search_baselines(const TargetRun& t) {
-  fmt::print(stderr, "[{}] baselines {} on {} documents\n", t.name(), baseline_names(), t.p.documents.size());
+  const NamedScalings scalings = baseline_scalings(t.setup.config(), t.p);
+  std::string names;
+  for (const auto& [name, scaling] : scalings) names += (names.empty() ? "" : ", ") + name;
+  fmt::print(stderr, "[{}] baselines {} on {} documents\n", t.name(), names, t.p.documents.size());
   const ScoresByMethod baselines =
-      score_scalings(t.evaluator(), t.p.documents, baseline_scalings(t.setup.config(), t.p), t.file("baselines.json").string(),
+      score_scalings(t.evaluator(), t.p.documents, scalings, t.file("baselines.json").string(),
                      documents_key(t.p, t.p.fingerprint.documents), nullptr, t.r.resume, "baselines " + t.name());
   bool any_finite = false;
   for (const auto& [method, score] : baselines) any_finite = any_finite || std::isfinite(score.ppl);
