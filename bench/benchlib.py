@@ -78,11 +78,15 @@ def default_out(name):
 
 
 def parse_lengths(text):
-    """'1k,2k,4096' -> [1024, 2048, 4096]."""
+    """'1k,2k,4096' -> [1024, 2048, 4096]: the tool's token counts (k = 1024, m = 1024²; util/token_count.h)."""
     lengths = []
     for item in text.split(","):
         item = item.strip().lower()
-        lengths.append(int(item[:-1]) * 1024 if item.endswith("k") else int(item))
+        unit = {"k": 1024, "m": 1024 * 1024}.get(item[-1:], 1)
+        digits = item[:-1] if unit > 1 else item
+        if not digits.isdigit():
+            sys.exit(f"--lengths: '{item}' is not a length (2048, 4k, 1m)")
+        lengths.append(int(digits) * unit)
     if not lengths or min(lengths) < 4:
         sys.exit(f"--lengths: expected a list like 1k,2k,4096, got '{text}'")
     return lengths

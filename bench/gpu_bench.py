@@ -23,6 +23,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import parse_lengths  # noqa: E402  (standard library only)
+
 SHAPES = {
     # LLaMA-2-7B (no BOS token, so that both systems score exactly the ids given).
     "llama2-7b": dict(vocab_size=32000, hidden_size=4096, intermediate_size=11008, num_hidden_layers=32,
@@ -34,10 +37,6 @@ SHAPES = {
                  tie_word_embeddings=False),
 }
 PEAK_BF16_DATASHEET = 989.4e12  # H200 SXM, dense bf16
-
-
-def parse_length(text):
-    return int(text[:-1]) * 1024 if text[-1] in "kK" else int(text)
 
 
 def forward_flops(shape, tokens):
@@ -127,7 +126,7 @@ def main():
     import torch  # the script runs in the python whose torch is on the device
 
     shape = SHAPES[args.shape]
-    lengths = [parse_length(x) for x in args.lengths.split(",")]
+    lengths = parse_lengths(args.lengths)
     report = {"shape": args.shape, "config": shape, "device": args.device, "dtype": args.dtype,
               "flops_formula": "2*T*P_matmul + 2*n_layers*T^2*hidden (P_matmul: q,k,v,o, gate,up,down of every layer + lm_head)",
               "peak_bf16_flops_datasheet": PEAK_BF16_DATASHEET, "torch": torch.__version__,

@@ -39,8 +39,10 @@ Configurations (all with --seed S; the reference is `evolution-paper`, the paper
 
 Runs are kept (and resumed) under --work, so a long benchmark goes on across sessions; every call
 summarises all the runs found there. Intervals: across seeds (min..max), and for each configuration
-against the reference, a paired bootstrap over held-out books of the change in perplexity (each
-window's NLL averaged over the configuration's seeds).
+against the reference and YaRN, the tool's hierarchical bootstrap (`longrope compare`, through
+scripts/longrope_stats.py): each side's seeds, then the held-out books, then their windows. The table
+also gives each configuration's worst seed against the reference's mean (the rule: the mean within 1 %,
+the worst seed within 3 %).
 Usage: python3 bench/search_efficiency.py [--ratios 16,32] [--configs gradient,evolution] [--seeds 42,43,44]
                                           [--model DIR] [--work DIR] [--out R.json] [--threads N] [--dtype f32|bf16]
 Forward-equivalents count forwards, not seconds, so a bf16 benchmark compares its configurations as an
@@ -50,12 +52,14 @@ import argparse
 import json
 import math
 import os
-import random
 import shutil
 import subprocess
 import sys
 
 from benchlib import REPO, default_longrope, fmt, machine_info, print_table, run_measured, write_json
+
+sys.path.insert(0, os.path.join(REPO, "scripts"))
+import longrope_stats  # noqa: E402  (the tool's one statistics module)
 
 BOOKS = os.path.join(REPO, "..", "shared", "data", "books")
 SEARCH_SET = ["--docs", "5", "--skip-tokens", "8192"]
@@ -217,57 +221,48 @@ def baselines(args, ratio):
                           "window_nll": {d["name"]: d["mean_nll"] for d in r["documents"]}} for r in results}
 
 
-def book_bootstrap(change_by_window, draws=2000, seed=1, group=lambda name: name.split("@")[0]):
-    """95 % interval of exp(mean NLL difference) - 1, resampling books (each book's windows together;
-    `group` names another unit, e.g. blocks of consecutive windows of one text)."""
-    books = {}
-    for name, diff in change_by_window.items():
-        books.setdefault(group(name), []).append(diff)
-    groups = list(books.values())
-    rng = random.Random(seed)
-    stats = []
-    for _ in range(draws):
-        picked = [rng.choice(groups) for _ in groups]
-        values = [d for g in picked for d in g]
-        stats.append(math.expm1(sum(values) / len(values)))
-    stats.sort()
-    mean = math.expm1(sum(change_by_window.values()) / len(change_by_window))
-    return {"change": mean, "low": stats[int(0.025 * draws)], "high": stats[int(0.975 * draws) - 1]}
+def seed_runs(runs, key, rename=None):
+    """Each run's (window, NLL) in one window order: a side of `longrope compare`, whose runs are the seeds."""
+    windows = sorted(runs[0][key])
+    return [[((rename or {}).get(w, w), r[key][w]) for w in windows] for r in runs]
 
 
-def mean_by_window(runs, key):
-    """Each window's NLL averaged over the runs (seeds) of one configuration; `key` names the text."""
-    return {w: sum(r[key][w] for r in runs) / len(runs) for w in runs[0][key]}
+def versus(a_runs, b_runs, key="window_nll", rename=None):
+    """The change from B to A with the tool's one bootstrap (scripts/longrope_stats.py: `longrope compare`):
+    seeds of each side first, then books (or `rename`'s groups), then their windows."""
+    c = longrope_stats.compare(seed_runs(a_runs, key, rename), seed_runs(b_runs, key, rename), group_by="book")
+    return {"change": c["change"], "low": c["low"], "high": c["high"], "ppl": c["a"]["ppl"], "worst_seed_ppl": c["a"]["worst_run_ppl"],
+            "reference_ppl": c["b"]["ppl"]}
 
 
 def summarise(records, base):
-    """Per ratio and configuration: seeds, cost, held-out ppl (mean, min, max) and the change against the reference."""
+    """Per ratio and configuration: seeds, cost, held-out ppl (over its seeds' windows, and its worst seed) and the
+    change against the reference and YaRN, with intervals that resample seeds, books and windows."""
     out = []
     by_key = {}
     for r in records:
         by_key.setdefault((r["ratio"], r["config"]), []).append(r)
     for (ratio, config), runs in sorted(by_key.items()):
-        windows = sorted(runs[0]["window_nll"])
-        mean_nll = mean_by_window(runs, "window_nll")
         row = {"ratio": ratio, "config": config, "seeds": sorted(r["seed"] for r in runs),
                "forward_equivalents": sum(r["forward_equivalents"] for r in runs) / len(runs),
-               "heldout_ppl_mean": sum(r["heldout_ppl"] for r in runs) / len(runs),
+               "search_seconds": sum(r["search_seconds"] for r in runs) / len(runs),
+               "heldout_ppl_mean": math.exp(sum(sum(r["window_nll"].values()) / len(r["window_nll"]) for r in runs) / len(runs)),
                "heldout_ppl_min": min(r["heldout_ppl"] for r in runs), "heldout_ppl_max": max(r["heldout_ppl"] for r in runs)}
         reference = by_key.get((ratio, REFERENCE))
         if reference and config != REFERENCE:
-            ref_nll = mean_by_window(reference, "window_nll")
-            row["vs_reference"] = book_bootstrap({w: mean_nll[w] - ref_nll[w] for w in windows})
+            row["vs_reference"] = versus(runs, reference)
+            # The issue's rule: the worst seed against the reference's mean (over its seeds and windows).
+            row["worst_seed_vs_reference_mean"] = row["heldout_ppl_max"] / row["vs_reference"]["reference_ppl"] - 1
             row["cost_fraction_of_reference"] = row["forward_equivalents"] / (
                 sum(r["forward_equivalents"] for r in reference) / len(reference))
         yarn = base[ratio].get("yarn")
         if yarn:
-            row["vs_yarn"] = book_bootstrap({w: mean_nll[w] - yarn["window_nll"][w] for w in windows})
+            row["vs_yarn"] = versus(runs, [{"window_nll": yarn["window_nll"]}])
         if reference and config != REFERENCE and all(r.get("other_window_nll") for r in runs + reference):
             # The other text is one document: resample blocks of 4 consecutive windows (neighbours move together).
-            mine, theirs = mean_by_window(runs, "other_window_nll"), mean_by_window(reference, "other_window_nll")
-            in_order = sorted(mine, key=lambda w: int(w.rpartition("@")[2]))  # names end in @byte-offset
-            block = {w: i // 4 for i, w in enumerate(in_order)}
-            row["vs_reference_other_text"] = book_bootstrap({w: mine[w] - theirs[w] for w in mine}, group=block.get)
+            in_order = sorted(runs[0]["other_window_nll"], key=lambda w: int(w.rpartition("@")[2]))  # names end in @byte-offset
+            blocks = {w: f"block{i // 4}@{w.rpartition('@')[2]}" for i, w in enumerate(in_order)}
+            row["vs_reference_other_text"] = versus(runs, reference, "other_window_nll", blocks)
         out.append(row)
     return out
 
@@ -374,11 +369,13 @@ def main():
     rows = []
     for s in summary:
         ref, yarn = s.get("vs_reference"), s.get("vs_yarn")
+        worst = s.get("worst_seed_vs_reference_mean")
         rows.append([f"{s['ratio']}x", s["config"], len(s["seeds"]), fmt(s["forward_equivalents"], ".0f"),
-                     fmt(s.get("cost_fraction_of_reference"), ".3f"), fmt(s["heldout_ppl_mean"], ".4f"),
-                     f"{s['heldout_ppl_min']:.4f}..{s['heldout_ppl_max']:.4f}",
-                     interval_text(ref), interval_text(yarn)])
-    headers = ["ratio", "config", "seeds", "fwd-eq", "of ref", "held-out ppl", "seed range", "vs evolution-paper", "vs YaRN"]
+                     fmt(s.get("cost_fraction_of_reference"), ".3f"), fmt(s["search_seconds"], ".0f"), fmt(s["heldout_ppl_mean"], ".4f"),
+                     f"{s['heldout_ppl_min']:.4f}..{s['heldout_ppl_max']:.4f}", interval_text(ref),
+                     "" if worst is None else f"{100 * worst:+.2f} %", interval_text(yarn)])
+    headers = ["ratio", "config", "seeds", "fwd-eq", "of ref", "search s", "held-out ppl", "seed range", "vs evolution-paper",
+               "worst seed vs its mean", "vs YaRN"]
     if args.other_text:
         headers.append(f"vs evolution-paper on {os.path.basename(args.other_text)}")
         for row, s in zip(rows, summary):
