@@ -65,7 +65,7 @@ std::string option_for(const std::string& setting) {
       {"hidden_size", "--hidden"},       {"num_layers", "--layers"},          {"num_heads", "--heads"},
       {"num_kv_heads", "--kv-heads"},    {"intermediate_size", "--intermediate"}, {"batch_size", "--batch"},
       {"warmup_steps", "--warmup"},      {"mutation_probability", "--mutation-prob"}, {"short_table", "--short"},
-      {"out", "--out"},
+      {"out", "--out"},                  {"from_config", "--from config"},
   };
   for (const auto& [name, option] : renamed)
     if (name == setting) return option;

@@ -90,7 +90,10 @@ po::options_description rope_options(RopeArgs& a, bool allow_list, bool decoding
        "(one set for the server, by --max-model-len) or llama.cpp (by the context per sequence, padded to 256); no n̂, and PI, "
        "NTK, YaRN at one fixed --scale (default: the table's s). Default: our forward, the table as searched at every length")
       ("max-model-len", po::value(&a.max_model_len)->default_value(a.max_model_len), "with --runtime vllm: the server's --max-model-len (0: the table's target length)")
-      ("n-ctx", po::value(&a.n_ctx)->default_value(a.n_ctx), "with --runtime llama.cpp: the context per sequence (0: each window's length, as llama-perplexity -c runs)");
+      ("n-ctx", po::value(&a.n_ctx)->default_value(a.n_ctx), "with --runtime llama.cpp: the context per sequence (0: each window's length, as llama-perplexity -c runs)")
+      ("compose-with", po::value(&a.compose_with),
+       "a table a model was fine-tuned with (LongRoPE's progressive recipe): none, PI, NTK, dynamic NTK and YaRN run on top of it "
+       "(λ multiplied, attention factors multiplied, s = length / its target length unless --scale); tables are left as they are");
   if (decoding)
     d.add_options()("decode-from", po::value(&a.decode_from)->default_value(a.decode_from),
                     "with --runtime transformers: the first N tokens are a prefill and the rest are decoded one at a time through the KV "
@@ -165,6 +168,10 @@ RopeMethodSpec make_rope_spec(const RopeArgs& a, const std::string& method_text)
     s.table = read_factor_table(table);
     s.table_source = table;
   }
+  if (!a.compose_with.empty()) {
+    s.compose_with = read_factor_table(a.compose_with);
+    s.compose_source = a.compose_with;
+  }
   if (a.start_tokens < -1) throw UsageError(fmt::format("--start-tokens must be >= 0, or -1 for the table's, got {}", a.start_tokens));
   if (a.start_tokens >= 0) s.overrides.start_tokens = a.start_tokens;
   if (!(a.attention_factor >= 0 && std::isfinite(a.attention_factor)))
@@ -185,6 +192,7 @@ RopeMethods read_rope_methods(const RopeArgs& a) {
 std::vector<std::pair<std::string, std::string>> RopeMethods::inputs(const RopeArgs& a) const {
   std::vector<std::pair<std::string, std::string>> out = {{"--table", a.table}};
   for (const RopeMethodSpec& spec : specs) out.push_back({"--method table:", spec.table_source});
+  out.push_back({"--compose-with", a.compose_with});
   return out;
 }
 

@@ -36,6 +36,7 @@ struct RopeArgs {
   int64_t max_model_len = 0;       // vllm: the server's --max-model-len (0: the table's target length)
   int64_t n_ctx = 0;               // llama.cpp: the context per sequence (0: the window)
   int64_t decode_from = 0;         // transformers: prefill this many tokens, decode the rest (0: one forward)
+  std::string compose_with;        // baselines on top of this table (a model fine-tuned with it)
 };
 // --method, --scale, --table, --start-tokens, --attention-factor, --runtime, --max-model-len, --n-ctx
 // and, with `decoding`, --decode-from.

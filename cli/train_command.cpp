@@ -66,13 +66,29 @@ RopeScaling training_rope(const std::string& path, const TrainConfig& t) {
   return table_scaling(table, RopeGeometry{t.head_dim(), t.rope_theta, t.original_length}, t.context, path);
 }
 
+// --method: a baseline's scaling at every training window (the control of a progressive fine-tune:
+// YaRN fine-tuned where the recipe fine-tunes its table).
+RopeScaling training_baseline(const std::string& method, double scale, const TrainConfig& t) {
+  RopeMethodSpec spec;
+  const std::optional<RopeMethod> m = enum_from_name(kRopeMethodNames, method);
+  if (!m || (*m != RopeMethod::PI && *m != RopeMethod::NTK && *m != RopeMethod::YaRN))
+    throw UsageError(fmt::format("--method: '{}' is not pi, ntk or yarn (a searched table is --table)", method));
+  if (!(scale >= 1 && scale <= 1e6)) throw UsageError(fmt::format("--scale must be in [1, 10^6], got {}", scale));
+  spec.method = *m;
+  spec.scale = scale;
+  LlamaConfig c = load_llama_config((std::filesystem::path(t.init_model) / "config.json").string());
+  c.original_max_position_embeddings = t.original_length;
+  return make_rope_scaling(c, spec, t.context);
+}
+
 }  // namespace
 
 int train_command(const std::vector<std::string>& args) {
   TrainConfig t;
   int64_t seed = 0;
   std::vector<std::string> data, valid;
-  std::string out, json_out, table_path;
+  std::string out, json_out, table_path, method;
+  double method_scale = 1;
   RuntimeArgs runtime;
   po::options_description o("Training");
   o.add_options()
@@ -105,6 +121,9 @@ int train_command(const std::vector<std::string>& args) {
       ("table", po::value(&table_path),
        "with --init: apply this LongRoPE table (.json) at every window, as LongRoPE's progressive recipe fine-tunes at an "
        "extended length; --context at most the table's target length")
+      ("method", po::value(&method),
+       "with --init: apply pi, ntk or yarn at --scale at every window instead of a table (the baselines' own fine-tune)")
+      ("scale", po::value(&method_scale)->default_value(method_scale), "with --method: the extension ratio s")
       ("json", po::value(&json_out), "also write the result (losses, evaluations, tokens/s, settings) as JSON to this file");
   o.add(runtime_options(runtime, RuntimeOptionSet::Training));
   po::variables_map given;
@@ -112,6 +131,9 @@ int train_command(const std::vector<std::string>& args) {
   if (!table_path.empty() && t.init_model.empty()) throw UsageError("--table needs --init (the model the table was searched for)");
   if (!t.init_model.empty()) continue_from(t.init_model, given, t);
   if (!table_path.empty()) t.rope = training_rope(table_path, t);
+  if (!method.empty() && (t.init_model.empty() || !table_path.empty()))
+    throw UsageError("--method needs --init (the model to fine-tune) and no --table");
+  if (!method.empty()) t.rope = training_baseline(method, method_scale, t);
   const ModelOptions options = runtime_model_options(runtime);
   set_cpu_threads(runtime);
   t.device = options.load.device;

@@ -88,9 +88,8 @@ double method_scale(const RopeMethodSpec& spec, const RopeGeometry& g, int64_t l
   return std::max(1.0, static_cast<double>(length) / static_cast<double>(g.original_length));
 }
 
-}  // namespace
-
-RopeScaling make_rope_scaling(const LlamaConfig& c, const RopeMethodSpec& spec, int64_t length) {
+// The method's scaling at `length`, by itself.
+RopeScaling scaling_of(const LlamaConfig& c, const RopeMethodSpec& spec, int64_t length) {
   const RopeGeometry g = c.rope_geometry();
   if (spec.decode_from && (!spec.runtime || spec.runtime->runtime != Runtime::Transformers))
     throw InvalidSetting("decode_from", "is transformers' decoding: it needs --runtime transformers");
@@ -112,6 +111,32 @@ RopeScaling make_rope_scaling(const LlamaConfig& c, const RopeMethodSpec& spec, 
     }
   }
   throw std::logic_error("unknown RoPE method");
+}
+
+// spec's method on top of its compose_with table: λ multiplied, attention factors multiplied.
+RopeScaling composed_scaling(const LlamaConfig& c, const RopeMethodSpec& spec, int64_t length) {
+  const FactorTable& base = *spec.compose_with;
+  if (spec.runtime) throw InvalidSetting("compose_with", "composes our forward's scalings: not with --runtime");
+  const RopeGeometry g = c.rope_geometry();
+  const RopeScaling under = table_scaling(base, g, length, spec.compose_source);
+  RopeMethodSpec over = spec;
+  over.compose_with.reset();
+  if (!over.scale && base.target_length > 0)
+    over.scale = std::max(1.0, static_cast<double>(length) / static_cast<double>(base.target_length));
+  RopeScaling out = scaling_of(c, over, length);
+  for (size_t i = 0; i < out.lambda.size(); ++i) out.lambda[i] *= under.lambda[i];
+  out.attention_factor *= under.attention_factor;
+  validate_rope_scaling(g, out, spec.compose_source);
+  return out;
+}
+
+}  // namespace
+
+RopeScaling make_rope_scaling(const LlamaConfig& c, const RopeMethodSpec& spec, int64_t length) {
+  // A table of its own (a progressive search's) already holds the base; the model's config is its own.
+  const bool composes = spec.method != RopeMethod::LongRoPE && spec.method != RopeMethod::Config;
+  if (spec.compose_with && composes) return composed_scaling(c, spec, length);
+  return scaling_of(c, spec, length);
 }
 
 }  // namespace longrope

@@ -30,6 +30,12 @@ struct RopeMethodSpec {
   // there, so keys cached at or below L kept the short factors after the switch (its KV cache keeps
   // rotated keys). Unset: one forward over the whole window.
   std::optional<int64_t> decode_from;
+  // On a model fine-tuned with a table (LongRoPE's progressive recipe): a baseline (none, PI, NTK,
+  // dynamic NTK, YaRN) runs on top of it, λ = λ_table ⊙ λ_method, the attention factors multiply, and s
+  // defaults to length / the table's target length (what is left to extend); none is the table alone.
+  // Tables and config are left as they are (a progressive table already holds its base).
+  std::optional<FactorTable> compose_with;
+  std::string compose_source;
 };
 
 // The RopeScaling a method gives at `length` tokens. "config" applies the checkpoint's own

@@ -18,8 +18,13 @@
 #      there are the range study's (heldout-512x.json, the same windows): only the table is scored
 #      again; on the twice fine-tuned model the table is scored beside NTK and YaRN, the only
 #      baselines that have not collapsed at 512x. Then the twice fine-tuned model at L, plain RoPE.
+#   6. the first stage's controls: a fine-tune with YaRN at 512 then every baseline at 64x on that model;
+#      the baselines composed over the 8x table on the model fine-tuned with it (--compose-with); and a
+#      direct (not composed) 64x search on the fine-tuned model;
 # Everything resumes (rerun to continue). Results land in results/books-bytes-3m-l64/progressive/;
-# the fine-tuned model is kept there in f16 (6 MB), so that a later session can search it again.
+# the fine-tuned models are kept there in f16 (6 MB each), outside git: a missing one is fine-tuned again
+# (the same seed; its bits may differ on another CPU: results/books-bytes-3m-l64/README.md has the sha256
+# of the ones behind its numbers).
 #   scripts/progressive_study.sh [--longrope PATH] [--threads N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,41 +49,48 @@ search=(--docs 5 --population 32 --mutants 8 --crossovers 8 --parents 16 "${comm
 halved=(--docs 3 --population 16 --mutants 4 --crossovers 4 --parents 8 "${common[@]}")
 heldout=(--data "$books/test" --docs 8 --windows 8 --skip-tokens 8192 --threads "$threads")
 
-# finetune NAME INIT_MODEL TABLE CONTEXT BATCH JSON: 200 steps of BATCH x CONTEXT bytes with TABLE applied,
-# kept in f16 as $out/model-NAME (the run itself, resumable, under runs/progressive-NAME).
+# finetune NAME INIT_MODEL CONTEXT BATCH JSON ROPE...: 200 steps of BATCH x CONTEXT bytes with ROPE applied
+# (--table T, or --method yarn --scale S), kept in f16 as $out/model-NAME (not in git: made again here when
+# missing; the run itself, resumable, under runs/progressive-NAME).
 finetune() {
-  local tuned=$out/model-$1 work=runs/progressive-$1 resume=()
+  local tuned=$out/model-$1 work=runs/progressive-$1 resume=() init=$2 context=$3 batch=$4 json=$5
+  shift 5
   [[ -f $tuned/config.json ]] && return
   [[ -d $work/train_state ]] && resume=(--resume)
-  "$longrope" train --data "$books/train" --valid "$books/valid" --out "$work" --init "$2" --table "$3" --context "$4" \
-    --batch "$5" --steps 200 --lr 3e-4 --min-lr 3e-5 --warmup 20 --eval-every 50 --eval-batches 8 --checkpoint-every 25 \
-    --seed 0 --threads "$threads" --json "$6" "${resume[@]}"
+  "$longrope" train --data "$books/train" --valid "$books/valid" --out "$work" --init "$init" "$@" --context "$context" \
+    --batch "$batch" --steps 200 --lr 3e-4 --min-lr 3e-5 --warmup 20 --eval-every 50 --eval-batches 8 --checkpoint-every 25 \
+    --seed 0 --threads "$threads" --json "$json" "${resume[@]}"
   "$longrope" convert --model "$work" --out "$tuned" --dtype f16
 }
 
 echo "== 1. fine-tune at 512 with the 8x table =="
 tuned=$out/model-ft512
-finetune ft512 "$model" "$first" 512 16 "$out/finetune.json"
+finetune ft512 "$model" 512 16 "$out/finetune.json" --table "$first"
 
-run_search() {  # run_search NAME MODEL RATIO INIT_TABLE [SEARCH SETTINGS...]
-  local dir=$out/$1 resume=() name=$1 model=$2 ratio=$3 init=$4
+run_search() {  # run_search NAME MODEL RATIO INIT_TABLE [SEARCH SETTINGS...]; INIT_TABLE "": a direct search
+  local dir=$out/$1 resume=() name=$1 model=$2 ratio=$3 init=()
+  [[ -n $4 ]] && init=(--init-table "$4" --compose)
   shift 4
   local settings=("$@")
   ((${#settings[@]})) || settings=("${search[@]}")
   [[ -d $dir ]] && resume=(--resume)
   echo "== search $ratio: $name =="
-  "$longrope" search --model "$model" --data "$books/valid" --target "$ratio" --init-table "$init" --compose --out "$dir" \
+  "$longrope" search --model "$model" --data "$books/valid" --target "$ratio" "${init[@]}" --out "$dir" \
     "${resume[@]}" "${settings[@]}" | tee "$dir.summary.txt"
 }
 run_search progressive-64x "$model" 64x "$first"
 run_search progressive-finetuned-64x "$tuned" 64x "$first"
 
-evaluate() {  # evaluate NAME MODEL LENGTH METHODS
-  [[ -f $out/$1.json ]] && return
-  echo "== 3/4. held out: $1 =="
-  "$longrope" eval --model "$2" --length "$3" --method "$4" "${heldout[@]}" --json "$out/$1.json" --resume | tee "$out/$1.txt"
+evaluate() {  # evaluate NAME MODEL LENGTH METHODS [EVAL OPTIONS...]
+  local name=$1 model=$2 length=$3 methods=$4
+  shift 4
+  [[ -f $out/$name.json ]] && return
+  echo "== held out: $name =="
+  "$longrope" eval --model "$model" --length "$length" --method "$methods" "${heldout[@]}" "$@" --json "$out/$name.json" --resume |
+    tee "$out/$name.txt"
 }
-baselines=none,pi,ntk,dynamic-ntk,yarn
+# (The first files were scored with dynamic NTK too; the report leaves it out.)
+baselines=none,pi,ntk,yarn
 evaluate heldout-64x-progressive "$model" 4096 "$baselines,table:$out/progressive-64x/64x-4096/table.json"
 evaluate heldout-64x-progressive-finetuned "$tuned" 4096 "$baselines,table:$out/progressive-finetuned-64x/64x-4096/table.json"
 evaluate short-64-original "$model" 64 none
@@ -96,9 +108,21 @@ evaluate short-64-finetuned-tables "$tuned" 64 "none,table:$short/short-64/table
 echo "== 5. fine-tune at 4096 with the fine-tuned model's 64x table =="
 second=$out/progressive-finetuned-64x/64x-4096/table.json
 tuned2=$out/model-ft4096
-finetune ft4096 "$tuned" "$second" 4096 2 "$out/finetune-4096.json"
+finetune ft4096 "$tuned" 4096 2 "$out/finetune-4096.json" --table "$second"
 run_search progressive-512x "$model" 512x "$out/progressive-64x/64x-4096/table.json" "${halved[@]}"
 run_search progressive-finetuned-512x "$tuned2" 512x "$second" "${halved[@]}"
 evaluate heldout-512x-progressive "$model" 32768 "table:$out/progressive-512x/512x-32768/table.json"
 evaluate heldout-512x-progressive-finetuned "$tuned2" 32768 "ntk,yarn,table:$out/progressive-finetuned-512x/512x-32768/table.json"
 evaluate short-64-finetuned-4096 "$tuned2" 64 none
+
+echo "== 6. the first stage's controls =="
+# (a) YaRN's own fine-tune: the same 200 steps at 512 with YaRN (s = 8) applied instead of the 8x table,
+#     then every baseline at 64x on that model: what fine-tuning gives a baseline.
+finetune ft512-yarn "$model" 512 16 "$out/finetune-yarn.json" --method yarn --scale 8
+evaluate heldout-64x-yarn-finetuned "$out/model-ft512-yarn" 4096 "$baselines"
+# (b) the baselines on top of the table the model was fine-tuned with (λ8x ⊙ the baseline's λ for the 8x
+#     left to extend, attention factors multiplied): what the progressive table's own baselines are.
+evaluate heldout-64x-composed-baselines "$tuned" 4096 "$baselines" --compose-with "$first"
+# (c) a direct 64x search on the fine-tuned model, not composed over the 8x table.
+run_search direct-finetuned-64x "$tuned" 64x ""
+evaluate heldout-64x-direct-finetuned "$tuned" 4096 "table:$out/direct-finetuned-64x/64x-4096/table.json"

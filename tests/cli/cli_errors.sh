@@ -425,5 +425,23 @@ grep -q '"accuracy"' "$work/pk.json" && passed=$((passed + 1)) || { failed=$((fa
 expect passkey-too-short 2 "--lengths: 64 tokens cannot hold the passkey prompt itself" -- "$longrope" passkey --model "$work/model" --lengths 64 --out "$work/pk2"
 expect passkey-no-samples 2 "--samples: must be positive" -- "$longrope" passkey --model "$work/model" --lengths 400 --samples 0 --out "$work/pk3"
 absent "$work/pk2.csv" "$work/pk3.csv"
+# Runtimes' rules, deployments and composition: bad combinations get one line and write nothing.
+ev2=(--model "$work/model" --data "$work/data" --length 128 --docs 1)
+expect runtime-unknown 2 "--runtime: 'tgi' is not transformers, vllm or llama.cpp" -- "$longrope" eval "${ev2[@]}" --method yarn --scale 2 --runtime tgi
+expect runtime-options-alone 2 "they need --runtime" -- "$longrope" eval "${ev2[@]}" --method yarn --max-model-len 256
+expect runtime-max-model-len-not-vllm 2 "--max-model-len is vLLM's" -- "$longrope" eval "${ev2[@]}" --method yarn --scale 2 --runtime llama.cpp --max-model-len 256
+expect runtime-fixed-scale 2 "--scale: --runtime runs yarn at one fixed factor" -- "$longrope" eval "${ev2[@]}" --method yarn --runtime transformers
+expect runtime-vllm-no-length 2 "--runtime vllm needs --max-model-len" -- "$longrope" eval "${ev2[@]}" --method yarn --scale 2 --runtime vllm
+expect runtime-ok 0 "yarn" -- "$longrope" eval "${ev2[@]}" --method none,yarn --scale 2 --runtime transformers
+expect decode-from-not-transformers 2 "--decode-from needs --runtime transformers" -- "$longrope" forward --model "$work/model" --tokens "$work/data/doc.txt" --max-tokens 100000 --out "$work/fw.npy" --runtime llama.cpp --decode-from 10
+expect compose-with-runtime 2 "--compose-with: composes our forward's scalings: not with --runtime" -- "$longrope" eval "${ev2[@]}" --method yarn --scale 2 --runtime transformers --compose-with "$work/short-table.json"
+expect deploy-start-tokens 2 "--search-start-tokens true: no runtime has n̂" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/sd1" --deploy transformers --search-start-tokens true "${small[@]}"
+expect deploy-serve-below-l 2 "--serve-lengths: 64 is not beyond L = 64" -- "$longrope" search --model "$work/model" --data "$work/data" --target 4x --out "$work/sd2" --deploy llama.cpp --serve-lengths 64,256 "${small[@]}"
+expect deploy-vllm-short 2 "vLLM applies one factor set to every request" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/sd3" --deploy vllm --short "${small[@]}"
+expect single-table-without-deploy 2 "they need --deploy" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/sd4" --single-table "${small[@]}"
+expect from-config-plain 2 "carries no rope scaling to start from" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/sd5" --from config "${small[@]}"
+expect from-bogus 2 "--from: 'table' is not config" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/sd6" --from table "${small[@]}"
+expect train-method-without-init 2 "--method needs --init" -- "$longrope" train --data "$work/data" --out "$work/t-m" --method yarn --scale 2 --steps 1
+absent "$work/sd1" "$work/sd2" "$work/sd3" "$work/sd4" "$work/sd5" "$work/sd6" "$work/t-m" "$work/fw.npy"
 echo "cli: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]
