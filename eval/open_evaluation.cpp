@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <memory>
 
 #include <torch/version.h>
 
@@ -103,6 +104,18 @@ EvaluationSetup open_evaluation(const ModelArgs& model_args, const DataArgs& dat
   if (data.token_format != "auto" && data.token_format != "text" && data.token_format != "u16" && data.token_format != "u32" &&
       data.token_format != "npy")
     throw InvalidSetting("token_format", fmt::format("'{}' is not auto, text, u16, u32 or npy", data.token_format));
+  // A tokenizer found beside the model that this tool cannot read fails only if text needs tokenizing
+  // (token ids in .npy or .u32 need none); one the user named fails here.
+  std::shared_ptr<const BpeTokenizer> bpe;
+  if (is_bpe_tokenizer(data.tokenizer)) {
+    try {
+      bpe = std::make_shared<const BpeTokenizer>(BpeTokenizer::from_file(data.tokenizer));
+    } catch (const std::runtime_error& e) {
+      if (data_args.tokenizer != "auto") throw;
+      unavailable = e.what();
+      data.tokenizer.clear();
+    }
+  }
   const std::optional<int64_t> bos = resolve_bos(data.bos, data.tokenizer, config, model_args.path);
 
   LlamaModel model = model_args.random_weights_seed
@@ -112,7 +125,7 @@ EvaluationSetup open_evaluation(const ModelArgs& model_args, const DataArgs& dat
   setup.random_weights_seed_ = model_args.random_weights_seed;
   setup.bos_ = bos;
   setup.tokenizer_unavailable_ = unavailable;
-  if (is_bpe_tokenizer(setup.data_.tokenizer)) setup.bpe_ = std::make_shared<const BpeTokenizer>(BpeTokenizer::from_file(setup.data_.tokenizer));
+  setup.bpe_ = bpe;
   return setup;
 }
 
