@@ -69,16 +69,17 @@ def check(ok, what):
 
 
 def transformers_decode(model_dir, tokens, n, end):
-    """transformers 5.x: prefill tokens[:n], then one token at a time through the KV cache up to `end`."""
+    """transformers 5.x: prefill tokens[:n], then one token at a time through the KV cache up to `end`. (5.x names
+    the cache `cache` (and deprecates `past_key_values`), 4.x `past_key_values`.)"""
     model = transformers.LlamaForCausalLM.from_pretrained(model_dir).eval()
+    cache_arg = "cache" if int(transformers.__version__.split(".")[0]) >= 5 else "past_key_values"
     ids = torch.as_tensor(tokens, dtype=torch.long)
     rows = []
     with torch.no_grad():
         step = model(ids[:n].unsqueeze(0), use_cache=True)
-        cache = step.past_key_values
         for p in range(n, end):
-            step = model(ids[p:p + 1].unsqueeze(0), past_key_values=cache, use_cache=True)
-            cache = step.past_key_values
+            cache = step.get("cache", step.get("past_key_values"))
+            step = model(ids[p:p + 1].unsqueeze(0), use_cache=True, **{cache_arg: cache})
             rows.append(step.logits[0, -1].float().numpy())
     return np.stack(rows)
 
