@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
+#include <vector>
 
 #include "formats/atomic_file.h"
 #include "util/errors.h"
@@ -34,6 +35,15 @@ std::string terminal_for(const std::string& path) {
   throw InvalidSetting("out", path + ": plots are written as .png or .svg");
 }
 
+// Removes its files when it goes: a plot that fails leaves none of its temp files.
+struct TempFiles {
+  std::vector<std::string> paths;
+  ~TempFiles() {
+    std::error_code ignored;
+    for (const std::string& p : paths) fs::remove(p, ignored);
+  }
+};
+
 }  // namespace
 
 std::string gnuplot_script(const PlotSpec& spec, const std::string& image, const std::string& data) {
@@ -56,9 +66,9 @@ std::string gnuplot_script(const PlotSpec& spec, const std::string& image, const
   return s + "\n";
 }
 
-void check_plot_path(const std::string& path) {
+void check_plot_path(const std::string& path, const std::vector<formats::ReadPath>& inputs) {
   terminal_for(path);
-  for (const std::string& file : {path, path + ".dat", path + ".gp"}) formats::require_writable(file);  // the sidecars too
+  formats::check_output_files("--out", {path, path + ".dat", path + ".gp"}, inputs);  // the sidecars too
 }
 
 void render_plot(const PlotSpec& spec, const std::string& path) {
@@ -75,6 +85,7 @@ void render_plot(const PlotSpec& spec, const std::string& path) {
   // beside the image names the final paths.
   const std::string tmp = path + ".tmp" + std::to_string(getpid());
   const std::string tmp_image = tmp + fs::path(path).extension().string(), tmp_data = tmp + ".dat", run_script = tmp + ".gp";
+  const TempFiles temps{{tmp_image, tmp_data, run_script}};  // whatever fails below (a full disk), none is left
   formats::write_file_atomically(tmp_data, data);
   formats::write_file_atomically(run_script, gnuplot_script(spec, tmp_image, tmp_data));
   const std::string command = fmt::format("gnuplot {} 2>&1", quoted(run_script));
@@ -86,10 +97,8 @@ void render_plot(const PlotSpec& spec, const std::string& path) {
     while (fgets(buf, sizeof buf, pipe)) output += buf;
     status = pclose(pipe);
   }
-  fs::remove(run_script);
-  if (status != 0 || !fs::exists(tmp_image) || fs::file_size(tmp_image) == 0) {
-    fs::remove(tmp_image);
-    fs::remove(tmp_data);
+  std::error_code ignored;
+  if (status != 0 || !fs::exists(tmp_image) || fs::file_size(tmp_image, ignored) == 0) {
     const std::string first = output.substr(0, output.find('\n'));
     throw std::runtime_error(fmt::format("{}: gnuplot failed{}", path,
                                          first.empty() ? " (is gnuplot installed? scripts/install-deps.sh)" : ": " + first));
@@ -99,8 +108,6 @@ void render_plot(const PlotSpec& spec, const std::string& path) {
     formats::write_file_atomically(path + ".gp", gnuplot_script(spec, path, path + ".dat"));
     fs::rename(tmp_image, path);
   } catch (const std::exception& e) {
-    fs::remove(tmp_image);
-    fs::remove(tmp_data);
     throw std::runtime_error(fmt::format("{}: cannot put the figure in place: {}", path, e.what()));
   }
 }

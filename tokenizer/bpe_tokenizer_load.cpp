@@ -10,6 +10,7 @@
 #include "tokenizer/bpe_tokenizer.h"
 #include "formats/format_error.h"
 #include "formats/gguf.h"
+#include "formats/input_file.h"
 
 namespace longrope {
 namespace {
@@ -240,12 +241,12 @@ std::optional<int32_t> vocabulary_id(const BpeVocabulary& v, const std::string& 
 
 // transformers' tokenizer_config.json: bos_token (a string or {"content": ...}) and add_bos_token.
 void read_tokenizer_config(const std::string& path, BpeVocabulary& v) {
-  std::ifstream in(path);
-  if (!in) return;
+  if (!std::filesystem::exists(path)) return;
+  const std::string text = formats::read_regular_file(path);
   const JsonFields f{path};
   json config;
   try {
-    config = json::parse(in);
+    config = json::parse(text);
   } catch (const json::exception& e) {
     throw FormatError(path + ": not valid JSON: " + e.what());
   }
@@ -330,10 +331,12 @@ constexpr int32_t kTokenTypeUserDefined = 4;
 }  // namespace
 
 BpeTokenizer BpeTokenizer::from_tokenizer_json(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw FormatError(path + ": cannot open");
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) throw FormatError(path + ": read failed");
+  std::string text;
+  try {
+    text = formats::read_regular_file(path);  // a FIFO is refused before it can block
+  } catch (const std::runtime_error& e) {
+    throw FormatError(e.what());
+  }
   return from_tokenizer_json_text(text, path, (std::filesystem::path(path).parent_path() / "tokenizer_config.json").string());
 }
 
