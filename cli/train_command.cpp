@@ -15,6 +15,7 @@
 #include "util/progress.h"
 #include "cli/shared_options.h"
 #include "formats/atomic_file.h"
+#include "formats/output_paths.h"
 #include "tables/table_scaling.h"
 #include "models/llama_config.h"
 #include "train/trainer.h"
@@ -110,6 +111,11 @@ int train_command(const std::vector<std::string>& args) {
   po::variables_map given;
   if (!parse_command_line("train", "--data PATH --out DIR [options]", args, o, &given)) return 0;
   if (!table_path.empty() && t.init_model.empty()) throw UsageError("--table needs --init (the model the table was searched for)");
+  // Before hours of training: the model and the JSON must have somewhere to go, and replace no input.
+  std::vector<formats::ReadPath> inputs = {{"--init", t.init_model}, {"--table", table_path}};
+  for (const std::string& path : data) inputs.push_back({"--data", path});
+  for (const std::string& path : valid) inputs.push_back({"--valid", path});
+  formats::check_outputs({{"--out", out, formats::WritePath::Kind::Directory}, {"--json", json_out, formats::WritePath::Kind::File}}, inputs);
   if (!t.init_model.empty()) continue_from(t.init_model, given, t);
   if (!table_path.empty()) t.rope = training_rope(table_path, t);
   const ModelOptions options = runtime_model_options(runtime);

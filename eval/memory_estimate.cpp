@@ -1,0 +1,59 @@
+// The peak of a forward pass from the model's shape, against MemAvailable.
+#include "eval/memory_estimate.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <fstream>
+#include <sstream>
+
+#include "util/errors.h"
+
+namespace longrope {
+
+int64_t forward_peak_bytes(const LlamaConfig& c, const ForwardShape& s) {
+  const double positions = static_cast<double>(s.tokens) * static_cast<double>(s.batch);
+  const double e = static_cast<double>(s.dtype_bytes);
+  const double heads = static_cast<double>(c.num_attention_heads * c.head_dim);
+  const double kv = static_cast<double>(c.num_key_value_heads * c.head_dim);
+  // One layer at a time: x, h, the normed input (and its float32 copy), q, k, v (widened to every head
+  // for grouped queries), q and k after RoPE, the attention output, gate, up and their product.
+  const double per_position = e * (3.0 * static_cast<double>(c.hidden_size) + 3.0 * heads + 2.0 * kv + 2.0 * heads +
+                                    3.0 * static_cast<double>(c.intermediate_size)) +
+                              4.0 * static_cast<double>(c.hidden_size);
+  // RoPE: float64 angles, then cos and sin in float64 and in the compute dtype.
+  const double rope = static_cast<double>(s.tokens) * static_cast<double>(c.rotary_dim() / 2) * (3.0 * 8.0 + 2.0 * e);
+  const double scores = 256.0 * (1 << 20);  // the chunked backend's budget for one block of float32 scores
+  const double logits = 2.0 * 4.0 * static_cast<double>(s.logit_positions) * static_cast<double>(s.batch) * static_cast<double>(c.vocab_size);
+  const double cache = s.kv_cache ? positions * static_cast<double>(c.num_hidden_layers) * 2.0 * kv * e : 0.0;
+  const double total = positions * per_position + rope + scores + logits + cache;
+  return total > 9e18 ? INT64_MAX : static_cast<int64_t>(total);
+}
+
+std::optional<int64_t> available_memory_bytes(const std::string& device) {
+  if (device != "cpu") return std::nullopt;
+  std::ifstream meminfo("/proc/meminfo");
+  std::string line;
+  while (std::getline(meminfo, line)) {
+    std::istringstream fields(line);
+    std::string key;
+    int64_t kib = 0;
+    if (fields >> key >> kib && key == "MemAvailable:") return kib * 1024;
+  }
+  return std::nullopt;
+}
+
+void require_forward_memory(const LlamaConfig& config, const ForwardShape& shape, const std::string& device, const std::string& setting) {
+  const std::optional<int64_t> available = available_memory_bytes(device);
+  if (!available) return;
+  const int64_t needed = forward_peak_bytes(config, shape);
+  if (needed <= *available) return;
+  throw InvalidSetting(setting, fmt::format("{} tokens{} need about {:.1f} GB for one forward ({}), more than the {:.1f} GB available "
+                                            "on {}", shape.tokens, shape.batch > 1 ? fmt::format(" × {} windows", shape.batch) : "",
+                                            static_cast<double>(needed) / 1e9,
+                                            shape.kv_cache ? "activations and the KV cache" : "activations and logits",
+                                            static_cast<double>(*available) / 1e9, device));
+}
+
+}  // namespace longrope

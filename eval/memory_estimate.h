@@ -1,0 +1,37 @@
+// What one forward pass of a window holds at its peak, estimated from the model's shape, so that a
+// length beyond this machine's memory is refused at once with the estimate, instead of growing for
+// minutes without a word (a passkey prompt of 1m tokens).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "models/llama_config.h"
+
+namespace longrope {
+
+struct ForwardShape {
+  int64_t tokens = 0;          // window length
+  int64_t batch = 1;           // windows per forward
+  int64_t dtype_bytes = 4;     // activations' element size
+  int64_t logit_positions = 1; // positions whose logits are held at once (a loss chunk; 1 when decoding)
+  bool kv_cache = false;       // decoding keeps every layer's keys and values
+};
+
+// Bytes at the peak, roughly: one layer's activations for every position (the residual stream, q, k,
+// v, the attention output and the MLP's three widths, norms in float32), the RoPE table (float64
+// angles and their cos and sin), a block of float32 attention scores, the logits held at once and,
+// when decoding, every layer's keys and values. The weights are not counted: they are loaded already.
+int64_t forward_peak_bytes(const LlamaConfig& config, const ForwardShape& shape);
+
+// Memory a new allocation can take on `device` without swapping: MemAvailable on the CPU; nullopt
+// where it is not known (a GPU: its caching allocator decides).
+std::optional<int64_t> available_memory_bytes(const std::string& device);
+
+// Throws InvalidSetting naming `setting` (the option that gave the length) when forward_peak_bytes
+// exceeds the memory available on `device`, with both figures.
+void require_forward_memory(const LlamaConfig& config, const ForwardShape& shape, const std::string& device,
+                            const std::string& setting);
+
+}  // namespace longrope
