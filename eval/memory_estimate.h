@@ -19,10 +19,11 @@ struct ForwardShape {
   bool kv_cache = false;       // decoding keeps every layer's keys and values
 };
 
-// Bytes at the peak, roughly: one layer's activations for every position (the residual stream, q, k,
-// v, the attention output and the MLP's three widths, norms in float32), the RoPE table (float64
-// angles and their cos and sin), a block of float32 attention scores, the logits held at once and,
-// when decoding, every layer's keys and values. The weights are not counted: they are loaded already.
+// Bytes at the peak, roughly (a little above what the CPU measures): one layer's activations for every
+// position (the residual stream, and the wider of the MLP's three widths and the attention's q, k, v and
+// output), the RoPE table (float64 angles and their cos and sin), a block of float32 attention scores
+// and its softmax, the logits held at once and, when decoding, every layer's keys and values. The
+// weights are not counted: they are loaded already.
 int64_t forward_peak_bytes(const LlamaConfig& config, const ForwardShape& shape);
 
 // Memory a new allocation can take on `device` without swapping: MemAvailable on the CPU; nullopt

@@ -406,7 +406,7 @@ expect eval-resumed 0 "resuming from $work/part.json.journal: 4 of 6 windows alr
 expect passkey-ok 0 "wrote $work/pk.csv" -- "$longrope" passkey --model "$work/model" --lengths 300,400 --samples 2 --method none,yarn --out "$work/pk"
 grep -q '"accuracy"' "$work/pk.json" && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: pk.json has no accuracy"; }
 expect passkey-too-short 2 "--lengths: 64 tokens cannot hold the passkey prompt itself" -- "$longrope" passkey --model "$work/model" --lengths 64 --out "$work/pk2"
-expect passkey-no-samples 2 "--samples: must be positive" -- "$longrope" passkey --model "$work/model" --lengths 400 --samples 0 --out "$work/pk3"
+expect passkey-no-samples 2 "--samples: must be in [1, 10^6], got 0" -- "$longrope" passkey --model "$work/model" --lengths 400 --samples 0 --out "$work/pk3"
 absent "$work/pk2.csv" "$work/pk3.csv"
 
 # Issue 37: no output replaces an input, a resume refuses another run, every size read is bounded, and
@@ -490,6 +490,8 @@ sed 's/100000000/1000000000/' "$work/far8.json" >"$work/far9.json"
 expect tokenizer-far-id 1 "far8.json: model.vocab: id 100000000 is beyond what a vocabulary of 2 tokens numbers" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --tokenizer "$work/far8.json"
 expect tokenizer-farther-id 1 "far9.json: model.vocab: id 1000000000 is beyond" -- "$longrope" tokenize --tokenizer "$work/far9.json" --input "$work/words/w.txt" --output "$work/far.u32"
 expect passkey-beyond-memory 2 "--lengths: 1099511627786 tokens need about" -- "$longrope" passkey --model "$work/model" --lengths 1099511627776 --out "$work/pk-huge"
+expect passkey-new-tokens-huge 2 "--new-tokens: must be in [1, 4096], got 1000000000" -- "$longrope" passkey --model "$work/model" --lengths 400 --new-tokens 1000000000 --out "$work/pk-huge"
+expect search-population-huge 2 "--population: must be at most 10^6, got 2000000000" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/v37" --population 2000000000 --parents 2 --docs 1
 expect curve-beyond-memory 2 "--lengths: 1099511627776 tokens need about" -- "$longrope" curve --model "$work/model" --data "$work/data" --lengths 64,1099511627776 --out "$work/c-huge"
 set_config "$work/eps37" rms_norm_eps 1e10
 expect config-eps-huge 1 "field 'rms_norm_eps': must be a small positive number (at most 0.1)" -- "$longrope" eval --model "$work/eps37" --data "$work/data" --length 64
