@@ -7,6 +7,7 @@
 #include "cli/cli_util.h"
 #include "cli/command.h"
 #include "cli/shared_options.h"
+#include "eval/memory_estimate.h"
 #include "formats/directory_rollback.h"
 #include "formats/output_paths.h"
 #include "models/checkpoint.h"
@@ -32,6 +33,7 @@ int init_model_command(const std::vector<std::string>& args) {
   const LlamaConfig config = load_llama_config(config_path);
   LoadOptions load;
   load.dtype = parse_dtype(dtype);
+  require_weight_memory(config, 4, "cpu", config_path, "its weights");  // drawn in float32, before any is written
   const LlamaWeights weights = random_llama_weights(config, parse_seed(seed, "--seed"), load);
   const bool created = !std::filesystem::exists(out);
   const formats::DirectoryLock lock = claim_model_directory(out);

@@ -39,6 +39,7 @@ int passkey_command(const std::vector<std::string>& args) {
   for (const std::string& l : split_list(lengths_text)) options.lengths.push_back(parse_length(l, "--lengths"));
   if (options.lengths.empty()) throw UsageError("--lengths is empty");
   options.seed = parse_seed(seed, "--seed");
+  options.validate();
   const RopeMethods rope_methods = read_rope_methods(rope);
   const std::vector<NamedScaling>& methods = rope_methods.scalings;
   const std::vector<std::string> outputs = prefixed_outputs(out, "--out", {".csv", ".json"});

@@ -15,6 +15,7 @@
 #include "util/progress.h"
 #include "cli/shared_options.h"
 #include "formats/atomic_file.h"
+#include "eval/memory_estimate.h"
 #include "formats/output_paths.h"
 #include "tables/table_scaling.h"
 #include "models/llama_config.h"
@@ -127,6 +128,8 @@ int train_command(const std::vector<std::string>& args) {
   t.command_line = shell_command_line(args);
   t.seed = parse_seed(seed, "--seed");
   t.validate();
+  require_weight_memory(trained_model_config(t), 16, runtime.device, "--vocab-size, --hidden, --layers and --intermediate",
+                        "the model's float32 weights, gradients and AdamW moments");
 
   const bool tty = isatty(fileno(stderr)) != 0;
   std::unique_ptr<Progress> progress;  // created at the first step, so a resumed run's ETA counts this session only

@@ -32,6 +32,25 @@ int64_t forward_peak_bytes(const LlamaConfig& c, const ForwardShape& s) {
   return total > 9e18 ? INT64_MAX : static_cast<int64_t>(total);
 }
 
+int64_t weight_bytes(const LlamaConfig& c, int64_t dtype_bytes) {
+  const double hidden = static_cast<double>(c.hidden_size);
+  const double heads = static_cast<double>(c.num_attention_heads * c.head_dim);
+  const double kv = static_cast<double>(c.num_key_value_heads * c.head_dim);
+  const double layer = hidden * (2.0 * heads + 2.0 * kv) + 3.0 * hidden * static_cast<double>(c.intermediate_size) + 2.0 * hidden;
+  const double embeddings = static_cast<double>(c.vocab_size) * hidden * (c.tie_word_embeddings ? 1.0 : 2.0);
+  const double total = (embeddings + static_cast<double>(c.num_hidden_layers) * layer + hidden) * static_cast<double>(dtype_bytes);
+  return total > 9e18 ? INT64_MAX : static_cast<int64_t>(total);
+}
+
+void require_weight_memory(const LlamaConfig& config, int64_t bytes_per_parameter, const std::string& device,
+                           const std::string& source, const std::string& what) {
+  const std::optional<int64_t> available = available_memory_bytes(device);
+  const int64_t needed = weight_bytes(config, bytes_per_parameter);
+  if (!available || needed <= *available) return;
+  throw std::runtime_error(fmt::format("{}: {} take {:.1f} GB, more than the {:.1f} GB available on {}", source, what,
+                                       static_cast<double>(needed) / 1e9, static_cast<double>(*available) / 1e9, device));
+}
+
 std::optional<int64_t> available_memory_bytes(const std::string& device) {
   if (device != "cpu") return std::nullopt;
   std::ifstream meminfo("/proc/meminfo");

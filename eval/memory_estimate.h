@@ -26,9 +26,19 @@ struct ForwardShape {
 // weights are not counted: they are loaded already.
 int64_t forward_peak_bytes(const LlamaConfig& config, const ForwardShape& shape);
 
+// Bytes of a model's weights in a dtype of `dtype_bytes` (embedding, untied head, every layer's
+// projections and norms), from its config alone.
+int64_t weight_bytes(const LlamaConfig& config, int64_t dtype_bytes);
+
 // Memory a new allocation can take on `device` without swapping: MemAvailable on the CPU; nullopt
 // where it is not known (a GPU: its caching allocator decides).
 std::optional<int64_t> available_memory_bytes(const std::string& device);
+
+// Throws std::runtime_error "SOURCE: WHAT take N GB, more than the M GB available on DEVICE" when
+// `bytes_per_parameter` for every weight of `config` (4: weights drawn in float32 by init-model or
+// --random-weights; 16: training's float32 weights, gradients and AdamW's two moments) would not fit.
+void require_weight_memory(const LlamaConfig& config, int64_t bytes_per_parameter, const std::string& device,
+                           const std::string& source, const std::string& what);
 
 // Throws InvalidSetting naming `setting` (the option that gave the length) when forward_peak_bytes
 // exceeds the memory available on `device`, with both figures.

@@ -9,6 +9,7 @@
 #include <torch/version.h>
 
 #include "eval/content_digest.h"
+#include "eval/memory_estimate.h"
 #include "formats/gguf.h"
 #include "tokenizer/bpe_tokenizer.h"
 #include "util/errors.h"
@@ -105,6 +106,7 @@ EvaluationSetup open_evaluation(const ModelArgs& model_args, const DataArgs& dat
     throw InvalidSetting("token_format", fmt::format("'{}' is not auto, text, u16, u32 or npy", data.token_format));
   const std::optional<int64_t> bos = resolve_bos(data.bos, data.tokenizer, config, model_args.path);
 
+  if (model_args.random_weights_seed) require_weight_memory(config, 4, runtime.device, model_args.path, "its weights");  // drawn in float32
   LlamaModel model = model_args.random_weights_seed
                          ? LlamaModel(config, random_llama_weights(config, *model_args.random_weights_seed, options.load), options)
                          : LlamaModel::load(model_args.path, std::move(config), options);

@@ -110,7 +110,9 @@ at::Tensor random_windows(const std::vector<uint8_t>& bytes, int64_t count, int6
 // ---------------------------------------------------------------------------------------------
 // Model: float32 master weights that require grad, and rounded copies for the compute dtype.
 
-LlamaConfig model_config(const TrainConfig& settings) {
+}  // namespace
+
+LlamaConfig trained_model_config(const TrainConfig& settings) {
   LlamaConfig c;
   c.model_type = "llama";
   c.vocab_size = settings.vocab_size;
@@ -129,6 +131,8 @@ LlamaConfig model_config(const TrainConfig& settings) {
   c.validate("train config");
   return c;
 }
+
+namespace {
 
 // The distinct tensors of `w` in checkpoint order (a tied head is the embedding, listed once).
 std::vector<at::Tensor> parameters_of(const LlamaConfig& config, LlamaWeights w) {
@@ -451,7 +455,7 @@ TrainResult train_llama(const TrainConfig& settings, const std::vector<std::stri
   const at::Tensor valid_eval_windows = fixed_windows(valid_bytes, eval_rows, window);
 
   // Model and optimizer, fresh, from --init's weights, or from out_dir/train_state.
-  const LlamaConfig config = model_config(settings);
+  const LlamaConfig config = trained_model_config(settings);
   if (!settings.init_model.empty() && !settings.resume)  // before anything is written
     check_same_shape(load_llama_config((fs::path(settings.init_model) / "config.json").string()), config, settings.init_model,
                      /*with_context=*/false);

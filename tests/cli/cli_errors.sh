@@ -493,6 +493,10 @@ expect passkey-beyond-memory 2 "--lengths: 1099511627786 tokens need about" -- "
 expect passkey-new-tokens-huge 2 "--new-tokens: must be in [1, 4096], got 1000000000" -- "$longrope" passkey --model "$work/model" --lengths 400 --new-tokens 1000000000 --out "$work/pk-huge"
 expect search-population-huge 2 "--population: must be at most 10^6, got 2000000000" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/v37" --population 2000000000 --parents 2 --docs 1
 expect curve-beyond-memory 2 "--lengths: 1099511627776 tokens need about" -- "$longrope" curve --model "$work/model" --data "$work/data" --lengths 64,1099511627776 --out "$work/c-huge"
+sed 's/"hidden_size":32/"hidden_size":8192/; s/"vocab_size":256/"vocab_size":16777216/' "$work/config.json" >"$work/config-huge.json"
+expect init-beyond-memory 1 "config-huge.json: its weights take" -- "$longrope" init-model --config "$work/config-huge.json" --out "$work/m-huge"
+expect train-beyond-memory 1 "--vocab-size, --hidden, --layers and --intermediate: the model's float32 weights, gradients and AdamW moments take" -- "$longrope" train --data "$work/data" --out "$work/t-huge" --vocab-size 16777216 --hidden 8192 --heads 64 --kv-heads 8
+absent "$work/m-huge" "$work/t-huge"
 set_config "$work/eps37" rms_norm_eps 1e10
 expect config-eps-huge 1 "field 'rms_norm_eps': must be a small positive number (at most 0.1)" -- "$longrope" eval --model "$work/eps37" --data "$work/data" --length 64
 cp -r "$work/model" "$work/fifo-config" && rm "$work/fifo-config/config.json" && mkfifo "$work/fifo-config/config.json"
