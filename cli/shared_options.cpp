@@ -148,8 +148,9 @@ RopeMethodSpec make_rope_spec(const RopeArgs& a, const std::string& method_text)
   }
   if (a.start_tokens < -1) throw UsageError(fmt::format("--start-tokens must be >= 0, or -1 for the table's, got {}", a.start_tokens));
   if (a.start_tokens >= 0) s.overrides.start_tokens = a.start_tokens;
-  if (!(a.attention_factor >= 0 && std::isfinite(a.attention_factor)))
-    throw UsageError(fmt::format("--attention-factor must be a positive number, got {}", a.attention_factor));
+  // It scales the attention logits by its square; LongRoPE's and YaRN's stay below 5 for any extension.
+  if (!(a.attention_factor >= 0 && a.attention_factor <= 10))
+    throw UsageError(fmt::format("--attention-factor must be a positive number of at most 10, got {}", a.attention_factor));
   if (a.attention_factor > 0) s.overrides.attention_factor = a.attention_factor;
   return s;
 }

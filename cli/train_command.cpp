@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -128,8 +129,11 @@ int train_command(const std::vector<std::string>& args) {
   t.command_line = shell_command_line(args);
   t.seed = parse_seed(seed, "--seed");
   t.validate();
-  require_weight_memory(trained_model_config(t), 16, runtime.device, "--vocab-size, --hidden, --layers and --intermediate",
+  const LlamaConfig trained = trained_model_config(t);
+  require_weight_memory(trained, 16, runtime.device, "--vocab-size, --hidden, --layers and --intermediate",
                         "the model's float32 weights, gradients and AdamW moments");
+  const int64_t eval_rows = t.eval_batches > INT64_MAX / t.batch_size ? INT64_MAX : t.eval_batches * t.batch_size;  // both positive
+  require_training_memory(trained, t.context, t.batch_size, eval_rows, runtime.device);
 
   const bool tty = isatty(fileno(stderr)) != 0;
   std::unique_ptr<Progress> progress;  // created at the first step, so a resumed run's ETA counts this session only

@@ -25,7 +25,11 @@ int64_t forward_peak_bytes(const LlamaConfig& c, const ForwardShape& s) {
       e * (static_cast<double>(c.hidden_size) + std::max(3.0 * static_cast<double>(c.intermediate_size), 3.0 * heads + 2.0 * kv));
   // RoPE: float64 angles, then cos and sin in float64 and in the compute dtype.
   const double rope = static_cast<double>(s.tokens) * static_cast<double>(c.rotary_dim() / 2) * (3.0 * 8.0 + 2.0 * e);
-  const double scores = 2.0 * 256.0 * (1 << 20);  // the chunked backend's block of float32 scores, and its softmax
+  // Float32 attention scores and their softmax: every query against every key for a short window, a
+  // block of the chunked backend's 256 MiB budget for a long one.
+  const double all_scores = 2.0 * 4.0 * static_cast<double>(s.batch) * static_cast<double>(c.num_attention_heads) *
+                            static_cast<double>(s.tokens) * static_cast<double>(s.tokens);
+  const double scores = std::min(all_scores, 2.0 * 256.0 * (1 << 20));
   const double logits = 2.0 * 4.0 * static_cast<double>(s.logit_positions) * static_cast<double>(s.batch) * static_cast<double>(c.vocab_size);
   const double cache = s.kv_cache ? positions * static_cast<double>(c.num_hidden_layers) * 2.0 * kv * e : 0.0;
   const double total = positions * per_position + rope + scores + logits + cache;
@@ -40,6 +44,36 @@ int64_t weight_bytes(const LlamaConfig& c, int64_t dtype_bytes) {
   const double embeddings = static_cast<double>(c.vocab_size) * hidden * (c.tie_word_embeddings ? 1.0 : 2.0);
   const double total = (embeddings + static_cast<double>(c.num_hidden_layers) * layer + hidden) * static_cast<double>(dtype_bytes);
   return total > 9e18 ? INT64_MAX : static_cast<int64_t>(total);
+}
+
+int64_t training_activation_bytes(const LlamaConfig& c, int64_t context, int64_t batch) {
+  ForwardShape shape;
+  shape.tokens = context;
+  shape.batch = batch;
+  shape.logit_positions = context;
+  const double layers = static_cast<double>(std::max<int64_t>(1, c.num_hidden_layers));
+  const double total = static_cast<double>(forward_peak_bytes(c, shape)) * layers;
+  return total > 9e18 ? INT64_MAX : static_cast<int64_t>(total);
+}
+
+int64_t evaluation_window_bytes(int64_t context, int64_t eval_rows) {
+  const double total = 2.0 * static_cast<double>(eval_rows) * static_cast<double>(context + 1) * 8.0;  // both splits
+  return total > 9e18 ? INT64_MAX : static_cast<int64_t>(total);
+}
+
+void require_training_memory(const LlamaConfig& config, int64_t context, int64_t batch, int64_t eval_rows, const std::string& device) {
+  const std::optional<int64_t> available = available_memory_bytes(device);
+  if (!available) return;
+  const int64_t activations = training_activation_bytes(config, context, batch);
+  if (activations > *available)
+    throw InvalidSetting("batch", fmt::format("{} windows of {} tokens need about {:.1f} GB of activations for the backward, more than "
+                                              "the {:.1f} GB available on {}", batch, context, static_cast<double>(activations) / 1e9,
+                                              static_cast<double>(*available) / 1e9, device));
+  const int64_t windows = evaluation_window_bytes(context, eval_rows);
+  if (windows > *available - activations)
+    throw InvalidSetting("eval_batches", fmt::format("{} evaluation windows of {} tokens per split take about {:.1f} GB, more than the "
+                                                     "{:.1f} GB left on {}", eval_rows, context + 1, static_cast<double>(windows) / 1e9,
+                                                     static_cast<double>(*available - activations) / 1e9, device));
 }
 
 void require_weight_memory(const LlamaConfig& config, int64_t bytes_per_parameter, const std::string& device,

@@ -26,6 +26,16 @@ struct ForwardShape {
 // weights are not counted: they are loaded already.
 int64_t forward_peak_bytes(const LlamaConfig& config, const ForwardShape& shape);
 
+// Training's peak beyond its weights: every layer's activations for `batch` windows of `context`
+// tokens kept for the backward (float32), their logits, and the fixed evaluation windows (`eval_rows`
+// of each split, as int64 token ids).
+int64_t training_activation_bytes(const LlamaConfig& config, int64_t context, int64_t batch);
+int64_t evaluation_window_bytes(int64_t context, int64_t eval_rows);
+
+// Throws InvalidSetting when training would not fit the memory available on `device`: "batch" for the
+// activations, else "eval_batches" for the evaluation windows beside them.
+void require_training_memory(const LlamaConfig& config, int64_t context, int64_t batch, int64_t eval_rows, const std::string& device);
+
 // Bytes of a model's weights in a dtype of `dtype_bytes` (embedding, untied head, every layer's
 // projections and norms), from its config alone.
 int64_t weight_bytes(const LlamaConfig& config, int64_t dtype_bytes);

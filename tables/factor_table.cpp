@@ -144,7 +144,9 @@ FactorTable factor_table_from_json(const json& j, const std::string& source) {
   t.start_tokens = count_field(j, "start_tokens", source, start_limit);
   if (j.contains("attention_factor") && !j["attention_factor"].is_null()) {
     t.attention_factor = field<double>(j, "attention_factor", 1.0, source);
-    if (!(*t.attention_factor > 0)) throw table_error(source, "attention_factor", "must be positive");
+    // It scales the attention logits by its square; LongRoPE's and YaRN's stay below 5 for any extension.
+    if (!(*t.attention_factor > 0 && *t.attention_factor <= 10))
+      throw table_error(source, "attention_factor", fmt::format("must be a positive number of at most 10, got {}", *t.attention_factor));
   }
   t.short_lambda = number_list(j, "short_lambda", source, false);
   // The search bounds a factor by 1.25·s (1 + s for the reference's bound); far beyond the table's own s

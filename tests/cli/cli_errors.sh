@@ -496,6 +496,9 @@ expect curve-beyond-memory 2 "--lengths: 1099511627776 tokens need about" -- "$l
 sed 's/"hidden_size":32/"hidden_size":8192/; s/"vocab_size":256/"vocab_size":16777216/' "$work/config.json" >"$work/config-huge.json"
 expect init-beyond-memory 1 "config-huge.json: its weights take" -- "$longrope" init-model --config "$work/config-huge.json" --out "$work/m-huge"
 expect train-beyond-memory 1 "--vocab-size, --hidden, --layers and --intermediate: the model's float32 weights, gradients and AdamW moments take" -- "$longrope" train --data "$work/data" --out "$work/t-huge" --vocab-size 16777216 --hidden 8192 --heads 64 --kv-heads 8
+expect train-batch-beyond-memory 2 "--batch: 1000000000000 windows of 32 tokens need about" -- "$longrope" train --data "$work/data" --out "$work/t-huge" --context 32 --batch 1000000000000
+expect train-eval-batches-beyond-memory 2 "--eval-batches: 16000000000 evaluation windows of 33 tokens per split take about" -- "$longrope" train --data "$work/data" --out "$work/t-huge" --context 32 --batch 16 --eval-batches 1000000000
+expect eval-attention-factor-huge 2 "--attention-factor must be a positive number of at most 10, got 1e+300" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 128 --method "table:$work/t4.json" --attention-factor 1e300
 absent "$work/m-huge" "$work/t-huge"
 set_config "$work/eps37" rms_norm_eps 1e10
 expect config-eps-huge 1 "field 'rms_norm_eps': must be a small positive number (at most 0.1)" -- "$longrope" eval --model "$work/eps37" --data "$work/data" --length 64
