@@ -139,7 +139,8 @@ std::optional<int32_t> template_bos(const JsonFields& f, const json& value, cons
       shape += "$";
     } else if (item.contains("SpecialToken") && item["SpecialToken"].is_object()) {
       shape += "S";
-      specials.push_back(item["SpecialToken"].value("id", ""));
+      const json& special = item["SpecialToken"];  // its "id" names the token: a number there is no name
+      specials.push_back(special.contains("id") ? f.string(special["id"], field + ".single") : "");
     } else {
       f.fail(field + ".single", "item " + item.dump() + " is neither Sequence nor SpecialToken");
     }

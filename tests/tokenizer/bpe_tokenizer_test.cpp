@@ -167,6 +167,10 @@ TEST_F(BpeTokenizerFiles, BosComesFromTheTemplateOrTokenizerConfig) {
   EXPECT_TRUE(templated.add_bos());
   EXPECT_EQ(templated.bos_id(), 20);
   EXPECT_THAT(templated.encode("hello"), ElementsAre(11));  // encode never adds it itself
+  // A special token named by a number (found by fuzz_tokenizer_json: it ended in an uncaught type_error).
+  json numbered = j;
+  numbered["post_processor"]["processors"][1]["single"][0]["SpecialToken"]["id"] = 20;
+  EXPECT_THAT(load_error(numbered), HasSubstr("tokenizer.json: post_processor.processors[1].single: expected a string, got number"));
 
   write("tokenizer_config.json", json{{"bos_token", {{"content", "he"}}}, {"add_bos_token", false}}.dump());
   const BpeTokenizer configured = load(tiny_tokenizer_json());
