@@ -74,13 +74,13 @@ def check_case(longrope, name, kwargs, length, workdir):
         out = model(ids.unsqueeze(0), labels=ids.unsqueeze(0))
     theirs = out.logits[0].float().numpy()
 
-    ours_path = os.path.join(directory, "ours.npy")
+    ours_path = directory + "-ours.npy"  # beside the model: nothing is written inside a model directory being read
     run([longrope, "forward", "--model", directory, "--tokens", os.path.join(directory, "tokens.npy"),
          "--out", ours_path, "--method", "config", "--threads", "2"])
     ours = np.load(ours_path)
     diff = float(np.abs(ours - theirs).max())
 
-    eval_json = os.path.join(directory, "eval.json")
+    eval_json = directory + "-eval.json"
     run([longrope, "eval", "--model", directory, "--data", os.path.join(directory, "tokens.npy"), "--length", str(length),
          "--docs", "1", "--bos", "none", "--method", "config", "--json", eval_json, "--threads", "2"])
     ours_ppl = json.load(open(eval_json))["ppl"]
