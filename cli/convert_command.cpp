@@ -27,7 +27,9 @@ int convert_command(const std::vector<std::string>& args) {
       ("shard-mb", po::value(&shard_mb)->default_value(shard_mb), "write shards of at most this many MiB (0: one file)");
   if (!parse_command_line("convert", "--model DIR --out DIR [--dtype f16]", args, o)) return 0;
   namespace fs = std::filesystem;
-  if (shard_mb < 0) throw UsageError(fmt::format("--shard-mb must be >= 0, got {}", shard_mb));
+  // MiB to bytes must not overflow: a shard larger than a terabyte is no shard.
+  if (shard_mb < 0 || shard_mb > (int64_t{1} << 20))
+    throw UsageError(fmt::format("--shard-mb must be in [0, 2^20] (0: one file), got {}", shard_mb));
   formats::check_outputs({{"--out", out, formats::WritePath::Kind::Directory}}, {{"--model", model_dir}});
   ModelOptions options;
   options.load.dtype = parse_dtype(dtype);

@@ -28,7 +28,9 @@ int init_model_command(const std::vector<std::string>& args) {
       ("dtype", po::value(&dtype)->default_value(dtype), "stored dtype: f32, bf16 or f16")
       ("shard-mb", po::value(&shard_mb)->default_value(shard_mb), "write shards of at most this many MiB (0: one file)");
   if (!parse_command_line("init-model", "--config config.json --out DIR [options]", args, o)) return 0;
-  if (shard_mb < 0) throw UsageError(fmt::format("--shard-mb must be >= 0, got {}", shard_mb));
+  // MiB to bytes must not overflow: a shard larger than a terabyte is no shard.
+  if (shard_mb < 0 || shard_mb > (int64_t{1} << 20))
+    throw UsageError(fmt::format("--shard-mb must be in [0, 2^20] (0: one file), got {}", shard_mb));
   formats::check_outputs({{"--out", out, formats::WritePath::Kind::Directory}}, {{"--config", config_path}});
   const LlamaConfig config = load_llama_config(config_path);
   LoadOptions load;

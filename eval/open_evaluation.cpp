@@ -85,8 +85,8 @@ EvaluationSetup open_evaluation(const ModelArgs& model_args, const DataArgs& dat
   if (data_args.min_tokens < 0) throw InvalidSetting("min_tokens", fmt::format("must be >= 0, got {}", data_args.min_tokens));
   if (data_args.windows < 1) throw InvalidSetting("windows", fmt::format("must be positive, got {}", data_args.windows));
   if (data_args.skip_tokens < 0) throw InvalidSetting("skip_tokens", fmt::format("must be >= 0, got {}", data_args.skip_tokens));
-  if (model_args.original_length < 0)
-    throw InvalidSetting("original_length", fmt::format("must be positive, got {}", model_args.original_length));
+  if (model_args.original_length < 0 || model_args.original_length > (int64_t{1} << 32))  // as a config's is capped
+    throw InvalidSetting("original_length", fmt::format("must be in [1, 2^32] (0: the config's), got {}", model_args.original_length));
   const ModelOptions options = runtime_model_options(runtime);
   set_cpu_threads(runtime);
   LlamaConfig config = model_args.random_weights_seed && fs::is_regular_file(model_args.path) ? load_llama_config(model_args.path)

@@ -86,6 +86,7 @@ FdStreamBuf::int_type FdStreamBuf::overflow(int_type c) {
 
 std::streamsize FdStreamBuf::xsputn(const char* data, std::streamsize size) {
   const auto n = static_cast<size_t>(size);
+  if (n == 0) return 0;  // an empty tensor's data may be null: nothing to copy
   if (n <= static_cast<size_t>(epptr() - pptr())) {
     std::memcpy(pptr(), data, n);
     pbump(static_cast<int>(n));

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include "formats/atomic_file.h"
@@ -86,8 +87,14 @@ void render_plot(const PlotSpec& spec, const std::string& path) {
   const std::string tmp = path + ".tmp" + std::to_string(getpid());
   const std::string tmp_image = tmp + fs::path(path).extension().string(), tmp_data = tmp + ".dat", run_script = tmp + ".gp";
   const TempFiles temps{{tmp_image, tmp_data, run_script}};  // whatever fails below (a full disk), none is left
-  formats::write_file_atomically(tmp_data, data);
-  formats::write_file_atomically(run_script, gnuplot_script(spec, tmp_image, tmp_data));
+  for (const auto& [temp, text] : {std::pair{tmp_data, data}, {run_script, gnuplot_script(spec, tmp_image, tmp_data)}}) {
+    try {
+      formats::write_file_atomically(temp, text);
+    } catch (const std::runtime_error& e) {  // told by the figure it was for: the temp name means nothing to a user
+      const std::string what = e.what();
+      throw std::runtime_error(fmt::format("{}: {}", path, what.rfind(temp + ": ", 0) == 0 ? what.substr(temp.size() + 2) : what));
+    }
+  }
   const std::string command = fmt::format("gnuplot {} 2>&1", quoted(run_script));
   FILE* pipe = popen(command.c_str(), "r");
   std::string output;

@@ -266,7 +266,7 @@ expect validation-too-short 1 "short.txt: no document has at least 128 tokens" -
 expect target-not-a-ratio 2 "--target: 'abcx' is not a ratio" -- "$longrope" search --model "$work/model" --data "$work/data" --target abcx --out "$work/p4" "${small[@]}"
 expect bos-not-an-id 2 "--bos: '4k' is not auto, none or a token id" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --bos 4k
 expect curve-same-length 2 "--lengths: 128 is given twice" -- "$longrope" curve --model "$work/model" --data "$work/data" --lengths 64,128,128 --out "$work/c1"
-expect convert-shard-negative 2 "--shard-mb must be >= 0, got -1" -- "$longrope" convert --model "$work/model" --out "$work/cv1" --shard-mb -1
+expect convert-shard-negative 2 "--shard-mb must be in [0, 2^20] (0: one file), got -1" -- "$longrope" convert --model "$work/model" --out "$work/cv1" --shard-mb -1
 expect devices-without-cuda 2 "--devices: cuda:0: this build or machine has no CUDA" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/p5" "${small[@]}" --devices cuda:0,cuda:1
 expect device-nonsense 2 "--device: 'gpu7' is not a device" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --device gpu7
 absent "$work/p1" "$work/p3" "$work/p4" "$work/p5" "$work/p6" "$work/p7" "$work/p8" "$work/p9" "$work/w0.json" "$work/c1.csv" "$work/cv1"
@@ -499,6 +499,8 @@ expect train-beyond-memory 1 "--vocab-size, --hidden, --layers and --intermediat
 expect train-batch-beyond-memory 2 "--batch: 1000000000000 windows of 32 tokens need about" -- "$longrope" train --data "$work/data" --out "$work/t-huge" --context 32 --batch 1000000000000
 expect train-eval-batches-beyond-memory 2 "--eval-batches: 16000000000 evaluation windows of 33 tokens per split take about" -- "$longrope" train --data "$work/data" --out "$work/t-huge" --context 32 --batch 16 --eval-batches 1000000000
 expect eval-attention-factor-huge 2 "--attention-factor must be a positive number of at most 10, got 1e+300" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 128 --method "table:$work/t4.json" --attention-factor 1e300
+expect convert-shard-huge 2 "--shard-mb must be in [0, 2^20] (0: one file), got 1000000000000000" -- "$longrope" convert --model "$work/model" --out "$work/m-huge" --shard-mb 1000000000000000
+expect eval-original-length-huge 2 "--original-length: must be in [1, 2^32] (0: the config's), got 4611686018427387904" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --original-length 4611686018427387904
 absent "$work/m-huge" "$work/t-huge"
 set_config "$work/eps37" rms_norm_eps 1e10
 expect config-eps-huge 1 "field 'rms_norm_eps': must be a small positive number (at most 0.1)" -- "$longrope" eval --model "$work/eps37" --data "$work/data" --length 64
