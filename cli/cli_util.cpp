@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <new>
 #include <sstream>
 
 #include "util/token_count.h"
@@ -30,12 +31,15 @@ int64_t parse_length(const std::string& text, const std::string& option) {
   return *count;
 }
 
-void refuse_same_file(const std::string& output_option, const std::string& output,
-                      const std::vector<std::pair<std::string, std::string>>& inputs) {
-  std::error_code error;
-  for (const auto& [option, input] : inputs)
-    if (!input.empty() && std::filesystem::equivalent(output, input, error))
-      throw UsageError(fmt::format("{} {} is the file {} reads: writing it would destroy it", output_option, output, option));
+std::vector<std::string> prefixed_outputs(const std::string& prefix, const std::string& option,
+                                          const std::vector<std::string>& extensions) {
+  const std::string ext = std::filesystem::path(prefix).extension().string();
+  if (ext == ".csv" || ext == ".json")
+    throw UsageError(fmt::format("{} {} is a prefix: it would write {}.csv and {}.json; give it without {}", option, prefix, prefix,
+                                 prefix, ext));
+  std::vector<std::string> out;
+  for (const std::string& e : extensions) out.push_back(prefix + e);
+  return out;
 }
 
 uint64_t parse_seed(int64_t seed, const std::string& option) {
@@ -86,6 +90,8 @@ ErrorReport describe_error(std::exception_ptr error) {
     return {e.what(), 2, false};
   } catch (const InvalidSetting& e) {
     return {option_for(e.setting()) + ": " + e.problem(), 2, false};
+  } catch (const std::bad_alloc&) {  // its what() is the type's name
+    return {"error: out of memory: a size asked for more than this machine has", 1, false};
   } catch (const std::exception& e) {
     const std::string what = e.what();  // c10::Error carries a backtrace after the first line
     return {"error: " + what.substr(0, what.find('\n')), 1, false};

@@ -14,10 +14,10 @@ namespace longrope {
 std::vector<std::string> split_list(const std::string& text);  // "a, b,,c" -> {a, b, c}
 // "2048", "4k" (4096), "1m" (1048576); throws UsageError naming `option`.
 int64_t parse_length(const std::string& text, const std::string& option);
-// Throws UsageError when the output file `output` (given as `output_option`) is one of the files
-// read, given as {option, path}: writing it would destroy an input.
-void refuse_same_file(const std::string& output_option, const std::string& output,
-                      const std::vector<std::pair<std::string, std::string>>& inputs);
+// The files PREFIX.csv, PREFIX.json, ... a command with an output prefix writes. Throws UsageError when
+// the prefix itself ends in .csv or .json (PREFIX.json.json is never what was meant).
+std::vector<std::string> prefixed_outputs(const std::string& prefix, const std::string& option,
+                                          const std::vector<std::string>& extensions);
 
 // A seed as given (a signed option, so that -1 is not read as 2^64 − 1); throws UsageError if negative.
 uint64_t parse_seed(int64_t seed, const std::string& option);

@@ -11,6 +11,7 @@
 #include "cli/command.h"
 #include "eval/window_scores.h"
 #include "formats/atomic_file.h"
+#include "formats/output_paths.h"
 #include "util/paired_bootstrap.h"
 
 namespace po = boost::program_options;
@@ -88,11 +89,10 @@ int compare_command(const std::vector<std::string>& args) {
   if (resamples < 100 || resamples > 1000000) throw UsageError(fmt::format("--resamples must be in [100, 10^6], got {}", resamples));
   const Side a = read_side(a_list, "A"), b = read_side(b_list, "B");
   if (!json_out.empty()) {
-    std::vector<std::pair<std::string, std::string>> inputs;
+    std::vector<formats::ReadPath> inputs;
     for (const Side* side : {&a, &b})
-      for (const WindowScores& r : side->runs) inputs.push_back({"A or B", r.source.substr(0, r.source.rfind(':'))});
-    refuse_same_file("--json", json_out, inputs);
-    formats::require_writable(json_out);
+      for (const WindowScores& r : side->runs) inputs.push_back({"A or B", r.file});
+    formats::check_output_files("--json", {json_out}, inputs);
   }
   const WindowScores& first = a.runs.front();
   for (const Side* side : {&a, &b})

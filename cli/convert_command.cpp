@@ -7,6 +7,10 @@
 #include "cli/command.h"
 #include "models/checkpoint.h"
 #include "models/llama_model.h"
+#include "formats/atomic_file.h"
+#include "formats/directory_rollback.h"
+#include "formats/input_file.h"
+#include "formats/output_paths.h"
 
 namespace po = boost::program_options;
 
@@ -23,15 +27,20 @@ int convert_command(const std::vector<std::string>& args) {
       ("shard-mb", po::value(&shard_mb)->default_value(shard_mb), "write shards of at most this many MiB (0: one file)");
   if (!parse_command_line("convert", "--model DIR --out DIR [--dtype f16]", args, o)) return 0;
   namespace fs = std::filesystem;
-  if (shard_mb < 0) throw UsageError(fmt::format("--shard-mb must be >= 0, got {}", shard_mb));
-  if (fs::exists(out) && fs::equivalent(out, model_dir)) throw UsageError("--out must differ from --model");
+  // MiB to bytes must not overflow: a shard larger than a terabyte is no shard.
+  if (shard_mb < 0 || shard_mb > (int64_t{1} << 20))
+    throw UsageError(fmt::format("--shard-mb must be in [0, 2^20] (0: one file), got {}", shard_mb));
+  formats::check_outputs({{"--out", out, formats::WritePath::Kind::Directory}}, {{"--model", model_dir}});
   ModelOptions options;
   options.load.dtype = parse_dtype(dtype);
   const LlamaModel model = LlamaModel::load(model_dir, options);
+  const bool created = !fs::exists(out);
   const formats::DirectoryLock lock = claim_model_directory(out);
+  formats::DirectoryRollback rollback(out, created);  // a failed write (a full disk) leaves no half model
   save_llama_checkpoint(out, model.config(), model.weights(), static_cast<size_t>(shard_mb) << 20);
   const fs::path card = fs::path(model_dir) / "README.md";
-  if (fs::exists(card)) fs::copy_file(card, fs::path(out) / "README.md", fs::copy_options::overwrite_existing);
+  if (fs::exists(card)) formats::write_file_atomically((fs::path(out) / "README.md").string(), formats::read_regular_file(card.string()));
+  rollback.keep();
   fmt::print("wrote {} ({}, {} parameters)\n", out, dtype_name(options.load.dtype), model.parameter_count());
   return 0;
 }

@@ -49,14 +49,12 @@ int curve_command(const std::vector<std::string>& args) {
   if (comparison.lengths.empty()) throw UsageError("--lengths is empty");
   const RopeMethods rope_methods = read_rope_methods(rope);  // tables are read before the model loads
   comparison.methods = rope_methods.scalings;
-  const std::vector<std::string> outputs = {out + ".csv", out + ".json", journal_path(out)};
-  for (const std::string& path : outputs) {
-    refuse_same_file("--out", path, rope_methods.inputs(rope));
-    formats::require_writable(path);
-  }
+  const std::vector<std::string> outputs = prefixed_outputs(out, "--out", {".csv", ".json", ".journal"});
+  formats::check_output_files("--out", outputs, joined(joined(model_inputs(model), data_inputs(data)), rope_methods.inputs(rope)));
 
   const EvaluationSetup setup = open_evaluation(model, data, runtime);
   rope_methods.check(setup.config(), comparison.lengths);
+  require_window_memory(setup, *std::max_element(comparison.lengths.begin(), comparison.lengths.end()), 1, /*decoding=*/false, "lengths");
   const int64_t original = setup.config().original_max_position_embeddings;
   const std::vector<Document> documents = setup.documents(*std::max_element(comparison.lengths.begin(), comparison.lengths.end()));
   ScoreJournal journal(journal_path(out), setup.score_job("curve", documents), resume);

@@ -40,17 +40,15 @@ int eval_command(const std::vector<std::string>& args) {
   const std::vector<RopeMethodSpec>& specs = rope_methods.specs;
   Comparison comparison{{length}, rope_methods.scalings, batch, "eval"};
   if (resume && json_out.empty()) throw UsageError("--resume needs --json: the journal it continues lies beside that file");
-  if (!json_out.empty()) {
-    const auto inputs = rope_methods.inputs(rope);
-    refuse_same_file("--json", json_out, inputs);
-    formats::require_writable(json_out);  // before the evaluation, not after it
-    refuse_same_file("--json", journal_path(json_out), inputs);
-    formats::require_writable(journal_path(json_out));
-  }
+  // Before the evaluation, not after it.
+  if (!json_out.empty())
+    formats::check_output_files("--json", {json_out, journal_path(json_out)},
+                                joined(joined(model_inputs(model), data_inputs(data)), rope_methods.inputs(rope)));
 
   const EvaluationSetup setup = open_evaluation(model, data, runtime);
   const LlamaConfig& config = setup.config();
   rope_methods.check(config, {length});
+  require_window_memory(setup, length, batch, /*decoding=*/false, "length");
   const int64_t original = config.original_max_position_embeddings;
   fmt::print("model {}  ({} parameters, {}, {})\n", model.path, setup.model().parameter_count(), runtime.device,
              dtype_name(setup.model().dtype()));

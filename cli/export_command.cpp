@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 
@@ -12,6 +13,7 @@
 #include "export/export_values.h"
 #include "export/gguf_export.h"
 #include "export/hf_export.h"
+#include "formats/output_paths.h"
 
 namespace po = boost::program_options;
 
@@ -22,6 +24,18 @@ namespace {
 void print_warnings(const std::vector<std::string>& warnings) {
   for (const auto& w : warnings)
     if (!w.empty()) fmt::print(stderr, "{}\n", w);
+}
+
+// An option of another format would be ignored without a word: refused, naming the format it is for.
+void refuse_unused_options(const std::string& format, const po::variables_map& given) {
+  const std::vector<std::pair<const char*, std::vector<std::string>>> formats_of = {
+      {"config", {"hf"}}, {"layout", {"hf"}}, {"gguf", {"gguf"}}, {"gguf-mode", {"gguf"}},
+      {"original-length", {"hf", "gguf", "json"}}, {"target-length", {"hf", "gguf", "json"}}, {"drop-start-tokens", {"hf", "gguf"}}};
+  for (const auto& [option, formats] : formats_of) {
+    const bool set = given.count(option) && !given[option].defaulted() && !(option == std::string("drop-start-tokens") && !given[option].as<bool>());
+    if (set && std::find(formats.begin(), formats.end(), format) == formats.end())
+      throw UsageError(fmt::format("--{} applies to --format {}, not {}", option, fmt::join(formats, " or "), format));
+  }
 }
 
 }  // namespace
@@ -44,7 +58,8 @@ int export_command(const std::vector<std::string>& args) {
        "export a table searched with n̂ > 0 without n̂ (no runtime has it; the result is not the searched model)")
       ("original-length", po::value(&original), "L for a table that lacks it (result_final.csv); default: the model file's")
       ("target-length", po::value(&target), "L' for a table that lacks it (result_final.csv)");
-  if (!parse_command_line("export", "--table T --format hf|gguf|csv|json [--config F | --gguf F] [--out F]", args, o))
+  po::variables_map given;
+  if (!parse_command_line("export", "--table T --format hf|gguf|csv|json [--config F | --gguf F] [--out F]", args, o, &given))
     return 0;
 
   ExportRequest request;
@@ -56,8 +71,11 @@ int export_command(const std::vector<std::string>& args) {
   if (format == "hf" && config.empty()) throw UsageError("--format hf needs --config config.json");
   if (format == "gguf" && gguf.empty()) throw UsageError("--format gguf needs --gguf FILE");
   if (format != "hf" && out.empty()) throw UsageError("--format " + format + " needs --out FILE");
-  if (!out.empty()) refuse_same_file("--out", out, {{"--table", table_path}, {"--gguf", gguf}});
-  if (format == "hf" && out.empty()) refuse_same_file("--config", config, {{"--table", table_path}});
+  refuse_unused_options(format, given);
+  if (!out.empty())
+    formats::check_output_files("--out", {out}, {{"--table", table_path}, {"--gguf", gguf}, {"--config", config}});
+  else  // hf: --config is patched in place
+    formats::check_output_files("--config", {config}, {{"--table", table_path}});
   const HfLayout hf_layout = parse_hf_layout(layout);
   const GgufExportMode mode = parse_gguf_export_mode(gguf_mode);
 

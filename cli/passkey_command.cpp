@@ -39,13 +39,15 @@ int passkey_command(const std::vector<std::string>& args) {
   for (const std::string& l : split_list(lengths_text)) options.lengths.push_back(parse_length(l, "--lengths"));
   if (options.lengths.empty()) throw UsageError("--lengths is empty");
   options.seed = parse_seed(seed, "--seed");
+  options.validate();
   const RopeMethods rope_methods = read_rope_methods(rope);
   const std::vector<NamedScaling>& methods = rope_methods.scalings;
-  const std::vector<std::string> outputs = {out + ".csv", out + ".json"};
-  for (const std::string& path : outputs) formats::require_writable(path);
+  const std::vector<std::string> outputs = prefixed_outputs(out, "--out", {".csv", ".json"});
+  formats::check_output_files("--out", outputs, joined(model_inputs(model), joined(data_inputs(data), rope_methods.inputs(rope))));
 
   const EvaluationSetup setup = open_evaluation(model, data, runtime);
   rope_methods.check(setup.config(), options.lengths);
+  for (const int64_t length : options.lengths) require_window_memory(setup, length + options.new_tokens, 1, /*decoding=*/true, "lengths");
   const int64_t original = setup.config().original_max_position_embeddings;
   json rows = json::array();
   std::string csv = "length,method,correct,samples,accuracy,beyond_original\n";

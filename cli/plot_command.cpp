@@ -31,7 +31,11 @@ int plot_command(const std::vector<std::string>& args) {
   if (split_list(out).empty()) throw UsageError("--out is empty");
   for (const auto& [option, list] : {std::pair{"--tables", tables}, {"--targets", targets}, {"--progress", progress}})
     if (!list.empty() && split_list(list).empty()) throw UsageError(fmt::format("{} lists no file", option));
-  for (const std::string& path : split_list(out)) check_plot_path(path);
+  std::vector<formats::ReadPath> inputs;
+  for (const auto& [option, list] : {std::pair{"--curve", curve}, {"--sweep", sweep}, {"--tables", tables}, {"--targets", targets},
+                                     {"--progress", progress}, {"--passkey", passkey}})
+    for (const std::string& file : split_list(list)) inputs.push_back({option, file});
+  for (const std::string& path : split_list(out)) check_plot_path(path, inputs);
   const PlotSpec spec = !curve.empty()   ? curve_plot(curve)
                         : !sweep.empty() ? sweep_plot(sweep)
                         : !tables.empty() ? lambda_plot(split_list(tables))

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <limits>
 #include <optional>
 
@@ -28,8 +29,19 @@ struct SearchArgs {
   RankSettings ranks;
 };
 
-// nullopt after --help.
-std::optional<SearchArgs> parse_search(const std::vector<std::string>& args) {
+// The run directory against what the search reads (formats/output_paths.h), before any model loads.
+void check_search_outputs(const SearchArgs& a) {
+  const SearchRequest& r = a.request;
+  std::vector<formats::ReadPath> inputs = joined(model_inputs(a.model), data_inputs(a.data));
+  inputs.push_back({"--heldout", r.heldout});
+  inputs.push_back({"--validation", r.validation.is_directory() ? r.validation.directory : ""});
+  inputs.push_back({"--init-table", r.init_table});
+  formats::check_outputs({{"--out", r.out, formats::WritePath::Kind::Directory}}, inputs);
+}
+
+// nullopt after --help. `writes_run`: this process writes the run directory (not an MPI worker rank),
+// so it checks it.
+std::optional<SearchArgs> parse_search(const std::vector<std::string>& args, bool writes_run) {
   SearchArgs a;
   SearchRequest& r = a.request;
   ModelArgs& model = a.model;
@@ -123,6 +135,10 @@ std::optional<SearchArgs> parse_search(const std::vector<std::string>& args) {
   if (r.compose && r.init_table.empty() && !r.from_config) throw UsageError("--compose needs --init-table or --from config");
   if (!race_margin.empty()) r.race_margin = parse_number(race_margin, "--race-margin");
   r.validation = ValidationChoice::parse(validation);
+  std::error_code ignored;
+  if (r.validation.is_directory() && std::filesystem::equivalent(r.validation.directory, data.path, ignored))
+    throw UsageError(fmt::format("--validation {} is the search data (--data): the winner would be chosen on the windows it won on; "
+                                 "give auto (later windows of the search documents) or other documents", r.validation.directory));
   r.objective = parse_mode(kObjectiveNames, objective, "objective");
   r.bound = parse_mode(kLambdaBoundNames, bound, "bound");
   r.critical_dim = CriticalDim::parse(critical_dim);
@@ -149,6 +165,7 @@ std::optional<SearchArgs> parse_search(const std::vector<std::string>& args) {
   if (given["validate-top"].defaulted()) r.validate_top = std::min(r.validate_top, std::max(1, e.population));
   e.seed = parse_seed(seed, "--seed");
   check_search_request(r);
+  if (writes_run) check_search_outputs(a);
   return a;
 }
 
@@ -162,7 +179,7 @@ int search_command(const std::vector<std::string>& args) {
     try {
       std::optional<SearchArgs> a;
       try {
-        a = parse_search(args);
+        a = parse_search(args, job->rank() == 0);
       } catch (...) {
         return fail_on_ranks(*job, std::current_exception(), describe);
       }
@@ -179,10 +196,21 @@ int search_command(const std::vector<std::string>& args) {
       job->abort(report.exit_code);
     }
   }
-  const std::optional<SearchArgs> a = parse_search(args);
+  const std::optional<SearchArgs> a = parse_search(args, /*writes_run=*/true);
   if (!a) return 0;
   if (a->ranks.coordinator_only) throw UsageError("--coordinator-only needs an MPI launch (mpirun or srun) of at least 2 ranks");
+  for (const std::string& device : a->request.devices) {
+    try {
+      parse_device(device);  // before the model loads, blamed on the option that named it
+    } catch (const InvalidSetting& e) {
+      throw InvalidSetting("devices", e.problem());
+    }
+  }
   const EvaluationSetup setup = open_evaluation(a->model, a->data, a->runtime);
+  int64_t longest = 0;
+  for (const std::string& target : a->request.targets)
+    longest = std::max(longest, parse_search_target(target, setup.config().original_max_position_embeddings).length);
+  if (longest > 0) require_window_memory(setup, longest, a->request.batch_candidates, /*decoding=*/false, "target");
   fmt::print("{}", search_summary(run_search(setup, a->request)));
   return 0;
 }

@@ -7,6 +7,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include <c10/core/ScalarType.h>
+
+#include "eval/memory_estimate.h"
 #include "tables/factor_table.h"
 #include "util/named_enum.h"
 #include "cli/cli_util.h"
@@ -55,6 +58,29 @@ po::options_description data_options(DataArgs& a, const std::string& data_help) 
          a.window_seed = static_cast<uint64_t>(seed);
        }), "draw each document's windows at random among its slots with this seed (default: the first ones)");
   return d;
+}
+
+std::vector<formats::ReadPath> model_inputs(const ModelArgs& a) { return {{"--model", a.path}}; }
+
+std::vector<formats::ReadPath> data_inputs(const DataArgs& a) {
+  std::vector<formats::ReadPath> out = {{"--data", a.path}};
+  if (a.tokenizer != "auto" && a.tokenizer != "bytes") out.push_back({"--tokenizer", a.tokenizer});
+  return out;
+}
+
+std::vector<formats::ReadPath> joined(std::vector<formats::ReadPath> a, const std::vector<formats::ReadPath>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+void require_window_memory(const EvaluationSetup& setup, int64_t length, int64_t batch, bool decoding, const std::string& setting) {
+  ForwardShape shape;
+  shape.tokens = length;
+  shape.batch = batch;
+  shape.dtype_bytes = static_cast<int64_t>(c10::elementSize(setup.model().dtype()));
+  shape.logit_positions = decoding ? 1 : std::min(length, setup.runtime().loss_chunk);
+  shape.kv_cache = decoding;
+  require_forward_memory(setup.config(), shape, setup.runtime().device, setting);
 }
 
 po::options_description runtime_options(RuntimeArgs& a, RuntimeOptionSet set) {
@@ -174,8 +200,9 @@ RopeMethodSpec make_rope_spec(const RopeArgs& a, const std::string& method_text)
   }
   if (a.start_tokens < -1) throw UsageError(fmt::format("--start-tokens must be >= 0, or -1 for the table's, got {}", a.start_tokens));
   if (a.start_tokens >= 0) s.overrides.start_tokens = a.start_tokens;
-  if (!(a.attention_factor >= 0 && std::isfinite(a.attention_factor)))
-    throw UsageError(fmt::format("--attention-factor must be a positive number, got {}", a.attention_factor));
+  // It scales the attention logits by its square; LongRoPE's and YaRN's stay below 5 for any extension.
+  if (!(a.attention_factor >= 0 && a.attention_factor <= 10))
+    throw UsageError(fmt::format("--attention-factor must be a positive number of at most 10, got {}", a.attention_factor));
   if (a.attention_factor > 0) s.overrides.attention_factor = a.attention_factor;
   return s;
 }
@@ -189,8 +216,8 @@ RopeMethods read_rope_methods(const RopeArgs& a) {
   return m;
 }
 
-std::vector<std::pair<std::string, std::string>> RopeMethods::inputs(const RopeArgs& a) const {
-  std::vector<std::pair<std::string, std::string>> out = {{"--table", a.table}};
+std::vector<formats::ReadPath> RopeMethods::inputs(const RopeArgs& a) const {
+  std::vector<formats::ReadPath> out = {{"--table", a.table}};
   for (const RopeMethodSpec& spec : specs) out.push_back({"--method table:", spec.table_source});
   out.push_back({"--compose-with", a.compose_with});
   return out;

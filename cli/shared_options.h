@@ -8,6 +8,7 @@
 
 #include "eval/method_comparison.h"
 #include "eval/open_evaluation.h"
+#include "formats/output_paths.h"
 #include "models/model_runtime.h"
 #include "models/rope_methods.h"
 
@@ -23,6 +24,17 @@ boost::program_options::options_description data_options(DataArgs& args, const s
 // Which runtime options a command reads: scoring commands take --loss-chunk, training neither that
 // nor --sliding-window (it trains the model as its config defines it).
 enum class RuntimeOptionSet { Scoring, Decoding, Training };
+// What the model and data options read, for the output rule (formats/output_paths.h): --model, and
+// --data and --tokenizer when they name files.
+std::vector<formats::ReadPath> model_inputs(const ModelArgs& args);
+std::vector<formats::ReadPath> data_inputs(const DataArgs& args);
+// a then b.
+std::vector<formats::ReadPath> joined(std::vector<formats::ReadPath> a, const std::vector<formats::ReadPath>& b);
+
+// Refuses a window of `length` tokens (`batch` per forward; `decoding`: with a KV cache) whose forward
+// would not fit this machine's memory, naming `setting` (eval/memory_estimate.h).
+void require_window_memory(const EvaluationSetup& setup, int64_t length, int64_t batch, bool decoding, const std::string& setting);
+
 // --device, --dtype, --threads, --attention, and as `set` says --sliding-window and --loss-chunk.
 boost::program_options::options_description runtime_options(RuntimeArgs& args, RuntimeOptionSet set = RuntimeOptionSet::Scoring);
 
@@ -57,8 +69,8 @@ struct RopeMethods {
   std::vector<RopeMethodSpec> specs;
   std::vector<NamedScaling> scalings;
 
-  // The files read, as {option, path}, for refuse_same_file.
-  std::vector<std::pair<std::string, std::string>> inputs(const RopeArgs& args) const;
+  // The tables read, for the output rule.
+  std::vector<formats::ReadPath> inputs(const RopeArgs& args) const;
   // Builds every scaling at every length once, so that a table that does not fit the model fails in one
   // line before anything is printed or scored.
   void check(const LlamaConfig& config, const std::vector<int64_t>& lengths) const;

@@ -41,10 +41,11 @@ int sweep_theta_command(const std::vector<std::string>& args) {
     comparison.methods.push_back({text, [theta](const LlamaConfig& c, int64_t) { return rope_with_base(c.rope_geometry(), theta); }});
   }
   if (thetas.empty()) throw UsageError("--thetas is empty");
-  const std::vector<std::string> outputs = {out + ".csv", out + ".json"};
-  for (const std::string& path : outputs) formats::require_writable(path);
+  const std::vector<std::string> outputs = prefixed_outputs(out, "--out", {".csv", ".json"});
+  formats::check_output_files("--out", outputs, joined(model_inputs(model), data_inputs(data)));
 
   const EvaluationSetup setup = open_evaluation(model, data, runtime);
+  require_window_memory(setup, length, 1, /*decoding=*/false, "length");
   const double trained = setup.config().rope_theta;
   const std::vector<Document> documents = setup.documents(length);
   json results = json::array();

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -15,6 +16,8 @@
 #include "util/progress.h"
 #include "cli/shared_options.h"
 #include "formats/atomic_file.h"
+#include "eval/memory_estimate.h"
+#include "formats/output_paths.h"
 #include "tables/table_scaling.h"
 #include "models/llama_config.h"
 #include "train/trainer.h"
@@ -129,6 +132,11 @@ int train_command(const std::vector<std::string>& args) {
   po::variables_map given;
   if (!parse_command_line("train", "--data PATH --out DIR [options]", args, o, &given)) return 0;
   if (!table_path.empty() && t.init_model.empty()) throw UsageError("--table needs --init (the model the table was searched for)");
+  // Before hours of training: the model and the JSON must have somewhere to go, and replace no input.
+  std::vector<formats::ReadPath> inputs = {{"--init", t.init_model}, {"--table", table_path}};
+  for (const std::string& path : data) inputs.push_back({"--data", path});
+  for (const std::string& path : valid) inputs.push_back({"--valid", path});
+  formats::check_outputs({{"--out", out, formats::WritePath::Kind::Directory}, {"--json", json_out, formats::WritePath::Kind::File}}, inputs);
   if (!t.init_model.empty()) continue_from(t.init_model, given, t);
   if (!table_path.empty()) t.rope = training_rope(table_path, t);
   if (!method.empty() && (t.init_model.empty() || !table_path.empty()))
@@ -143,6 +151,11 @@ int train_command(const std::vector<std::string>& args) {
   t.command_line = shell_command_line(args);
   t.seed = parse_seed(seed, "--seed");
   t.validate();
+  const LlamaConfig trained = trained_model_config(t);
+  require_weight_memory(trained, 16, runtime.device, "--vocab-size, --hidden, --layers and --intermediate",
+                        "the model's float32 weights, gradients and AdamW moments");
+  const int64_t eval_rows = t.eval_batches > INT64_MAX / t.batch_size ? INT64_MAX : t.eval_batches * t.batch_size;  // both positive
+  require_training_memory(trained, t.context, t.batch_size, eval_rows, runtime.device);
 
   const bool tty = isatty(fileno(stderr)) != 0;
   std::unique_ptr<Progress> progress;  // created at the first step, so a resumed run's ETA counts this session only

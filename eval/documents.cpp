@@ -19,6 +19,7 @@
 
 #include "tokenizer/bpe_tokenizer.h"
 #include "formats/gguf.h"
+#include "formats/input_file.h"
 #include "formats/mapped_file.h"
 #include "formats/npy.h"
 #include "util/errors.h"
@@ -135,8 +136,13 @@ std::vector<int32_t> sentencepiece_tokens(const DocumentSource& s, const fs::pat
 // `bpe` is the byte-level BPE tokenizer when s.tokenizer names one (tokenizer.json or GGUF).
 std::vector<int32_t> text_tokens(const DocumentSource& s, const BpeTokenizer* bpe, const fs::path& file) {
   if (!s.tokenizer_unavailable.empty()) throw std::runtime_error(fmt::format("{}: {}", file.string(), s.tokenizer_unavailable));
-  if (bpe == nullptr && !s.tokenizer.empty()) return sentencepiece_tokens(s, file);
   const formats::MappedFile m = formats::MappedFile::open(file.string());
+  // A model file or token ids read as text would be scored as bytes without a word.
+  const std::string not_text = formats::not_text_reason(std::string_view(reinterpret_cast<const char*>(m.data()), m.size()));
+  if (!not_text.empty())
+    throw std::runtime_error(fmt::format("{}: not a text file ({}); token ids are read from .u16, .u32 or .npy (or --token-format)",
+                                         file.string(), not_text));
+  if (bpe == nullptr && !s.tokenizer.empty()) return sentencepiece_tokens(s, file);
   if (bpe != nullptr) {
     try {
       return encode_keeping_every_byte(*bpe, std::string_view(reinterpret_cast<const char*>(m.data()), m.size()),

@@ -10,6 +10,7 @@
 #include <torch/version.h>
 
 #include "eval/content_digest.h"
+#include "eval/memory_estimate.h"
 #include "formats/gguf.h"
 #include "tokenizer/bpe_tokenizer.h"
 #include "util/errors.h"
@@ -85,8 +86,8 @@ EvaluationSetup open_evaluation(const ModelArgs& model_args, const DataArgs& dat
   if (data_args.min_tokens < 0) throw InvalidSetting("min_tokens", fmt::format("must be >= 0, got {}", data_args.min_tokens));
   if (data_args.windows < 1) throw InvalidSetting("windows", fmt::format("must be positive, got {}", data_args.windows));
   if (data_args.skip_tokens < 0) throw InvalidSetting("skip_tokens", fmt::format("must be >= 0, got {}", data_args.skip_tokens));
-  if (model_args.original_length < 0)
-    throw InvalidSetting("original_length", fmt::format("must be positive, got {}", model_args.original_length));
+  if (model_args.original_length < 0 || model_args.original_length > (int64_t{1} << 32))  // as a config's is capped
+    throw InvalidSetting("original_length", fmt::format("must be in [1, 2^32] (0: the config's), got {}", model_args.original_length));
   const ModelOptions options = runtime_model_options(runtime);
   set_cpu_threads(runtime);
   LlamaConfig config = model_args.random_weights_seed && fs::is_regular_file(model_args.path) ? load_llama_config(model_args.path)
@@ -118,6 +119,7 @@ EvaluationSetup open_evaluation(const ModelArgs& model_args, const DataArgs& dat
   }
   const std::optional<int64_t> bos = resolve_bos(data.bos, data.tokenizer, config, model_args.path);
 
+  if (model_args.random_weights_seed) require_weight_memory(config, 4, runtime.device, model_args.path, "its weights");  // drawn in float32
   LlamaModel model = model_args.random_weights_seed
                          ? LlamaModel(config, random_llama_weights(config, *model_args.random_weights_seed, options.load), options)
                          : LlamaModel::load(model_args.path, std::move(config), options);

@@ -71,12 +71,18 @@ std::optional<int64_t> first_integer(const std::string& text) {
   return std::stoll(digits);
 }
 
+void PasskeyOptions::validate() const {
+  if (lengths.empty()) throw InvalidSetting("lengths", "no length given");
+  // A passkey is a few tokens, and an accuracy needs far fewer than a million prompts: beyond these,
+  // a typo that would decode or prompt for days.
+  if (samples < 1 || samples > 1000000) throw InvalidSetting("samples", fmt::format("must be in [1, 10^6], got {}", samples));
+  if (new_tokens < 1 || new_tokens > 4096) throw InvalidSetting("new_tokens", fmt::format("must be in [1, 4096], got {}", new_tokens));
+}
+
 std::vector<PasskeyRow> passkey_accuracy(const EvaluationSetup& setup, const std::vector<NamedScaling>& methods,
                                          const PasskeyOptions& options, const std::function<void(const PasskeyRow&)>& on_row) {
-  if (options.lengths.empty()) throw InvalidSetting("lengths", "no length given");
+  options.validate();
   if (methods.empty()) throw InvalidSetting("method", "no method given");
-  if (options.samples < 1) throw InvalidSetting("samples", fmt::format("must be positive, got {}", options.samples));
-  if (options.new_tokens < 1) throw InvalidSetting("new_tokens", fmt::format("must be positive, got {}", options.new_tokens));
   const LlamaModel& model = setup.model();
   std::vector<PasskeyRow> rows;
   Progress progress("passkey", options.lengths.size() * methods.size() * static_cast<size_t>(options.samples));

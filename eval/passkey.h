@@ -34,6 +34,9 @@ struct PasskeyOptions {
   int samples = 10;              // prompts per length: the same ones for every method
   uint64_t seed = 42;
   int new_tokens = 10;           // decoded greedily after the prompt
+
+  // Throws InvalidSetting naming the first setting out of range (before any model work).
+  void validate() const;
 };
 
 struct PasskeySample {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "eval/content_digest.h"
+#include "formats/file_write.h"
 
 namespace longrope {
 
@@ -40,14 +41,7 @@ std::string read_all(int fd, const std::string& path) {
   }
 }
 
-void write_all(int fd, const std::string& text, const std::string& path) {
-  for (size_t done = 0; done < text.size();) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw std::runtime_error(fmt::format("{}: cannot be written: {}", path, std::strerror(errno)));
-    done += static_cast<size_t>(n);
-  }
-}
+void write_all(int fd, const std::string& text, const std::string& path) { formats::write_all(fd, text.data(), text.size(), path); }
 
 // JSON has no infinity or NaN: they are written as strings, so that a resumed failure reads as the
 // uninterrupted one did.
@@ -99,8 +93,16 @@ json ScoreJob::to_json() const {
 }
 
 ScoreJournal::ScoreJournal(std::string path, const ScoreJob& job, bool resume) : path_(std::move(path)) {
-  fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  // O_EXCL first, to know whether this job made the file: one it made, or emptied, is removed again if
+  // the header cannot be written (a full disk leaves no empty journal behind).
+  bool created = true;
+  fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd_ < 0 && errno == EEXIST) {
+    created = false;
+    fd_ = ::open(path_.c_str(), O_RDWR | O_CLOEXEC);
+  }
   if (fd_ < 0) throw std::runtime_error(fmt::format("{}: cannot open the score journal: {}", path_, std::strerror(errno)));
+  bool disposable = false;  // this job's own file, holding nothing worth keeping
   try {
     struct stat opened {}, named {};
     if (::fstat(fd_, &opened) != 0 || !S_ISREG(opened.st_mode))
@@ -110,6 +112,7 @@ ScoreJournal::ScoreJournal(std::string path, const ScoreJob& job, bool resume) :
     // A process that finished between our open and our lock has deleted the file we hold.
     if (::stat(path_.c_str(), &named) != 0 || named.st_ino != opened.st_ino || named.st_dev != opened.st_dev)
       throw std::runtime_error(fmt::format("{}: the score journal was replaced while it was opened; run the command again", path_));
+    disposable = created;
     const std::string text = read_all(fd_, path_);
     const json header = {{"format", kFormat}, {"version", kVersion}, {"job", job.to_json()}};
     // Complete lines only: a last line without its newline is what a kill leaves.
@@ -151,9 +154,11 @@ ScoreJournal::ScoreJournal(std::string path, const ScoreJob& job, bool resume) :
     }
     if (::ftruncate(fd_, static_cast<off_t>(kept_bytes)) != 0)
       throw std::runtime_error(fmt::format("{}: cannot be truncated: {}", path_, std::strerror(errno)));
+    disposable = disposable || kept_bytes == 0;
     ::lseek(fd_, 0, SEEK_END);
     if (kept_bytes == 0) write_all(fd_, header.dump() + "\n", path_);
   } catch (...) {
+    if (disposable) ::unlink(path_.c_str());
     ::close(fd_);
     throw;
   }

@@ -110,6 +110,7 @@ WindowScores read_window_scores(const std::string& spec) {
     throw score_error(file, std::string("malformed: ") + e.what());
   }
   s.source = spec;
+  s.file = file;
   return s;
 }
 

@@ -10,6 +10,7 @@ namespace longrope {
 
 struct WindowScores {
   std::string source;                // FILE:METHOD as given
+  std::string file;                  // FILE alone
   std::vector<std::string> windows;  // names (PATH@WINDOW); empty where the file records none
   std::vector<double> nll;           // mean NLL per window, in window order
 };

@@ -205,8 +205,7 @@ GgufExportReport export_gguf(const FactorTable& table, const std::string& in_pat
 
   formats::AtomicFile file(out_path);
   formats::write_gguf_to(file.stream(), kvs, tensors);
-  file.stream().flush();
-  if (!file.stream()) throw std::runtime_error(out_path + ": write failed");
+  file.flush();  // names the cause of a failed write (a full disk, a file-size limit)
   verify_written(file.temp_path(), out_path, kvs, tensors);
   file.commit();
   return report;

@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "formats/atomic_file.h"
+#include "formats/input_file.h"
 #include "rope/rope_scaling.h"
 #include "util/errors.h"
 
@@ -109,6 +110,18 @@ HfExport patch_hf_config(const ojson& config, const FactorTable& table, const Hf
   HfExport result;
   result.values = resolve_export_values(table, options.request, model_original, table_source);
   const ExportValues& v = result.values;
+  // A scaling the model already carries is replaced, not composed with: the table's λ divide the native θ_i.
+  const auto string_at = [&](const char* key) {
+    return rope.contains(key) && rope[key].is_string() ? rope[key].get<std::string>() : std::string();
+  };
+  const std::string replaced = !string_at("rope_type").empty() ? string_at("rope_type") : string_at("type");
+  if (!replaced.empty() && replaced != "default") {
+    const std::optional<double> factor = number_at(rope, "factor", rope_prefix, src);
+    result.values.warnings.push_back(fmt::format(
+        "warning: {}: its {} (rope_type {}{}) is replaced by the table's longrope scaling, whose factors divide the model's "
+        "native frequencies, not the scaled ones", src, params ? "rope_parameters" : "rope_scaling", replaced,
+        factor ? fmt::format(", factor {:g}", *factor) : ""));
+  }
 
   ojson block = ojson::object();
   block["rope_type"] = "longrope";
@@ -154,13 +167,10 @@ HfExport patch_hf_config(const ojson& config, const FactorTable& table, const Hf
 
 ExportValues export_hf_config(const std::string& config_path, const std::string& out_path, const FactorTable& table,
                               const HfExportOptions& options, const std::string& table_source) {
-  std::ifstream in(config_path);
-  if (!in) throw std::runtime_error(config_path + ": cannot open");
-  std::stringstream text;
-  text << in.rdbuf();
+  const std::string text = formats::read_regular_file(config_path);
   ojson config;
   try {
-    config = ojson::parse(text.str());
+    config = ojson::parse(text);
   } catch (const ojson::exception& e) {  // parse_error, and out_of_range for a number like 1e999
     throw std::runtime_error(fmt::format("{}: not valid JSON: {}", config_path, e.what()));
   }

@@ -1,7 +1,7 @@
 // AtomicFile: write to a temp file, fsync, rename; readers never see a half-written output.
 #pragma once
 
-#include <fstream>
+#include <memory>
 #include <ostream>
 #include <string>
 #include <utility>
@@ -9,30 +9,39 @@
 
 namespace longrope::formats {
 
-// A crash or exception mid-write leaves the old file (or none) at `path`, never a truncated one.
-// The temp file `path + ".tmp.<pid>"` sits beside the target so the rename stays on one
-// filesystem. Creates no directories.
+class FdStreamBuf;
+
+// A crash or exception mid-write leaves the old file (or none) at `path`, never a truncated one, and
+// no temp file (a full disk or a file-size limit is reported naming `path` and the cause). The temp
+// file `path + ".tmp.<pid>"` sits beside the target so the rename stays on one filesystem. Creates
+// no directories.
 class AtomicFile {
  public:
-  // Throws std::runtime_error naming the path when the temp file cannot be created.
+  // Throws std::runtime_error naming the path when it may not be written (formats/output_paths.h:
+  // a directory, a device or FIFO, a missing or read-only directory) or the temp file cannot be created.
   explicit AtomicFile(const std::string& path);
   AtomicFile(const AtomicFile&) = delete;
   AtomicFile& operator=(const AtomicFile&) = delete;
   // Removes the temp file unless commit() succeeded.
   ~AtomicFile();
 
-  std::ostream& stream() { return out_; }
+  std::ostream& stream() { return *out_; }
   const std::string& path() const { return path_; }
   const std::string& temp_path() const { return temp_path_; }
 
-  // Flushes, checks the stream, fsyncs and renames into place; throws std::runtime_error naming
-  // the path on any failure (the temp file is then removed by the destructor).
+  // Writes out what the stream holds; throws std::runtime_error "PATH: cannot write: <cause>" when any
+  // write so far failed. For a caller that reads the temp file back before commit().
+  void flush();
+  // flush(), fsync and rename into place; throws std::runtime_error naming the path and the cause on
+  // any failure (the temp file is then removed by the destructor).
   void commit();
 
  private:
   std::string path_;
   std::string temp_path_;
-  std::ofstream out_;
+  int fd_ = -1;
+  std::unique_ptr<FdStreamBuf> buffer_;
+  std::unique_ptr<std::ostream> out_;
   bool committed_ = false;
 };
 
@@ -43,9 +52,5 @@ void write_file_atomically(const std::string& path, const std::string& bytes);
 // target, so a failure leaves none of them (a directory in the way of the second output must not
 // leave the first one written).
 void write_files_atomically(const std::vector<std::pair<std::string, std::string>>& path_and_bytes);
-
-// Throws std::runtime_error naming `path` when a file cannot be written there: it is a directory, or
-// its directory does not exist. Called before hours of work whose result goes to `path`.
-void require_writable(const std::string& path);
 
 }  // namespace longrope::formats

@@ -2,6 +2,7 @@
 #include "formats/gguf.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
 
@@ -14,6 +15,7 @@
 
 #include "formats/atomic_file.h"
 #include "formats/format_error.h"
+#include "formats/input_file.h"
 
 namespace longrope::formats {
 
@@ -263,9 +265,16 @@ std::optional<uint64_t> ggml_nbytes(GgmlType type, const std::vector<uint64_t>& 
 }
 
 bool is_gguf_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
+  int fd = -1;
+  try {
+    fd = open_regular_file(path, nullptr);  // a FIFO is no GGUF, and must not block the question
+  } catch (const std::runtime_error&) {
+    return false;
+  }
   uint32_t magic = 0;
-  return in.read(reinterpret_cast<char*>(&magic), sizeof magic) && magic == kMagic;
+  const bool read = ::read(fd, &magic, sizeof magic) == static_cast<ssize_t>(sizeof magic);
+  ::close(fd);
+  return read && magic == kMagic;
 }
 
 uint64_t gguf_align(uint64_t x, uint64_t alignment) { return x + (alignment - x % alignment) % alignment; }
@@ -542,19 +551,12 @@ void write_gguf_to(std::ostream& out, const std::vector<GgufKv>& kvs, const std:
     out.write(static_cast<const char*>(t.data), static_cast<std::streamsize>(t.nbytes));
     out.write(zeros.data(), static_cast<std::streamsize>(gguf_align(t.nbytes, alignment) - t.nbytes));
   }
-  if (!out) throw std::runtime_error("GGUF write failed");
 }
 
 void write_gguf(const std::string& path, const std::vector<GgufKv>& kvs, const std::vector<GgufTensorToWrite>& tensors) {
   AtomicFile file(path);
-  try {
-    write_gguf_to(file.stream(), kvs, tensors);
-  } catch (const std::invalid_argument&) {
-    throw;
-  } catch (const std::runtime_error& e) {
-    throw std::runtime_error(fmt::format("{}: {}", path, e.what()));
-  }
-  file.commit();
+  write_gguf_to(file.stream(), kvs, tensors);
+  file.commit();  // names the path and the cause of a failed write (a full disk, a file-size limit)
 }
 
 }  // namespace longrope::formats

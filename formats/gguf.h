@@ -200,7 +200,8 @@ struct GgufTensorToWrite {
 // then the tensors packed in order, each at the next multiple of the alignment (general.alignment
 // when given, else 32). Throws std::invalid_argument for inconsistent input (duplicate keys or
 // tensor names, a bad general.alignment, arrays mixing types, more than 4 dims, names past the
-// limits, nbytes not matching type and dims) and std::runtime_error when the stream fails.
+// limits, nbytes not matching type and dims); the stream's own state tells whether it was written
+// (AtomicFile::flush names the cause).
 void write_gguf_to(std::ostream& out, const std::vector<GgufKv>& kvs, const std::vector<GgufTensorToWrite>& tensors);
 // The same, atomically (AtomicFile): readers never see a half-written file.
 void write_gguf(const std::string& path, const std::vector<GgufKv>& kvs, const std::vector<GgufTensorToWrite>& tensors);

@@ -9,6 +9,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "formats/input_file.h"
+
 namespace longrope::formats {
 
 nlohmann::json parse_json_text(const std::string& text, const std::string& source) {
@@ -26,14 +28,6 @@ nlohmann::json parse_json_text(const std::string& text, const std::string& sourc
   }
 }
 
-nlohmann::json read_json_file(const std::string& path) {
-  if (std::filesystem::is_directory(path)) throw std::runtime_error(path + ": is a directory, not a JSON file");
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error(path + ": cannot open");
-  std::stringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw std::runtime_error(path + ": read failed");
-  return parse_json_text(text.str(), path);
-}
+nlohmann::json read_json_file(const std::string& path) { return parse_json_text(read_regular_file(path), path); }
 
 }  // namespace longrope::formats

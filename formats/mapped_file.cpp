@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "formats/format_error.h"
+#include "formats/input_file.h"
 
 namespace longrope::formats {
 
@@ -25,23 +26,13 @@ namespace {
 }  // namespace
 
 MappedFile MappedFile::open(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) fail(path, "cannot open", errno);
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    int err = errno;
-    ::close(fd);
-    fail(path, "cannot stat", err);
+  size_t size = 0;
+  int fd = -1;
+  try {
+    fd = open_regular_file(path, &size);  // a FIFO is refused before it can block
+  } catch (const std::runtime_error& e) {
+    throw FormatError(e.what());
   }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    throw FormatError(fmt::format("{}: cannot open: not a regular file", path));
-  }
-  if (static_cast<uint64_t>(st.st_size) > std::numeric_limits<size_t>::max()) {
-    ::close(fd);
-    throw FormatError(fmt::format("{}: cannot open: file too large to map", path));
-  }
-  size_t size = static_cast<size_t>(st.st_size);
   if (size == 0) {  // mmap rejects zero-length mappings, yet an empty file is not an error here
     ::close(fd);
     return MappedFile(path, nullptr, 0);

@@ -6,6 +6,7 @@
 #include <fmt/ranges.h>
 
 #include <cinttypes>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <regex>
@@ -14,6 +15,7 @@
 #include "formats/format_error.h"
 #include "formats/ggml_dequantize.h"
 #include "formats/gguf.h"
+#include "tables/factor_table.h"
 
 namespace longrope {
 namespace {
@@ -49,6 +51,8 @@ std::vector<float> factor_tensor(const GgufFile& f, const std::string& name, int
                         fmt::join(t.dims, ", ")));
   std::vector<float> v(static_cast<size_t>(expected));
   std::memcpy(v.data(), t.data, v.size() * sizeof(float));
+  for (size_t i = 0; i < v.size(); ++i)  // named here, not later as the config's short_factor
+    if (!(v[i] > 0.0f) || !std::isfinite(v[i])) fail(f, fmt::format("tensor '{}'[{}]: must be a positive number, got {}", name, i, v[i]));
   return v;
 }
 
@@ -135,6 +139,8 @@ LlamaConfig llama_config_from_gguf(const GgufFile& f) {
     r.type = "longrope";
     r.long_factor.clear();
     for (float x : factor_tensor(f, "rope_freqs.weight", rotary / 2)) r.long_factor.push_back(x);
+    // The divisors of θ_i, as a table's λ is: refused where a table with the same values would be.
+    check_lambda_factors(r.long_factor, [&](size_t i) { return fmt::format("{}: tensor 'rope_freqs.weight'[{}]", f.path(), i); });
     r.short_factor = r.long_factor;
     r.attention_factor = attn_factor;
   } else if (type == "linear") {

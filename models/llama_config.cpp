@@ -11,6 +11,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "formats/input_file.h"
+
 namespace longrope {
 namespace {
 
@@ -110,8 +112,8 @@ void LlamaConfig::validate(const std::string& source) const {
                        fmt::format("gives rotary dim {} for head_dim {} (RoPE needs an even one)", rotary_dim(), head_dim));
   if (!(rope_theta > 1.0) || !std::isfinite(rope_theta))
     throw config_error(source, "rope_theta", fmt::format("must be > 1, got {}", rope_theta));
-  if (!(rms_norm_eps > 0.0) || !std::isfinite(rms_norm_eps))
-    throw config_error(source, "rms_norm_eps", fmt::format("must be a small positive number, got {}", rms_norm_eps));
+  if (!(rms_norm_eps > 0.0 && rms_norm_eps <= 0.1))  // 1e-6 to 1e-5 in practice; a large one erases the activations
+    throw config_error(source, "rms_norm_eps", fmt::format("must be a small positive number (at most 0.1), got {}", rms_norm_eps));
   if (original_max_position_embeddings <= 0)
     throw config_error(source, "original_max_position_embeddings", fmt::format("must be positive, got {}", original_max_position_embeddings));
   const size_t half = static_cast<size_t>(rotary_dim() / 2);
@@ -151,6 +153,7 @@ void LlamaConfig::validate(const std::string& source) const {
   at_most("num_attention_heads", num_attention_heads, 4096);
   at_most("head_dim", head_dim, 4096);
   at_most("max_position_embeddings", max_position_embeddings, int64_t{1} << 32);
+  at_most("original_max_position_embeddings", original_max_position_embeddings, int64_t{1} << 32);
 }
 
 LlamaConfig parse_llama_config(const std::string& json_text, const std::string& source) {
@@ -219,11 +222,7 @@ LlamaConfig parse_llama_config(const std::string& json_text, const std::string& 
 
 LlamaConfig load_llama_config(const std::string& path) {
   if (std::filesystem::is_directory(path)) throw std::runtime_error(path + ": is a directory, not a config.json");
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error(path + ": cannot open");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse_llama_config(ss.str(), path);
+  return parse_llama_config(formats::read_regular_file(path), path);  // a FIFO is refused before it can block
 }
 
 std::string llama_config_to_json(const LlamaConfig& c) {

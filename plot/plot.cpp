@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
+#include <utility>
+#include <vector>
 
 #include "formats/atomic_file.h"
 #include "util/errors.h"
@@ -35,6 +37,15 @@ std::string terminal_for(const std::string& path) {
   if (ext == ".svg") return "svg size 1000,640 dynamic enhanced font 'Sans,11'";
   throw InvalidSetting("out", path + ": plots are written as .png or .svg");
 }
+
+// Removes its files when it goes: a plot that fails leaves none of its temp files.
+struct TempFiles {
+  std::vector<std::string> paths;
+  ~TempFiles() {
+    std::error_code ignored;
+    for (const std::string& p : paths) fs::remove(p, ignored);
+  }
+};
 
 }  // namespace
 
@@ -67,9 +78,9 @@ std::string gnuplot_script(const PlotSpec& spec, const std::string& image, const
   return s + "\n";
 }
 
-void check_plot_path(const std::string& path) {
+void check_plot_path(const std::string& path, const std::vector<formats::ReadPath>& inputs) {
   terminal_for(path);
-  for (const std::string& file : {path, path + ".dat", path + ".gp"}) formats::require_writable(file);  // the sidecars too
+  formats::check_output_files("--out", {path, path + ".dat", path + ".gp"}, inputs);  // the sidecars too
 }
 
 void render_plot(const PlotSpec& spec, const std::string& path) {
@@ -86,8 +97,15 @@ void render_plot(const PlotSpec& spec, const std::string& path) {
   // beside the image names the final paths.
   const std::string tmp = path + ".tmp" + std::to_string(getpid());
   const std::string tmp_image = tmp + fs::path(path).extension().string(), tmp_data = tmp + ".dat", run_script = tmp + ".gp";
-  formats::write_file_atomically(tmp_data, data);
-  formats::write_file_atomically(run_script, gnuplot_script(spec, tmp_image, tmp_data));
+  const TempFiles temps{{tmp_image, tmp_data, run_script}};  // whatever fails below (a full disk), none is left
+  for (const auto& [temp, text] : {std::pair{tmp_data, data}, {run_script, gnuplot_script(spec, tmp_image, tmp_data)}}) {
+    try {
+      formats::write_file_atomically(temp, text);
+    } catch (const std::runtime_error& e) {  // told by the figure it was for: the temp name means nothing to a user
+      const std::string what = e.what();
+      throw std::runtime_error(fmt::format("{}: {}", path, what.rfind(temp + ": ", 0) == 0 ? what.substr(temp.size() + 2) : what));
+    }
+  }
   const std::string command = fmt::format("gnuplot {} 2>&1", quoted(run_script));
   FILE* pipe = popen(command.c_str(), "r");
   std::string output;
@@ -97,10 +115,8 @@ void render_plot(const PlotSpec& spec, const std::string& path) {
     while (fgets(buf, sizeof buf, pipe)) output += buf;
     status = pclose(pipe);
   }
-  fs::remove(run_script);
-  if (status != 0 || !fs::exists(tmp_image) || fs::file_size(tmp_image) == 0) {
-    fs::remove(tmp_image);
-    fs::remove(tmp_data);
+  std::error_code ignored;
+  if (status != 0 || !fs::exists(tmp_image) || fs::file_size(tmp_image, ignored) == 0) {
     const std::string first = output.substr(0, output.find('\n'));
     throw std::runtime_error(fmt::format("{}: gnuplot failed{}", path,
                                          first.empty() ? " (is gnuplot installed? scripts/install-deps.sh)" : ": " + first));
@@ -110,8 +126,6 @@ void render_plot(const PlotSpec& spec, const std::string& path) {
     formats::write_file_atomically(path + ".gp", gnuplot_script(spec, path, path + ".dat"));
     fs::rename(tmp_image, path);
   } catch (const std::exception& e) {
-    fs::remove(tmp_image);
-    fs::remove(tmp_data);
     throw std::runtime_error(fmt::format("{}: cannot put the figure in place: {}", path, e.what()));
   }
 }

@@ -3,6 +3,8 @@
 
 #include <optional>
 #include <string>
+
+#include "formats/output_paths.h"
 #include <vector>
 
 namespace longrope {
@@ -27,9 +29,10 @@ struct PlotSpec {
 // Throws std::runtime_error naming the file when gnuplot is missing or fails; no image is left
 // half-written (gnuplot draws into a temp file that is renamed).
 void render_plot(const PlotSpec& spec, const std::string& path);
-// Throws (InvalidSetting "out", or std::runtime_error naming the path) unless an image can be written
-// to `path`: .png or .svg, in a directory that exists. Check every output before drawing any.
-void check_plot_path(const std::string& path);
+// Throws (InvalidSetting "out", UsageError, or std::runtime_error naming the path) unless an image and
+// its sidecars (.dat, .gp) can be written to `path` by the output rule (formats/output_paths.h): .png
+// or .svg, in a writable directory, none of them one of `inputs`. Check every output before drawing any.
+void check_plot_path(const std::string& path, const std::vector<formats::ReadPath>& inputs = {});
 
 // gnuplot's script for `spec` drawing into `image` from `data` (exposed for tests).
 std::string gnuplot_script(const PlotSpec& spec, const std::string& image, const std::string& data);

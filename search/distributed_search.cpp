@@ -164,6 +164,13 @@ std::optional<std::vector<FactorTable>> search_on_ranks(const MpiJob& job, const
     if (!request.devices.empty()) runtime.device = request.devices[static_cast<size_t>(job.local_rank()) % request.devices.size()];
     else if (!settings.device_given && cuda_device_count() > 0) runtime.device = "cuda";
     runtime.device = device_for_local_rank(runtime.device, job.local_rank());
+    if (!request.devices.empty()) {
+      try {
+        parse_device(runtime.device);  // this rank's entry of --devices: an error names that option
+      } catch (const InvalidSetting& e) {
+        throw InvalidSetting("devices", e.problem());
+      }
+    }
     request.devices.clear();
     if (runtime.threads == 0 && runtime.device == "cpu")
       runtime.threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / std::max(1, job.local_size()));

@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "formats/atomic_file.h"
+#include "formats/file_write.h"
 #include "search/search_checkpoint.h"
 
 namespace longrope {
@@ -98,10 +99,7 @@ std::optional<Evaluation> EvaluationJournal::find(const std::string& key) const 
 void EvaluationJournal::append(const std::string& key, const Evaluation& e) {
   const std::string line = entry_line(key, e);
   std::lock_guard<std::mutex> lock(mutex_);
-  std::ofstream out(path_, std::ios::app);
-  out << line << "\n";
-  out.flush();
-  if (!out) throw std::runtime_error(path_ + ": cannot append an evaluation");
+  formats::append_to_file(path_, line + "\n");  // a full disk is named, with the file
   entries_[key] = e;
 }
 

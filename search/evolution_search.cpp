@@ -8,6 +8,7 @@
 #include <cmath>
 #include <limits>
 #include <stdexcept>
+#include <utility>
 
 #include "util/errors.h"
 
@@ -23,6 +24,9 @@ void SearchSettings::validate() const {
   at_least("generations", generations, 0);
   at_least("mutants", mutants, 0);
   at_least("crossovers", crossovers, 0);
+  // Each candidate is a forward of every search document, and the population is held in memory.
+  for (const auto& [name, v] : {std::pair{"population", population}, {"mutants", mutants}, {"crossovers", crossovers}})
+    if (v > 1000000) throw InvalidSetting(name, fmt::format("must be at most 10^6, got {}", v));
   if (parents > population) throw InvalidSetting("parents", fmt::format("{} exceeds the population ({})", parents, population));
 }
 

@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "eval/needle.h"
+#include "formats/directory_lock.h"
 #include "models/rope_methods.h"
 #include "search/seeds.h"
 #include "tables/table_scaling.h"
@@ -365,6 +366,9 @@ SearchPlan plan_search(const EvaluationSetup& setup, const SearchRequest& r) {
 void check_run_directory(const EvaluationSetup& setup, const SearchRequest& r) {
   const int64_t original = setup.config().original_max_position_embeddings;
   if (fs::exists(r.out) && !fs::is_directory(r.out)) throw std::runtime_error(r.out + ": exists and is not a directory");
+  // A run another process is writing: its holder's pid, not advice about resuming (the lock is let go
+  // at once and taken for good when the search starts).
+  if (fs::is_directory(r.out)) formats::DirectoryLock::acquire(r.out);
   if (fs::exists(r.out) && !r.resume && !fs::is_empty(r.out))
     throw std::runtime_error(r.out + ": run directory exists and is not empty; resume it, or choose another");
   const fs::path short_dir = fs::path(r.out) / fmt::format("short-{}", original);
@@ -374,6 +378,11 @@ void check_run_directory(const EvaluationSetup& setup, const SearchRequest& r) {
   if (!r.heldout.empty() && canonical_path(r.heldout) == canonical_path(setup.data().path))
     fmt::print(stderr, "warning: the held-out documents are the search documents ({}): held-out scores will not be held out\n",
                r.heldout);
+  const ConfigRopeScaling& scaling = setup.config().rope_scaling;
+  if (scaling.type != "default")
+    fmt::print(stderr, "warning: {}: the model carries a {} rope_scaling{}; the search ignores it: its factors divide the model's "
+                       "native frequencies, and a table replaces that scaling\n", setup.model_path(), scaling.type,
+               scaling.factor ? fmt::format(" (factor {:g})", *scaling.factor) : "");
 }
 
 nlohmann::json SearchPlan::fingerprints() const {

@@ -11,6 +11,7 @@
 
 #include "formats/atomic_file.h"
 #include "formats/directory_lock.h"
+#include "formats/file_write.h"
 #include "formats/json_file.h"
 #include "models/rope_methods.h"
 #include "search/evaluation_journal.h"
@@ -18,6 +19,7 @@
 #include "search/method_scores.h"
 #include "search/perplexity_scorer.h"
 #include "search/run_fingerprint.h"
+#include "search/run_record.h"
 #include "search/search_checkpoint.h"
 #include "eval/method_comparison.h"
 #include "search/search_report.h"
@@ -183,12 +185,11 @@ SearchState evolve(const TargetRun& t, const std::vector<GroupScorer>& scorers, 
   });
   SearchState final_state = search.run(objective, resume, [&](const SearchState& s, const GenerationRecord& g) {
     write_search_state(state_file.string(), s, t.p.fingerprint);
-    std::ofstream(log_file, std::ios::app) << json{{"generation", g.generation}, {"best_ppl", g.best},
-                                                   {"parents_mean_ppl", g.parents_mean}, {"evaluations", g.evaluations},
-                                                   {"forwards", g.forwards}, {"raced_out", g.raced_out}, {"elapsed_s", g.seconds},
-                                                   {"best", candidate_to_json(g.best_candidate, t.p.space)}}
-                                                  .dump()
-                                           << "\n";
+    formats::append_to_file(log_file.string(), json{{"generation", g.generation}, {"best_ppl", g.best},
+                                                    {"parents_mean_ppl", g.parents_mean}, {"evaluations", g.evaluations},
+                                                    {"forwards", g.forwards}, {"raced_out", g.raced_out}, {"elapsed_s", g.seconds},
+                                                    {"best", candidate_to_json(g.best_candidate, t.p.space)}}
+                                                   .dump() + "\n");
     evaluations_before = s.evaluations;
     generation = g.generation + 1;
     best = g.best;
@@ -350,6 +351,18 @@ void write_target_table(const TargetRun& t, FactorTable& table) {
   write_factor_table(t.file("table.json").string(), table);
 }
 
+// What defines the job as a whole: the model's files, the targets and their fingerprints.
+RunRecord run_record(const EvaluationSetup& setup, const SearchPlan& plan) {
+  RunRecord record;
+  record.model = canonical_path(setup.model_path());
+  record.model_digest = model_files_digest(setup.model_path());
+  for (const TargetPlan& p : plan.targets) {
+    record.targets.push_back(p.target.name);
+    record.fingerprints[p.target.name] = p.fingerprint;
+  }
+  return record;
+}
+
 FactorTable search_target(const EvaluationSetup& setup, const SearchRequest& r, const TargetPlan& p,
                           const std::vector<std::unique_ptr<LlamaModel>>& models, bool local_candidates,
                           const std::vector<GroupScorer>& remote, const std::vector<double>& short_lambda) {
@@ -404,6 +417,7 @@ std::vector<FactorTable> search_planned(const EvaluationSetup& setup, const Sear
   if (!others.local_candidates && others.count == 0) throw InvalidSetting("coordinator_only", "leaves no evaluator for candidates");
   fs::create_directories(r.out);
   const formats::DirectoryLock lock = formats::DirectoryLock::acquire(r.out);  // one writer per run directory
+  check_and_record_run(r.out, run_record(setup, plan), r.resume);  // a resume of another run writes nothing
   const SearchSettings& e = r.evolution;
   const size_t evaluators = (others.local_candidates ? models.size() : 0) + others.count;
   const std::string gradient = fmt::format(", then {} gradient steps", r.gradient.steps);

@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "formats/atomic_file.h"
+#include "formats/input_file.h"
 #include "formats/json_file.h"
 
 namespace longrope {
@@ -29,10 +30,9 @@ std::string printable(const std::string& cell) {
   return cell.size() > 24 ? out + "..." : out;
 }
 
-// LongRoPE factors: finite, >= 1 (a factor below 1 would raise a frequency above the model's own)
-// and non-decreasing in i (the paper's monotone constraint; allowing rounding in the last digits).
-// `where(i)` names factor i in a message ("FILE: field 'lambda[3]'", "FILE: line 4").
-void check_factors(const std::vector<double>& lambda, const std::function<std::string(size_t)>& where) {
+}  // namespace
+
+void check_lambda_factors(const std::vector<double>& lambda, const std::function<std::string(size_t)>& where) {
   for (size_t i = 0; i < lambda.size(); ++i) {
     if (!std::isfinite(lambda[i]) || lambda[i] < 1.0 - 1e-12)
       throw std::runtime_error(fmt::format("{}: {} is below 1: LongRoPE factors are >= 1", where(i), lambda[i]));
@@ -43,6 +43,8 @@ void check_factors(const std::vector<double>& lambda, const std::function<std::s
                                            where(i), lambda[i], lambda[i - 1]));
   }
 }
+
+namespace {
 
 std::vector<double> number_list(const json& j, const char* key, const std::string& source, bool required) {
   if (!j.contains(key) || j[key].is_null()) {
@@ -57,7 +59,7 @@ std::vector<double> number_list(const json& j, const char* key, const std::strin
       throw table_error(source, fmt::format("{}[{}]", key, i), "expected a positive number, got " + v.dump());
     out.push_back(v.get<double>());
   }
-  check_factors(out, [&](size_t i) { return fmt::format("{}: field '{}[{}]'", source, key, i); });
+  check_lambda_factors(out, [&](size_t i) { return fmt::format("{}: field '{}[{}]'", source, key, i); });
   return out;
 }
 
@@ -83,14 +85,7 @@ T field(const json& j, const char* key, T fallback, const std::string& source) {
   }
 }
 
-std::string read_text(const std::string& path) {
-  if (std::filesystem::is_directory(path)) throw std::runtime_error(path + ": is a directory, not a table");
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error(path + ": cannot open");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string read_text(const std::string& path) { return formats::read_regular_file(path); }
 
 }  // namespace
 
@@ -111,6 +106,9 @@ json factor_table_to_json(const FactorTable& t) {
   return j;
 }
 
+// How far beyond its scale a table's factors may go: the search's bounds reach 1.25·s and 1 + s.
+constexpr double kLambdaPerScale = 4.0;
+
 FactorTable factor_table_from_json(const json& j, const std::string& source) {
   if (!j.is_object()) throw std::runtime_error(source + ": expected a JSON object");
   // Hand-written tables may omit format and version; a file of another kind, or of a newer longrope, may not.
@@ -128,10 +126,16 @@ FactorTable factor_table_from_json(const json& j, const std::string& source) {
   t.original_length = count_field(j, "original_length", source, kLongest);
   t.target_length = count_field(j, "target_length", source, kLongest);
   t.scale = field<double>(j, "scale", 0.0, source);
-  if (t.scale != 0 && !(t.scale >= 1 && std::isfinite(t.scale)))  // 0: not recorded
-    throw table_error(source, "scale", fmt::format("{} is not an extension ratio >= 1", t.scale));
+  if (t.scale != 0 && !(t.scale >= 1 && t.scale <= 1e6))  // 0: not recorded; 10^6, as --scale
+    throw table_error(source, "scale", fmt::format("{} is not an extension ratio in [1, 10^6]", t.scale));
   if (t.original_length > 0 && t.target_length > 0 && t.target_length < t.original_length)
     throw table_error(source, "target_length", fmt::format("{} is below the original length {}", t.target_length, t.original_length));
+  const bool lengths_known = t.original_length > 0 && t.target_length > 0;
+  const double ratio = lengths_known ? static_cast<double>(t.target_length) / static_cast<double>(t.original_length) : 0.0;
+  // s sets the attention factor; one that is not L'/L gives a model other than the one searched.
+  if (t.scale != 0 && lengths_known && std::fabs(t.scale - ratio) > 1e-6 * ratio)
+    throw table_error(source, "scale", fmt::format("{} disagrees with target_length / original_length = {} / {} = {:g}", t.scale,
+                                                   t.target_length, t.original_length, ratio));
   t.lambda = number_list(j, "lambda", source, true);
   if (t.lambda.empty()) throw table_error(source, "lambda", "is empty");
   // n̂ counts positions that keep the original angles. The search draws it from the paper's set (up to
@@ -140,9 +144,20 @@ FactorTable factor_table_from_json(const json& j, const std::string& source) {
   t.start_tokens = count_field(j, "start_tokens", source, start_limit);
   if (j.contains("attention_factor") && !j["attention_factor"].is_null()) {
     t.attention_factor = field<double>(j, "attention_factor", 1.0, source);
-    if (!(*t.attention_factor > 0)) throw table_error(source, "attention_factor", "must be positive");
+    // It scales the attention logits by its square; LongRoPE's and YaRN's stay below 5 for any extension.
+    if (!(*t.attention_factor > 0 && *t.attention_factor <= 10))
+      throw table_error(source, "attention_factor", fmt::format("must be a positive number of at most 10, got {}", *t.attention_factor));
   }
   t.short_lambda = number_list(j, "short_lambda", source, false);
+  // The search bounds a factor by 1.25·s (1 + s for the reference's bound); far beyond the table's own s
+  // is a table of another extension, or no table at all.
+  if (const double s = t.scale != 0 ? t.scale : ratio; s > 0)
+    for (const auto* list : {&t.lambda, &t.short_lambda})
+      for (size_t i = 0; i < list->size(); ++i)
+        if ((*list)[i] > kLambdaPerScale * s)
+          throw table_error(source, fmt::format("{}[{}]", list == &t.lambda ? "lambda" : "short_lambda", i),
+                            fmt::format("{:g} is beyond {:g} × the table's scale s = {:g} (the search bounds a factor by 1.25·s)",
+                                        (*list)[i], kLambdaPerScale, s));
   if (t.rotary_dim > 0 && static_cast<int64_t>(t.lambda.size()) * 2 != t.rotary_dim)
     throw table_error(source, "lambda", fmt::format("has {} values but head_dim {} needs {}", t.lambda.size(), t.rotary_dim, t.rotary_dim / 2));
   if (!t.short_lambda.empty() && t.short_lambda.size() != t.lambda.size())
@@ -187,7 +202,7 @@ std::vector<double> parse_factor_csv(const std::string& text, const std::string&
     }
   }
   if (out.empty()) throw std::runtime_error(path + ": no factors (expected one number per line)");
-  check_factors(out, [&](size_t i) { return fmt::format("{}: line {}", path, lines[i]); });
+  check_lambda_factors(out, [&](size_t i) { return fmt::format("{}: line {}", path, lines[i]); });
   return out;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -25,6 +26,12 @@ struct FactorTable {
   std::vector<double> short_lambda;  // optional table for lengths <= L (Phi-3's short_factor)
   nlohmann::json details = nlohmann::json::object();  // perplexities, search settings, seed, timings
 };
+
+// LongRoPE factors: finite, >= 1 (a factor below 1 would raise a frequency above the model's own), at
+// most 10^6, and non-decreasing in i (the paper's monotone constraint; allowing rounding in the last
+// digits). Throws std::runtime_error "WHERE: problem", `where(i)` naming factor i ("FILE: field
+// 'lambda[3]'", "FILE: line 4", "FILE: tensor 'rope_freqs.weight'[3]").
+void check_lambda_factors(const std::vector<double>& lambda, const std::function<std::string(size_t)>& where);
 
 // Reads .json (FactorTable) or anything else as the reference CSV (λ only). Errors name the file,
 // and the field or line: factors must be >= 1 and non-decreasing, n̂ a whole number within L.

@@ -79,6 +79,7 @@ BpeTokenizer::BpeTokenizer(BpeVocabulary vocabulary)
       add_bos_(vocabulary.add_bos) {
   using Part = BpeVocabularyError::Part;
   int32_t largest_id = -1;
+  Part largest_part = Part::Tokens;
   for (const auto& [token, id] : vocabulary.tokens) {
     if (token.empty()) throw BpeVocabularyError(Part::Tokens, "an empty token has id " + std::to_string(id));
     if (id < 0)
@@ -99,8 +100,17 @@ BpeTokenizer::BpeTokenizer(BpeVocabulary vocabulary)
     if (!inserted && it->second != t.id)
       throw BpeVocabularyError(Part::AddedTokens, "added token '" + t.content + "' has two ids, " +
                                                       std::to_string(it->second) + " and " + std::to_string(t.id));
+    if (t.id > largest_id) largest_part = Part::AddedTokens;
     largest_id = std::max(largest_id, t.id);
   }
+  // Ids index a table of largest id + 1 entries. A vocabulary of n tokens numbers them 0 .. n − 1 (gaps
+  // allowed); one far id alone would allocate its whole range (10^8: 3.5 GB from a 1 KB file).
+  const int64_t token_count = static_cast<int64_t>(vocabulary.tokens.size() + added_tokens_.size());
+  const int64_t id_limit = std::min<int64_t>(kMaxVocabularyIds, 2 * token_count + 256);
+  if (largest_id >= id_limit)
+    throw BpeVocabularyError(largest_part, "id " + std::to_string(largest_id) + " is beyond what a vocabulary of " +
+                                               std::to_string(token_count) + " tokens numbers (ids below " + std::to_string(id_limit) +
+                                               ", at most 2^24)");
   id_to_token_.resize(static_cast<size_t>(largest_id + 1));
   for (const auto& [token, id] : vocabulary.tokens) {
     if (!id_to_token_[id].empty())

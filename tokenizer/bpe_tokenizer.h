@@ -32,6 +32,9 @@ struct AddedToken {
   bool rstrip = false;       // takes the whitespace after it
 };
 
+// The most ids a vocabulary may number (the most a model's config may declare): ids index a table.
+inline constexpr int64_t kMaxVocabularyIds = int64_t{1} << 24;
+
 // What a BpeTokenizer is built from; the loaders fill it, tests write one by hand.
 struct BpeVocabulary {
   std::vector<std::pair<std::string, int32_t>> tokens;      // the model's vocabulary (byte-level strings)

@@ -10,6 +10,7 @@
 #include "tokenizer/bpe_tokenizer.h"
 #include "formats/format_error.h"
 #include "formats/gguf.h"
+#include "formats/input_file.h"
 
 namespace longrope {
 namespace {
@@ -138,7 +139,8 @@ std::optional<int32_t> template_bos(const JsonFields& f, const json& value, cons
       shape += "$";
     } else if (item.contains("SpecialToken") && item["SpecialToken"].is_object()) {
       shape += "S";
-      specials.push_back(item["SpecialToken"].value("id", ""));
+      const json& special = item["SpecialToken"];  // its "id" names the token: a number there is no name
+      specials.push_back(special.contains("id") ? f.string(special["id"], field + ".single") : "");
     } else {
       f.fail(field + ".single", "item " + item.dump() + " is neither Sequence nor SpecialToken");
     }
@@ -240,12 +242,12 @@ std::optional<int32_t> vocabulary_id(const BpeVocabulary& v, const std::string& 
 
 // transformers' tokenizer_config.json: bos_token (a string or {"content": ...}) and add_bos_token.
 void read_tokenizer_config(const std::string& path, BpeVocabulary& v) {
-  std::ifstream in(path);
-  if (!in) return;
+  if (!std::filesystem::exists(path)) return;
+  const std::string text = formats::read_regular_file(path);
   const JsonFields f{path};
   json config;
   try {
-    config = json::parse(in);
+    config = json::parse(text);
   } catch (const json::exception& e) {
     throw FormatError(path + ": not valid JSON: " + e.what());
   }
@@ -330,10 +332,12 @@ constexpr int32_t kTokenTypeUserDefined = 4;
 }  // namespace
 
 BpeTokenizer BpeTokenizer::from_tokenizer_json(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw FormatError(path + ": cannot open");
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) throw FormatError(path + ": read failed");
+  std::string text;
+  try {
+    text = formats::read_regular_file(path);  // a FIFO is refused before it can block
+  } catch (const std::runtime_error& e) {
+    throw FormatError(e.what());
+  }
   return from_tokenizer_json_text(text, path, (std::filesystem::path(path).parent_path() / "tokenizer_config.json").string());
 }
 

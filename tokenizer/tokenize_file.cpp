@@ -4,25 +4,21 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <stdexcept>
 #include <vector>
 
 #include "formats/atomic_file.h"
+#include "formats/input_file.h"
 #include "tokenizer/bpe_tokenizer.h"
 
 namespace longrope {
 namespace {
 
 std::string read_text(const std::string& path) {
-  if (!std::filesystem::is_regular_file(path))
-    throw std::runtime_error(path + (std::filesystem::exists(path) ? ": not a regular file" : ": does not exist"));
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(path + ": cannot open");
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw std::runtime_error(path + ": read failed");
-  return text.str();
+  if (!std::filesystem::exists(path)) throw std::runtime_error(path + ": does not exist");
+  return formats::read_regular_file(path, std::numeric_limits<size_t>::max());
 }
 
 std::string little_endian_u32(const std::vector<int32_t>& ids) {
@@ -42,7 +38,6 @@ TokenizeReport tokenize_file(const std::string& tokenizer_path, const std::strin
   const auto start = Clock::now();
   const BpeTokenizer tokenizer = BpeTokenizer::from_file(tokenizer_path);
   if (add_bos && !tokenizer.bos_id()) throw std::runtime_error(tokenizer_path + ": the tokenizer defines no BOS token");
-  formats::require_writable(output);
   const std::string text = read_text(input);
   const auto loaded = Clock::now();
   std::vector<int32_t> ids;

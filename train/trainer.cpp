@@ -24,6 +24,7 @@
 
 #include "models/checkpoint.h"
 #include "formats/atomic_file.h"
+#include "formats/input_file.h"
 #include "models/llama_model.h"
 #include "util/errors.h"
 
@@ -65,9 +66,9 @@ ByteCorpus read_corpus(const std::vector<std::string>& paths) {
   ByteCorpus c;
   for (const std::string& p : paths) {
     for (const std::string& file : expand_paths(p)) {
-      std::ifstream in(file, std::ios::binary);
-      if (!in) throw std::runtime_error(file + ": cannot open");
-      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      const std::string text = formats::read_regular_file(file, std::numeric_limits<size_t>::max());  // a FIFO is refused, not waited on
+      if (const std::string why = formats::not_text_reason(text); !why.empty())
+        throw std::runtime_error(fmt::format("{}: not a text file ({}): train reads text", file, why));
       c.files.push_back({file, static_cast<int64_t>(text.size())});
       c.bytes.insert(c.bytes.end(), text.begin(), text.end());
     }
@@ -109,7 +110,9 @@ at::Tensor random_windows(const std::vector<uint8_t>& bytes, int64_t count, int6
 // ---------------------------------------------------------------------------------------------
 // Model: float32 master weights that require grad, and rounded copies for the compute dtype.
 
-LlamaConfig model_config(const TrainConfig& settings) {
+}  // namespace
+
+LlamaConfig trained_model_config(const TrainConfig& settings) {
   LlamaConfig c;
   c.model_type = "llama";
   c.vocab_size = settings.vocab_size;
@@ -128,6 +131,8 @@ LlamaConfig model_config(const TrainConfig& settings) {
   c.validate("train config");
   return c;
 }
+
+namespace {
 
 // The distinct tensors of `w` in checkpoint order (a tied head is the embedding, listed once).
 std::vector<at::Tensor> parameters_of(const LlamaConfig& config, LlamaWeights w) {
@@ -359,6 +364,15 @@ void TrainConfig::validate() const {
   auto non_negative = [](const char* setting, double v) {
     if (!(v >= 0)) throw InvalidSetting(setting, fmt::format("must be >= 0, got {}", v));
   };
+  // The optimizer takes its settings as floats: one beyond float's range overflows inside LibTorch, and
+  // an infinite one turns the loss to NaN, which would then be blamed on the learning rate.
+  auto in_float_range = [](const char* setting, double v) {
+    if (!std::isfinite(v) || std::fabs(v) > static_cast<double>(std::numeric_limits<float>::max()))
+      throw InvalidSetting(setting, fmt::format("{} is not a finite number within float's range", v));
+  };
+  for (const auto& [setting, v] : {std::pair{"lr", lr}, {"min_lr", min_lr}, {"weight_decay", weight_decay}, {"grad_clip", grad_clip},
+                                   {"rope_theta", rope_theta}, {"beta1", beta1}, {"beta2", beta2}})
+    in_float_range(setting, v);
   if (vocab_size < 256) throw InvalidSetting("vocab_size", fmt::format("must be at least 256 (one id per byte), got {}", vocab_size));
   positive("hidden_size", hidden_size);
   positive("num_layers", num_layers);
@@ -385,6 +399,10 @@ void TrainConfig::validate() const {
   non_negative("warmup_steps", warmup_steps);
   if (warmup_steps >= steps) throw InvalidSetting("warmup_steps", fmt::format("{} must be less than the {} steps", warmup_steps, steps));
   non_negative("weight_decay", weight_decay);
+  // AdamW multiplies every decayed weight by 1 − lr·wd each step: at 1 or more it zeroes or flips them.
+  if (lr * weight_decay >= 1)
+    throw InvalidSetting("weight_decay", fmt::format("{} × the learning rate {} is {:g}, at least 1: every step would zero or flip the "
+                                                     "weights", weight_decay, lr, lr * weight_decay));
   if (!(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1))
     throw InvalidSetting("betas", fmt::format("must lie in [0, 1), got {}, {}", beta1, beta2));
   non_negative("grad_clip", grad_clip);
@@ -437,7 +455,7 @@ TrainResult train_llama(const TrainConfig& settings, const std::vector<std::stri
   const at::Tensor valid_eval_windows = fixed_windows(valid_bytes, eval_rows, window);
 
   // Model and optimizer, fresh, from --init's weights, or from out_dir/train_state.
-  const LlamaConfig config = model_config(settings);
+  const LlamaConfig config = trained_model_config(settings);
   if (!settings.init_model.empty() && !settings.resume)  // before anything is written
     check_same_shape(load_llama_config((fs::path(settings.init_model) / "config.json").string()), config, settings.init_model,
                      /*with_context=*/false);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "models/attention.h"
+#include "models/llama_config.h"
 #include "rope/rope_scaling.h"
 
 namespace longrope {
@@ -108,5 +109,8 @@ TrainResult train_llama(const TrainConfig& config, const std::vector<std::string
 
 // Cosine schedule with linear warm-up: the learning rate of the update at 0-based `step`.
 double learning_rate_at(const TrainConfig& config, int64_t step);
+
+// The config.json of the model `config` trains (validated: its sizes are capped).
+LlamaConfig trained_model_config(const TrainConfig& config);
 
 }  // namespace longrope

@@ -30,9 +30,10 @@ cat >"$work/config.json" <<'JSON'
 JSON
 "$longrope" init-model --config "$work/config.json" --out "$work/model" >/dev/null || { echo "init-model failed"; exit 1; }
 mkdir -p "$work/data" "$work/empty"
-head -c 5000 /dev/urandom >"$work/data/doc.txt"
-head -c 100 /dev/urandom >"$work/short.txt"
-mkdir -p "$work/held" && head -c 5000 /dev/urandom >"$work/held/other.txt"
+random_text() { head -c $(($1 * 3 / 4 + 4)) /dev/urandom | base64 -w0 | head -c "$1"; }  # documents are text
+random_text 5000 >"$work/data/doc.txt"
+random_text 100 >"$work/short.txt"
+mkdir -p "$work/held" && random_text 5000 >"$work/held/other.txt"
 
 expect no-command 2 "usage" -- "$longrope"
 for c in eval search forward convert init-model train tokenize; do expect "help-$c" 0 "" -- "$longrope" "$c" --help; done
@@ -265,13 +266,14 @@ expect validation-too-short 1 "short.txt: no document has at least 128 tokens" -
 expect target-not-a-ratio 2 "--target: 'abcx' is not a ratio" -- "$longrope" search --model "$work/model" --data "$work/data" --target abcx --out "$work/p4" "${small[@]}"
 expect bos-not-an-id 2 "--bos: '4k' is not auto, none or a token id" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --bos 4k
 expect curve-same-length 2 "--lengths: 128 is given twice" -- "$longrope" curve --model "$work/model" --data "$work/data" --lengths 64,128,128 --out "$work/c1"
-expect convert-shard-negative 2 "--shard-mb must be >= 0, got -1" -- "$longrope" convert --model "$work/model" --out "$work/cv1" --shard-mb -1
-expect devices-without-cuda 2 "cuda:0: this build or machine has no CUDA" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/p5" "${small[@]}" --devices cuda:0,cuda:1
+expect convert-shard-negative 2 "--shard-mb must be in [0, 2^20] (0: one file), got -1" -- "$longrope" convert --model "$work/model" --out "$work/cv1" --shard-mb -1
+expect devices-without-cuda 2 "--devices: cuda:0: this build or machine has no CUDA" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/p5" "${small[@]}" --devices cuda:0,cuda:1
 expect device-nonsense 2 "--device: 'gpu7' is not a device" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --device gpu7
 absent "$work/p1" "$work/p3" "$work/p4" "$work/p5" "$work/p6" "$work/p7" "$work/p8" "$work/p9" "$work/w0.json" "$work/c1.csv" "$work/cv1"
 # Data that is not this model's.
-echo '{"model":{"type":"BPE","vocab":{"a":0,"b":128000},"merges":[]},"pre_tokenizer":{"type":"ByteLevel"},"decoder":{"type":"ByteLevel"}}' >"$work/big-tokenizer.json"
-expect tokenizer-too-big 1 "big-tokenizer.json: vocabulary of 128001 tokens, but the model" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --tokenizer "$work/big-tokenizer.json"
+{ printf '{"model":{"type":"BPE","vocab":{"t0":0'; for i in $(seq 299); do printf ',"t%d":%d' "$i" "$i"; done
+  printf '},"merges":[]},"pre_tokenizer":{"type":"ByteLevel"},"decoder":{"type":"ByteLevel"}}\n'; } >"$work/big-tokenizer.json"
+expect tokenizer-too-big 1 "big-tokenizer.json: vocabulary of 300 tokens, but the model" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --tokenizer "$work/big-tokenizer.json"
 npy_i32() {  # npy_i32 FILE: a 1-D int32 .npy of the ids 1 and -3
   { printf '\x93NUMPY\x01\x00\x76\x00'; printf '%-117s\n' "{'descr': '<i4', 'fortran_order': False, 'shape': (2,), }"; printf '\x01\x00\x00\x00\xfd\xff\xff\xff'; } >"$1"
 }
@@ -284,7 +286,7 @@ absent "$work/n.npy" "$work/l.npy"
 expect search-step-zero 2 "--step: must be a positive number" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/st" "${small[@]}" --step 0
 expect search-bound-bogus 2 "--bound: 'bogus' is not paper or reference" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/st" "${small[@]}" --bound bogus
 absent "$work/st"
-expect search-out-file 1 "exists and is not a directory" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/data/doc.txt" "${small[@]}"
+expect search-out-file 1 "exists and is not a directory" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/short.txt" "${small[@]}"
 expect plot-bad-extension 2 "x.jpg: plots are written as .png or .svg" -- "$longrope" plot --tables "$work/t4.json" --out "$work/x.png,$work/x.jpg"
 absent "$work/x.png" "$work/x.png.dat" "$work/x.jpg" "$work/x.jpg.dat"
 mkdir -p "$work/P.json"
@@ -423,7 +425,7 @@ expect eval-resumed 0 "resuming from $work/part.json.journal: 4 of 6 windows alr
 expect passkey-ok 0 "wrote $work/pk.csv" -- "$longrope" passkey --model "$work/model" --lengths 300,400 --samples 2 --method none,yarn --out "$work/pk"
 grep -q '"accuracy"' "$work/pk.json" && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: pk.json has no accuracy"; }
 expect passkey-too-short 2 "--lengths: 64 tokens cannot hold the passkey prompt itself" -- "$longrope" passkey --model "$work/model" --lengths 64 --out "$work/pk2"
-expect passkey-no-samples 2 "--samples: must be positive" -- "$longrope" passkey --model "$work/model" --lengths 400 --samples 0 --out "$work/pk3"
+expect passkey-no-samples 2 "--samples: must be in [1, 10^6], got 0" -- "$longrope" passkey --model "$work/model" --lengths 400 --samples 0 --out "$work/pk3"
 absent "$work/pk2.csv" "$work/pk3.csv"
 # Runtimes' rules, deployments and composition: bad combinations get one line and write nothing.
 ev2=(--model "$work/model" --data "$work/data" --length 128 --docs 1)
@@ -443,5 +445,163 @@ expect from-config-plain 2 "carries no rope scaling to start from" -- "$longrope
 expect from-bogus 2 "--from: 'table' is not config" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/sd6" --from table "${small[@]}"
 expect train-method-without-init 2 "--method needs --init" -- "$longrope" train --data "$work/data" --out "$work/t-m" --method yarn --scale 2 --steps 1
 absent "$work/sd1" "$work/sd2" "$work/sd3" "$work/sd4" "$work/sd5" "$work/sd6" "$work/t-m" "$work/fw.npy"
+
+# Issue 37: no output replaces an input, a resume refuses another run, every size read is bounded, and
+# a full disk or a file-size limit is one line with nothing left behind.
+unchanged() {  # unchanged NAME FILE COPY: FILE still equals COPY
+  cmp -s "$2" "$3" && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: $1: $2 was changed"; }
+}
+cp -r "$work/model" "$work/m37" && cp "$work/m37/config.json" "$work/m37.config" && cp "$work/m37/model.safetensors" "$work/m37.weights"
+expect out-eval-config 2 "--json $work/m37/config.json lies inside $work/m37, the directory --model reads" -- "$longrope" eval --model "$work/m37" --data "$work/data" --length 64 --json "$work/m37/config.json"
+expect out-eval-document 2 "--json $work/data/doc.txt is the file --data reads" -- "$longrope" eval --model "$work/model" --data "$work/data/doc.txt" --length 64 --json "$work/data/doc.txt"
+expect out-eval-in-data 2 "--json $work/data/x.json lies inside $work/data, the directory --data reads" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --json "$work/data/x.json"
+cp "$work/small-tokenizer.json" "$work/tok37.json"
+expect out-eval-tokenizer 2 "--json $work/tok37.json is the file --tokenizer reads" -- "$longrope" eval --model "$work/model" --data "$work/words" --length 64 --tokenizer "$work/tok37.json" --json "$work/tok37.json"
+unchanged out-eval-tokenizer "$work/tok37.json" "$work/small-tokenizer.json"
+expect out-forward-weights 2 "--out $work/m37/model.safetensors lies inside $work/m37" -- "$longrope" forward --model "$work/m37" --tokens "$work/data/doc.txt" --out "$work/m37/model.safetensors"
+cp "$work/t4.json" "$work/T.json"
+expect out-passkey-table 2 "--out $work/T.json is the file --method table: reads" -- "$longrope" passkey --model "$work/model" --lengths 300 --samples 1 --method "table:$work/T.json" --out "$work/T"
+expect out-passkey-prefix 2 "--out $work/pk37.json is a prefix: it would write $work/pk37.json.csv" -- "$longrope" passkey --model "$work/model" --lengths 300 --samples 1 --out "$work/pk37.json"
+unchanged out-passkey-table "$work/T.json" "$work/t4.json"
+expect out-curve-config 2 "--out $work/m37/config.csv lies inside $work/m37" -- "$longrope" curve --model "$work/m37" --data "$work/data" --lengths 64 --out "$work/m37/config"
+expect out-sweep-model 2 "--out $work/m37/sweep.csv lies inside $work/m37" -- "$longrope" sweep-theta --model "$work/m37" --data "$work/data" --length 64 --thetas 1000 --out "$work/m37/sweep"
+cp "$work/data/doc.txt" "$work/D.txt"
+expect out-train-json-data 2 "--json $work/D.txt is the file --data reads" -- "$longrope" train --data "$work/D.txt" --out "$work/t37" --json "$work/D.txt" --context 32 --steps 2 --warmup 1
+unchanged out-train-json-data "$work/D.txt" "$work/data/doc.txt"
+expect out-train-devnull 1 "/dev/null: is not a regular file (a character device) (--json writes a file)" -- "$longrope" train --data "$work/data" --out "$work/t37b" --json /dev/null --context 32 --steps 2 --warmup 1
+expect out-train-in-data 2 "--out $work/data/m lies inside $work/data, the directory --data reads" -- "$longrope" train --data "$work/data" --out "$work/data/m" --context 32 --steps 2 --warmup 1
+expect out-convert-in-model 2 "--out $work/m37/f16 lies inside $work/m37" -- "$longrope" convert --model "$work/m37" --out "$work/m37/f16"
+mkdir -p "$work/cfg37" && cp "$work/config.json" "$work/cfg37/config.json"
+expect out-init-holds-config 2 "--out $work/cfg37 holds $work/cfg37/config.json, which --config reads" -- "$longrope" init-model --config "$work/cfg37/config.json" --out "$work/cfg37"
+expect out-search-in-model 2 "--out $work/m37/run lies inside $work/m37" -- "$longrope" search --model "$work/m37" --data "$work/data" --target 2x --out "$work/m37/run" "${small[@]}"
+cp "$work/t4.json" "$work/pl.svg.dat"
+expect out-plot-sidecar 2 "--out $work/pl.svg.dat is the file --tables reads" -- "$longrope" plot --tables "$work/pl.svg.dat" --out "$work/pl.svg"
+cp "$work/full.json" "$work/full37.json"
+expect out-compare-json 2 "--json $work/full37.json is the file A or B reads" -- "$longrope" compare "$work/full37.json:none" "$work/full37.json:pi" --json "$work/full37.json"
+unchanged out-compare-json "$work/full37.json" "$work/full.json"
+expect out-tokenize-tokenizer 2 "--output $work/tok37.json is the file --tokenizer reads" -- "$longrope" tokenize --tokenizer "$work/tok37.json" --input "$work/words/w.txt" --output "$work/tok37.json"
+expect out-export-config 2 "--out $work/m37/config.json is the file --config reads" -- "$longrope" export --table "$work/t4.json" --format hf --config "$work/m37/config.json" --out "$work/m37/config.json"
+unchanged out-model "$work/m37/config.json" "$work/m37.config"
+unchanged out-model "$work/m37/model.safetensors" "$work/m37.weights"
+[[ $(ls "$work/m37") == "$(ls "$work/model")" ]] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: a refused job wrote into the model directory"; }
+absent "$work/t37" "$work/t37b" "$work/data/m" "$work/data/x.json" "$work/T.csv" "$work/pk37.json.csv" "$work/pl.svg" "$work/cfg37/model.safetensors"
+# Options another format would ignore.
+expect export-gguf-mode-hf 2 "--gguf-mode applies to --format gguf, not hf" -- "$longrope" export --table "$work/t4.json" --format hf --config "$work/m37/config.json" --out "$work/e37.json" --gguf-mode freqs
+expect export-config-csv 2 "--config applies to --format hf, not csv" -- "$longrope" export --table "$work/t4.json" --format csv --config "$work/m37/config.json" --out "$work/e37.csv"
+absent "$work/e37.json" "$work/e37.csv"
+# A rope_scaling the model carries: export names what it replaces, search says it ignores it.
+expect export-replaces-scaling 0 "its rope_scaling (rope_type linear, factor 2) is replaced by the table's longrope scaling" -- "$longrope" export --table "$work/t4.json" --format hf --config "$work/linear2/config.json" --out "$work/lin37.json"
+expect search-ignores-scaling 0 "the model carries a linear rope_scaling (factor 2); the search ignores it" -- "$longrope" search --model "$work/linear2" --data "$work/data" --target 2x --out "$work/run-lin37" "${small[@]}"
+
+# A resume is compared whole (RUN/run.json): another model, target list or setting is refused, and
+# nothing is written; a run directory made before the record still resumes.
+sed 's/"max_position_embeddings":64/"max_position_embeddings":32/' "$work/config.json" >"$work/config-l32.json"
+"$longrope" init-model --config "$work/config-l32.json" --out "$work/model-l32" >/dev/null
+cp "$work/run/summary.json" "$work/summary37.json"
+expect resume-other-model 1 "run.json: the run was made with other settings: model (was $work/model, files digest" -- "$longrope" search --model "$work/model-l32" --data "$work/data" --target 2x --out "$work/run" "${small[@]}" --resume
+absent "$work/run/2x-64"
+unchanged resume-other-model "$work/run/summary.json" "$work/summary37.json"
+expect resume-other-target 1 'targets (was ["2x-128"], now ["2x-128","4x-256"])' -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x,4x --out "$work/run" "${small[@]}" --resume
+absent "$work/run/4x-256"
+expect resume-other-seed 1 "run.json: the run was made with other settings: seed (was 42, now 7)" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/run" "${small[@]}" --seed 7 --resume
+cp -r "$work/model" "$work/model-w"
+expect search-model-w 0 "" -- "$longrope" search --model "$work/model-w" --data "$work/data" --target 2x --out "$work/run-w" "${small[@]}"
+"$longrope" init-model --config "$work/config.json" --out "$work/model-w2" --seed 5 >/dev/null && cp "$work/model-w2/model.safetensors" "$work/model-w/"
+expect resume-other-weights 1 "model (was $work/model-w, files digest" -- "$longrope" search --model "$work/model-w" --data "$work/data" --target 2x --out "$work/run-w" "${small[@]}" --resume
+cp -r "$work/run" "$work/legacy" && rm "$work/legacy/run.json"
+expect resume-legacy-target 1 'targets (was ["2x-128"], now ["2x-128","4x-256"])' -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x,4x --out "$work/legacy" "${small[@]}" --resume
+expect resume-legacy-model 1 "state.json: the run was made with other settings: model (was" -- "$longrope" search --model "$work/model-w" --data "$work/data" --target 2x --out "$work/legacy" "${small[@]}" --resume
+absent "$work/legacy/run.json"
+expect resume-legacy 0 "" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/legacy" "${small[@]}" --resume
+[[ -f $work/legacy/run.json ]] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: a resumed older run gained no run.json"; }
+expect search-validation-is-data 2 "--validation $work/data is the search data (--data)" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/v37" "${small[@]}" --validation "$work/data"
+if command -v flock >/dev/null; then
+  expect search-busy 1 "another longrope (pid" -- flock "$work/run" "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/run" "${small[@]}"
+fi
+expect devices-blamed 2 "--devices: 'gpu7' is not a device" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/v37" "${small[@]}" --devices cpu,gpu7
+absent "$work/v37"
+
+# Sizes from files and options are capped, and special files are refused before they are read.
+echo '{"model":{"type":"BPE","vocab":{"a":0,"b":100000000},"merges":[]},"pre_tokenizer":{"type":"ByteLevel"},"decoder":{"type":"ByteLevel"}}' >"$work/far8.json"
+sed 's/100000000/1000000000/' "$work/far8.json" >"$work/far9.json"
+expect tokenizer-far-id 1 "far8.json: model.vocab: id 100000000 is beyond what a vocabulary of 2 tokens numbers" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --tokenizer "$work/far8.json"
+expect tokenizer-farther-id 1 "far9.json: model.vocab: id 1000000000 is beyond" -- "$longrope" tokenize --tokenizer "$work/far9.json" --input "$work/words/w.txt" --output "$work/far.u32"
+expect passkey-beyond-memory 2 "--lengths: 1099511627786 tokens need about" -- "$longrope" passkey --model "$work/model" --lengths 1099511627776 --out "$work/pk-huge"
+expect passkey-new-tokens-huge 2 "--new-tokens: must be in [1, 4096], got 1000000000" -- "$longrope" passkey --model "$work/model" --lengths 400 --new-tokens 1000000000 --out "$work/pk-huge"
+expect search-population-huge 2 "--population: must be at most 10^6, got 2000000000" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/v37" --population 2000000000 --parents 2 --docs 1
+expect curve-beyond-memory 2 "--lengths: 1099511627776 tokens need about" -- "$longrope" curve --model "$work/model" --data "$work/data" --lengths 64,1099511627776 --out "$work/c-huge"
+sed 's/"hidden_size":32/"hidden_size":8192/; s/"vocab_size":256/"vocab_size":16777216/' "$work/config.json" >"$work/config-huge.json"
+expect init-beyond-memory 1 "config-huge.json: its weights take" -- "$longrope" init-model --config "$work/config-huge.json" --out "$work/m-huge"
+expect train-beyond-memory 1 "--vocab-size, --hidden, --layers and --intermediate: the model's float32 weights, gradients and AdamW moments take" -- "$longrope" train --data "$work/data" --out "$work/t-huge" --vocab-size 16777216 --hidden 8192 --heads 64 --kv-heads 8
+expect train-batch-beyond-memory 2 "--batch: 1000000000000 windows of 32 tokens need about" -- "$longrope" train --data "$work/data" --out "$work/t-huge" --context 32 --batch 1000000000000
+expect train-eval-batches-beyond-memory 2 "--eval-batches: 16000000000 evaluation windows of 33 tokens per split take about" -- "$longrope" train --data "$work/data" --out "$work/t-huge" --context 32 --batch 16 --eval-batches 1000000000
+expect eval-attention-factor-huge 2 "--attention-factor must be a positive number of at most 10, got 1e+300" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 128 --method "table:$work/t4.json" --attention-factor 1e300
+expect convert-shard-huge 2 "--shard-mb must be in [0, 2^20] (0: one file), got 1000000000000000" -- "$longrope" convert --model "$work/model" --out "$work/m-huge" --shard-mb 1000000000000000
+expect eval-original-length-huge 2 "--original-length: must be in [1, 2^32] (0: the config's), got 4611686018427387904" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --original-length 4611686018427387904
+absent "$work/m-huge" "$work/t-huge"
+set_config "$work/eps37" rms_norm_eps 1e10
+expect config-eps-huge 1 "field 'rms_norm_eps': must be a small positive number (at most 0.1)" -- "$longrope" eval --model "$work/eps37" --data "$work/data" --length 64
+cp -r "$work/model" "$work/fifo-config" && rm "$work/fifo-config/config.json" && mkfifo "$work/fifo-config/config.json"
+cp -r "$work/model" "$work/fifo-weights" && rm "$work/fifo-weights/model.safetensors" && mkfifo "$work/fifo-weights/model.safetensors"
+mkfifo "$work/fifo-table.json" "$work/fifo-tokenizer.json" "$work/fifo-doc.txt"
+expect fifo-config 1 "config.json: is not a regular file (a FIFO)" -- timeout 20 "$longrope" eval --model "$work/fifo-config" --data "$work/data" --length 64
+expect fifo-weights 1 "model.safetensors: is not a regular file (a FIFO)" -- timeout 20 "$longrope" eval --model "$work/fifo-weights" --data "$work/data" --length 64
+expect fifo-table 1 "fifo-table.json: is not a regular file (a FIFO)" -- timeout 20 "$longrope" eval --model "$work/model" --data "$work/data" --length 128 --method "table:$work/fifo-table.json"
+expect fifo-tokenizer 1 "fifo-tokenizer.json: is not a regular file (a FIFO)" -- timeout 20 "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --tokenizer "$work/fifo-tokenizer.json"
+expect fifo-document 1 "fifo-doc.txt: is not a regular file (a FIFO)" -- timeout 20 "$longrope" eval --model "$work/model" --data "$work/fifo-doc.txt" --length 64
+expect data-is-weights 1 "model.safetensors: not a text file (" -- "$longrope" eval --model "$work/model" --data "$work/model/model.safetensors" --length 64
+expect train-data-is-weights 1 "model.safetensors: not a text file (" -- "$longrope" train --data "$work/model/model.safetensors" --out "$work/t37c" --context 32 --steps 2 --warmup 1
+# Tables that read without complaint and meant nothing.
+table_with scale-huge '[1.0, 1.5, 2.0, 3.0]' '' && sed -i 's/"scale": 2/"scale": 1e308/' "$work/scale-huge.json"
+table_with scale-other '[1.0, 1.5, 2.0, 3.0]' '' && sed -i 's/"scale": 2/"scale": 3/' "$work/scale-other.json"
+table_with lambda-huge '[1e5, 1e5, 1e5, 1e5]' ''
+expect table-scale-huge 1 "scale-huge.json: field 'scale': 1e+308 is not an extension ratio in [1, 10^6]" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 128 --method "table:$work/scale-huge.json"
+expect table-scale-other 1 "scale-other.json: field 'scale': 3 disagrees with target_length / original_length = 128 / 64 = 2" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 128 --method "table:$work/scale-other.json"
+expect table-lambda-huge 1 "lambda-huge.json: field 'lambda[0]': 100000 is beyond 4 × the table's scale s = 2" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 128 --method "table:$work/lambda-huge.json"
+# Training settings blamed on themselves.
+expect train-grad-clip-huge 2 "--grad-clip: 1e+308 is not a finite number within float's range" -- "$longrope" train --data "$work/data" --out "$work/t37d" --context 32 --steps 2 --warmup 1 --grad-clip 1e308
+expect train-weight-decay-inf 2 "--weight-decay: inf is not a finite number within float's range" -- "$longrope" train --data "$work/data" --out "$work/t37e" --context 32 --steps 2 --warmup 1 --weight-decay inf
+absent "$work/pk-huge.csv" "$work/c-huge.csv" "$work/t37c" "$work/t37d" "$work/t37e"
+
+# A file-size limit (ulimit -f): "File too large", naming the file, and no temp file, journal or half
+# model left (SIGXFSZ would have killed the process mid-write).
+no_temps() { local left; left=$(find "$work" -name '*.tmp.*' -o -name '*.tmp[0-9]*' | head -3); [[ -z $left ]] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: temp files left: $left"; }; }
+limited() {  # limited BLOCKS CMD...: CMD under ulimit -f BLOCKS, its stdout and stderr through pipes (a pipe has no size limit)
+  local blocks=$1
+  shift
+  { (ulimit -f "$blocks"; exec "$@") 2>&1 1>&3 3>&- | cat >&2; exit "${PIPESTATUS[0]}"; } 3>&1 | cat
+  return "${PIPESTATUS[0]}"
+}
+expect fsize-convert 1 "$work/cv-f/model.safetensors: cannot write: File too large" -- limited 8 "$longrope" convert --model "$work/model" --out "$work/cv-f" --dtype f32
+expect fsize-init 1 "$work/in-f/model.safetensors: cannot write: File too large" -- limited 8 "$longrope" init-model --config "$work/config.json" --out "$work/in-f"
+expect fsize-search-start 1 "$work/s-f0/run.json: cannot write: File too large" -- limited 0 "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/s-f0" "${small[@]}"
+# Mid-run (the journal outgrows 1 KiB after the baselines): the progress before it, then the one line.
+limited 1 "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/s-f1" "${small[@]}" >/dev/null 2>"$work/err"
+[[ $? -eq 1 && $(tail -1 "$work/err") == *"s-f1/2x-128/evaluations.jsonl: cannot write: File too large" ]] && passed=$((passed + 1)) ||
+  { failed=$((failed + 1)); echo "FAIL: fsize-search-midway:"; tail -2 "$work/err" | sed 's/^/    /'; }
+expect fsize-eval-journal 1 "$work/e-f.json.journal: cannot write: File too large" -- limited 0 "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --json "$work/e-f.json"
+expect fsize-curve-journal 1 "$work/c-f.journal: cannot write: File too large" -- limited 0 "$longrope" curve --model "$work/model" --data "$work/data" --lengths 64 --out "$work/c-f"
+if command -v gnuplot >/dev/null; then
+  expect fsize-plot 1 "cannot write: File too large" -- limited 0 "$longrope" plot --tables "$work/t4.json" --out "$work/p-f.svg"
+fi
+absent "$work/cv-f" "$work/in-f" "$work/e-f.json" "$work/e-f.json.journal" "$work/c-f.journal" "$work/c-f.csv" "$work/p-f.svg" "$work/p-f.svg.dat"
+no_temps
+# A full disk and a read-only run directory, where this user may mount a tmpfs (root); the unit tests
+# inject ENOSPC everywhere else (tests/formats/file_write_test.cpp).
+mkdir -p "$work/full" "$work/ro"
+if mount -t tmpfs -o size=64k tmpfs "$work/full" 2>/dev/null; then
+  head -c 100000 /dev/zero >"$work/full/filler" 2>/dev/null  # every page taken
+  expect enospc-convert 1 "$work/full/cv/model.safetensors: cannot write: No space left on device" -- "$longrope" convert --model "$work/model" --out "$work/full/cv" --dtype f32
+  expect enospc-eval-journal 1 "$work/full/e.json.journal: cannot write: No space left on device" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --json "$work/full/e.json"
+  [[ $(ls "$work/full") == filler ]] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: a full disk kept $(ls "$work/full" | tr '\n' ' ')"; }
+  umount "$work/full"
+fi
+if mount -t tmpfs -o ro tmpfs "$work/ro" 2>/dev/null || { [[ $(id -u) -ne 0 ]] && chmod 555 "$work/ro"; }; then
+  why=$([[ $(id -u) -eq 0 ]] && echo "Read-only file system" || echo "Permission denied")
+  # Before the model loads: a missing model is not even reached.
+  expect ro-search 1 "$work/ro/run: directory $work/ro is not writable: $why" -- "$longrope" search --model "$work/nope" --data "$work/data" --target 2x --out "$work/ro/run" "${small[@]}"
+  expect ro-eval 1 "$work/ro/e.json: directory $work/ro is not writable: $why" -- "$longrope" eval --model "$work/nope" --data "$work/data" --length 64 --json "$work/ro/e.json"
+  mountpoint -q "$work/ro" && umount "$work/ro" || chmod 755 "$work/ro"
+fi
 echo "cli: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -8,11 +8,13 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 #include <sstream>
 
+#include "formats/file_write.h"
 #include "tests/test_files.h"
 
 
@@ -47,6 +49,15 @@ fs::path temp_dir() {
 std::string open_error(const fs::path& path, const ScoreJob& job, bool resume) {
   try {
     ScoreJournal journal(path.string(), job, resume);
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+std::string error_of_record(ScoreJournal& journal) {
+  try {
+    journal.record("k2", {{"doc", 2.0, 10}, 0.1});
   } catch (const std::exception& e) {
     return e.what();
   }
@@ -146,6 +157,27 @@ TEST(ScoreJournal, AJobThatScoredNothingLeavesNoFile) {
   const fs::path path = dir / "eval.json.journal";
   { ScoreJournal journal(path.string(), kJob, false); }
   EXPECT_FALSE(fs::exists(path));
+  fs::remove_all(dir);
+}
+
+TEST(ScoreJournal, AFullDiskLeavesNoEmptyJournal) {
+  const fs::path dir = temp_dir();
+  const fs::path path = dir / "eval.json.journal";
+  formats::fail_writes_after_for_tests(0, ENOSPC);
+  const std::string error = open_error(path, kJob, false);
+  formats::fail_writes_after_for_tests(0, 0);
+  EXPECT_EQ(error, path.string() + ": cannot write: No space left on device");
+  EXPECT_FALSE(fs::exists(path)) << "a 0-byte journal was left";
+  // One that holds scores is never removed, whatever fails.
+  {
+    ScoreJournal journal(path.string(), kJob, false);
+    journal.record("k1", {{"doc", 1.0, 10}, 0.1});
+  }
+  formats::fail_writes_after_for_tests(0, ENOSPC);
+  ScoreJournal resumed(path.string(), kJob, true);
+  EXPECT_THAT(error_of_record(resumed), HasSubstr("No space left on device"));
+  formats::fail_writes_after_for_tests(0, 0);
+  EXPECT_EQ(resumed.size(), 1u);
   fs::remove_all(dir);
 }
 

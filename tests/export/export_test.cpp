@@ -4,12 +4,14 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
 
+#include "formats/file_write.h"
 #include "formats/format_error.h"
 #include "formats/gguf.h"
 #include "export/export_values.h"
@@ -103,6 +105,17 @@ TEST(HfExport, BothLayoutsCarryTheSameBlock) {
                                       "num_hidden_layers", "num_attention_heads", "num_key_value_heads",
                                       "max_position_embeddings", "rope_theta", "rope_scaling", "tie_word_embeddings",
                                       "original_max_position_embeddings", "rope_parameters"));
+}
+
+// A scaling the config already carries is replaced, never silently: the warning names it.
+TEST(HfExport, AScalingTheConfigCarriesIsNamedAsReplaced) {
+  ojson config = llama_config();
+  config["rope_scaling"] = ojson::parse(R"({"rope_type": "linear", "factor": 2.0})");
+  const HfExport e = patch_hf_config(config, table_8x(), {}, "config.json", "table.json");
+  ASSERT_EQ(e.values.warnings.size(), 1u);
+  EXPECT_EQ(e.values.warnings[0], "warning: config.json: its rope_scaling (rope_type linear, factor 2) is replaced by the table's "
+                                  "longrope scaling, whose factors divide the model's native frequencies, not the scaled ones");
+  EXPECT_EQ(e.config["rope_scaling"]["rope_type"], "longrope");
 }
 
 TEST(HfExport, SingleLayoutsRemoveTheOtherBlock) {
@@ -313,6 +326,20 @@ class GgufExport : public ExportFiles {
 };
 
 std::vector<float> as_floats(const std::vector<double>& v) { return std::vector<float>(v.begin(), v.end()); }
+
+// A full disk: the file and the cause, not "GGUF write failed", and no temp file beside the output.
+TEST_F(GgufExport, AFullDiskIsNamedAndLeavesNoTemp) {
+  formats::fail_writes_after_for_tests(64, ENOSPC);
+  std::string error;
+  try {
+    export_gguf(table_8x(), path("in.gguf"), path("out.gguf"), {}, "table.json");
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  formats::fail_writes_after_for_tests(0, 0);
+  EXPECT_EQ(error, path("out.gguf") + ": cannot write: No space left on device");
+  expect_nothing_at(path("out.gguf"));
+}
 
 TEST_F(GgufExport, LongropeModeKeepsEveryByteAndAddsFactorsAndKeys) {
   const FactorTable t = table_8x();

@@ -72,6 +72,10 @@ int main(int argc, char** argv) {
                                      {"special_tokens", {{"<|endoftext|>", {{"id", "<|endoftext|>"}, {"ids", {20}}, {"tokens", {"<|endoftext|>"}}}}}}};
   put(dir + "/tokenizer_json/template.json", with_template.dump());
 
+  // Drawn by FuzzedDataProvider: the byte alphabet, then tokens, ids and merges.
+  put(dir + "/tokenizer_vocab/alphabet.bin", std::string("\x01\x08" "hello" "\x00\x03" "world" "\x00\x05\x02\x01\x01", 19));
+  put(dir + "/tokenizer_vocab/far-id.bin", std::string("\x00\x02" "ab" "\x01\xff\xff\xff\x7f\x01\x00", 11));
+
   put(dir + "/bpe_encode/hello.txt", "hello world 2020 caf\xc3\xa9");
   put(dir + "/bpe_encode/special.txt", "<|endoftext|>hello<|endoftext|>  world\n\n\t20");
   put(dir + "/bpe_encode/unicode.txt", "\xe4\xb8\xad\xe6\x96\x87 \xf0\x9f\x98\x80 don't I'm 1234567");

@@ -7,6 +7,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -120,6 +121,25 @@ TEST(GgufCheckpoint, RopeFreqsBecomeALongRopeTable) {
   EXPECT_EQ(loaded.rope_scaling.long_factor, (std::vector<double>{1.0, 1.5, 2.0, 4.0}));
   EXPECT_EQ(loaded.rope_scaling.short_factor, loaded.rope_scaling.long_factor);
   EXPECT_DOUBLE_EQ(*loaded.rope_scaling.attention_factor, 1.25);
+  fs::remove_all(dir);
+}
+
+// rope_freqs divide θ_i as a table's λ do: what a table may not hold is refused here too, named by the
+// tensor (a NaN was once reported as the config's short_factor[0]).
+TEST(GgufCheckpoint, RopeFreqsAreCheckedAsATableIs) {
+  const fs::path dir = fresh_temp_dir("gguf-freqs-checked");
+  const LlamaConfig c = tiny_config();
+  const LlamaWeights w = random_llama_weights(c, 3, {});
+  const std::vector<std::pair<std::vector<float>, std::string>> cases = {
+      {{1.0f, 0.5f, 2.0f, 4.0f}, "tensor 'rope_freqs.weight'[1]: 0.5 is below 1"},
+      {{1.0f, 2.0f, 1.5f, 4.0f}, "tensor 'rope_freqs.weight'[2]: 1.5 is below the factor before it (2)"},
+      {{1.0f, std::nanf(""), 2.0f, 4.0f}, "tensor 'rope_freqs.weight'[1]: must be a positive number, got nan"}};
+  for (const auto& [freqs, expected] : cases) {
+    GgufModelFile file(c, w);
+    file.tensors.push_back({"rope_freqs.weight", {4}, GgmlType::F32, freqs.data(), 16});
+    const std::string path = file.write(dir / "f.gguf");
+    EXPECT_THAT(error_of([&] { llama_config_from_gguf(formats::GgufFile::open(path)); }), HasSubstr(path + ": " + expected));
+  }
   fs::remove_all(dir);
 }
 

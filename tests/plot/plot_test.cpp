@@ -6,9 +6,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include "formats/file_write.h"
 
 namespace longrope {
 namespace {
@@ -84,6 +87,25 @@ TEST(Plot, RendersPngAndSvgFiles) {
   EXPECT_THAT(svg, HasSubstr(">yarn<"));
   EXPECT_THAT(read(dir / "curve.png.dat"), HasSubstr("# yarn"));
   for (const auto& e : fs::directory_iterator(dir)) EXPECT_EQ(e.path().string().find(".tmp"), std::string::npos) << e.path();
+  fs::remove_all(dir);
+}
+
+// A full disk while the temp files are written (before gnuplot runs): the cause, and none of them left.
+TEST(Plot, AFailedWriteLeavesNoTempFile) {
+  const fs::path dir = fs::temp_directory_path() / ("longrope-plot-full-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  for (const size_t allowed : {size_t{0}, size_t{200}}) {  // the data file, then the script after it
+    formats::fail_writes_after_for_tests(allowed, ENOSPC);
+    std::string error;
+    try {
+      render_plot(two_series(), (dir / "curve.png").string());
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    formats::fail_writes_after_for_tests(0, 0);
+    EXPECT_EQ(error, (dir / "curve.png").string() + ": cannot write: No space left on device");
+    EXPECT_TRUE(fs::is_empty(dir)) << "left " << fs::directory_iterator(dir)->path();
+  }
   fs::remove_all(dir);
 }
 

@@ -107,7 +107,7 @@ def check_hf(longrope, workdir):
             np.save(os.path.join(model_dir, "tokens.npy"), ids.numpy().astype(np.int64))
             with torch.no_grad():
                 theirs = model(ids.unsqueeze(0)).logits[0].float().numpy()
-            ours_path = os.path.join(model_dir, "ours.npy")
+            ours_path = model_dir + "-ours.npy"  # beside the model: nothing is written inside a model directory being read
             run([longrope, "forward", "--model", model_dir, "--tokens", os.path.join(model_dir, "tokens.npy"),
                  "--out", ours_path, "--method", "config", "--threads", "2"])
             diff = float(np.abs(np.load(ours_path) - theirs).max())

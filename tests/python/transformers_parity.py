@@ -106,12 +106,12 @@ def check_case(longrope, name, family, kwargs, lengths, options, workdir):
             out = model(ids.unsqueeze(0), labels=ids.unsqueeze(0))
         theirs = out.logits[0].float().numpy()
 
-        ours_path = os.path.join(directory, f"ours-{length}.npy")
+        ours_path = f"{directory}-ours-{length}.npy"  # beside the model: nothing is written inside a model directory being read
         run([longrope, "forward", "--model", directory, "--tokens", tokens, "--out", ours_path, "--method", "config",
              "--threads", "2"])
         diff = float(np.abs(np.load(ours_path) - theirs).max())
 
-        eval_json = os.path.join(directory, f"eval-{length}.json")
+        eval_json = f"{directory}-eval-{length}.json"
         run([longrope, "eval", "--model", directory, "--data", tokens, "--length", str(length),
              "--docs", "1", "--bos", "none", "--method", "config", "--json", eval_json, "--threads", "2"])
         ours_ppl = json.load(open(eval_json))["ppl"]

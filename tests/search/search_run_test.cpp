@@ -40,7 +40,7 @@ struct SearchRunFixture : ::testing::Test {
     save_llama_checkpoint((dir / "model").string(), c, random_llama_weights(c, 5, {}));
     fs::create_directories(dir / "data");
     at::Generator g = at::detail::createCPUGenerator(3);
-    const at::Tensor bytes = at::randint(0, 256, {2000}, g, at::kInt);
+    const at::Tensor bytes = at::randint(32, 127, {2000}, g, at::kInt);  // printable: documents are text
     std::ofstream text(dir / "data" / "doc.txt", std::ios::binary);
     for (int64_t i = 0; i < bytes.numel(); ++i) text.put(static_cast<char>(bytes[i].item<int>()));
     text.close();

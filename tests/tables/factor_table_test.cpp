@@ -100,5 +100,29 @@ TEST(FactorTable, RejectsMalformedTables) {
   EXPECT_THROW(read_factor_table((d / "empty.csv").string()), std::runtime_error);
 }
 
+std::string table_error(const std::string& json) {
+  try {
+    factor_table_from_json(nlohmann::json::parse(json), "t.json");
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "accepted";
+}
+
+// Tables that read without complaint and mean nothing: a scale no extension has, a scale that is not
+// its own lengths' ratio, factors far beyond the scale.
+TEST(FactorTable, RefusesTablesThatDisagreeWithThemselves) {
+  EXPECT_EQ(table_error(R"({"lambda": [1.0, 2.0], "scale": 1e308})"), "t.json: field 'scale': 1e+308 is not an extension ratio in [1, 10^6]");
+  EXPECT_EQ(table_error(R"({"lambda": [1.0, 2.0], "original_length": 64, "target_length": 256, "scale": 8})"),
+            "t.json: field 'scale': 8 disagrees with target_length / original_length = 256 / 64 = 4");
+  EXPECT_EQ(table_error(R"({"lambda": [100000, 100000], "original_length": 64, "target_length": 256, "scale": 4})"),
+            "t.json: field 'lambda[0]': 100000 is beyond 4 × the table's scale s = 4 (the search bounds a factor by 1.25·s)");
+  EXPECT_THAT(table_error(R"({"lambda": [1.0, 2.0], "short_lambda": [1.0, 50.0], "original_length": 64, "target_length": 128})"),
+              HasSubstr("field 'short_lambda[1]': 50 is beyond 4 × the table's scale s = 2"));
+  // The search's own tables, and tables without a scale (a reference CSV), are left as they were.
+  EXPECT_EQ(table_error(R"({"lambda": [1.0, 5.0], "original_length": 64, "target_length": 256, "scale": 4})"), "accepted");
+  EXPECT_EQ(table_error(R"({"lambda": [1.0, 100000]})"), "accepted");
+}
+
 }  // namespace
 }  // namespace longrope

@@ -4,6 +4,7 @@
 // tokenizers 0.23 on the same tokenizer.json.
 #include "tokenizer/bpe_tokenizer.h"
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -166,6 +167,10 @@ TEST_F(BpeTokenizerFiles, BosComesFromTheTemplateOrTokenizerConfig) {
   EXPECT_TRUE(templated.add_bos());
   EXPECT_EQ(templated.bos_id(), 20);
   EXPECT_THAT(templated.encode("hello"), ElementsAre(11));  // encode never adds it itself
+  // A special token named by a number (found by fuzz_tokenizer_json: it ended in an uncaught type_error).
+  json numbered = j;
+  numbered["post_processor"]["processors"][1]["single"][0]["SpecialToken"]["id"] = 20;
+  EXPECT_THAT(load_error(numbered), HasSubstr("tokenizer.json: post_processor.processors[1].single: expected a string, got number"));
 
   write("tokenizer_config.json", json{{"bos_token", {{"content", "he"}}}, {"add_bos_token", false}}.dump());
   const BpeTokenizer configured = load(tiny_tokenizer_json());
@@ -284,6 +289,15 @@ TEST_F(BpeTokenizerFiles, InconsistentContentIsNamed) {
   j = tiny_tokenizer_json();
   j["model"]["vocab"]["x"] = -4;
   EXPECT_THAT(load_error(j), HasSubstr("tokenizer.json: model.vocab['x']: expected an id"));
+
+  // One far id would allocate its whole range (10^8 ids: 3.5 GB from a file of a few hundred bytes).
+  const size_t tokens = tiny_tokenizer_json()["model"]["vocab"].size() + 1 + tiny_tokenizer_json()["added_tokens"].size();
+  for (const int64_t far : {int64_t{100000000}, int64_t{1000000000}}) {
+    j = tiny_tokenizer_json();
+    j["model"]["vocab"]["x"] = far;
+    EXPECT_THAT(load_error(j), HasSubstr(fmt::format("tokenizer.json: model.vocab: id {} is beyond what a vocabulary of {} tokens numbers "
+                                                     "(ids below {}, at most 2^24)", far, tokens, 2 * tokens + 256)));
+  }
 
   j = tiny_tokenizer_json();
   j["pre_tokenizer"] = {

@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <stdexcept>
 
 #include "models/checkpoint.h"
@@ -252,6 +253,18 @@ TEST(Trainer, BadInputFailsWithAClearMessage) {
   bad = t;
   bad.num_kv_heads = 3;
   EXPECT_THAT(message(bad, {data}), HasSubstr("num_kv_heads: 3 does not divide the 4 query heads"));
+  // Each blamed on itself: an infinite decay once turned the loss to NaN and was blamed on the learning rate.
+  bad = t;
+  bad.weight_decay = std::numeric_limits<double>::infinity();
+  EXPECT_THAT(message(bad, {data}), HasSubstr("weight_decay: inf is not a finite number within float's range"));
+  bad = t;
+  bad.weight_decay = 100;  // × lr 1e-2 = 1: every step would zero the weights
+  EXPECT_THAT(message(bad, {data}), HasSubstr("weight_decay: 100 × the learning rate 0.01 is 1, at least 1"));
+  bad = t;
+  bad.grad_clip = 1e308;  // overflowed inside LibTorch as a float
+  EXPECT_THAT(message(bad, {data}), HasSubstr("grad_clip: 1e+308 is not a finite number within float's range"));
+  EXPECT_THAT(message(t, {write_text(dir / "weights.txt", std::string("\x93NUMPY\0\0", 8) + repetitive_text(50))}),
+              HasSubstr("weights.txt: not a text file (byte 0x93 at offset 0 is not UTF-8): train reads text"));
   EXPECT_THAT(message(t, {(dir / "missing.txt").string()}), HasSubstr("missing.txt: does not exist"));
   fs::create_directories(dir / "empty");
   EXPECT_THAT(message(t, {(dir / "empty").string()}), HasSubstr("no .txt files"));
