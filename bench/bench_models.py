@@ -1,15 +1,17 @@
 """The benchmark models, their GGUF twins and the tokens every system reads, cached under CACHE.
 
-Two models: the shipped byte-level books-bytes-3m, and a LLaMA-shaped ~100M-parameter model with
-random weights written by our own `longrope init-model`. Each gets a tokenizer.json that maps byte b
-to id b, which llama.cpp's convert_hf_to_gguf.py needs and llama-perplexity tokenizes text with.
+Three models: the shipped byte-level books-bytes-3m, and two LLaMA-shaped models with random
+weights written by our own `longrope init-model`: one of ~100M parameters and one of SmolLM2-135M's
+shape. Each gets a tokenizer.json that maps byte b to id b, which llama.cpp's convert_hf_to_gguf.py
+needs and llama-perplexity tokenizes text with.
 
 The tokenizer: a byte-fallback BPE with no merges (llama.cpp's "llama"/SentencePiece vocabulary).
 Ids 0..255 are the byte pieces <0x00>..<0xFF>, except id 0x20, which is "▁": SentencePiece-style
 tokenizers turn every space into "▁" before looking pieces up, so a space becomes id 0x20 and every
-other byte falls back to its own <0xNN> piece. Ids 256.. (the random model's vocabulary of 32000)
-are private-use characters that never occur in the text. tokenizer_config.json turns off BOS and
-the leading-space prefix, so llama.cpp gives exactly the byte values; check_tokenization proves it.
+other byte falls back to its own <0xNN> piece. Ids 256.. (the random models' vocabularies of 32000
+and 49152) are private-use characters that never occur in the text. tokenizer_config.json turns off
+BOS and the leading-space prefix, so llama.cpp gives exactly the byte values; check_tokenization
+proves it.
 """
 import json
 import os
@@ -28,8 +30,28 @@ RANDOM_CONFIG = {
     "hidden_act": "silu", "tie_word_embeddings": True, "attention_bias": False, "mlp_bias": False,
     "bos_token_id": None, "eos_token_id": None, "torch_dtype": "float32",
 }
-MODELS = ("shipped-3m", "random-100m")
+# The shape of SmolLM2-135M (HuggingFaceTB; 134,515,008 parameters) with random weights: no download,
+# and speed does not depend on the weights' values. Its context is 8192 and RoPE theta 100000.
+SMOLLM2_SHAPE_CONFIG = {
+    "architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 576, "intermediate_size": 1536,
+    "num_hidden_layers": 30, "num_attention_heads": 9, "num_key_value_heads": 3, "head_dim": 64,
+    "vocab_size": 49152, "max_position_embeddings": 8192, "rope_theta": 100000.0, "rms_norm_eps": 1e-5,
+    "hidden_act": "silu", "tie_word_embeddings": True, "attention_bias": False, "mlp_bias": False,
+    "bos_token_id": None, "eos_token_id": None, "torch_dtype": "float32",
+}
+RANDOM_CONFIGS = {"random-100m": RANDOM_CONFIG, "smollm2-135m-shape": SMOLLM2_SHAPE_CONFIG}
+MODELS = ("shipped-3m", "random-100m", "smollm2-135m-shape")
 PRIVATE_USE = 0xF0000  # plane 15 private-use area: 65534 code points for the filler ids
+
+
+def model_config(name):
+    """The config.json contents of a model in MODELS, without building it (for shapes and FLOPs)."""
+    if name in RANDOM_CONFIGS:
+        return RANDOM_CONFIGS[name]
+    if name == "shipped-3m":
+        with open(os.path.join(SHIPPED_MODEL, "config.json")) as f:
+            return json.load(f)
+    raise ValueError(f"unknown model '{name}' (known: {', '.join(MODELS)})")
 
 
 def llama_cpp_env():
@@ -73,7 +95,7 @@ def prepare_model(name, longrope):
         raise ValueError(f"unknown model '{name}' (known: {', '.join(MODELS)})")
     model_dir = os.path.join(CACHE, name)
     stamp = os.path.join(model_dir, ".ready")  # holds the recipe the directory was made from
-    recipe = json.dumps(RANDOM_CONFIG if name == "random-100m" else SHIPPED_MODEL)
+    recipe = json.dumps(RANDOM_CONFIGS[name] if name in RANDOM_CONFIGS else SHIPPED_MODEL)
     if os.path.exists(stamp):
         with open(stamp) as f:
             if f.read() == recipe:
@@ -85,9 +107,9 @@ def prepare_model(name, longrope):
             os.symlink(os.path.join(SHIPPED_MODEL, f), os.path.join(model_dir, f))
     else:
         os.makedirs(CACHE, exist_ok=True)
-        config = os.path.join(CACHE, "random-100m.config.json")
+        config = os.path.join(CACHE, f"{name}.config.json")
         with open(config, "w") as f:
-            json.dump(RANDOM_CONFIG, f, indent=2)
+            json.dump(RANDOM_CONFIGS[name], f, indent=2)
         print(f"writing {model_dir} (longrope init-model, random weights, seed 0)", flush=True)
         run_measured([longrope, "init-model", "--config", config, "--out", model_dir, "--seed", 0, "--dtype", "f32"]).check()
     write_byte_tokenizer(model_dir, model_shape(model_dir)["vocab"])

@@ -145,7 +145,11 @@ def timed_passes(seconds):
 def model_shape(model_dir):
     """Layers, widths, vocabulary and parameter count of a LLaMA config.json (biases not counted)."""
     with open(os.path.join(model_dir, "config.json")) as f:
-        c = json.load(f)
+        return shape_from_config(json.load(f))
+
+
+def shape_from_config(c):
+    """model_shape of a config dict already read."""
     hidden, layers, heads = c["hidden_size"], c["num_hidden_layers"], c["num_attention_heads"]
     kv_heads = c.get("num_key_value_heads") or heads
     head_dim = c.get("head_dim") or hidden // heads

@@ -11,10 +11,18 @@ GPL-3, repeated) and is timed in its own process, so that its peak RSS is its ow
                 per repeat (it cannot score one chunk twice), timed by its log (see llama_cpp_run).
 A system's rate is the median over its passes after the first (a warm-up) when --repeats > 1.
 
+Against the machine's peak: the CPU's attainable GEMM rate with the same torch and threads (bench/
+gemm_peak.py, measured at the start of the run in its own process unless --peak gives its JSON), the
+model FLOPs of one forward (bench/model_flops.py: the weight matmuls incl. the LM head, plus causal
+attention at half of T²), and per system the achieved FLOP/s (model FLOPs / median pass seconds) and
+its utilisation of that peak. --against-peak picks the set that issue 40 targets: the SmolLM2-135M
+shape and the ~100M LLaMA at 2k, 8k and 32k tokens, f32 (and bf16 where the CPU has native bf16).
+
 Perplexities are checked before speeds are compared: llama-perplexity scores only the second half of
 its window (logits n/2 .. n-2), so transformers reports that half as well at every length, and at
 --ppl-check lengths our own logits (`longrope forward`) are scored the same way.
 Usage: python3 bench/eval_throughput.py [--lengths 1k,2k] [--models shipped-3m] [--out R.json]
+       python3 bench/eval_throughput.py --against-peak [--peak gemm_peak.json]
 """
 import argparse
 import json
@@ -26,6 +34,8 @@ import sys
 import tempfile
 
 import bench_models
+import gemm_peak
+import model_flops
 from benchlib import (CACHE, TEXT, VENV_PYTHON, default_longrope, default_out, fmt, machine_info, median, model_shape,
                       our_eval, parse_lengths, print_table, run_measured, timed_passes, write_json)
 
@@ -34,6 +44,12 @@ SYSTEMS = ("ours", "transformers", "llama.cpp")
 NLL_TOL = {"f32": 1e-3, "bf16": 3e-2}  # nats; bf16 rounds at different points in each system
 TARGET_LENGTHS = (2048, 16384)          # the issue's targets hold at every length in this range
 TARGET_VS_LLAMA_CPP, TARGET_VS_TRANSFORMERS = 1.0, 1.5
+DEFAULT_MODELS, DEFAULT_LENGTHS = "shipped-3m,random-100m", "1k,2k,4k,8k,16k"
+# Issue 40, item 3: on the SmolLM2-135M shape at 8k and 32k, ours >= 70 % of the attainable GEMM rate
+# and >= 1.3x transformers.
+PEAK_MODELS, PEAK_LENGTHS = "smollm2-135m-shape,random-100m", "2k,8k,32k"
+PEAK_TARGET_MODEL, PEAK_TARGET_LENGTHS = "smollm2-135m-shape", (8192, 32768)
+PEAK_TARGET_UTILISATION, PEAK_TARGET_VS_TRANSFORMERS = 0.70, 1.3
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -188,6 +204,7 @@ def measure_row(args, name, model_dir, shape, dtype, length, tokens_path, text_p
         if system != "ours":
             row[system]["ours_over_this"] = ours_tps / peer if ours_tps and peer else None
     row["ppl_agreement"] = agreement(row, dtype)
+    add_utilisation(args, row, shape, dtype, length)
     if TARGET_LENGTHS[0] <= length <= TARGET_LENGTHS[1]:
         vs_cpp = row.get("llama.cpp", {}).get("ours_over_this")
         vs_hf = row.get("transformers", {}).get("ours_over_this")
@@ -196,6 +213,90 @@ def measure_row(args, name, model_dir, shape, dtype, length, tokens_path, text_p
                           "met_llama_cpp": None if vs_cpp is None else vs_cpp >= TARGET_VS_LLAMA_CPP,
                           "met_transformers": None if vs_hf is None else vs_hf >= TARGET_VS_TRANSFORMERS}
     return row
+
+
+def add_utilisation(args, row, shape, dtype, length):
+    """Model FLOPs of the forward, each system's achieved FLOP/s and its share of the GEMM peak."""
+    flops = model_flops.forward_flops(shape, length)
+    peak = gemm_peak.peak_flops(args.peak_doc, dtype) if args.peak_doc else None
+    row["model_flops"] = flops
+    row["model_gflop_per_forward"] = flops["total"] / 1e9
+    row["gemm_peak_flops"] = peak
+    if peak is None:
+        row["gemm_peak_missing"] = ("no gemm peak (--peak none)" if not args.peak_doc
+                                    else gemm_peak.not_measured_reason(args.peak_doc, dtype))
+    for system in args.systems:
+        tps = row[system].get("tokens_per_second")
+        achieved = flops["total"] * tps / length if tps else None
+        row[system]["model_flops_per_second"] = achieved
+        row[system]["utilisation_of_gemm_peak"] = achieved / peak if achieved and peak else None
+    if row["model"] == PEAK_TARGET_MODEL and length in PEAK_TARGET_LENGTHS:
+        util = row.get("ours", {}).get("utilisation_of_gemm_peak")
+        vs_hf = row.get("transformers", {}).get("ours_over_this")
+        row["peak_targets"] = {"utilisation_at_least": PEAK_TARGET_UTILISATION,
+                               "ours_over_transformers_at_least": PEAK_TARGET_VS_TRANSFORMERS,
+                               "met_utilisation": None if util is None else util >= PEAK_TARGET_UTILISATION,
+                               "met_transformers": None if vs_hf is None else vs_hf >= PEAK_TARGET_VS_TRANSFORMERS}
+
+
+def peak_table_rows(rows):
+    def get(row, system, key):
+        return row.get(system, {}).get(key)
+
+    def g(v):
+        return fmt(None if v is None else v / 1e9, ".1f")
+
+    def pct(v):
+        return fmt(None if v is None else 100 * v, ".1f")
+
+    out = []
+    for r in rows:
+        t = r.get("peak_targets")
+        met = "-" if not t else "/".join({True: "yes", False: "NO", None: "?"}[t[k]]
+                                         for k in ("met_utilisation", "met_transformers"))
+        out.append([r["model"], r["dtype"], r["length"], fmt(r["model_gflop_per_forward"], ".1f"),
+                    fmt(100 * r["model_flops"]["attention"] / r["model_flops"]["total"], ".0f"),
+                    g(r["gemm_peak_flops"]) if r["gemm_peak_flops"] else "n/a",
+                    g(get(r, "ours", "model_flops_per_second")), pct(get(r, "ours", "utilisation_of_gemm_peak")),
+                    g(get(r, "transformers", "model_flops_per_second")), pct(get(r, "transformers", "utilisation_of_gemm_peak")),
+                    g(get(r, "llama.cpp", "model_flops_per_second")), pct(get(r, "llama.cpp", "utilisation_of_gemm_peak")),
+                    fmt(get(r, "transformers", "ours_over_this"), ".2f"), met])
+    return out
+
+
+PEAK_HEADERS = ["model", "dtype", "length", "GFLOP/fwd", "attn %", "peak GFLOP/s", "ours GFLOP/s", "ours %peak",
+                "hf GFLOP/s", "hf %peak", "l.cpp GFLOP/s", "l.cpp %peak", "ours/hf", "target >=70%/>=1.3x"]
+
+
+def print_tables(rows):
+    print_table(HEADERS, table_rows(rows))
+    print()
+    print_table(PEAK_HEADERS, peak_table_rows(rows))
+
+
+def gemm_peak_for_run(args, dtypes, models):
+    """The gemm_peak document this run divides by: --peak's file, or measured now on the same threads."""
+    if args.peak == "none":
+        return None
+    if args.peak:
+        doc = gemm_peak.load(args.peak)
+        source = os.path.abspath(args.peak)
+        if doc["threads"] != args.threads:
+            sys.exit(f"--peak {args.peak}: measured on {doc['threads']} threads, this run uses {args.threads}")
+        here = machine_info()["cpu_model"]
+        if doc["machine"]["cpu_model"] != here:
+            print(f"warning: --peak {args.peak} was measured on '{doc['machine']['cpu_model']}', this is '{here}'",
+                  file=sys.stderr, flush=True)
+    else:
+        source = os.path.splitext(args.out)[0] + "-gemm-peak.json"
+        print(f"measuring the GEMM peak on {args.threads} threads (bench/gemm_peak.py) ...", flush=True)
+        doc = gemm_peak.run_child(args.python, args.threads, source, dtypes, ",".join(models),
+                                  ["--longrope", args.longrope])
+    for dtype in dtypes:
+        peak = gemm_peak.peak_flops(doc, dtype)
+        print(f"GEMM peak {dtype}: " + (f"{peak / 1e9:.1f} GFLOP/s" if peak else
+                                        gemm_peak.not_measured_reason(doc, dtype)), flush=True)
+    return {"source": source, **doc}
 
 
 def table_rows(rows):
@@ -233,9 +334,15 @@ HEADERS = ["model", "dtype", "length", "ours tok/s", "hf tok/s", "l.cpp tok/s", 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--models", default=",".join(bench_models.MODELS), help="comma list of: " + ", ".join(bench_models.MODELS))
-    parser.add_argument("--lengths", default="1k,2k,4k,8k,16k")
-    parser.add_argument("--dtypes", default="f32,bf16")
+    parser.add_argument("--models", default=None, help="comma list of: " + ", ".join(bench_models.MODELS)
+                        + f" (default {DEFAULT_MODELS}; with --against-peak {PEAK_MODELS})")
+    parser.add_argument("--lengths", default=None, help=f"default {DEFAULT_LENGTHS}; with --against-peak {PEAK_LENGTHS}")
+    parser.add_argument("--dtypes", default=None, help="default f32,bf16; with --against-peak f32, and bf16 where the "
+                                                       "CPU has native bf16")
+    parser.add_argument("--against-peak", action="store_true",
+                        help=f"issue 40's set: --models {PEAK_MODELS} --lengths {PEAK_LENGTHS} (unless given)")
+    parser.add_argument("--peak", default=None, help="a bench/gemm_peak.py JSON measured on the same threads; default: "
+                                                     "measure it at the start of this run; 'none': no utilisation")
     parser.add_argument("--systems", default=",".join(SYSTEMS))
     parser.add_argument("--repeats", type=int, default=2, help="passes per system; the first is a warm-up when > 1")
     parser.add_argument("--threads", type=int, default=2)
@@ -250,7 +357,17 @@ def main():
     args.longrope = os.path.abspath(args.longrope or default_longrope())
     args.systems = [s for s in args.systems.split(",") if s]
     args.out = args.out or default_out("eval_throughput")
+    if args.against_peak:
+        native, _ = gemm_peak.native_bf16()
+        args.models = args.models or PEAK_MODELS
+        args.lengths = args.lengths or PEAK_LENGTHS
+        args.dtypes = args.dtypes or ("f32,bf16" if native else "f32")
+    args.models = args.models or DEFAULT_MODELS
+    args.lengths, args.dtypes = args.lengths or DEFAULT_LENGTHS, args.dtypes or "f32,bf16"
     lengths, dtypes = parse_lengths(args.lengths), [d for d in args.dtypes.split(",") if d]
+    models = [m for m in args.models.split(",") if m]
+    if any(m not in bench_models.MODELS for m in models):
+        sys.exit(f"--models from {', '.join(bench_models.MODELS)}")
     if any(s not in SYSTEMS for s in args.systems) or any(d not in NLL_TOL for d in dtypes) or args.repeats < 1:
         sys.exit(f"--systems from {SYSTEMS}, --dtypes from {tuple(NLL_TOL)}, --repeats >= 1")
     args.llama_env = bench_models.llama_cpp_env() if "llama.cpp" in args.systems else None
@@ -264,9 +381,14 @@ def main():
     report = {"benchmark": "eval_throughput", "machine": machine_info(), "device": "cpu", "threads": args.threads,
               "repeats": args.repeats, "rate": "median tokens/s over the passes after the first (all if --repeats 1)",
               "software": software(args), "tokens": f"bytes of {TEXT}, repeated (id = byte value)", "models": {},
-              "tokenization": {}, "rows": []}
+              "tokenization": {}, "flops_formula": model_flops.FORMULA,
+              "utilisation": "model FLOPs per forward x tokens/s / length, divided by gemm_peak's peak_flops of the "
+                             "row's dtype (max over its shapes of torch.mm's best rate, same threads)",
+              "gemm_peak": None, "rows": []}
+    args.peak_doc = report["gemm_peak"] = gemm_peak_for_run(args, dtypes, models)
+    write_json(args.out, report)
     token_files, text_path = bench_models.prepare_tokens(lengths)
-    for name in args.models.split(","):
+    for name in models:
         model_dir = bench_models.prepare_model(name, args.longrope)
         shape = model_shape(model_dir)
         report["models"][name] = {"path": model_dir, **shape}
@@ -282,11 +404,11 @@ def main():
                 print(f"measuring {name} {dtype} {length} ...", flush=True)
                 row = measure_row(args, name, model_dir, shape, dtype, length, token_files[length], text_path, ggufs, check)
                 report["rows"].append(row)
-                print_table(HEADERS, table_rows([row]))
+                print_tables([row])
                 write_json(args.out, report)  # partial results survive an interrupted run
     print(f"\n{report['machine']['cpu_model']}, {args.threads} threads, CPU; tokens/s = median over passes 2..{args.repeats}"
           if args.repeats > 1 else f"\n{report['machine']['cpu_model']}, {args.threads} threads, CPU")
-    print_table(HEADERS, table_rows(report["rows"]))
+    print_tables(report["rows"])
     write_json(args.out, report)
 
 

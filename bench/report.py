@@ -1,7 +1,8 @@
 """Markdown tables and plots from benchmark JSON files, for results/performance.md.
 
-Reads any mix of eval_throughput, rescale_cost and search_throughput JSON files, prints one Markdown
-table per kind, and with --plot DIR draws tokens/s against length per system (one PNG + SVG per model
+Reads any mix of eval_throughput, gemm_peak, rescale_cost and search_throughput JSON files, prints
+one Markdown table per kind (eval_throughput rows with a GEMM peak get a second one: model FLOPs,
+achieved GFLOP/s and % of the peak per system), and with --plot DIR draws tokens/s against length per system (one PNG + SVG per model
 and dtype, gnuplot). Nothing is measured here.
 Usage: python3 bench/report.py bench/out/*.json [--plot results/performance]
 """
@@ -15,6 +16,8 @@ SYSTEMS = ("ours", "transformers", "llama.cpp")
 
 
 def kind(doc):
+    if doc.get("benchmark") == "gemm_peak":
+        return "gemm"
     if "rows" in doc and "software" in doc:
         return "eval"
     if "methods" in doc and "overhead" in doc:
@@ -57,6 +60,37 @@ def print_eval(rows):
         print(f"| {r['model']} | {r['dtype']} | {k(r['length'])} | {cell(o, '.0f')} | {cell(h, '.0f')} | {cell(l, '.0f')} "
               f"| {cell(o / h if o and h else None, '.2f')} | {cell(o / l if o and l else None, '.2f')} | {rss} "
               f"| {'yes' if agree else ('no' if agree is False else '–')} |")
+
+
+def print_eval_peak(rows):
+    rows = [r for r in rows if "model_gflop_per_forward" in r]
+    if not rows:
+        return
+    print("| model | dtype | length | GFLOP / forward | GEMM peak GFLOP/s | ours GFLOP/s (% peak) "
+          "| transformers GFLOP/s (% peak) | llama.cpp GFLOP/s (% peak) | ours / transformers |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        def both(system):
+            s = r.get(system) or {}
+            achieved, util = s.get("model_flops_per_second"), s.get("utilisation_of_gemm_peak")
+            return "–" if achieved is None else f"{achieved / 1e9:.1f}" + (f" ({100 * util:.1f} %)" if util else "")
+        o, h = rate(r, "ours"), rate(r, "transformers")
+        peak = r.get("gemm_peak_flops")
+        print(f"| {r['model']} | {r['dtype']} | {k(r['length'])} | {r['model_gflop_per_forward']:.1f} "
+              f"| {cell(peak / 1e9 if peak else None, '.1f')} | {both('ours')} | {both('transformers')} | {both('llama.cpp')} "
+              f"| {cell(o / h if o and h else None, '.2f')} |")
+
+
+def print_gemm(docs):
+    print("| CPU | threads | torch | f32 peak GFLOP/s (shape) | bf16 peak GFLOP/s (shape) |")
+    print("|---|---:|---|---:|---:|")
+    for d in docs:
+        def peak(dtype):
+            e = d["dtypes"].get(dtype)
+            if not e:
+                return "–"
+            return f"{e['peak_flops'] / 1e9:.1f} ({e['peak_shape']})" if e.get("measured") else e["reason"]
+        print(f"| {d['machine']['cpu_model']} | {d['threads']} | {d['software']['torch']} | {peak('f32')} | {peak('bf16')} |")
 
 
 def print_rescale(docs):
@@ -122,7 +156,7 @@ def main():
     parser.add_argument("files", nargs="+")
     parser.add_argument("--plot", default=None, help="directory for the throughput plots")
     args = parser.parse_args()
-    by_kind = {"eval": [], "rescale": [], "search": []}
+    by_kind = {"eval": [], "gemm": [], "rescale": [], "search": []}
     for path in args.files:
         with open(path) as f:
             doc = json.load(f)
@@ -134,8 +168,14 @@ def main():
         rows = eval_rows(by_kind["eval"])
         print_eval(rows)
         print()
+        if any("model_gflop_per_forward" in r for r in rows):
+            print_eval_peak(rows)
+            print()
         if args.plot:
             plot_eval(rows, args.plot)
+    if by_kind["gemm"]:
+        print_gemm(by_kind["gemm"])
+        print()
     if by_kind["rescale"]:
         print_rescale(by_kind["rescale"])
         print()
