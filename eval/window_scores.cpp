@@ -49,7 +49,9 @@ WindowScores from_results(const json& j, const std::string& file, const std::str
     if (!row->contains(key) || !(*row)[key].is_array())
       throw score_error(file, "field 'documents': per-window scores missing (written by an older longrope?)");
     for (const json& w : (*row)[key]) {
-      const std::string at = row->contains("length") ? fmt::format("#{}", (*row)["length"].get<int64_t>()) : "";
+      // Several lengths of one method: a window at each length is its own window. One length: the plain
+      // name, so that it pairs with an eval of the same windows at that length.
+      const std::string at = chosen.size() > 1 && row->contains("length") ? fmt::format("#{}", (*row)["length"].get<int64_t>()) : "";
       s.windows.push_back(w.value("name", std::string()) + at);
       s.nll.push_back(nll_of(w.value("mean_nll", json()), file, std::string(key) + ".mean_nll"));
     }

@@ -81,7 +81,10 @@ def case_report(directory, name):
     n_hat = compare(at_target, f"{os.path.join(directory, 'searched-as-searched.json')}:{searched}")
     objective = compare(f"{path}:{deployed}@{target}", at_target)
     summary["cost_at_target"] = {"n_hat_dropped_vs_kept": n_hat, "deploy_vs_searched": objective}
-    lines += [f"At sL = {target}: dropping n̂ from the sL-searched table costs {interval_text(n_hat)}; the deploy-searched table "
+    searched_n_hat = json.load(open(searched[len("table:"):]))["start_tokens"]
+    summary["cost_at_target"]["searched_start_tokens"] = searched_n_hat
+    lines += [f"At sL = {target}: dropping n̂ = {searched_n_hat} from the sL-searched table costs {interval_text(n_hat)}"
+              f"{' (it has none to drop)' if searched_n_hat == 0 else ''}; the deploy-searched table "
               f"against the sL-searched one (n̂ dropped) {interval_text(objective)}.", ""]
     return lines, summary
 

@@ -379,9 +379,10 @@ void check_run_directory(const EvaluationSetup& setup, const SearchRequest& r) {
     fmt::print(stderr, "warning: the held-out documents are the search documents ({}): held-out scores will not be held out\n",
                r.heldout);
   const ConfigRopeScaling& scaling = setup.config().rope_scaling;
-  if (scaling.type != "default")
-    fmt::print(stderr, "warning: {}: the model carries a {} rope_scaling{}; the search ignores it: its factors divide the model's "
-                       "native frequencies, and a table replaces that scaling\n", setup.model_path(), scaling.type,
+  if (scaling.type != "default" && !r.from_config)
+    fmt::print(stderr, "warning: {}: the model carries a {} rope_scaling{}; the search scores it as the baseline 'config', but its "
+                       "candidates divide the model's native frequencies and an exported table replaces that scaling (--from config "
+                       "starts from it, --compose multiplies it)\n", setup.model_path(), scaling.type,
                scaling.factor ? fmt::format(" (factor {:g})", *scaling.factor) : "");
 }
 

@@ -421,6 +421,12 @@ expect eval-resumed 0 "resuming from $work/part.json.journal: 4 of 6 windows alr
    $(grep '"ppl"' "$work/part.json") == "$(grep '"ppl"' "$work/full.json")" ]] && passed=$((passed + 1)) ||
   { failed=$((failed + 1)); echo "FAIL: the resumed eval scored journaled windows again, its perplexities differ, or its journal was left"; }
 
+# longrope compare pairs an eval with a curve at one of its lengths (the same windows, the same names),
+# and reads every length of a curve's method together.
+expect curve-for-compare 0 "" -- "$longrope" curve --model "$work/model" --data "$work/data" --lengths 64,128 --windows 3 --method none,pi --out "$work/cmp"
+expect compare-eval-curve 0 "A vs B: +0.00 % [+0.00, +0.00]" -- "$longrope" compare "$work/full.json:pi" "$work/cmp.json:pi@128" --group-by window
+expect compare-curve-lengths 0 "6 windows" -- "$longrope" compare "$work/cmp.json:pi@*" "$work/cmp.json:none@*" --group-by window
+
 # Passkey retrieval: runs with a KV cache on the tiny model; bad options get one line.
 expect passkey-ok 0 "wrote $work/pk.csv" -- "$longrope" passkey --model "$work/model" --lengths 300,400 --samples 2 --method none,yarn --out "$work/pk"
 grep -q '"accuracy"' "$work/pk.json" && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: pk.json has no accuracy"; }
@@ -491,7 +497,7 @@ expect export-config-csv 2 "--config applies to --format hf, not csv" -- "$longr
 absent "$work/e37.json" "$work/e37.csv"
 # A rope_scaling the model carries: export names what it replaces, search says it ignores it.
 expect export-replaces-scaling 0 "its rope_scaling (rope_type linear, factor 2) is replaced by the table's longrope scaling" -- "$longrope" export --table "$work/t4.json" --format hf --config "$work/linear2/config.json" --out "$work/lin37.json"
-expect search-ignores-scaling 0 "the model carries a linear rope_scaling (factor 2); the search ignores it" -- "$longrope" search --model "$work/linear2" --data "$work/data" --target 2x --out "$work/run-lin37" "${small[@]}"
+expect search-warns-scaling 0 "the model carries a linear rope_scaling (factor 2); the search scores it as the baseline 'config'" -- "$longrope" search --model "$work/linear2" --data "$work/data" --target 2x --out "$work/run-lin37" "${small[@]}"
 
 # A resume is compared whole (RUN/run.json): another model, target list or setting is refused, and
 # nothing is written; a run directory made before the record still resumes.
