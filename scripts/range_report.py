@@ -67,6 +67,35 @@ def ratio_row(methods, first_cells):
     return {"ppl": scores, "best_baseline": best, "table_vs": c}, row
 
 
+def controls_section(prog, lines, report):
+    """The first stage's controls (scripts/progressive_study.sh step 6), each against the progressive
+    fine-tuned 64x table on the same 64 windows: a baseline given its own fine-tune (YaRN at 512, then every
+    baseline at 64x on that model), the baselines composed over the 8x table the model was fine-tuned with,
+    and a direct (not composed) 64x search on the fine-tuned model."""
+    tuned_path = os.path.join(prog, "heldout-64x-progressive-finetuned.json")
+    if not os.path.exists(tuned_path):
+        return
+    table = load(tuned_path)[0]["table"]
+    controls = [("baselines on YaRN's own fine-tune at 512 (s = 8)", "heldout-64x-yarn-finetuned.json", BASELINES),
+                ("baselines composed over the 8x table (fine-tuned model)", "heldout-64x-composed-baselines.json", BASELINES),
+                ("direct 64x search on the fine-tuned model", "heldout-64x-direct-finetuned.json", ["table"])]
+    rows, found = [], {}
+    for name, file, methods in controls:
+        path = os.path.join(prog, file)
+        if not os.path.exists(path):
+            continue
+        held = load(path)[0]
+        for m in (m for m in methods if m in held):
+            c = change(table, held[m], True)
+            found[f"{name}: {m}"] = {"ppl": ppl(held[m]), "progressive_vs_books": c}
+            rows.append(f"| {name} | {m} | {ppl(held[m]):.4f} | {pct(c)} |")
+    if rows:
+        lines += ["", "## Progressive recipe at 64x: its controls (held out, the same 64 windows)", "",
+                  f"The progressive fine-tuned 64x table scores {ppl(table):.4f}; each control beside it:", "",
+                  "| control | method | ppl | progressive table against it (books) |", "|---|---|---:|---|"] + rows
+        report["progressive_controls_64x"] = found
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--results", default="results/books-bytes-3m-l64")
@@ -145,6 +174,7 @@ def main():
         for k in stage.values():
             k.pop("windows")
         report["progressive"][f"{ratio}x"] = stage
+    controls_section(prog, lines, report)
     short = [(n, os.path.join(prog, f"short-64-{n}.json")) for n in ("original", "finetuned", "finetuned-4096")]
     short = [(n, f) for n, f in short if os.path.exists(f)]
     if len(short) > 1 and short[0][0] == "original":
