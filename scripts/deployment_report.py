@@ -53,21 +53,28 @@ def case_report(directory, name):
     lines += [f"Deploy-searched table: `{deployed[len('table:'):]}` (serve lengths {table_meta['deploy']['serve_lengths']}, "
               f"n̂ = {table_meta['start_tokens']}); its search's verdict: {table_meta['verdict'].get('recommend')} "
               f"against {table_meta['verdict'].get('best_baseline')}.", ""]
+    first_path = os.path.join(directory, "curve-transformers.json")
     for runtime in RUNTIMES:
         curve = curves[runtime]
         path = os.path.join(directory, f"curve-{runtime}.json")
-        ppl = {(r["method"], r["length"]): r["ppl"] for r in curve["results"]}
-        lines += [f"### As {runtime} runs it", "",
+        # A runtime scored at L/2 and L only (scripts/deployment_study.sh): beyond L its rule runs the long
+        # factors as transformers' does, so those lengths come from transformers' curve.
+        own_lengths = set(curve["lengths"])
+        ppl = {(r["method"], r["length"]): r["ppl"] for r in first["results"] if r["length"] not in own_lengths}
+        ppl.update({(r["method"], r["length"]): r["ppl"] for r in curve["results"]})
+        served_path = path if max(own_lengths) > original else first_path
+        borrowed = "" if served_path == path else " (lengths beyond L from transformers' curve: the same long factors)"
+        lines += [f"### As {runtime} runs it{borrowed}", "",
                   "| method | " + " | ".join(f"{l}{' (L)' if l == original else ''}" for l in lengths) + " |",
                   "|---|" + "---:|" * len(lengths)]
         for m in methods:
             lines.append(f"| {label(m, deployed, searched)} | " + " | ".join(f"{ppl[(m, l)]:.4f}" for l in lengths) + " |")
-        mean = {m: compare(f"{path}:{m}@{served}", f"{path}:none@{served}")["a"]["ppl"] for m in methods}
+        mean = {m: compare(f"{served_path}:{m}@{served}", f"{served_path}:none@{served}")["a"]["ppl"] for m in methods}
         best = min(BASELINES, key=lambda m: mean[m])
         result = {"served_mean_ppl": mean, "best_baseline": best, "tables": {}}
         lines += ["", f"Mean over the served lengths {2 * original}..{target} (best baseline config: {best}, {mean[best]:.4f}):", ""]
         for m in (deployed, searched):
-            c = compare(f"{path}:{m}@{served}", f"{path}:{best}@{served}")
+            c = compare(f"{served_path}:{m}@{served}", f"{served_path}:{best}@{served}")
             short = {l: compare(f"{path}:{m}@{l}", f"{path}:none@{l}") for l in (original // 2, original)}
             verdict = "deploy the table" if c["high"] < 0 else f"deploy {best}"
             result["tables"][label(m, deployed, searched)] = {"vs_best": c, "short_vs_none": {str(l): v for l, v in short.items()},
@@ -76,6 +83,12 @@ def case_report(directory, name):
                          f"at L/2 {interval_text(short[original // 2])} and at L {interval_text(short[original])} against plain RoPE")
         lines.append("")
         summary["runtimes"][runtime] = result
+    full = [r for r in RUNTIMES[1:] if max(curves[r]["lengths"]) > original]
+    if full:  # the evidence for scoring the others at L/2 and L only
+        first_ppl = {(r["method"], r["length"]): r["ppl"] for r in first["results"]}
+        gap = max(abs(r["ppl"] - first_ppl[(r["method"], r["length"])]) for n in full for r in curves[n]["results"]
+                  if r["length"] > original)
+        lines += [f"Beyond L, {' and '.join(full)} score every method within {gap:.1e} of transformers (the same long factors).", ""]
     path = os.path.join(directory, "curve-transformers.json")
     at_target = f"{path}:{searched}@{target}"
     n_hat = compare(at_target, f"{os.path.join(directory, 'searched-as-searched.json')}:{searched}")

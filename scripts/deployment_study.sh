@@ -11,7 +11,8 @@
 #      lengths transformers, vLLM (--max-model-len sL) and llama.cpp (n_ctx = the window) all run the
 #      long factors, so one deploy search serves the three; they differ at L and below.
 #   2. `curve --runtime R` for R in transformers, vllm, llama.cpp on books/test (8 books x 8 body
-#      windows) at L/2, L, 2L .. sL: plain RoPE, YaRN(s) and NTK(s) as configs hold them (fixed s), the
+#      windows) at L/2, L, 2L .. sL (vLLM and llama.cpp at L/2 and L only: beyond L all three run the
+#      long factors): plain RoPE, YaRN(s) and NTK(s) as configs hold them (fixed s), the
 #      deploy-searched table, and the sL-searched table with n̂ dropped (no runtime has it);
 #   3. the sL-searched table as searched (with its n̂, our forward) at sL, for what n̂ = 0 costs.
 # scripts/deployment_report.py then writes results/deployment.md from the curves (intervals from
@@ -56,8 +57,14 @@ for case in $cases; do
   for runtime in transformers vllm llama.cpp; do
     curve=$out/curve-$runtime
     [[ -f $curve.json ]] && continue
+    # Beyond L the three rules run the same long factors (transformers by the sequence, vLLM by
+    # --max-model-len = sL, llama.cpp by n_ctx = the window): the L = 64 model's 16x curves are identical
+    # there under all three. vLLM and llama.cpp are scored where they differ, at L/2 and L, and
+    # deployment_report.py takes the longer lengths from transformers' curve.
+    runtime_lengths=$lengths
+    [[ $runtime == transformers ]] || runtime_lengths="$((original / 2)),$original"
     echo "== $case: held out as $runtime runs it =="
-    "$longrope" curve --model "$model" --data "$books/test" "${data_args[@]}" --lengths "$lengths" --method "$methods" \
+    "$longrope" curve --model "$model" --data "$books/test" "${data_args[@]}" --lengths "$runtime_lengths" --method "$methods" \
       --runtime "$runtime" --threads "$threads" --out "$curve" --resume
   done
   [[ -f $out/searched-as-searched.json ]] ||
