@@ -569,6 +569,35 @@ expect train-grad-clip-huge 2 "--grad-clip: 1e+308 is not a finite number within
 expect train-weight-decay-inf 2 "--weight-decay: inf is not a finite number within float's range" -- "$longrope" train --data "$work/data" --out "$work/t37e" --context 32 --steps 2 --warmup 1 --weight-decay inf
 absent "$work/pk-huge.csv" "$work/c-huge.csv" "$work/t37c" "$work/t37d" "$work/t37e"
 
+# Issue 37, second sweep: links, outputs that collide, paths that name no file, stray words.
+ln -s /proc/self/fd/1 "$work/so37"
+expect out-symlink 1 "--json $work/so37 is a symbolic link: name the file it points to" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --json "$work/so37"
+[[ -L $work/so37 ]] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: the symbolic link was replaced"; }
+cp "$work/t4.json" "$work/compose37.json"
+expect out-forward-compose 2 "--out $work/compose37.json is the file --compose-with reads" -- "$longrope" forward --model "$work/model" --tokens "$work/data/doc.txt" --max-tokens 100000 --method pi --compose-with "$work/compose37.json" --out "$work/compose37.json"
+unchanged out-forward-compose "$work/compose37.json" "$work/t4.json"
+expect out-train-json-inside 2 "lies inside $work/tr37, the directory --out writes" -- "$longrope" train --data "$work/data" --out "$work/tr37" --json "$work/tr37/model.safetensors" --context 32 --steps 2 --warmup 1
+expect out-train-json-is-out 2 "--out $work/tr37 and --json $work/tr37 are the same file" -- "$longrope" train --data "$work/data" --out "$work/tr37" --json "$work/tr37" --context 32 --steps 2 --warmup 1
+expect out-plot-twice 2 "are the same file" -- "$longrope" plot --tables "$work/t4.json" --out "$work/tw37.svg,$work/tw37.svg"
+ln "$work/model/config.json" "$work/cfg-link37.json"
+expect out-hard-link-into-model 2 "is $work/model/config.json (a hard link to it), inside the directory --model reads" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --json "$work/cfg-link37.json"
+unchanged out-hard-link-into-model "$work/model/config.json" "$work/config-orig.json"
+ln "$work/data/doc.txt" "$work/doc-link37.txt"
+expect out-hard-link-into-data 2 "(a hard link to it), inside the directory --data reads" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --json "$work/doc-link37.txt"
+expect out-empty-curve 2 "--out: an empty value names nothing" -- "$longrope" curve --model "$work/model" --data "$work/data" --lengths 64 --out ''
+expect out-empty-json 2 "--json: an empty value names nothing" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --json ''
+expect out-empty-convert 2 "--out: an empty value names nothing" -- "$longrope" convert --model "$work/model" --out ''
+mkdir -p "$work/sub37"
+expect out-prefix-slash 2 "it must end in a file name, not '/'" -- "$longrope" passkey --model "$work/model" --lengths 300 --out "$work/sub37/"
+expect out-file-slash 2 "names a directory, not a file" -- "$longrope" forward --model "$work/model" --tokens "$work/data/doc.txt" --max-tokens 100000 --out "$work/sub37/"
+[[ -z $(ls -A "$work/sub37") ]] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: a path ending in / wrote $(ls -A "$work/sub37")"; }
+expect stray-argument 2 "unexpected argument 'pi'" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --method none pi
+expect plot-progress-fifo 1 "fifo: is not a regular file (a FIFO)" -- timeout 20 "$longrope" plot --progress "$work/fifo" --out "$work/pp37.svg"
+expect plot-progress-device 1 "/dev/zero: is not a regular file (a character device)" -- timeout 20 "$longrope" plot --progress /dev/zero --out "$work/pp37.svg"
+echo '{"generation": 1}' >"$work/gen37.jsonl"
+expect plot-progress-field 1 "gen37.jsonl: line 1: field 'best_ppl': missing or not a number" -- "$longrope" plot --progress "$work/gen37.jsonl" --out "$work/pp37.svg"
+absent "$work/tr37" "$work/tw37.svg" "$work/.csv" "$work/sub37/.csv" "$work/pp37.svg"
+
 # A file-size limit (ulimit -f): "File too large", naming the file, and no temp file, journal or half
 # model left (SIGXFSZ would have killed the process mid-write).
 no_temps() { local left; left=$(find "$work" -name '*.tmp.*' -o -name '*.tmp[0-9]*' | head -3); [[ -z $left ]] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: temp files left: $left"; }; }
