@@ -217,6 +217,11 @@ RunFingerprint target_fingerprint(const EvaluationSetup& setup, const SearchRequ
   if (r.optimizer != Optimizer::Evolution) f.gradient = r.gradient.fingerprint();
   if (r.deploy) f.deploy = mode_name(kRuntimeNames, *r.deploy);
   f.serve_lengths = p.target.serve_lengths;
+  f.objective = mode_name(kObjectiveNames, r.objective);
+  if (r.validation.kind == ValidationChoice::Kind::None) f.validation = "none";
+  if (r.validation.is_directory()) f.validation = "directory " + documents_digest(p.validation, setup.bos());  // its windows, not its path
+  f.validate_top = r.validate_top;
+  f.single_table = r.single_table;
   return f;
 }
 
