@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <new>
@@ -24,6 +25,29 @@ std::vector<std::string> split_list(const std::string& s) {
     if (begin != std::string::npos) out.push_back(item.substr(begin, end - begin + 1));  // "pi, ntk" is pi and ntk
   }
   return out;
+}
+
+std::vector<std::string> split_option_list(const std::string& text, const std::string& option) {
+  std::vector<std::string> items;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) items.push_back(item);
+  if (!text.empty() && text.back() == ',') items.emplace_back();
+  for (const std::string& i : items)
+    if (i.find_first_not_of(" \t") == std::string::npos)
+      throw UsageError(fmt::format("{}: '{}' has an empty item", option, text));
+  return split_list(text);
+}
+
+std::vector<int64_t> parse_lengths(const std::string& text, const std::string& option) {
+  std::vector<int64_t> lengths;
+  for (const std::string& item : split_option_list(text, option)) {
+    const int64_t length = parse_length(item, option);
+    if (std::find(lengths.begin(), lengths.end(), length) != lengths.end())
+      throw UsageError(fmt::format("{}: {} is given twice", option, length));
+    lengths.push_back(length);
+  }
+  return lengths;
 }
 
 int64_t parse_length(const std::string& text, const std::string& option) {

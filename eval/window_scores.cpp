@@ -30,16 +30,21 @@ WindowScores from_results(const json& j, const std::string& file, const std::str
                           const std::optional<std::pair<int64_t, int64_t>>& lengths, bool every_length) {
   std::vector<std::string> held;
   std::vector<const json*> chosen;
+  // An eval's rows share the file's one length; a curve's rows carry their own.
+  const std::optional<int64_t> file_length =
+      j.contains("length") && j["length"].is_number_integer() ? std::optional<int64_t>(j["length"].get<int64_t>()) : std::nullopt;
   for (const json& r : j.at("results")) {
-    const bool has_length = r.contains("length");
-    const std::string name = r.value("method", std::string()) + (has_length ? fmt::format("@{}", r["length"].get<int64_t>()) : "");
+    const std::optional<int64_t> length = r.contains("length") ? std::optional<int64_t>(r["length"].get<int64_t>()) : file_length;
+    const std::string name = r.value("method", std::string()) + (length ? fmt::format("@{}", *length) : "");
     held.push_back(name);
     const bool same_method = method.empty() || r.value("method", std::string()) == method;
-    const bool same_length = !lengths || (has_length && r["length"].get<int64_t>() >= lengths->first &&
-                                          r["length"].get<int64_t>() <= lengths->second);
+    const bool same_length = !lengths || (length && *length >= lengths->first && *length <= lengths->second);
     if (same_method && same_length) chosen.push_back(&r);
   }
-  if (chosen.empty()) throw score_error(file, fmt::format("no result for '{}' (it holds {})", method, fmt::join(held, ", ")));
+  if (chosen.empty()) {
+    const std::string asked = lengths && lengths->first == lengths->second ? fmt::format("{}@{}", method, lengths->first) : method;
+    throw score_error(file, fmt::format("no result for '{}' (it holds {})", asked, fmt::join(held, ", ")));
+  }
   if (chosen.size() > 1 && !every_length)
     throw score_error(file, fmt::format("holds several results for '{}' ({}): name one as FILE:METHOD[@LENGTH], or all as "
                                         "FILE:METHOD@*", method, fmt::join(held, ", ")));
