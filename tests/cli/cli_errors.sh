@@ -591,6 +591,10 @@ mkdir -p "$work/sub37"
 expect out-prefix-slash 2 "it must end in a file name, not '/'" -- "$longrope" passkey --model "$work/model" --lengths 300 --out "$work/sub37/"
 expect out-file-slash 2 "names a directory, not a file" -- "$longrope" forward --model "$work/model" --tokens "$work/data/doc.txt" --max-tokens 100000 --out "$work/sub37/"
 [[ -z $(ls -A "$work/sub37") ]] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: a path ending in / wrote $(ls -A "$work/sub37")"; }
+mkdir -p "$work/tk37" && cp "$work/small-tokenizer.json" "$work/tk37/tokenizer.json" && echo '{"add_bos_token": false}' >"$work/tk37/tokenizer_config.json"
+cp "$work/tk37/tokenizer_config.json" "$work/tk37-config.json"
+expect out-tokenizer-config 2 "--output $work/tk37/tokenizer_config.json is the file --tokenizer reads" -- "$longrope" tokenize --tokenizer "$work/tk37/tokenizer.json" --input "$work/words/w.txt" --output "$work/tk37/tokenizer_config.json"
+unchanged out-tokenizer-config "$work/tk37/tokenizer_config.json" "$work/tk37-config.json"
 expect stray-argument 2 "unexpected argument 'pi'" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --method none pi
 expect plot-progress-fifo 1 "fifo: is not a regular file (a FIFO)" -- timeout 20 "$longrope" plot --progress "$work/fifo" --out "$work/pp37.svg"
 expect plot-progress-device 1 "/dev/zero: is not a regular file (a character device)" -- timeout 20 "$longrope" plot --progress /dev/zero --out "$work/pp37.svg"
@@ -598,6 +602,19 @@ echo '{"generation": 1}' >"$work/gen37.jsonl"
 expect plot-progress-field 1 "gen37.jsonl: line 1: field 'best_ppl': missing or not a number" -- "$longrope" plot --progress "$work/gen37.jsonl" --out "$work/pp37.svg"
 absent "$work/tr37" "$work/tw37.svg" "$work/.csv" "$work/sub37/.csv" "$work/pp37.svg"
 
+# Library text is not shown: nlohmann's tags, std::filesystem's "filesystem error:".
+expect json-no-tag 1 "$work/broken/config.json: not valid JSON: parse error at line" -- "$longrope" eval --model "$work/broken" --data "$work/data" --length 64
+expect plot-curve-is-eval 1 "full.json: key 'length' not found" -- "$longrope" plot --curve "$work/full.json" --out "$work/pc37.svg"
+mkdir -p "$work/loops" && cp "$work/data/doc.txt" "$work/loops/" && ln -s loop-b "$work/loops/loop-a" && ln -s loop-a "$work/loops/loop-b"
+expect data-symlink-loop 1 ": Too many levels of symbolic links" -- "$longrope" eval --model "$work/model" --data "$work/loops" --length 64
+# Each value blamed on its own option; lists without holes or repeats.
+expect eval-batch-blamed 2 "--batch: 64 tokens × 99999999999 windows need about" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --batch 99999999999
+expect train-intermediate-blamed 2 "--intermediate: 99999999999 is beyond any model this tool runs" -- "$longrope" train --data "$work/data" --out "$work/t37f" --intermediate 99999999999
+expect compare-length-missing 1 "full.json: no result for 'none@99' (it holds none@128, pi@128)" -- "$longrope" compare "$work/full.json:none@99" "$work/full.json:pi"
+expect model-is-device 1 "/dev/zero: not a model directory or file" -- "$longrope" eval --model /dev/zero --data "$work/data" --length 64
+expect passkey-same-length 2 "--lengths: 300 is given twice" -- "$longrope" passkey --model "$work/model" --lengths 300,300 --out "$work/pk37"
+expect lengths-empty-item 2 "--lengths: '64,,128' has an empty item" -- "$longrope" curve --model "$work/model" --data "$work/data" --lengths 64,,128 --out "$work/pk37"
+absent "$work/pc37.svg" "$work/t37f" "$work/pk37.csv"
 # A file-size limit (ulimit -f): "File too large", naming the file, and no temp file, journal or half
 # model left (SIGXFSZ would have killed the process mid-write).
 no_temps() { local left; left=$(find "$work" -name '*.tmp.*' -o -name '*.tmp[0-9]*' | head -3); [[ -z $left ]] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: temp files left: $left"; }; }
@@ -621,6 +638,35 @@ if command -v gnuplot >/dev/null; then
 fi
 absent "$work/cv-f" "$work/in-f" "$work/e-f.json" "$work/e-f.json.journal" "$work/c-f.journal" "$work/c-f.csv" "$work/p-f.svg" "$work/p-f.svg.dat"
 no_temps
+# A resume compares every setting that defines the run: where the winner is chosen, the deployment,
+# and the options that choose the documents are named.
+expect resume-other-validation 1 'validation (was "auto", now "none")' -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/run" "${small[@]}" --resume --validation none
+expect resume-other-validate-top 1 "validate_top (was 4, now 3)" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/run" "${small[@]}" --resume --validate-top 3
+expect resume-added-deploy 1 'deploy (was null, now "transformers")' -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/run" "${small[@]}" --resume --deploy transformers --single-table
+expect resume-other-skip-tokens 1 "the windows that --data, --docs, --min-tokens, --sample-seed, --skip-tokens" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/run" "${small[@]}" --resume --skip-tokens 5
+unchanged resume-other-settings "$work/run/summary.json" "$work/summary37.json"
+# train --resume: the settings and documents of the checkpoint, named by option; a damaged optimizer
+# state is named; a checkpoint under a file-size limit is one line and leaves no train_state.tmp.
+tr38=(--hidden 32 --heads 4 --kv-heads 2 --layers 1 --context 32 --checkpoint-every 2)
+expect train-for-resume 0 "" -- "$longrope" train --data "$work/data" --out "$work/tr38" "${tr38[@]}" --warmup 1 --steps 2
+expect train-resume-other-lr 2 "--lr: the checkpoint $work/tr38/train_state was trained with 0.001, this run asks for 0.01" -- "$longrope" train --data "$work/data" --out "$work/tr38" "${tr38[@]}" --warmup 1 --steps 2 --resume --lr 0.01
+expect train-resume-other-batch 2 "--batch: the checkpoint $work/tr38/train_state was trained with 16, this run asks for 8" -- "$longrope" train --data "$work/data" --out "$work/tr38" "${tr38[@]}" --warmup 1 --steps 2 --resume --batch 8
+expect train-resume-other-data 2 "--data: the checkpoint $work/tr38/train_state was trained on other documents" -- "$longrope" train --data "$work/held" --out "$work/tr38" "${tr38[@]}" --warmup 1 --steps 2 --resume
+expect train-resume-fewer-steps 2 "--steps: 1 is fewer than the 2 steps $work/tr38/train_state already holds" -- "$longrope" train --data "$work/data" --out "$work/tr38" "${tr38[@]}" --warmup 0 --steps 1 --resume
+cp -r "$work/tr38" "$work/tr38-cut" && truncate -s 100 "$work/tr38-cut/train_state/optimizer.pt"
+expect train-resume-cut-optimizer 1 "tr38-cut/train_state/optimizer.pt: cannot read the optimizer state (truncated or not a torch archive)" -- "$longrope" train --data "$work/data" --out "$work/tr38-cut" "${tr38[@]}" --warmup 1 --steps 4 --resume
+expect fsize-train-checkpoint 1 "cannot write: File too large" -- limited 150 "$longrope" train --data "$work/data" --out "$work/tr38-f" "${tr38[@]}" --warmup 1 --steps 2
+absent "$work/tr38-f/train_state.tmp"
+# A tokenizer that is not one: named, without the library's own words.
+head -c 3000 /dev/urandom >"$work/garbage.gguf"
+expect tokenizer-gguf-no-magic 1 "garbage.gguf: not a GGUF file (no magic)" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --tokenizer "$work/garbage.gguf"
+if [[ -x $(dirname "$longrope")/longrope-tokenize ]]; then
+  cp "$work/garbage.gguf" "$work/garbage.model"
+  "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --tokenizer "$work/garbage.model" >/dev/null 2>"$work/err"
+  [[ $(tail -1 "$work/err") == *"garbage.model: not a SentencePiece model" ]] && passed=$((passed + 1)) ||
+    { failed=$((failed + 1)); echo "FAIL: tokenizer-garbage-sentencepiece:"; sed 's/^/    /' "$work/err"; }
+fi
+
 # A full disk and a read-only run directory, where this user may mount a tmpfs (root); the unit tests
 # inject ENOSPC everywhere else (tests/formats/file_write_test.cpp).
 mkdir -p "$work/full" "$work/ro"
