@@ -24,6 +24,7 @@ json RunFingerprint::to_json() const {
   if (validation != defaults.validation) j["validation"] = validation;
   if (validate_top != defaults.validate_top) j["validate_top"] = validate_top;
   if (single_table) j["single_table"] = single_table;
+  if (!sliding_window) j["sliding_window"] = sliding_window;
   return j;
 }
 
@@ -48,7 +49,8 @@ std::string RunFingerprint::differences(const RunFingerprint& now) const {
   const RunFingerprint defaults;
   // A field absent from a file is its default.
   const json saved_defaults = {{"objective", defaults.objective}, {"validation", defaults.validation},
-                               {"validate_top", defaults.validate_top}, {"single_table", false}};
+                               {"validate_top", defaults.validate_top}, {"single_table", false},
+                               {"sliding_window", true}};
   const auto value_of = [&](const json& j, const std::string& key) {
     return j.contains(key) ? j[key] : saved_defaults.contains(key) ? saved_defaults[key] : json();
   };
@@ -96,6 +98,7 @@ RunFingerprint read_fingerprint(const json& saved, int version, const RunFingerp
     f.validation = saved.value("validation", f.validation);
     f.validate_top = saved.value("validate_top", f.validate_top);
     f.single_table = saved.value("single_table", f.single_table);
+    f.sliding_window = saved.value("sliding_window", f.sliding_window);
     return f;
   } catch (const json::exception& e) {
     throw std::runtime_error(fmt::format("{}: malformed run fingerprint: {}", source, e.what()));

@@ -50,6 +50,7 @@ struct RunFingerprint {
   std::string validation = "auto";       // --validation: auto, none, or "directory <documents digest>"
   int64_t validate_top = 4;              // --validate-top
   bool single_table = false;             // --single-table
+  bool sliding_window = true;            // --sliding-window (a Mistral model's window honoured)
 
   // Not the generation count: the search draws nothing from it, so a resume with a larger count
   // extends a search exactly as if it had been asked for at the start.

@@ -222,6 +222,7 @@ RunFingerprint target_fingerprint(const EvaluationSetup& setup, const SearchRequ
   if (r.validation.is_directory()) f.validation = "directory " + documents_digest(p.validation, setup.bos());  // its windows, not its path
   f.validate_top = r.validate_top;
   f.single_table = r.single_table;
+  f.sliding_window = setup.runtime().sliding_window;
   return f;
 }
 

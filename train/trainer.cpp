@@ -205,7 +205,7 @@ json training_settings(const TrainConfig& settings, const std::vector<uint8_t>& 
   return {{"--data", digest(train_bytes)}, {"--valid", digest(valid_bytes)}, {"--batch", settings.batch_size},
           {"--lr", settings.lr},           {"--min-lr", settings.min_lr},      {"--warmup", settings.warmup_steps},
           {"--weight-decay", settings.weight_decay}, {"--grad-clip", settings.grad_clip}, {"--seed", settings.seed},
-          {"--eval-batches", settings.eval_batches}};
+          {"--eval-batches", settings.eval_batches}, {"--dtype", dtype_name(settings.dtype)}};
 }
 
 // Refuses a resume whose settings differ from the checkpoint's, naming the option.

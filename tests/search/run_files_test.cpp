@@ -53,11 +53,13 @@ TEST(RunFingerprint, ValidationObjectiveAndDeploymentCount) {
   was.validate_top = 2;
   was.objective = "needle";
   was.single_table = true;
+  was.sliding_window = false;
   const std::string diff = was.differences(now);
   EXPECT_NE(diff.find("validation (was \"none\", now \"auto\")"), std::string::npos) << diff;
   EXPECT_NE(diff.find("validate_top (was 2, now 4)"), std::string::npos) << diff;
   EXPECT_NE(diff.find("objective (was \"needle\", now \"ppl\")"), std::string::npos) << diff;
   EXPECT_NE(diff.find("single_table (was true, now false)"), std::string::npos) << diff;
+  EXPECT_NE(diff.find("sliding_window (was false, now true)"), std::string::npos) << diff;
   EXPECT_EQ(now.to_json().count("validation"), 0u);  // defaults are not written: earlier files compare equal
   const RunFingerprint back = read_fingerprint(json::parse(was.to_json().dump()), kRunFileVersion, now, "test");
   EXPECT_EQ(back.differences(was), "");
