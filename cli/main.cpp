@@ -108,7 +108,11 @@ int main(int argc, char** argv) {
       return c.run(args);
     } catch (...) {
       const longrope::ErrorReport report = longrope::describe_error(std::current_exception());
-      fmt::print(stderr, "longrope {}: {}{}\n", name, report.line, report.see_help ? fmt::format(" (see longrope {} --help)", name) : "");
+      // fputs, not fmt::print: with stderr itself a file under a size limit or on a full disk, fmt::print
+      // would throw from this handler and end the process by std::terminate (SIGABRT).
+      const std::string line = fmt::format("longrope {}: {}{}\n", name, report.line,
+                                           report.see_help ? fmt::format(" (see longrope {} --help)", name) : "");
+      std::fputs(line.c_str(), stderr);
       return report.exit_code;
     }
   }

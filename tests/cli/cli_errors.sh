@@ -638,6 +638,11 @@ if command -v gnuplot >/dev/null; then
 fi
 absent "$work/cv-f" "$work/in-f" "$work/e-f.json" "$work/e-f.json.journal" "$work/c-f.journal" "$work/c-f.csv" "$work/p-f.svg" "$work/p-f.svg.dat"
 no_temps
+# With stdout and stderr themselves files under the limit, the error line cannot be written either:
+# exit 1 still, not SIGABRT from a throwing handler.
+(ulimit -f 0; exec "$longrope" sweep-theta --model "$work/model" --data "$work/data" --length 64 --thetas 1000,2000 --out "$work/sw-f" >"$work/sw-f.stdout" 2>"$work/sw-f.stderr")
+[[ $? -eq 1 ]] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: fsize-stderr-file: not exit 1"; }
+absent "$work/sw-f.csv" "$work/sw-f.json"
 # A resume compares every setting that defines the run: where the winner is chosen, the deployment,
 # and the options that choose the documents are named.
 expect resume-other-validation 1 'validation (was "auto", now "none")' -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/run" "${small[@]}" --resume --validation none
