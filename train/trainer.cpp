@@ -449,6 +449,7 @@ void TrainConfig::validate() const {
   at_most("intermediate_size", intermediate_size, int64_t{1} << 20);
   at_most("num_layers", num_layers, 4096);
   at_most("num_heads", num_heads, 4096);
+  at_most("context", context, int64_t{1} << 32);  // the trained model's max_position_embeddings
   if (context < 2) throw InvalidSetting("context", fmt::format("must be at least 2, got {}", context));
   if (!(rope_theta > 1)) throw InvalidSetting("rope_theta", fmt::format("must be > 1, got {}", rope_theta));
   if (original_length < 0) throw InvalidSetting("original_length", fmt::format("must be >= 0, got {}", original_length));
