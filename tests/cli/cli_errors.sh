@@ -611,6 +611,8 @@ expect data-symlink-loop 1 ": Too many levels of symbolic links" -- "$longrope" 
 expect eval-batch-blamed 2 "--batch: 64 tokens × 99999999999 windows need about" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --batch 99999999999
 expect train-intermediate-blamed 2 "--intermediate: 99999999999 is beyond any model this tool runs" -- "$longrope" train --data "$work/data" --out "$work/t37f" --intermediate 99999999999
 expect train-context-blamed 2 "--context: 99999999999 is beyond any model this tool runs" -- "$longrope" train --data "$work/data" --out "$work/t37f" --context 99999999999
+echo '{"results":[{"method":"none","documents":[{"name":1,"mean_nll":2}]}]}' >"$work/name37.json"
+expect compare-name-not-text 1 "name37.json: field 'documents.name': expected text, got 1" -- "$longrope" compare "$work/name37.json:none" "$work/name37.json:none"
 expect compare-length-missing 1 "full.json: no result for 'none@99' (it holds none@128, pi@128)" -- "$longrope" compare "$work/full.json:none@99" "$work/full.json:pi"
 expect model-is-device 1 "/dev/zero: not a model directory or file" -- "$longrope" eval --model /dev/zero --data "$work/data" --length 64
 expect passkey-same-length 2 "--lengths: 300 is given twice" -- "$longrope" passkey --model "$work/model" --lengths 300,300 --out "$work/pk37"
