@@ -12,6 +12,11 @@
 namespace longrope {
 
 std::vector<std::string> split_list(const std::string& text);  // "a, b,,c" -> {a, b, c}
+// An option's list: split_list, but an empty item ("64,,128": a value lost in editing) is refused
+// naming `option` (UsageError).
+std::vector<std::string> split_option_list(const std::string& text, const std::string& option);
+// --lengths: distinct lengths (parse_length each), none empty; UsageError naming `option`.
+std::vector<int64_t> parse_lengths(const std::string& text, const std::string& option);
 // "2048", "4k" (4096), "1m" (1048576); throws UsageError naming `option`.
 int64_t parse_length(const std::string& text, const std::string& option);
 // The files PREFIX.csv, PREFIX.json, ... a command with an output prefix writes. Throws UsageError when

@@ -39,11 +39,8 @@ int curve_command(const std::vector<std::string>& args) {
                           args, o))
     return 0;
   Comparison comparison{{}, {}, 1, "curve"};
-  for (const std::string& l : split_list(lengths_text)) {
-    const int64_t length = parse_length(l, "--lengths");
+  for (const int64_t length : parse_lengths(lengths_text, "--lengths")) {
     if (length < 2) throw UsageError(fmt::format("--lengths: {} is too short", length));
-    if (std::find(comparison.lengths.begin(), comparison.lengths.end(), length) != comparison.lengths.end())
-      throw UsageError(fmt::format("--lengths: {} is given twice", length));
     comparison.lengths.push_back(length);
   }
   if (comparison.lengths.empty()) throw UsageError("--lengths is empty");

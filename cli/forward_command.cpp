@@ -32,7 +32,9 @@ int forward_command(const std::vector<std::string>& args) {
   if (!parse_command_line("forward", "--model DIR --tokens FILE --out LOGITS.npy [options]", args, o)) return 0;
   if (max_tokens < 1) throw UsageError(fmt::format("--max-tokens must be positive, got {}", max_tokens));
   const RopeMethodSpec spec = make_rope_specs(rope, {rope.method}).front();
-  formats::check_output_files("--out", {out}, joined(model_inputs(model), {{"--tokens", tokens_path}, {"--table", rope.table}}));
+  formats::check_output_files("--out", {out}, joined(model_inputs(model), {{"--tokens", tokens_path}, {"--table", rope.table},
+                                                                         {"--method table:", spec.table_source},
+                                                                         {"--compose-with", rope.compose_with}}));
 
   // Token ids as given: no tokenizer is consulted (a text file is read as bytes) and no BOS is added.
   DataArgs as_given;

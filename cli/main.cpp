@@ -34,6 +34,24 @@ const std::vector<Command>& commands() {
   return table;
 }
 
+namespace {
+
+// An option given as "" names no file, list or value: --out '' would write the hidden file ".csv",
+// --json '' would silently write nothing, and a reader would fail later with a library's text.
+void refuse_empty_values(const boost::program_options::variables_map& vm) {
+  for (const auto& [name, value] : vm) {
+    if (value.defaulted() || value.empty()) continue;
+    const boost::any& any = value.value();
+    bool empty = false;
+    if (any.type() == typeid(std::string)) empty = boost::any_cast<const std::string&>(any).empty();
+    if (any.type() == typeid(std::vector<std::string>))
+      for (const std::string& item : boost::any_cast<const std::vector<std::string>&>(any)) empty = empty || item.empty();
+    if (empty) throw UsageError(fmt::format("--{}: an empty value names nothing", name));
+  }
+}
+
+}  // namespace
+
 bool parse_command_line(const std::string& command, const std::string& usage, const std::vector<std::string>& args,
                         const boost::program_options::options_description& options, boost::program_options::variables_map* given,
                         const boost::program_options::positional_options_description* positional) {
@@ -44,12 +62,20 @@ bool parse_command_line(const std::string& command, const std::string& usage, co
   po::command_line_parser parser(args);
   parser.options(all);
   if (positional) parser.positional(*positional);
-  po::store(parser.run(), vm);
+  const po::parsed_options parsed = parser.run();
+  // Without a positional description boost keeps a stray word unnamed and store() drops it: "--method
+  // none pi" would run none alone.
+  for (const po::option& option : parsed.options)
+    if (option.string_key.empty() && !option.original_tokens.empty())
+      throw UsageError(fmt::format("unexpected argument '{}': each option takes one value (give a list comma-separated)",
+                                   option.original_tokens.front()));
+  po::store(parsed, vm);
   if (vm.count("help")) {
     fmt::print("usage: longrope {} {}\n\n", command, usage);
     std::cout << all << "\n";
     return false;
   }
+  refuse_empty_values(vm);
   po::notify(vm);
   if (given) *given = vm;
   return true;
@@ -82,7 +108,11 @@ int main(int argc, char** argv) {
       return c.run(args);
     } catch (...) {
       const longrope::ErrorReport report = longrope::describe_error(std::current_exception());
-      fmt::print(stderr, "longrope {}: {}{}\n", name, report.line, report.see_help ? fmt::format(" (see longrope {} --help)", name) : "");
+      // fputs, not fmt::print: with stderr itself a file under a size limit or on a full disk, fmt::print
+      // would throw from this handler and end the process by std::terminate (SIGABRT).
+      const std::string line = fmt::format("longrope {}: {}{}\n", name, report.line,
+                                           report.see_help ? fmt::format(" (see longrope {} --help)", name) : "");
+      std::fputs(line.c_str(), stderr);
       return report.exit_code;
     }
   }

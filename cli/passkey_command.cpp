@@ -36,7 +36,7 @@ int passkey_command(const std::vector<std::string>& args) {
       ("bos", po::value(&data.bos)->default_value(data.bos), "auto (as the model defines it), none, or a token id");
   o.add(model_options(model)).add(rope_options(rope, /*allow_list=*/true)).add(runtime_options(runtime, RuntimeOptionSet::Decoding));
   if (!parse_command_line("passkey", "--model DIR --lengths 2k,4k --out PREFIX [--method none,yarn,table:T.json]", args, o)) return 0;
-  for (const std::string& l : split_list(lengths_text)) options.lengths.push_back(parse_length(l, "--lengths"));
+  options.lengths = parse_lengths(lengths_text, "--lengths");
   if (options.lengths.empty()) throw UsageError("--lengths is empty");
   options.seed = parse_seed(seed, "--seed");
   options.validate();

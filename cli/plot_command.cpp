@@ -35,7 +35,7 @@ int plot_command(const std::vector<std::string>& args) {
   for (const auto& [option, list] : {std::pair{"--curve", curve}, {"--sweep", sweep}, {"--tables", tables}, {"--targets", targets},
                                      {"--progress", progress}, {"--passkey", passkey}})
     for (const std::string& file : split_list(list)) inputs.push_back({option, file});
-  for (const std::string& path : split_list(out)) check_plot_path(path, inputs);
+  check_plot_paths(split_list(out), inputs);
   const PlotSpec spec = !curve.empty()   ? curve_plot(curve)
                         : !sweep.empty() ? sweep_plot(sweep)
                         : !tables.empty() ? lambda_plot(split_list(tables))

@@ -210,7 +210,8 @@ int search_command(const std::vector<std::string>& args) {
   int64_t longest = 0;
   for (const std::string& target : a->request.targets)
     longest = std::max(longest, parse_search_target(target, setup.config().original_max_position_embeddings).length);
-  if (longest > 0) require_window_memory(setup, longest, a->request.batch_candidates, /*decoding=*/false, "target");
+  if (longest > 0) require_window_memory(setup, longest, a->request.batch_candidates, /*decoding=*/false, "target",
+                                         "batch_candidates");
   fmt::print("{}", search_summary(run_search(setup, a->request)));
   return 0;
 }

@@ -1,6 +1,8 @@
 // Shared option groups and their translation into library arguments.
 #include "cli/shared_options.h"
 
+#include <filesystem>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -64,7 +66,14 @@ std::vector<formats::ReadPath> model_inputs(const ModelArgs& a) { return {{"--mo
 
 std::vector<formats::ReadPath> data_inputs(const DataArgs& a) {
   std::vector<formats::ReadPath> out = {{"--data", a.path}};
-  if (a.tokenizer != "auto" && a.tokenizer != "bytes") out.push_back({"--tokenizer", a.tokenizer});
+  if (a.tokenizer != "auto" && a.tokenizer != "bytes") out = joined(out, tokenizer_inputs(a.tokenizer));
+  return out;
+}
+
+std::vector<formats::ReadPath> tokenizer_inputs(const std::string& tokenizer) {
+  std::vector<formats::ReadPath> out = {{"--tokenizer", tokenizer}};
+  if (std::filesystem::path(tokenizer).extension() == ".json")
+    out.push_back({"--tokenizer", (std::filesystem::path(tokenizer).parent_path() / "tokenizer_config.json").string()});
   return out;
 }
 
@@ -73,14 +82,18 @@ std::vector<formats::ReadPath> joined(std::vector<formats::ReadPath> a, const st
   return a;
 }
 
-void require_window_memory(const EvaluationSetup& setup, int64_t length, int64_t batch, bool decoding, const std::string& setting) {
+void require_window_memory(const EvaluationSetup& setup, int64_t length, int64_t batch, bool decoding, const std::string& setting,
+                           const std::string& batch_setting) {
   ForwardShape shape;
   shape.tokens = length;
-  shape.batch = batch;
+  shape.batch = 1;
   shape.dtype_bytes = static_cast<int64_t>(c10::elementSize(setup.model().dtype()));
   shape.logit_positions = decoding ? 1 : std::min(length, setup.runtime().loss_chunk);
   shape.kv_cache = decoding;
   require_forward_memory(setup.config(), shape, setup.runtime().device, setting);
+  // One window fits: a batch that does not is the batch option's to blame, not the length's.
+  shape.batch = batch;
+  if (batch > 1) require_forward_memory(setup.config(), shape, setup.runtime().device, batch_setting);
 }
 
 po::options_description runtime_options(RuntimeArgs& a, RuntimeOptionSet set) {
@@ -209,7 +222,7 @@ RopeMethodSpec make_rope_spec(const RopeArgs& a, const std::string& method_text)
 
 RopeMethods read_rope_methods(const RopeArgs& a) {
   RopeMethods m;
-  m.names = split_list(a.method);
+  m.names = split_option_list(a.method, "--method");
   m.specs = make_rope_specs(a, m.names);
   for (size_t i = 0; i < m.specs.size(); ++i)
     m.scalings.push_back({m.names[i], [spec = m.specs[i]](const LlamaConfig& c, int64_t l) { return make_rope_scaling(c, spec, l); }});

@@ -28,12 +28,17 @@ enum class RuntimeOptionSet { Scoring, Decoding, Training };
 // --data and --tokenizer when they name files.
 std::vector<formats::ReadPath> model_inputs(const ModelArgs& args);
 std::vector<formats::ReadPath> data_inputs(const DataArgs& args);
+// A tokenizer as read: the file, and beside a tokenizer.json the tokenizer_config.json its BOS rule is
+// read from.
+std::vector<formats::ReadPath> tokenizer_inputs(const std::string& tokenizer);
 // a then b.
 std::vector<formats::ReadPath> joined(std::vector<formats::ReadPath> a, const std::vector<formats::ReadPath>& b);
 
 // Refuses a window of `length` tokens (`batch` per forward; `decoding`: with a KV cache) whose forward
-// would not fit this machine's memory, naming `setting` (eval/memory_estimate.h).
-void require_window_memory(const EvaluationSetup& setup, int64_t length, int64_t batch, bool decoding, const std::string& setting);
+// would not fit this machine's memory, naming `setting` when one window does not fit, else
+// `batch_setting` (eval/memory_estimate.h).
+void require_window_memory(const EvaluationSetup& setup, int64_t length, int64_t batch, bool decoding, const std::string& setting,
+                           const std::string& batch_setting = "batch");
 
 // --device, --dtype, --threads, --attention, and as `set` says --sliding-window and --loss-chunk.
 boost::program_options::options_description runtime_options(RuntimeArgs& args, RuntimeOptionSet set = RuntimeOptionSet::Scoring);

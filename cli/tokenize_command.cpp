@@ -4,6 +4,7 @@
 
 #include "cli/cli_util.h"
 #include "cli/command.h"
+#include "cli/shared_options.h"
 #include "formats/output_paths.h"
 #include "tokenizer/tokenize_file.h"
 
@@ -22,7 +23,7 @@ int tokenize_command(const std::vector<std::string>& args) {
       ("output", po::value(&output)->required(), "token ids, little-endian uint32 (written atomically)")
       ("add-bos", po::bool_switch(&add_bos), "put the tokenizer's BOS token first (whatever the model's own default)");
   if (!parse_command_line("tokenize", "--tokenizer FILE --input TEXT --output IDS.u32 [--add-bos]", args, o)) return 0;
-  formats::check_output_files("--output", {output}, {{"--input", input}, {"--tokenizer", tokenizer}});
+  formats::check_output_files("--output", {output}, joined({{"--input", input}}, tokenizer_inputs(tokenizer)));
 
   const TokenizeReport r = tokenize_file(tokenizer, input, output, add_bos);
   fmt::print("wrote {}: {} tokens from {} bytes (vocabulary {}; load {:.2f} s, encode {:.2f} s)\n", output, r.tokens, r.bytes,

@@ -170,7 +170,8 @@ void read_file(const DocumentSource& s, const BpeTokenizer* bpe, const fs::path&
 
 bool is_bpe_tokenizer(const std::string& path) {
   if (path.empty()) return false;
-  return fs::path(path).extension() == ".json" || formats::is_gguf_file(path);
+  // A .gguf without GGUF's magic is still meant as one: told "not a GGUF file", not SentencePiece's words.
+  return fs::path(path).extension() == ".json" || fs::path(path).extension() == ".gguf" || formats::is_gguf_file(path);
 }
 
 std::vector<Document> load_documents(const DocumentSource& s) {

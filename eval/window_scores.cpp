@@ -24,22 +24,35 @@ double nll_of(const json& v, const std::string& file, const std::string& field) 
   throw score_error(file, fmt::format("field '{}': expected a finite NLL, got {}", field, v.dump()));
 }
 
+// A text field of a row, or "" when absent; another type is named by its field, not nlohmann's words.
+std::string text_field(const json& row, const char* key, const std::string& file, const std::string& field) {
+  if (!row.is_object() || !row.contains(key)) return "";
+  if (!row[key].is_string()) throw score_error(file, fmt::format("field '{}': expected text, got {}", field, row[key].dump()));
+  return row[key].get<std::string>();
+}
+
 // eval and curve: results[] of {method, [length], documents|windows: [{name, mean_nll}]}. Every length
 // of the method when `every_length`; else the one row that matches.
 WindowScores from_results(const json& j, const std::string& file, const std::string& method,
                           const std::optional<std::pair<int64_t, int64_t>>& lengths, bool every_length) {
   std::vector<std::string> held;
   std::vector<const json*> chosen;
+  // An eval's rows share the file's one length; a curve's rows carry their own.
+  const std::optional<int64_t> file_length =
+      j.contains("length") && j["length"].is_number_integer() ? std::optional<int64_t>(j["length"].get<int64_t>()) : std::nullopt;
   for (const json& r : j.at("results")) {
-    const bool has_length = r.contains("length");
-    const std::string name = r.value("method", std::string()) + (has_length ? fmt::format("@{}", r["length"].get<int64_t>()) : "");
+    const std::optional<int64_t> length = r.contains("length") ? std::optional<int64_t>(r["length"].get<int64_t>()) : file_length;
+    const std::string row_method = text_field(r, "method", file, "results.method");
+    const std::string name = row_method + (length ? fmt::format("@{}", *length) : "");
     held.push_back(name);
-    const bool same_method = method.empty() || r.value("method", std::string()) == method;
-    const bool same_length = !lengths || (has_length && r["length"].get<int64_t>() >= lengths->first &&
-                                          r["length"].get<int64_t>() <= lengths->second);
+    const bool same_method = method.empty() || row_method == method;
+    const bool same_length = !lengths || (length && *length >= lengths->first && *length <= lengths->second);
     if (same_method && same_length) chosen.push_back(&r);
   }
-  if (chosen.empty()) throw score_error(file, fmt::format("no result for '{}' (it holds {})", method, fmt::join(held, ", ")));
+  if (chosen.empty()) {
+    const std::string asked = lengths && lengths->first == lengths->second ? fmt::format("{}@{}", method, lengths->first) : method;
+    throw score_error(file, fmt::format("no result for '{}' (it holds {})", asked, fmt::join(held, ", ")));
+  }
   if (chosen.size() > 1 && !every_length)
     throw score_error(file, fmt::format("holds several results for '{}' ({}): name one as FILE:METHOD[@LENGTH], or all as "
                                         "FILE:METHOD@*", method, fmt::join(held, ", ")));
@@ -52,7 +65,7 @@ WindowScores from_results(const json& j, const std::string& file, const std::str
       // Several lengths of one method: a window at each length is its own window. One length: the plain
       // name, so that it pairs with an eval of the same windows at that length.
       const std::string at = chosen.size() > 1 && row->contains("length") ? fmt::format("#{}", (*row)["length"].get<int64_t>()) : "";
-      s.windows.push_back(w.value("name", std::string()) + at);
+      s.windows.push_back(text_field(w, "name", file, std::string(key) + ".name") + at);
       s.nll.push_back(nll_of(w.value("mean_nll", json()), file, std::string(key) + ".mean_nll"));
     }
   }

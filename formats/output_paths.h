@@ -25,12 +25,15 @@ struct WritePath {
 };
 
 // Throws, naming the output's option, when any output
-//   is, or resolves to (a symbolic or hard link: the same inode), a file it reads, or lies inside a
-//   directory it reads (a model directory, a directory of documents), or for a directory output, is
-//   one of them or holds one of them                                      → UsageError (exit 2);
-//   exists as a device, FIFO or socket, or as a directory where a file is written (a file where a
-//   directory is), or would go into a directory that is missing or not writable
-//                                                                         → std::runtime_error.
+//   is, or resolves to (a symbolic or hard link: the same inode), a file it reads, is a hard link to a
+//   file directly inside a directory it reads, or lies inside a directory it reads (a model
+//   directory, a directory of documents), or for a directory output, is one of them or holds one of
+//   them; is the same file as another output, or a file inside a directory output; or, for a file,
+//   ends in '/' (names no file)                                           → UsageError (exit 2);
+//   is an existing symbolic link (the rename that writes a file would replace the link itself: name
+//   the file it points to), exists as a device, FIFO or socket, or as a directory where a file is
+//   written (a file where a directory is), or would go into a directory that is missing or not
+//   writable                                                              → std::runtime_error.
 void check_outputs(const std::vector<WritePath>& outputs, const std::vector<ReadPath>& inputs);
 
 // check_outputs for files alone: every path in `paths` as a file written by `option`.

@@ -30,6 +30,9 @@ LlamaConfig load_model_config(const std::string& path) {
   if (fs::is_regular_file(path) && formats::is_gguf_file(path)) return llama_config_from_gguf(formats::GgufFile::open(path));
   if (fs::is_regular_file(path) && fs::path(path).extension() != ".safetensors")
     throw std::runtime_error(path + ": not a model directory, and not a GGUF file (its first bytes are not 'GGUF')");
+  // A device or FIFO is no model and is not read: its directory (/dev) is no model directory either.
+  if (!fs::is_directory(path) && !fs::is_regular_file(path))
+    throw std::runtime_error(path + ": not a model directory or file (a device, FIFO or socket)");
   const fs::path config_path = fs::is_directory(path) ? fs::path(path) / "config.json" : fs::path(path).parent_path() / "config.json";
   if (!fs::exists(config_path))
     throw std::runtime_error(config_path.string() + ": missing (a model directory holds config.json and safetensors weights)");

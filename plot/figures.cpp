@@ -11,8 +11,10 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 
 #include "tables/factor_table.h"
+#include "formats/input_file.h"
 #include "formats/json_file.h"
 #include "rope/rope_scaling.h"
 #include "util/errors.h"
@@ -232,8 +234,8 @@ PlotSpec progress_plot(const std::vector<std::string>& paths) {
   const std::vector<std::string> labels = table_labels(paths);
   for (size_t i = 0; i < paths.size(); ++i) {
     const std::string& path = paths[i];
-    std::ifstream in(path);
-    if (!in) throw std::runtime_error(path + ": cannot open");
+    // A regular file, read whole (formats/input_file.h): a FIFO would block forever, /dev/zero never end.
+    std::istringstream in(formats::read_regular_file(path));
     PlotSeries best, mean;
     const std::string& name = labels[i];
     best.title = name + " best";
@@ -244,15 +246,17 @@ PlotSpec progress_plot(const std::vector<std::string>& paths) {
     while (std::getline(in, line)) {
       ++line_no;
       if (line.empty()) continue;
-      try {
-        const json r = json::parse(line);
-        best.x.push_back(r.at("generation").get<double>());
-        best.y.push_back(r.at("best_ppl").get<double>());
-        mean.x.push_back(r.at("generation").get<double>());
-        mean.y.push_back(r.at("parents_mean_ppl").get<double>());
-      } catch (const json::exception& e) {
-        throw std::runtime_error(fmt::format("{}: line {}: {}", path, line_no, e.what()));
-      }
+      const std::string where = fmt::format("{}: line {}", path, line_no);
+      const json r = formats::parse_json_text(line, where);
+      const auto number = [&](const char* field) {
+        if (!r.is_object() || !r.contains(field) || !r[field].is_number())
+          throw std::runtime_error(fmt::format("{}: field '{}': missing or not a number", where, field));
+        return r[field].get<double>();
+      };
+      best.x.push_back(number("generation"));
+      best.y.push_back(number("best_ppl"));
+      mean.x.push_back(number("generation"));
+      mean.y.push_back(number("parents_mean_ppl"));
     }
     if (best.x.empty()) throw std::runtime_error(path + ": no generations logged");
     p.series.push_back(best);

@@ -83,6 +83,15 @@ void check_plot_path(const std::string& path, const std::vector<formats::ReadPat
   formats::check_output_files("--out", {path, path + ".dat", path + ".gp"}, inputs);  // the sidecars too
 }
 
+void check_plot_paths(const std::vector<std::string>& paths, const std::vector<formats::ReadPath>& inputs) {
+  std::vector<std::string> files;
+  for (const std::string& path : paths) {
+    terminal_for(path);
+    files.insert(files.end(), {path, path + ".dat", path + ".gp"});
+  }
+  formats::check_output_files("--out", files, inputs);
+}
+
 void render_plot(const PlotSpec& spec, const std::string& path) {
   if (spec.series.empty()) throw std::runtime_error(path + ": nothing to plot");
   check_plot_path(path);

@@ -33,6 +33,9 @@ void render_plot(const PlotSpec& spec, const std::string& path);
 // its sidecars (.dat, .gp) can be written to `path` by the output rule (formats/output_paths.h): .png
 // or .svg, in a writable directory, none of them one of `inputs`. Check every output before drawing any.
 void check_plot_path(const std::string& path, const std::vector<formats::ReadPath>& inputs = {});
+// check_plot_path for every image a command draws, together: no two of them (or their sidecars) are
+// the same file.
+void check_plot_paths(const std::vector<std::string>& paths, const std::vector<formats::ReadPath>& inputs);
 
 // gnuplot's script for `spec` drawing into `image` from `data` (exposed for tests).
 std::string gnuplot_script(const PlotSpec& spec, const std::string& image, const std::string& data);

@@ -19,19 +19,47 @@ json RunFingerprint::to_json() const {
   // Written only when set, so that the files of every other run read and compare as before.
   if (!deploy.empty()) j["deploy"] = deploy;
   if (!serve_lengths.empty()) j["serve_lengths"] = serve_lengths;
+  const RunFingerprint defaults;
+  if (objective != defaults.objective) j["objective"] = objective;
+  if (validation != defaults.validation) j["validation"] = validation;
+  if (validate_top != defaults.validate_top) j["validate_top"] = validate_top;
+  if (single_table) j["single_table"] = single_table;
+  if (!sliding_window) j["sliding_window"] = sliding_window;
   return j;
 }
+
+namespace {
+
+// What a field that is no option by itself depends on: the documents digest covers the windows
+// scored, which several options choose; a digest alone would not say which to give back.
+std::string why(const std::string& key) {
+  if (key == "documents")
+    return ": the windows that --data, --docs, --min-tokens, --sample-seed, --skip-tokens, --windows, --window-seed, --token-format, --tokenizer "
+           "and --bos choose differ";
+  return "";
+}
+
+}  // namespace
 
 std::string RunFingerprint::differences(const RunFingerprint& now) const {
   json was = to_json(), is = now.to_json();
   was.erase("data");  // a name: the same documents may be reached by another path; the digest decides
   is.erase("data");
   if (canonical_path(model) == canonical_path(now.model)) was["model"] = is["model"];
+  const RunFingerprint defaults;
+  // A field absent from a file is its default.
+  const json saved_defaults = {{"objective", defaults.objective}, {"validation", defaults.validation},
+                               {"validate_top", defaults.validate_top}, {"single_table", false},
+                               {"sliding_window", true}};
+  const auto value_of = [&](const json& j, const std::string& key) {
+    return j.contains(key) ? j[key] : saved_defaults.contains(key) ? saved_defaults[key] : json();
+  };
   std::string diff;
   for (const auto& [key, value] : is.items())
-    if (was.value(key, json()) != value) diff += fmt::format(" {} (was {}, now {})", key, was.value(key, json()).dump(), value.dump());
+    if (value_of(was, key) != value) diff += fmt::format(" {} (was {}, now {}{})", key, value_of(was, key).dump(), value.dump(), why(key));
   for (const auto& [key, value] : was.items())
-    if (!is.contains(key)) diff += fmt::format(" {} (was {}, now none)", key, value.dump());
+    if (!is.contains(key) && value != value_of(is, key))
+      diff += fmt::format(" {} (was {}, now {})", key, value.dump(), saved_defaults.contains(key) ? value_of(is, key).dump() : "none");
   return diff;
 }
 
@@ -66,6 +94,11 @@ RunFingerprint read_fingerprint(const json& saved, int version, const RunFingerp
     f.gradient = saved.value("gradient", json(nullptr));
     f.deploy = saved.value("deploy", std::string());
     f.serve_lengths = saved.value("serve_lengths", std::vector<int64_t>{});
+    f.objective = saved.value("objective", f.objective);
+    f.validation = saved.value("validation", f.validation);
+    f.validate_top = saved.value("validate_top", f.validate_top);
+    f.single_table = saved.value("single_table", f.single_table);
+    f.sliding_window = saved.value("sliding_window", f.sliding_window);
     return f;
   } catch (const json::exception& e) {
     throw std::runtime_error(fmt::format("{}: malformed run fingerprint: {}", source, e.what()));

@@ -44,6 +44,13 @@ struct RunFingerprint {
   nlohmann::json gradient;            // the gradient steps' settings (null without them)
   std::string deploy;                 // the runtime a deployment is searched for (empty: none; absent in older files)
   std::vector<int64_t> serve_lengths; // its serve lengths (empty without one)
+  // Where the winner is chosen and how: they decide the table a finished run writes. Each is written
+  // only when it is not the default, so that files of earlier runs (which lack them) compare as before.
+  std::string objective = "ppl";         // --objective (ppl or needle)
+  std::string validation = "auto";       // --validation: auto, none, or "directory <documents digest>"
+  int64_t validate_top = 4;              // --validate-top
+  bool single_table = false;             // --single-table
+  bool sliding_window = true;            // --sliding-window (a Mistral model's window honoured)
 
   // Not the generation count: the search draws nothing from it, so a resume with a larger count
   // extends a search exactly as if it had been asked for at the start.

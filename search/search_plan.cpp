@@ -217,6 +217,12 @@ RunFingerprint target_fingerprint(const EvaluationSetup& setup, const SearchRequ
   if (r.optimizer != Optimizer::Evolution) f.gradient = r.gradient.fingerprint();
   if (r.deploy) f.deploy = mode_name(kRuntimeNames, *r.deploy);
   f.serve_lengths = p.target.serve_lengths;
+  f.objective = mode_name(kObjectiveNames, r.objective);
+  if (r.validation.kind == ValidationChoice::Kind::None) f.validation = "none";
+  if (r.validation.is_directory()) f.validation = "directory " + documents_digest(p.validation, setup.bos());  // its windows, not its path
+  f.validate_top = r.validate_top;
+  f.single_table = r.single_table;
+  f.sliding_window = setup.runtime().sliding_window;
   return f;
 }
 
@@ -239,6 +245,11 @@ TargetPlan plan_target(const EvaluationSetup& setup, const SearchRequest& r, con
   p.space = SearchSpace::for_scale(static_cast<size_t>(geometry.rotary_dim / 2), space_scale, r.bound, r.step);
   p.space.mutation_probability = r.mutation_probability;
   p.space.search_start_tokens = r.search_start_tokens && !target.is_short && !r.deploy;
+  // n̂ at or past the target length rescales no position a window holds: no table at all, and one its
+  // reader refuses (tables/factor_table.cpp bounds n̂ by the target length). Only a target shorter than
+  // the paper's largest n̂ (256) loses choices.
+  std::vector<int64_t>& n_choices = p.space.start_token_choices;
+  n_choices.erase(std::remove_if(n_choices.begin(), n_choices.end(), [&](int64_t n) { return n > target.length; }), n_choices.end());
   p.space.critical_dim = critical_dim_for(r.critical_dim, geometry);
   if (r.space == SpaceShape::Piecewise) {
     p.space.piecewise = true;

@@ -450,6 +450,7 @@ BpeTokenizer BpeTokenizer::from_file(const std::string& path) {
   if (std::filesystem::is_directory(path))
     return from_tokenizer_json((std::filesystem::path(path) / "tokenizer.json").string());
   if (formats::is_gguf_file(path)) return from_gguf(formats::GgufFile::open(path));
+  if (std::filesystem::path(path).extension() == ".gguf") throw FormatError(path + ": not a GGUF file (no magic)");
   return from_tokenizer_json(path);
 }
 

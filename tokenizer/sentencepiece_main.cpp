@@ -39,7 +39,7 @@ int run(const std::string& model, const std::string& input, const std::string& o
   if (!regular_file(input)) return fail(input + ": not a regular file");
   sentencepiece::SentencePieceProcessor sp;
   const auto status = sp.Load(model);
-  if (!status.ok()) return fail(model + ": not a SentencePiece model (" + status.ToString() + ")");
+  if (!status.ok()) return fail(model + ": not a SentencePiece model");  // its status names its own source lines
   std::ifstream in(input, std::ios::binary);
   if (!in) return fail(input + ": cannot open");
   std::stringstream text;

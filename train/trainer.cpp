@@ -24,7 +24,9 @@
 
 #include "models/checkpoint.h"
 #include "formats/atomic_file.h"
+#include "eval/content_digest.h"
 #include "formats/input_file.h"
+#include "formats/json_file.h"
 #include "models/llama_model.h"
 #include "util/errors.h"
 
@@ -192,7 +194,34 @@ struct SessionState {
   std::vector<float> loss_history;
   std::vector<TrainEval> evals;
   json rope = nullptr;  // rope_json of the run that wrote the checkpoint
+  json settings = nullptr;  // training_settings of that run (null in checkpoints written before it)
 };
+
+// What a resumed run must share with the run it continues, keyed by the option that gives each: the
+// bytes trained and validated on, and the optimisation. Another learning rate or batch mid-run would
+// give a model that neither run describes. (--steps may grow: a longer run continues a shorter one.)
+json training_settings(const TrainConfig& settings, const std::vector<uint8_t>& train_bytes, const std::vector<uint8_t>& valid_bytes) {
+  const auto digest = [](const std::vector<uint8_t>& bytes) { return text_checksum(std::string(bytes.begin(), bytes.end())); };
+  return {{"--data", digest(train_bytes)}, {"--valid", digest(valid_bytes)}, {"--batch", settings.batch_size},
+          {"--lr", settings.lr},           {"--min-lr", settings.min_lr},      {"--warmup", settings.warmup_steps},
+          {"--weight-decay", settings.weight_decay}, {"--grad-clip", settings.grad_clip}, {"--seed", settings.seed},
+          {"--eval-batches", settings.eval_batches}, {"--dtype", dtype_name(settings.dtype)}};
+}
+
+// Refuses a resume whose settings differ from the checkpoint's, naming the option.
+void check_same_settings(const SessionState& saved, const json& now, const TrainConfig& settings, const std::string& source) {
+  if (settings.steps < saved.step)
+    throw UsageError(fmt::format("--steps: {} is fewer than the {} steps {} already holds", settings.steps, saved.step, source));
+  if (saved.settings.is_null()) return;  // a checkpoint from before settings were recorded
+  for (const auto& [option, value] : now.items()) {
+    const json was = saved.settings.value(option, json());
+    if (was == value) continue;
+    if (option == "--data" || option == "--valid")  // digests: their values would say nothing
+      throw UsageError(fmt::format("{}: the checkpoint {} was trained on other documents: resume with the same {}", option, source, option));
+    throw UsageError(fmt::format("{}: the checkpoint {} was trained with {}, this run asks for {}: resume with the same {}", option,
+                                 source, was.dump(), value.dump(), option));
+  }
+}
 
 std::string rng_to_string(const std::mt19937_64& rng) {
   std::ostringstream s;
@@ -212,16 +241,42 @@ json state_json(const TrainConfig& settings, const SessionState& session, double
   for (const TrainEval& e : session.evals) evals.push_back({{"step", e.step}, {"train_loss", e.train_loss}, {"valid_loss", e.valid_loss}});
   return {{"version", kStateVersion}, {"step", session.step}, {"steps", settings.steps}, {"seed", settings.seed},
           {"batch_size", settings.batch_size}, {"context", settings.context}, {"rng_state", rng_to_string(session.rng)},
-          {"seconds", seconds}, {"loss_history", session.loss_history}, {"evals", evals}, {"rope", rope_json(settings)}};
+          {"seconds", seconds}, {"loss_history", session.loss_history}, {"evals", evals}, {"rope", rope_json(settings)},
+          {"settings", session.settings}};
+}
+
+// The optimizer's state as torch serializes it, in memory. torch::save to a file writes its archive's
+// end from a destructor: a write that fails there (a file-size limit, a full disk) ends the process
+// with std::terminate. Written by formats' writer instead, a failure is one line naming the file.
+std::string optimizer_bytes(torch::optim::AdamW& optimizer) {
+  std::ostringstream bytes;
+  torch::save(optimizer, bytes);
+  return bytes.str();
+}
+
+// The optimizer state of a checkpoint; a damaged file is named, not told in torch's words.
+void load_optimizer_state(torch::optim::AdamW& optimizer, const fs::path& path, const at::Device& device) {
+  std::istringstream bytes(formats::read_regular_file(path.string(), std::numeric_limits<size_t>::max()));
+  try {
+    torch::load(optimizer, bytes, device);
+  } catch (const std::exception&) {
+    throw std::runtime_error(path.string() + ": cannot read the optimizer state (truncated or not a torch archive)");
+  }
 }
 
 void write_train_state(const fs::path& out_dir, const TrainConfig& settings, const LlamaConfig& config, const LlamaWeights& master,
                        torch::optim::AdamW& optimizer, const SessionState& session, double seconds) {
   const fs::path final_dir = out_dir / "train_state", tmp = out_dir / "train_state.tmp", old = out_dir / "train_state.old";
   fs::remove_all(tmp);
-  save_llama_checkpoint(tmp.string(), config, master);
-  torch::save(optimizer, (tmp / "optimizer.pt").string());
-  formats::write_file_atomically((tmp / "state.json").string(), state_json(settings, session, seconds).dump(1) + "\n");
+  try {
+    save_llama_checkpoint(tmp.string(), config, master);
+    formats::write_file_atomically((tmp / "optimizer.pt").string(), optimizer_bytes(optimizer));
+    formats::write_file_atomically((tmp / "state.json").string(), state_json(settings, session, seconds).dump(1) + "\n");
+  } catch (...) {  // a full disk or a file-size limit: the one line names the file; no half checkpoint is left
+    std::error_code error;
+    fs::remove_all(tmp, error);
+    throw;
+  }
   fs::remove_all(old);
   if (fs::exists(final_dir)) fs::rename(final_dir, old);
   fs::rename(tmp, final_dir);
@@ -251,11 +306,9 @@ void check_same_shape(const LlamaConfig& saved, const LlamaConfig& wanted, const
 
 SessionState read_session_state(const fs::path& dir) {
   const std::string path = (dir / "state.json").string();
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error(path + ": cannot open");
+  const json j = formats::read_json_file(path);
   SessionState session;
   try {
-    const json j = json::parse(in);
     if (j.at("version").get<int>() != kStateVersion)
       throw std::runtime_error(fmt::format("version {}, expected {}", j.at("version").get<int>(), kStateVersion));
     session.step = j.at("step").get<int64_t>();
@@ -266,6 +319,7 @@ SessionState read_session_state(const fs::path& dir) {
     session.loss_history = j.at("loss_history").get<std::vector<float>>();
     for (const json& e : j.at("evals")) session.evals.push_back({e.at("step"), e.at("train_loss"), e.at("valid_loss")});
     session.rope = j.value("rope", json(nullptr));
+    session.settings = j.value("settings", json(nullptr));
   } catch (const json::exception& e) {
     throw std::runtime_error(path + ": " + e.what());
   } catch (const std::runtime_error& e) {
@@ -385,6 +439,17 @@ void TrainConfig::validate() const {
   if (head_dim() % 2 != 0)
     throw InvalidSetting("num_heads", fmt::format("head dim = hidden / heads = {} must be even for RoPE", head_dim()));
   non_negative("intermediate_size", intermediate_size);
+  // The model config's own bounds (models/llama_config.cpp), told here by the option, not by the field
+  // of a config the user never wrote.
+  const auto at_most = [](const char* setting, int64_t v, int64_t limit) {
+    if (v > limit) throw InvalidSetting(setting, fmt::format("{} is beyond any model this tool runs (at most {})", v, limit));
+  };
+  at_most("vocab_size", vocab_size, int64_t{1} << 24);
+  at_most("hidden_size", hidden_size, int64_t{1} << 17);
+  at_most("intermediate_size", intermediate_size, int64_t{1} << 20);
+  at_most("num_layers", num_layers, 4096);
+  at_most("num_heads", num_heads, 4096);
+  at_most("context", context, int64_t{1} << 32);  // the trained model's max_position_embeddings
   if (context < 2) throw InvalidSetting("context", fmt::format("must be at least 2, got {}", context));
   if (!(rope_theta > 1)) throw InvalidSetting("rope_theta", fmt::format("must be > 1, got {}", rope_theta));
   if (original_length < 0) throw InvalidSetting("original_length", fmt::format("must be >= 0, got {}", original_length));
@@ -454,6 +519,8 @@ TrainResult train_llama(const TrainConfig& settings, const std::vector<std::stri
   const at::Tensor train_eval_windows = fixed_windows(train.bytes, eval_rows, window);
   const at::Tensor valid_eval_windows = fixed_windows(valid_bytes, eval_rows, window);
 
+  const json run_settings = training_settings(settings, train.bytes, valid_bytes);
+
   // Model and optimizer, fresh, from --init's weights, or from out_dir/train_state.
   const LlamaConfig config = trained_model_config(settings);
   if (!settings.init_model.empty() && !settings.resume)  // before anything is written
@@ -481,6 +548,7 @@ TrainResult train_llama(const TrainConfig& settings, const std::vector<std::stri
     resume_dir = find_train_state(out_dir);
     check_same_shape(load_llama_config((resume_dir / "config.json").string()), config, resume_dir.string());
     session = read_session_state(resume_dir);
+    check_same_settings(session, run_settings, settings, resume_dir.string());
     if (session.rope != rope_json(settings))
       throw std::runtime_error(fmt::format("{}: field 'rope': the checkpoint was trained under {}, this run asks for {} (resume with "
                                            "the same --init and --table)", (resume_dir / "state.json").string(), session.rope.dump(),
@@ -494,11 +562,12 @@ TrainResult train_llama(const TrainConfig& settings, const std::vector<std::stri
     session.rng.seed(settings.seed);
     master = random_llama_weights(config, settings.seed, master_options);
   }
+  session.settings = run_settings;  // the checkpoints this run writes record them
   const std::vector<at::Tensor> params = parameters_of(config, master);
   for (const at::Tensor& p : params) p.requires_grad_(true);  // in place: a tied lm_head stays the embedding
   std::unique_ptr<torch::optim::AdamW> optimizer = make_optimizer(settings, params);
   if (settings.resume) {
-    torch::load(*optimizer, (resume_dir / "optimizer.pt").string(), settings.device);
+    load_optimizer_state(*optimizer, resume_dir / "optimizer.pt", settings.device);
     report({session.step, settings.steps, session.loss_history.empty() ? 0.0 : session.loss_history.back(), 0.0,
             fmt::format("resumed from {} at step {}", resume_dir.string(), session.step)});
   }

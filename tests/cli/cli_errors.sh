@@ -569,6 +569,55 @@ expect train-grad-clip-huge 2 "--grad-clip: 1e+308 is not a finite number within
 expect train-weight-decay-inf 2 "--weight-decay: inf is not a finite number within float's range" -- "$longrope" train --data "$work/data" --out "$work/t37e" --context 32 --steps 2 --warmup 1 --weight-decay inf
 absent "$work/pk-huge.csv" "$work/c-huge.csv" "$work/t37c" "$work/t37d" "$work/t37e"
 
+# Issue 37, second sweep: links, outputs that collide, paths that name no file, stray words.
+ln -s /proc/self/fd/1 "$work/so37"
+expect out-symlink 1 "--json $work/so37 is a symbolic link: name the file it points to" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --json "$work/so37"
+[[ -L $work/so37 ]] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: the symbolic link was replaced"; }
+cp "$work/t4.json" "$work/compose37.json"
+expect out-forward-compose 2 "--out $work/compose37.json is the file --compose-with reads" -- "$longrope" forward --model "$work/model" --tokens "$work/data/doc.txt" --max-tokens 100000 --method pi --compose-with "$work/compose37.json" --out "$work/compose37.json"
+unchanged out-forward-compose "$work/compose37.json" "$work/t4.json"
+expect out-train-json-inside 2 "lies inside $work/tr37, the directory --out writes" -- "$longrope" train --data "$work/data" --out "$work/tr37" --json "$work/tr37/model.safetensors" --context 32 --steps 2 --warmup 1
+expect out-train-json-is-out 2 "--out $work/tr37 and --json $work/tr37 are the same file" -- "$longrope" train --data "$work/data" --out "$work/tr37" --json "$work/tr37" --context 32 --steps 2 --warmup 1
+expect out-plot-twice 2 "are the same file" -- "$longrope" plot --tables "$work/t4.json" --out "$work/tw37.svg,$work/tw37.svg"
+ln "$work/model/config.json" "$work/cfg-link37.json"
+expect out-hard-link-into-model 2 "is $work/model/config.json (a hard link to it), inside the directory --model reads" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --json "$work/cfg-link37.json"
+unchanged out-hard-link-into-model "$work/model/config.json" "$work/config-orig.json"
+ln "$work/data/doc.txt" "$work/doc-link37.txt"
+expect out-hard-link-into-data 2 "(a hard link to it), inside the directory --data reads" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --json "$work/doc-link37.txt"
+expect out-empty-curve 2 "--out: an empty value names nothing" -- "$longrope" curve --model "$work/model" --data "$work/data" --lengths 64 --out ''
+expect out-empty-json 2 "--json: an empty value names nothing" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --json ''
+expect out-empty-convert 2 "--out: an empty value names nothing" -- "$longrope" convert --model "$work/model" --out ''
+mkdir -p "$work/sub37"
+expect out-prefix-slash 2 "it must end in a file name, not '/'" -- "$longrope" passkey --model "$work/model" --lengths 300 --out "$work/sub37/"
+expect out-file-slash 2 "names a directory, not a file" -- "$longrope" forward --model "$work/model" --tokens "$work/data/doc.txt" --max-tokens 100000 --out "$work/sub37/"
+[[ -z $(ls -A "$work/sub37") ]] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: a path ending in / wrote $(ls -A "$work/sub37")"; }
+mkdir -p "$work/tk37" && cp "$work/small-tokenizer.json" "$work/tk37/tokenizer.json" && echo '{"add_bos_token": false}' >"$work/tk37/tokenizer_config.json"
+cp "$work/tk37/tokenizer_config.json" "$work/tk37-config.json"
+expect out-tokenizer-config 2 "--output $work/tk37/tokenizer_config.json is the file --tokenizer reads" -- "$longrope" tokenize --tokenizer "$work/tk37/tokenizer.json" --input "$work/words/w.txt" --output "$work/tk37/tokenizer_config.json"
+unchanged out-tokenizer-config "$work/tk37/tokenizer_config.json" "$work/tk37-config.json"
+expect stray-argument 2 "unexpected argument 'pi'" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --method none pi
+expect plot-progress-fifo 1 "fifo: is not a regular file (a FIFO)" -- timeout 20 "$longrope" plot --progress "$work/fifo" --out "$work/pp37.svg"
+expect plot-progress-device 1 "/dev/zero: is not a regular file (a character device)" -- timeout 20 "$longrope" plot --progress /dev/zero --out "$work/pp37.svg"
+echo '{"generation": 1}' >"$work/gen37.jsonl"
+expect plot-progress-field 1 "gen37.jsonl: line 1: field 'best_ppl': missing or not a number" -- "$longrope" plot --progress "$work/gen37.jsonl" --out "$work/pp37.svg"
+absent "$work/tr37" "$work/tw37.svg" "$work/.csv" "$work/sub37/.csv" "$work/pp37.svg"
+
+# Library text is not shown: nlohmann's tags, std::filesystem's "filesystem error:".
+expect json-no-tag 1 "$work/broken/config.json: not valid JSON: parse error at line" -- "$longrope" eval --model "$work/broken" --data "$work/data" --length 64
+expect plot-curve-is-eval 1 "full.json: key 'length' not found" -- "$longrope" plot --curve "$work/full.json" --out "$work/pc37.svg"
+mkdir -p "$work/loops" && cp "$work/data/doc.txt" "$work/loops/" && ln -s loop-b "$work/loops/loop-a" && ln -s loop-a "$work/loops/loop-b"
+expect data-symlink-loop 1 ": Too many levels of symbolic links" -- "$longrope" eval --model "$work/model" --data "$work/loops" --length 64
+# Each value blamed on its own option; lists without holes or repeats.
+expect eval-batch-blamed 2 "--batch: 64 tokens × 99999999999 windows need about" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --batch 99999999999
+expect train-intermediate-blamed 2 "--intermediate: 99999999999 is beyond any model this tool runs" -- "$longrope" train --data "$work/data" --out "$work/t37f" --intermediate 99999999999
+expect train-context-blamed 2 "--context: 99999999999 is beyond any model this tool runs" -- "$longrope" train --data "$work/data" --out "$work/t37f" --context 99999999999
+echo '{"results":[{"method":"none","documents":[{"name":1,"mean_nll":2}]}]}' >"$work/name37.json"
+expect compare-name-not-text 1 "name37.json: field 'documents.name': expected text, got 1" -- "$longrope" compare "$work/name37.json:none" "$work/name37.json:none"
+expect compare-length-missing 1 "full.json: no result for 'none@99' (it holds none@128, pi@128)" -- "$longrope" compare "$work/full.json:none@99" "$work/full.json:pi"
+expect model-is-device 1 "/dev/zero: not a model directory or file" -- "$longrope" eval --model /dev/zero --data "$work/data" --length 64
+expect passkey-same-length 2 "--lengths: 300 is given twice" -- "$longrope" passkey --model "$work/model" --lengths 300,300 --out "$work/pk37"
+expect lengths-empty-item 2 "--lengths: '64,,128' has an empty item" -- "$longrope" curve --model "$work/model" --data "$work/data" --lengths 64,,128 --out "$work/pk37"
+absent "$work/pc37.svg" "$work/t37f" "$work/pk37.csv"
 # A file-size limit (ulimit -f): "File too large", naming the file, and no temp file, journal or half
 # model left (SIGXFSZ would have killed the process mid-write).
 no_temps() { local left; left=$(find "$work" -name '*.tmp.*' -o -name '*.tmp[0-9]*' | head -3); [[ -z $left ]] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: temp files left: $left"; }; }
@@ -592,6 +641,40 @@ if command -v gnuplot >/dev/null; then
 fi
 absent "$work/cv-f" "$work/in-f" "$work/e-f.json" "$work/e-f.json.journal" "$work/c-f.journal" "$work/c-f.csv" "$work/p-f.svg" "$work/p-f.svg.dat"
 no_temps
+# With stdout and stderr themselves files under the limit, the error line cannot be written either:
+# exit 1 still, not SIGABRT from a throwing handler.
+(ulimit -f 0; exec "$longrope" sweep-theta --model "$work/model" --data "$work/data" --length 64 --thetas 1000,2000 --out "$work/sw-f" >"$work/sw-f.stdout" 2>"$work/sw-f.stderr")
+[[ $? -eq 1 ]] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: fsize-stderr-file: not exit 1"; }
+absent "$work/sw-f.csv" "$work/sw-f.json"
+# A resume compares every setting that defines the run: where the winner is chosen, the deployment,
+# and the options that choose the documents are named.
+expect resume-other-validation 1 'validation (was "auto", now "none")' -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/run" "${small[@]}" --resume --validation none
+expect resume-other-validate-top 1 "validate_top (was 4, now 3)" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/run" "${small[@]}" --resume --validate-top 3
+expect resume-added-deploy 1 'deploy (was null, now "transformers")' -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/run" "${small[@]}" --resume --deploy transformers --single-table
+expect resume-other-skip-tokens 1 "the windows that --data, --docs, --min-tokens, --sample-seed, --skip-tokens" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/run" "${small[@]}" --resume --skip-tokens 5
+unchanged resume-other-settings "$work/run/summary.json" "$work/summary37.json"
+# train --resume: the settings and documents of the checkpoint, named by option; a damaged optimizer
+# state is named; a checkpoint under a file-size limit is one line and leaves no train_state.tmp.
+tr38=(--hidden 32 --heads 4 --kv-heads 2 --layers 1 --context 32 --checkpoint-every 2)
+expect train-for-resume 0 "" -- "$longrope" train --data "$work/data" --out "$work/tr38" "${tr38[@]}" --warmup 1 --steps 2
+expect train-resume-other-lr 2 "--lr: the checkpoint $work/tr38/train_state was trained with 0.001, this run asks for 0.01" -- "$longrope" train --data "$work/data" --out "$work/tr38" "${tr38[@]}" --warmup 1 --steps 2 --resume --lr 0.01
+expect train-resume-other-batch 2 "--batch: the checkpoint $work/tr38/train_state was trained with 16, this run asks for 8" -- "$longrope" train --data "$work/data" --out "$work/tr38" "${tr38[@]}" --warmup 1 --steps 2 --resume --batch 8
+expect train-resume-other-data 2 "--data: the checkpoint $work/tr38/train_state was trained on other documents" -- "$longrope" train --data "$work/held" --out "$work/tr38" "${tr38[@]}" --warmup 1 --steps 2 --resume
+expect train-resume-fewer-steps 2 "--steps: 1 is fewer than the 2 steps $work/tr38/train_state already holds" -- "$longrope" train --data "$work/data" --out "$work/tr38" "${tr38[@]}" --warmup 0 --steps 1 --resume
+cp -r "$work/tr38" "$work/tr38-cut" && truncate -s 100 "$work/tr38-cut/train_state/optimizer.pt"
+expect train-resume-cut-optimizer 1 "tr38-cut/train_state/optimizer.pt: cannot read the optimizer state (truncated or not a torch archive)" -- "$longrope" train --data "$work/data" --out "$work/tr38-cut" "${tr38[@]}" --warmup 1 --steps 4 --resume
+expect fsize-train-checkpoint 1 "cannot write: File too large" -- limited 150 "$longrope" train --data "$work/data" --out "$work/tr38-f" "${tr38[@]}" --warmup 1 --steps 2
+absent "$work/tr38-f/train_state.tmp"
+# A tokenizer that is not one: named, without the library's own words.
+head -c 3000 /dev/urandom >"$work/garbage.gguf"
+expect tokenizer-gguf-no-magic 1 "garbage.gguf: not a GGUF file (no magic)" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --tokenizer "$work/garbage.gguf"
+if [[ -x $(dirname "$longrope")/longrope-tokenize ]]; then
+  cp "$work/garbage.gguf" "$work/garbage.model"
+  "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --tokenizer "$work/garbage.model" >/dev/null 2>"$work/err"
+  [[ $(tail -1 "$work/err") == *"garbage.model: not a SentencePiece model" ]] && passed=$((passed + 1)) ||
+    { failed=$((failed + 1)); echo "FAIL: tokenizer-garbage-sentencepiece:"; sed 's/^/    /' "$work/err"; }
+fi
+
 # A full disk and a read-only run directory, where this user may mount a tmpfs (root); the unit tests
 # inject ENOSPC everywhere else (tests/formats/file_write_test.cpp).
 mkdir -p "$work/full" "$work/ro"

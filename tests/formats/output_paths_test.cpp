@@ -90,8 +90,10 @@ TEST_F(OutputPathsTest, DevicesAndFifosAreNotFiles) {
 
 TEST_F(OutputPathsTest, TheDestinationMustExist) {
   EXPECT_EQ(refusal({{"--json", path("nope/a.json")}}, {}).first, path("nope/a.json") + ": directory " + path("nope") + " does not exist");
-  // A directory output is created from its nearest existing ancestor; a file may go into it.
-  EXPECT_EQ(refusal({{"--out", path("a/b/c"), Kind::Directory}, {"--json", path("a/b/c/train.json")}}, {}).first, "accepted");
+  // A directory output is created from its nearest existing ancestor.
+  EXPECT_EQ(refusal({{"--out", path("a/b/c"), Kind::Directory}, {"--json", path("a/train.json")}}, {}).first,
+            path("a/train.json") + ": directory " + path("a") + " does not exist");
+  EXPECT_EQ(refusal({{"--out", path("a/b/c"), Kind::Directory}}, {}).first, "accepted");
   EXPECT_THAT(refusal({{"--out", path("doc.txt/sub"), Kind::Directory}}, {}).first, HasSubstr("doc.txt is not a directory"));
 }
 
@@ -106,6 +108,44 @@ TEST_F(OutputPathsTest, AReadOnlyDirectoryIsToldBeforeAnyWork) {
   EXPECT_THAT(refusal({{"--out", path("ro"), Kind::Directory}}, {}).first,
               root ? HasSubstr("accepted") : HasSubstr("the directory is not writable: Permission denied"));
   fs::permissions(path("ro"), fs::perms::owner_all);
+}
+
+// Issue 37's sweep: a link replaced by the rename, outputs written twice or inside the directory the
+// same command fills, a hard link into an input directory, a path that names no file.
+TEST_F(OutputPathsTest, ASymbolicLinkIsNotReplaced) {
+  fs::create_symlink(path("doc.txt"), path("to-doc.txt"));
+  fs::create_symlink("/proc/self/fd/1", path("so"));
+  const auto [message, usage] = refusal({{"--json", path("to-doc.txt")}}, {});
+  EXPECT_EQ(message, "--json " + path("to-doc.txt") + " is a symbolic link: name the file it points to");
+  EXPECT_FALSE(usage);
+  EXPECT_THAT(refusal({{"--json", path("so")}}, {}).first, HasSubstr("is a symbolic link"));
+  EXPECT_THAT(refusal({{"--json", "/dev/stdout"}}, {}).first, HasSubstr("is a symbolic link"));
+}
+
+TEST_F(OutputPathsTest, OutputsAreDistinctAndOutsideTheDirectoryWritten) {
+  EXPECT_EQ(refusal({{"--out", path("a.svg")}, {"--out", path("./a.svg")}}, {}),
+            std::make_pair("--out " + path("a.svg") + " and --out " + path("./a.svg") + " are the same file: give each output its own path",
+                           true));
+  EXPECT_THAT(refusal({{"--out", path("tr"), Kind::Directory}, {"--json", path("tr/model.safetensors")}}, {}).first,
+              HasSubstr("lies inside " + path("tr") + ", the directory --out writes"));
+  EXPECT_THAT(refusal({{"--out", path("tr"), Kind::Directory}, {"--json", path("tr")}}, {}).first, HasSubstr("are the same file"));
+  fs::create_hard_link(path("doc.txt"), path("twin.txt"));
+  EXPECT_THAT(refusal({{"--out", path("doc.txt")}, {"--json", path("twin.txt")}}, {}).first, HasSubstr("are the same file"));
+}
+
+TEST_F(OutputPathsTest, AHardLinkIntoAnInputDirectoryIsThatInput) {
+  fs::create_hard_link(path("model/config.json"), path("cfg.json"));
+  const auto [message, usage] = refusal({{"--json", path("cfg.json")}}, {{"--model", path("model")}});
+  EXPECT_EQ(message, "--json " + path("cfg.json") + " is " + path("model") + "/config.json (a hard link to it), inside the directory --model "
+                     "reads: writing it would destroy it");
+  EXPECT_TRUE(usage);
+}
+
+TEST_F(OutputPathsTest, AFileOutputNamesAFile) {
+  fs::create_directories(path("sub"));
+  EXPECT_EQ(refusal({{"--out", path("sub") + "/"}}, {}),
+            std::make_pair("--out " + path("sub") + "/: names a directory, not a file: give a file name", true));
+  EXPECT_THAT(refusal({{"--out", path("sub/.")}}, {}).first, HasSubstr("names a directory"));
 }
 
 TEST_F(OutputPathsTest, OtherFilesBesideTheInputsAreAccepted) {

@@ -44,6 +44,34 @@ TEST(RunFingerprint, EverySettingCounts) {
   EXPECT_NE(diff.find("init_table (was [1.0,2.0], now null)"), std::string::npos) << diff;
 }
 
+// Issue 37: where the winner is chosen decides the table a finished run writes; a field absent from an
+// earlier file is its default, so those files still resume.
+TEST(RunFingerprint, ValidationObjectiveAndDeploymentCount) {
+  const RunFingerprint now = test_fingerprint();
+  RunFingerprint was = now;
+  was.validation = "none";
+  was.validate_top = 2;
+  was.objective = "needle";
+  was.single_table = true;
+  was.sliding_window = false;
+  const std::string diff = was.differences(now);
+  EXPECT_NE(diff.find("validation (was \"none\", now \"auto\")"), std::string::npos) << diff;
+  EXPECT_NE(diff.find("validate_top (was 2, now 4)"), std::string::npos) << diff;
+  EXPECT_NE(diff.find("objective (was \"needle\", now \"ppl\")"), std::string::npos) << diff;
+  EXPECT_NE(diff.find("single_table (was true, now false)"), std::string::npos) << diff;
+  EXPECT_NE(diff.find("sliding_window (was false, now true)"), std::string::npos) << diff;
+  EXPECT_EQ(now.to_json().count("validation"), 0u);  // defaults are not written: earlier files compare equal
+  const RunFingerprint back = read_fingerprint(json::parse(was.to_json().dump()), kRunFileVersion, now, "test");
+  EXPECT_EQ(back.differences(was), "");
+}
+
+TEST(RunFingerprint, DocumentsNameTheOptionsThatChooseThem) {
+  const RunFingerprint now = test_fingerprint();
+  RunFingerprint was = now;
+  was.documents = "fedcba9876543210";
+  EXPECT_NE(was.differences(now).find("--skip-tokens, --windows, --window-seed"), std::string::npos) << was.differences(now);
+}
+
 TEST(RunFingerprint, DocumentsCountByContentNotByPath) {
   const RunFingerprint now = test_fingerprint();
   RunFingerprint was = now;
