@@ -83,7 +83,8 @@ double parse_number(const std::string& text, const std::string& option) {
   } catch (const std::exception&) {
     used = 0;
   }
-  if (used == 0 || used != text.size() || !std::isfinite(v))
+  const bool hex = text.find_first_of("xX") != std::string::npos;  // std::stod reads 0x10 as 16: numbers are decimal here
+  if (used == 0 || used != text.size() || !std::isfinite(v) || hex)
     throw UsageError(fmt::format("{}: '{}' is not a number", option, text));
   return v;
 }

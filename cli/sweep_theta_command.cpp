@@ -32,9 +32,10 @@ int sweep_theta_command(const std::vector<std::string>& args) {
   if (length < 2) throw UsageError("--length must be at least 2");
   Comparison comparison{{length}, {}, 1, "sweep-theta"};
   std::vector<double> thetas;
-  for (const std::string& text : split_list(thetas_text)) {
+  for (const std::string& text : split_option_list(thetas_text, "--thetas")) {
     const double theta = parse_number(text, "--thetas");
-    if (!(theta > 1.0)) throw UsageError(fmt::format("--thetas: '{}' is not a base > 1", text));
+    // Published bases reach 10^8; a base beyond 10^12 leaves every pair but the first unrotated.
+    if (!(theta > 1.0) || theta > 1e12) throw UsageError(fmt::format("--thetas: '{}' is not a base in (1, 10^12]", text));
     if (std::find(thetas.begin(), thetas.end(), theta) != thetas.end()) throw UsageError(fmt::format("--thetas: {} is given twice", text));
     thetas.push_back(theta);
     // θ as a table on the model's own base: the same weights, no second model.

@@ -2,12 +2,16 @@
 #include "plot/plot.h"
 
 #include <fmt/format.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <stdexcept>
 #include <utility>
@@ -116,7 +120,11 @@ void render_plot(const PlotSpec& spec, const std::string& path) {
     }
   }
   const std::string command = fmt::format("gnuplot {} 2>&1", quoted(run_script));
+  // longrope ignores SIGXFSZ to report a file-size limit itself; gnuplot would inherit that, ignore
+  // its own failed writes and leave a cut image with status 0. Let the limit kill gnuplot instead.
+  const auto previous = std::signal(SIGXFSZ, SIG_DFL);
   FILE* pipe = popen(command.c_str(), "r");
+  std::signal(SIGXFSZ, previous);
   std::string output;
   int status = -1;
   if (pipe) {
@@ -124,6 +132,8 @@ void render_plot(const PlotSpec& spec, const std::string& path) {
     while (fgets(buf, sizeof buf, pipe)) output += buf;
     status = pclose(pipe);
   }
+  const bool too_large = (WIFSIGNALED(status) && WTERMSIG(status) == SIGXFSZ) || (WIFEXITED(status) && WEXITSTATUS(status) == 128 + SIGXFSZ);
+  if (too_large) throw std::runtime_error(fmt::format("{}: cannot write: {}", path, std::strerror(EFBIG)));
   std::error_code ignored;
   if (status != 0 || !fs::exists(tmp_image) || fs::file_size(tmp_image, ignored) == 0) {
     const std::string first = output.substr(0, output.find('\n'));

@@ -389,6 +389,9 @@ void check_run_directory(const EvaluationSetup& setup, const SearchRequest& r) {
   if (!r.heldout.empty() && canonical_path(r.heldout) == canonical_path(setup.data().path))
     fmt::print(stderr, "warning: the held-out documents are the search documents ({}): held-out scores will not be held out\n",
                r.heldout);
+  if (!r.heldout.empty() && r.validation.is_directory() && canonical_path(r.heldout) == canonical_path(r.validation.directory))
+    fmt::print(stderr, "warning: the held-out documents are the validation documents ({}): the winner is chosen on them, so "
+                       "held-out scores will not be held out\n", r.heldout);
   const ConfigRopeScaling& scaling = setup.config().rope_scaling;
   if (scaling.type != "default" && !r.from_config)
     fmt::print(stderr, "warning: {}: the model carries a {} rope_scaling{}; the search scores it as the baseline 'config', but its "

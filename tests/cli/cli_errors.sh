@@ -381,6 +381,9 @@ expect eval-scale-huge 2 "--scale must be in [1, 10^6], got 1e+308" -- "$longrop
 expect eval-table-options-unused 2 "apply to a longrope table" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --method pi --attention-factor 2
 expect eval-method-spaces 0 "" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --method 'pi, ntk'
 expect sweep-theta-twice 2 "--thetas: 1000 is given twice" -- "$longrope" sweep-theta --model "$work/model" --data "$work/data" --length 64 --thetas 1000,1000 --out "$work/sw"
+expect sweep-theta-hex 2 "--thetas: '0x10' is not a number" -- "$longrope" sweep-theta --model "$work/model" --data "$work/data" --length 64 --thetas 0x10 --out "$work/sw"
+expect sweep-theta-huge 2 "--thetas: '1e300' is not a base in (1, 10^12]" -- "$longrope" sweep-theta --model "$work/model" --data "$work/data" --length 64 --thetas 1e300 --out "$work/sw"
+expect sweep-theta-empty-item 2 "--thetas: '1000,' has an empty item" -- "$longrope" sweep-theta --model "$work/model" --data "$work/data" --length 64 --thetas 1000, --out "$work/sw"
 echo '{"format": "something-else", "lambda": [1.0, 1.5, 2.0, 3.0]}' >"$work/other-format.json"
 echo '{"lambda": [1.0, 1.5, 2.0, 3.0], "lambda": [9.0, 9.0, 9.0, 9.0]}' >"$work/lambda-twice.json"
 expect table-other-format 1 "other-format.json: field 'format'" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 128 --method table:"$work/other-format.json"
@@ -521,6 +524,8 @@ absent "$work/legacy/run.json"
 expect resume-legacy 0 "" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/legacy" "${small[@]}" --resume
 [[ -f $work/legacy/run.json ]] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: a resumed older run gained no run.json"; }
 expect search-validation-is-data 2 "--validation $work/data is the search data (--data)" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/v37" "${small[@]}" --validation "$work/data"
+cp -r "$work/data" "$work/val37"
+expect search-heldout-is-validation 0 "warning: the held-out documents are the validation documents" -- "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/v38" "${small[@]}" --validation "$work/val37" --heldout "$work/val37"
 if command -v flock >/dev/null; then
   expect search-busy 1 "another longrope (pid" -- flock "$work/run" "$longrope" search --model "$work/model" --data "$work/data" --target 2x --out "$work/run" "${small[@]}"
 fi
@@ -638,8 +643,10 @@ expect fsize-eval-journal 1 "$work/e-f.json.journal: cannot write: File too larg
 expect fsize-curve-journal 1 "$work/c-f.journal: cannot write: File too large" -- limited 0 "$longrope" curve --model "$work/model" --data "$work/data" --lengths 64 --out "$work/c-f"
 if command -v gnuplot >/dev/null; then
   expect fsize-plot 1 "cannot write: File too large" -- limited 0 "$longrope" plot --tables "$work/t4.json" --out "$work/p-f.svg"
+  # Its data and script fit in 1 KiB, the image does not: gnuplot must not leave a cut image behind exit 0.
+  expect fsize-plot-image 1 "$work/p-g.svg: cannot write: File too large" -- limited 1 "$longrope" plot --tables "$work/t4.json" --out "$work/p-g.svg"
 fi
-absent "$work/cv-f" "$work/in-f" "$work/e-f.json" "$work/e-f.json.journal" "$work/c-f.journal" "$work/c-f.csv" "$work/p-f.svg" "$work/p-f.svg.dat"
+absent "$work/cv-f" "$work/in-f" "$work/e-f.json" "$work/e-f.json.journal" "$work/c-f.journal" "$work/c-f.csv" "$work/p-f.svg" "$work/p-f.svg.dat" "$work/p-g.svg" "$work/p-g.svg.dat"
 no_temps
 # With stdout and stderr themselves files under the limit, the error line cannot be written either:
 # exit 1 still, not SIGABRT from a throwing handler.
