@@ -14,14 +14,6 @@
 namespace longrope::formats {
 namespace {
 
-const char* kind_of(mode_t mode) {
-  if (S_ISFIFO(mode)) return "a FIFO";
-  if (S_ISCHR(mode)) return "a character device";
-  if (S_ISBLK(mode)) return "a block device";
-  if (S_ISSOCK(mode)) return "a socket";
-  return "not a file";
-}
-
 // The length of the UTF-8 sequence starting with `lead` (0: not a lead byte).
 size_t sequence_length(unsigned char lead) {
   if (lead < 0x80) return 1;
@@ -48,7 +40,7 @@ int open_regular_file(const std::string& path, size_t* size) {
   if (!S_ISREG(st.st_mode)) {
     ::close(fd);
     if (S_ISDIR(st.st_mode)) throw std::runtime_error(path + ": is a directory, not a file");
-    throw std::runtime_error(fmt::format("{}: is not a regular file ({})", path, kind_of(st.st_mode)));
+    throw std::runtime_error(fmt::format("{}: is not a regular file ({})", path, special_file_kind(st.st_mode, "not a file")));
   }
   // Back to blocking reads: a regular file never blocks, and the flag must not leak to readers.
   ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
@@ -82,6 +74,14 @@ std::string read_regular_file(const std::string& path, size_t max_bytes) {
   }
   ::close(fd);
   return text;
+}
+
+const char* special_file_kind(mode_t mode, const char* otherwise) {
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return otherwise;
 }
 
 std::string not_text_reason(std::string_view text) {

@@ -3,6 +3,8 @@
 // blocking and its kind decided by fstat before anything else happens.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -21,6 +23,10 @@ int open_regular_file(const std::string& path, size_t* size);
 // The whole regular file at `path`; refused as open_regular_file refuses, and when it holds more than
 // `max_bytes` ("PATH: N bytes, more than such a file holds").
 std::string read_regular_file(const std::string& path, size_t max_bytes = kMaxWholeFileBytes);
+
+// A file type's name for "PATH: is not a regular file (KIND)": "a FIFO", "a character device", "a block
+// device", "a socket", else `otherwise`.
+const char* special_file_kind(mode_t mode, const char* otherwise);
 
 // Why the opening bytes of a file given as text are not text (a NUL byte, or invalid UTF-8 in the
 // first KiB: a model file or token ids given as documents), or empty when they are. A sequence cut at

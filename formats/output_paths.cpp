@@ -12,6 +12,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include "formats/input_file.h"
 #include "util/errors.h"
 
 namespace longrope::formats {
@@ -33,14 +34,6 @@ std::optional<struct stat> lstat_of(const std::string& path) {
 }
 
 bool same_file(const struct stat& a, const struct stat& b) { return a.st_dev == b.st_dev && a.st_ino == b.st_ino; }
-
-const char* special_kind(mode_t mode) {
-  if (S_ISFIFO(mode)) return "a FIFO";
-  if (S_ISCHR(mode)) return "a character device";
-  if (S_ISBLK(mode)) return "a block device";
-  if (S_ISSOCK(mode)) return "a socket";
-  return "not a regular file";
-}
 
 // `path` absolute, with the links of its existing part resolved: where a write would land.
 fs::path resolved(const fs::path& path) {
@@ -79,7 +72,8 @@ void check_existing(const WritePath& out, const struct stat& st) {
   }
   if (S_ISDIR(st.st_mode)) throw std::runtime_error(fmt::format("{}: is a directory, not a file{}", out.path, by));
   if (!S_ISREG(st.st_mode))
-    throw std::runtime_error(fmt::format("{}: is not a regular file ({}){}", out.path, special_kind(st.st_mode), by));
+    throw std::runtime_error(
+        fmt::format("{}: is not a regular file ({}){}", out.path, special_file_kind(st.st_mode, "not a regular file"), by));
 }
 
 // Where a missing output goes: a file into its directory, which must exist; a directory into its

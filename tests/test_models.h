@@ -8,6 +8,7 @@
 
 #include "models/checkpoint.h"
 #include "models/llama_model.h"
+#include "tests/test_files.h"
 
 namespace longrope {
 
@@ -47,13 +48,6 @@ inline LlamaModel position_sensitive_tiny_model_f64(uint64_t seed) {
     layer.wo.mul_(10);
   }
   return LlamaModel(c, w, options);
-}
-
-inline std::filesystem::path fresh_temp_dir(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() / ("longrope-test-" + name + "-" + std::to_string(getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir;
 }
 
 }  // namespace longrope

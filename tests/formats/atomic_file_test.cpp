@@ -3,16 +3,15 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <sstream>
 #include <stdexcept>
 
 #include "formats/format_error.h"
 #include "formats/mapped_file.h"
+#include "tests/test_files.h"
 
 namespace longrope::formats {
 namespace {
@@ -23,9 +22,7 @@ using ::testing::HasSubstr;
 class AtomicFileTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("longrope_atomic_test_" + std::to_string(::getpid()) + "_" + std::to_string(std::random_device{}()));
-    fs::create_directories(dir_);
+    dir_ = fresh_temp_dir("atomic");
   }
   void TearDown() override { fs::remove_all(dir_); }
 

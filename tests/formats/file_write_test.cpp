@@ -30,10 +30,7 @@ using ::testing::HasSubstr;
 class FileWriteTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("longrope-file-write-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    dir_ = fresh_temp_dir("file-write");
   }
   void TearDown() override {
     fail_writes_after_for_tests(0, 0);

@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "formats/format_error.h"
+#include "tests/test_files.h"
 
 namespace longrope::formats {
 namespace {
@@ -138,9 +139,7 @@ const std::vector<TensorCase>& tensor_cases() {
 class GgufTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("longrope_gguf_test_" + std::to_string(::getpid()) + "_" + std::to_string(std::random_device{}()));
-    fs::create_directories(dir_);
+    dir_ = fresh_temp_dir("gguf");
     for (size_t i = 0; i < tensor_cases().size(); ++i) data_.push_back(pattern(tensor_cases()[i].nbytes, static_cast<int>(i)));
   }
   void TearDown() override { fs::remove_all(dir_); }

@@ -3,15 +3,14 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cstring>
 #include <filesystem>
-#include <random>
 #include <stdexcept>
 
 #include "formats/format_error.h"
 #include "formats/mapped_file.h"
+#include "tests/test_files.h"
 
 namespace longrope::formats {
 namespace {
@@ -43,9 +42,7 @@ std::string npy_error(const std::vector<uint8_t>& bytes) {
 class NpyTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("longrope_npy_test_" + std::to_string(::getpid()) + "_" + std::to_string(std::random_device{}()));
-    fs::create_directories(dir_);
+    dir_ = fresh_temp_dir("npy");
   }
   void TearDown() override { fs::remove_all(dir_); }
   std::string path(const std::string& name) const { return (dir_ / name).string(); }

@@ -23,9 +23,7 @@ using Kind = WritePath::Kind;
 class OutputPathsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("longrope-output-paths-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
+    dir_ = fresh_temp_dir("output-paths");
     fs::create_directories(dir_ / "model");
     write_text(dir_ / "model" / "config.json", "{}");
     write_text(dir_ / "doc.txt", "text");

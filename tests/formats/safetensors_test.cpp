@@ -3,17 +3,16 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <random>
 #include <stdexcept>
 
 #include "formats/atomic_file.h"
 #include "formats/format_error.h"
+#include "tests/test_files.h"
 
 namespace longrope::formats {
 namespace {
@@ -60,9 +59,7 @@ std::string parse_error(const std::string& header, size_t data_bytes) {
 class SafetensorsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("longrope_safetensors_test_" + std::to_string(::getpid()) + "_" + std::to_string(std::random_device{}()));
-    fs::create_directories(dir_);
+    dir_ = fresh_temp_dir("safetensors");
   }
   void TearDown() override { fs::remove_all(dir_); }
 

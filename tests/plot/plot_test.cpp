@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "formats/file_write.h"
+#include "tests/test_files.h"
 
 namespace longrope {
 namespace {
@@ -70,6 +71,32 @@ TEST(Plot, TablesOfTwoRunsAreToldApart) {
   EXPECT_EQ(p.series[0].title, "longrope run1/8x-2048");
   EXPECT_EQ(p.series[1].title, "longrope run2/8x-2048");
   fs::remove_all(dir);
+}
+
+// Passkey runs split by length (a method left out at the longest) join into one series per method,
+// its points in length order; a malformed file is named.
+TEST(Plot, PasskeyFilesJoinByMethod) {
+  const fs::path dir = fresh_temp_dir("plot-passkey");
+  write_text(dir / "short.json", R"({"samples": 10, "original_length": 8192, "results": [
+    {"method": "none", "length": 4096, "accuracy": 0.9}, {"method": "yarn", "length": 8192, "accuracy": 0.5},
+    {"method": "yarn", "length": 4096, "accuracy": 0.8}, {"method": "none", "length": 8192, "accuracy": 0.7}]})");
+  write_text(dir / "long.json", R"({"samples": 12, "results": [{"method": "yarn", "length": 16384, "accuracy": 0.25}]})");
+  const PlotSpec p = passkey_plot({(dir / "short.json").string(), (dir / "long.json").string()});
+  ASSERT_EQ(p.series.size(), 2u);
+  EXPECT_EQ(p.series[0].title, "none");
+  EXPECT_EQ(p.series[0].x, (std::vector<double>{4096, 8192}));
+  EXPECT_EQ(p.series[1].title, "yarn");
+  EXPECT_EQ(p.series[1].x, (std::vector<double>{4096, 8192, 16384}));
+  EXPECT_EQ(p.series[1].y, (std::vector<double>{80, 50, 25}));
+  EXPECT_EQ(p.title, "Passkey retrieval (10–12 prompts per length)");
+  EXPECT_EQ(p.marker_x, 8192);
+  write_text(dir / "bad.json", R"({"samples": 10, "results": [{"method": "yarn", "length": 4096}]})");
+  try {
+    passkey_plot({(dir / "short.json").string(), (dir / "bad.json").string()});
+    FAIL() << "a result without accuracy was plotted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr((dir / "bad.json").string() + ": "));
+  }
 }
 
 TEST(Plot, RendersPngAndSvgFiles) {

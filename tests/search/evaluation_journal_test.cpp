@@ -3,7 +3,6 @@
 #include "search/evaluation_journal.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <cmath>
@@ -13,6 +12,7 @@
 
 #include "search/search_checkpoint.h"
 #include "tests/search/test_fingerprint.h"
+#include "tests/test_files.h"
 
 namespace longrope {
 namespace {
@@ -53,8 +53,7 @@ TEST(EvaluationJournal, ResumeInsideAGenerationEqualsUninterruptedRun) {
   const int total = scored.load();
   ASSERT_EQ(full.evaluations, total);
 
-  const fs::path dir = fs::temp_directory_path() / ("longrope-journal-" + std::to_string(getpid()));
-  fs::create_directories(dir);
+  const fs::path dir = fresh_temp_dir("journal");
   const std::string state_path = (dir / "state.json").string(), journal_path = (dir / "evaluations.jsonl").string();
   const RunFingerprint fp = test_fingerprint(32768);
   // Kills inside the initial population, inside generation 1, and inside the last generation.

@@ -13,6 +13,7 @@
 #include "search/parallel_objective.h"
 #include "search/search_checkpoint.h"
 #include "tests/search/test_fingerprint.h"
+#include "tests/test_files.h"
 
 namespace longrope {
 namespace {
@@ -125,7 +126,7 @@ TEST(EvolutionSearch, ResumeEqualsUninterruptedRun) {
   const SyntheticObjective f = objective(space);
   const EvolutionSearch search(space, small_settings(12), test_seeds(space));
   const SearchState full = search.run(serial(f), std::nullopt, {});
-  const std::string path = (std::filesystem::temp_directory_path() / ("longrope-resume-" + std::to_string(getpid()) + ".json")).string();
+  const std::string path = (fresh_temp_dir("resume") / "state.json").string();
   const RunFingerprint fp = test_fingerprint(2048);
   for (int stop_after : {0, 1, 5, 11}) {
     // "Kill" the run right after generation `stop_after` was checkpointed, then resume from disk.
@@ -145,7 +146,7 @@ TEST(EvolutionSearch, ResumeEqualsUninterruptedRun) {
     EXPECT_EQ(resumed.forwards, full.forwards);
   }
   EXPECT_THROW(read_search_state(path, test_fingerprint(4096)), std::runtime_error);  // other settings
-  std::filesystem::remove(path);
+  std::filesystem::remove_all(std::filesystem::path(path).parent_path());
 }
 
 // More seeds than the population: the seeds left out are never scored, yet they count as seen (a
@@ -175,7 +176,7 @@ TEST(EvolutionSearch, ResumeWithSeedsBeyondPopulation) {
   const EvolutionSearch search(space, settings, seeds);
   const SearchState full = search.run(f, std::nullopt, {});
   for (size_t i = 2; i < seeds.size(); ++i) EXPECT_EQ(full.scores.count(seeds[i].key()), 0u) << "seed " << i << " beyond P was scored";
-  const std::string path = (std::filesystem::temp_directory_path() / ("longrope-seeds-" + std::to_string(getpid()) + ".json")).string();
+  const std::string path = (fresh_temp_dir("seeds") / "state.json").string();
   const RunFingerprint fp = test_fingerprint(2048);
   for (int stop_after = 0; stop_after < settings.generations; ++stop_after) {
     struct Killed {};
@@ -189,7 +190,7 @@ TEST(EvolutionSearch, ResumeWithSeedsBeyondPopulation) {
     const SearchState resumed = search.run(f, read_search_state(path, fp), {});
     EXPECT_EQ(resumed.scores, full.scores) << "stopped after " << stop_after;
   }
-  std::filesystem::remove(path);
+  std::filesystem::remove_all(std::filesystem::path(path).parent_path());
 }
 
 TEST(EvolutionSearch, ParallelObjectiveMatchesSerial) {

@@ -14,19 +14,13 @@
 #include "search/run_fingerprint.h"
 #include "search/search_checkpoint.h"
 #include "tests/search/test_fingerprint.h"
+#include "tests/test_files.h"
 
 namespace longrope {
 namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-fs::path temp_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / fmt::format("longrope-{}-{}", name, getpid());
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
 
 TEST(RunFingerprint, EqualFingerprintsMayResume) {
   EXPECT_EQ(test_fingerprint().differences(test_fingerprint()), "");
@@ -138,7 +132,7 @@ SearchState small_state() {
 }
 
 TEST(SearchState, ChecksumRefusesAHandEdit) {
-  const fs::path dir = temp_dir("state-checksum");
+  const fs::path dir = fresh_temp_dir("state-checksum");
   const std::string path = (dir / "state.json").string();
   write_search_state(path, small_state(), test_fingerprint());
   EXPECT_EQ(read_search_state(path, test_fingerprint()).completed_generations, 2);
@@ -156,7 +150,7 @@ TEST(SearchState, ChecksumRefusesAHandEdit) {
 }
 
 TEST(SearchState, TruncatedStateSaysHowToRecover) {
-  const fs::path dir = temp_dir("state-truncated");
+  const fs::path dir = fresh_temp_dir("state-truncated");
   const std::string path = (dir / "state.json").string();
   write_search_state(path, small_state(), test_fingerprint());
   fs::resize_file(path, 40);
@@ -171,7 +165,7 @@ TEST(SearchState, TruncatedStateSaysHowToRecover) {
 
 // A version-1 state (no checksum, forwards unknown) resumes; its forwards are evaluations × docs.
 TEST(SearchState, VersionOneStateResumes) {
-  const fs::path dir = temp_dir("state-v1");
+  const fs::path dir = fresh_temp_dir("state-v1");
   const std::string path = (dir / "state.json").string();
   write_search_state(path, small_state(), test_fingerprint());
   json j = formats::read_json_file(path);
@@ -187,7 +181,7 @@ TEST(SearchState, VersionOneStateResumes) {
 }
 
 TEST(EvaluationJournal, ChecksumRefusesAnEditedLine) {
-  const fs::path dir = temp_dir("journal-checksum");
+  const fs::path dir = fresh_temp_dir("journal-checksum");
   const std::string path = (dir / "evaluations.jsonl").string();
   {
     EvaluationJournal journal(path, test_fingerprint(), false);
@@ -212,7 +206,7 @@ TEST(EvaluationJournal, ChecksumRefusesAnEditedLine) {
 
 // A version-1 journal (lines without checksums) is read and rewritten at version 2.
 TEST(EvaluationJournal, VersionOneJournalMigrates) {
-  const fs::path dir = temp_dir("journal-v1");
+  const fs::path dir = fresh_temp_dir("journal-v1");
   const std::string path = (dir / "evaluations.jsonl").string();
   json fp = test_fingerprint().to_json();
   fp.erase("documents");
@@ -233,7 +227,7 @@ TEST(EvaluationJournal, VersionOneJournalMigrates) {
 }
 
 TEST(MethodScores, KeepsScoresForTheSameDocumentsOnly) {
-  const fs::path dir = temp_dir("method-scores");
+  const fs::path dir = fresh_temp_dir("method-scores");
   const std::string path = (dir / "baselines.json").string();
   const json key = {{"model", "models/tiny"}, {"documents", "0123456789abcdef"}, {"target_length", 2048}, {"dtype", "f32"}};
   const json winner = {{"lambda", {1.0, 2.0}}, {"start_tokens", 0}, {"attention_factor", 1.1}};
@@ -266,7 +260,7 @@ TEST(MethodScores, KeepsScoresForTheSameDocumentsOnly) {
 }
 
 TEST(DirectoryLock, SecondWriterIsRefusedWithTheHoldersPid) {
-  const fs::path dir = temp_dir("lock");
+  const fs::path dir = fresh_temp_dir("lock");
   {
     const formats::DirectoryLock first = formats::DirectoryLock::acquire(dir.string());
     // flock locks belong to the open file description: a second open in this process conflicts too.

@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 
@@ -20,14 +19,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
-
-fs::path temp_dir() {
-  const fs::path dir = fs::temp_directory_path() / fmt::format("longrope-run-record-{}-{}", getpid(),
-                                                               ::testing::UnitTest::GetInstance()->current_test_info()->name());
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
 
 RunRecord test_record(std::vector<int64_t> lengths = {4096}) {
   RunRecord r;
@@ -51,7 +42,7 @@ std::string refusal(const fs::path& dir, const RunRecord& now, bool resume = tru
 }
 
 TEST(RunRecord, ANewRunWritesItsRecordAndTheSameRunResumes) {
-  const fs::path dir = temp_dir();
+  const fs::path dir = fresh_temp_dir("run-record");
   EXPECT_EQ(refusal(dir, test_record(), /*resume=*/false), "accepted");
   ASSERT_TRUE(fs::exists(dir / "run.json"));
   EXPECT_EQ(refusal(dir, test_record()), "accepted");
@@ -59,7 +50,7 @@ TEST(RunRecord, ANewRunWritesItsRecordAndTheSameRunResumes) {
 }
 
 TEST(RunRecord, AnotherModelIsRefusedByItsFilesNotItsPath) {
-  const fs::path dir = temp_dir();
+  const fs::path dir = fresh_temp_dir("run-record");
   check_and_record_run(dir, test_record(), false);
   RunRecord now = test_record();
   now.model_digest = "ffffffffffffffff";  // other weights at the same path
@@ -69,7 +60,7 @@ TEST(RunRecord, AnotherModelIsRefusedByItsFilesNotItsPath) {
 }
 
 TEST(RunRecord, AnotherTargetListIsRefused) {
-  const fs::path dir = temp_dir();
+  const fs::path dir = fresh_temp_dir("run-record");
   check_and_record_run(dir, test_record({4096}), false);
   EXPECT_THAT(refusal(dir, test_record({4096, 8192})), HasSubstr("targets (was [\"2x-4096\"], now [\"2x-4096\",\"4x-8192\"])"));
   const std::string saved = text_of(dir / "run.json");
@@ -78,7 +69,7 @@ TEST(RunRecord, AnotherTargetListIsRefused) {
 }
 
 TEST(RunRecord, AnotherSettingIsNamedWithBothValues) {
-  const fs::path dir = temp_dir();
+  const fs::path dir = fresh_temp_dir("run-record");
   check_and_record_run(dir, test_record(), false);
   RunRecord now = test_record();
   now.fingerprints.begin()->second.race_margin = 0.5;
@@ -88,7 +79,7 @@ TEST(RunRecord, AnotherSettingIsNamedWithBothValues) {
 
 // A run directory of an earlier version: no run.json. Its targets and their state still decide.
 TEST(RunRecord, AnOlderRunResumesAndGainsItsRecord) {
-  const fs::path dir = temp_dir();
+  const fs::path dir = fresh_temp_dir("run-record");
   const RunRecord now = test_record();
   fs::create_directories(dir / "2x-4096");
   write_search_state((dir / "2x-4096" / "state.json").string(), SearchState{}, now.fingerprints.at("2x-4096"));
@@ -98,7 +89,7 @@ TEST(RunRecord, AnOlderRunResumesAndGainsItsRecord) {
 }
 
 TEST(RunRecord, AnOlderRunIsRefusedByItsOwnFiles) {
-  const fs::path dir = temp_dir();
+  const fs::path dir = fresh_temp_dir("run-record");
   const RunRecord now = test_record();
   fs::create_directories(dir / "2x-4096");
   RunFingerprint other_model = now.fingerprints.at("2x-4096");
