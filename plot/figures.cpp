@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "tables/factor_table.h"
 #include "formats/input_file.h"
@@ -275,24 +276,46 @@ PlotSpec naming_file(const std::string& path, F&& build) {
   }
 }
 
-static PlotSpec passkey_plot_unchecked(const std::string& path) {
-  const json j = formats::read_json_file(path);
-  if (!j.contains("results") || !j.contains("samples"))
-    throw std::runtime_error(path + ": field 'results': not a `longrope passkey` output");
+// Several passkey outputs make one figure (lengths run apart, e.g. a method left out at the longest):
+// their results are read in order and each method's points sorted by length.
+static PlotSpec passkey_plot_unchecked(const std::vector<std::string>& paths) {
+  json results = json::array();
+  int64_t fewest_samples = 0, most_samples = 0;
   PlotSpec p;
-  p.series = series_by_method(j["results"], "accuracy", 100.0);
-  p.title = fmt::format("Passkey retrieval ({} prompts per length)", j["samples"].get<int64_t>());
+  for (const std::string& path : paths) {
+    naming_file(path, [&] {
+      const json j = formats::read_json_file(path);
+      if (!j.contains("results") || !j.contains("samples") || !j["results"].is_array())
+        throw std::runtime_error(path + ": field 'results': not a `longrope passkey` output");
+      series_by_method(j["results"], "accuracy", 100.0);  // each file's fields checked while its name is known
+      for (const json& r : j["results"]) results.push_back(r);
+      const int64_t samples = j["samples"].get<int64_t>();
+      fewest_samples = fewest_samples == 0 ? samples : std::min(fewest_samples, samples);
+      most_samples = std::max(most_samples, samples);
+      if (j.contains("original_length") && !p.marker_x) {
+        p.marker_x = j["original_length"].get<double>();
+        p.marker_label = fmt::format("L = {}", j["original_length"].get<int64_t>());
+      }
+      return p;
+    });
+  }
+  p.series = series_by_method(results, "accuracy", 100.0);
+  for (PlotSeries& s : p.series) {
+    std::vector<std::pair<double, double>> points;
+    for (size_t i = 0; i < s.x.size(); ++i) points.emplace_back(s.x[i], s.y[i]);
+    std::sort(points.begin(), points.end());
+    for (size_t i = 0; i < points.size(); ++i) std::tie(s.x[i], s.y[i]) = points[i];
+  }
+  const std::string samples =
+      fewest_samples == most_samples ? std::to_string(most_samples) : fmt::format("{}–{}", fewest_samples, most_samples);
+  p.title = fmt::format("Passkey retrieval ({} prompts per length)", samples);
   p.x_label = "prompt length (tokens)";
   p.y_label = "accuracy (%)";
   p.log_x = true;
-  if (j.contains("original_length")) {
-    p.marker_x = j["original_length"].get<double>();
-    p.marker_label = fmt::format("L = {}", j["original_length"].get<int64_t>());
-  }
   return p;
 }
 
-PlotSpec passkey_plot(const std::string& path) { return naming_file(path, [&] { return passkey_plot_unchecked(path); }); }
+PlotSpec passkey_plot(const std::vector<std::string>& paths) { return passkey_plot_unchecked(paths); }
 PlotSpec curve_plot(const std::string& path) { return naming_file(path, [&] { return curve_plot_unchecked(path); }); }
 PlotSpec sweep_plot(const std::string& path) { return naming_file(path, [&] { return sweep_plot_unchecked(path); }); }
 

@@ -20,8 +20,9 @@ PlotSpec lambda_plot(const std::vector<std::string>& tables);
 // Perplexity at each searched length, one series per method, from the tables themselves (no forward):
 // `set` is "heldout" or "search" (InvalidSetting "set" otherwise; "targets" for two tables of one length).
 PlotSpec targets_plot(const std::vector<std::string>& tables, const std::string& set);
-// Passkey accuracy against prompt length, one series per method (a `longrope passkey` JSON).
-PlotSpec passkey_plot(const std::string& passkey_json);
+// Passkey accuracy against prompt length, one series per method, from one or more `longrope passkey`
+// JSONs (a method's points from several files join one series).
+PlotSpec passkey_plot(const std::vector<std::string>& passkey_jsons);
 // Best (and parents' mean) perplexity per generation, a pair of series per generations.jsonl.
 PlotSpec progress_plot(const std::vector<std::string>& generation_logs);
 

@@ -6,10 +6,12 @@
 #   1. books/test, one body window of each of the 8 books (intervals over books);
 #   2. tinyshakespeare, 4 consecutive windows (another kind of text, never searched on);
 #   3. passkey retrieval at 4k, 8k and 16k, 10 prompts a point, as transformers runs the exported config
-#      (short factors up to L, YaRN and NTK at s = 2 at every length).
+#      (short factors up to L, YaRN and NTK at s = 2 at every length), and its plot;
+#   4. the report: the table against each baseline with intervals (`longrope compare`: books, then
+#      windows; tinyshakespeare's 4 windows resampled), in heldout/compare.txt.
 # Every step resumes (search state, eval journals, finished files are kept): rerun to continue. The
 # run directory and journals are committed as they land (results/smollm2-135m/search-2x, heldout/).
-#   scripts/smollm2_study.sh [--longrope PATH] [--threads N] [--step search|heldout|shakespeare|passkey|all]
+#   scripts/smollm2_study.sh [--longrope PATH] [--threads N] [--step search|heldout|shakespeare|passkey|report|all]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 longrope=build-torch2/longrope threads=2 step=all
@@ -54,4 +56,18 @@ if [[ $step == all || $step == passkey ]]; then
   [[ -f $out/passkey-deployed-long.json ]] ||
     "$longrope" passkey --model "$model" --lengths 16k --samples 10 --runtime transformers --scale 2 \
       --method "yarn,ntk,table:$table" --threads "$threads" --out "$out/passkey-deployed-long"
+  "$longrope" plot --passkey "$out/passkey-deployed-short.json,$out/passkey-deployed-long.json" \
+    --out "$out/passkey-deployed.png,$out/passkey-deployed.svg"
+fi
+if [[ $step == all || $step == report ]]; then
+  {
+    for set in books-test:book tinyshakespeare:window; do
+      file=$out/heldout/${set%%:*}.json
+      [[ -f $file ]] || continue
+      for baseline in yarn ntk pi none; do
+        echo "${set%%:*}: A = the 2x table, B = $baseline"
+        "$longrope" compare --a "$file:table:$table" --b "$file:$baseline" --group-by "${set##*:}"
+      done
+    done
+  } | tee "$out/heldout/compare.txt"
 fi
