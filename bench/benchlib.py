@@ -179,8 +179,8 @@ def byte_tokens(length):
     return list((text * reps)[:length])
 
 
-def our_eval(longrope, model_dir, tokens_path, length, dtype, methods, threads, table=None):
-    """`longrope eval` over one document; returns (its --json, the Measured child)."""
+def our_eval(longrope, model_dir, tokens_path, length, dtype, methods, threads, table=None, extra=()):
+    """`longrope eval` over one document (plus `extra` options); returns (its --json, the Measured child)."""
     with tempfile.TemporaryDirectory() as work:
         out = os.path.join(work, "eval.json")
         cmd = [longrope, "eval", "--model", model_dir, "--data", tokens_path, "--length", length, "--docs", 1,
@@ -188,6 +188,7 @@ def our_eval(longrope, model_dir, tokens_path, length, dtype, methods, threads, 
                "--tokenizer", "bytes", "--json", out]
         if table:
             cmd += ["--table", table]
+        cmd += list(extra)
         m = run_measured(cmd).check()
         with open(out) as f:
             return json.load(f), m

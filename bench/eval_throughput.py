@@ -57,9 +57,13 @@ PEAK_TARGET_UTILISATION, PEAK_TARGET_VS_TRANSFORMERS = 0.70, 1.3
 # peak_rss_bytes, plus what it scored.
 
 def measure_ours(args, model_dir, tokens_path, length, dtype):
-    result, m = our_eval(args.longrope, model_dir, tokens_path, length, dtype, ["none"] * args.repeats, args.threads)
+    # Against the peak, each pass also says where its time went (`eval --profile`: a clock read per stage).
+    extra = ["--profile"] if args.against_peak else []
+    result, m = our_eval(args.longrope, model_dir, tokens_path, length, dtype, ["none"] * args.repeats, args.threads, extra=extra)
     seconds = [r["seconds"] for r in result["results"]]
+    profile = result["results"][-1].get("profile")
     return {"pass_seconds": seconds, "tokens_per_second": length / median(timed_passes(seconds)),
+            "profile": None if profile is None else {"pass_seconds": seconds[-1], "stages": profile},
             "peak_rss_bytes": m.peak_rss_bytes, "wall_seconds": m.wall_seconds,
             "mean_nll": result["results"][0]["mean_nll"], "predictions": result["results"][0]["predictions"],
             "timing": "longrope eval's own `seconds` per method pass (forward + chunked NLL, load excluded)"}
@@ -268,10 +272,42 @@ PEAK_HEADERS = ["model", "dtype", "length", "GFLOP/fwd", "attn %", "peak GFLOP/s
                 "hf GFLOP/s", "hf %peak", "l.cpp GFLOP/s", "l.cpp %peak", "ours/hf", "target >=70%/>=1.3x"]
 
 
+# Our stages, grouped: each group's share of the pass and its GFLOP/s (a GEMM-bound group near the peak,
+# attention below it shows where the headroom is).
+PROFILE_GROUPS = [("attention", ("attention",)), ("projections", ("q/k/v projections", "output projection")),
+                  ("mlp", ("mlp",)), ("lm head", ("lm head",)), ("loss", ("loss",)),
+                  ("norms+rope+adds", ("norms", "rope", "residual adds", "embedding"))]
+FLOP_GROUPS = ("attention", "projections", "mlp", "lm head")  # the others do no matmul: their share only
+PROFILE_HEADERS = (["model", "dtype", "length"] + [f"{g} %" for g, _ in PROFILE_GROUPS] + ["other %"]
+                   + [f"{g} GFLOP/s" for g in FLOP_GROUPS])
+
+
+def profile_table_rows(rows):
+    out = []
+    for r in rows:
+        prof = r.get("ours", {}).get("profile")
+        if not prof:
+            continue
+        total, shares, rates, timed = prof["pass_seconds"], [], [], 0.0
+        for group, stages in PROFILE_GROUPS:
+            sec = sum(s["seconds"] for s in prof["stages"] if s["stage"] in stages)
+            flops = sum(s["flops"] for s in prof["stages"] if s["stage"] in stages)
+            timed += sec
+            shares.append(f"{100 * sec / total:.1f}")
+            if group in FLOP_GROUPS:
+                rates.append(f"{flops / sec / 1e9:.1f}" if flops and sec else "")
+        out.append([r["model"], r["dtype"], r["length"]] + shares + [f"{100 * (total - timed) / total:.1f}"] + rates)
+    return out
+
+
 def print_tables(rows):
     print_table(HEADERS, table_rows(rows))
     print()
     print_table(PEAK_HEADERS, peak_table_rows(rows))
+    profile_rows = profile_table_rows(rows)
+    if profile_rows:
+        print()
+        print_table(PROFILE_HEADERS, profile_rows)
 
 
 def gemm_peak_for_run(args, dtypes, models):

@@ -8,17 +8,38 @@
 #include "cli/shared_options.h"
 #include "eval/method_comparison.h"
 #include "formats/atomic_file.h"
+#include "models/forward_profile.h"
 #include "util/paired_bootstrap.h"
 
 namespace po = boost::program_options;
 using nlohmann::json;
 
 namespace longrope {
+namespace {
+
+// Each stage's share of the row's time and its FLOP rate: where a forward's time goes.
+json print_profile(const std::string& method, const ForwardProfile& profile, double row_seconds) {
+  const double rate = profile.total_flops() / row_seconds / 1e9;
+  fmt::print("  profile of {}: {:.3g} GFLOP in {:.2f} s, {:.1f} GFLOP/s over the row\n", method, profile.total_flops() / 1e9,
+             row_seconds, rate);
+  fmt::print("  {:<20} {:>6} {:>9} {:>7} {:>10} {:>9}\n", "stage", "calls", "seconds", "share", "GFLOP", "GFLOP/s");
+  json stages = json::array();
+  for (const StageTotals& s : profile.stages) {
+    fmt::print("  {:<20} {:>6} {:>9.3f} {:>6.1f}% {:>10.3g} {:>9}\n", s.stage, s.calls, s.seconds, 100 * s.seconds / row_seconds,
+               s.flops / 1e9, s.flops > 0 ? fmt::format("{:.1f}", s.flops / s.seconds / 1e9) : "");
+    stages.push_back({{"stage", s.stage}, {"calls", s.calls}, {"seconds", s.seconds}, {"flops", s.flops}});
+  }
+  const double other = row_seconds - profile.total_seconds();
+  fmt::print("  {:<20} {:>6} {:>9.3f} {:>6.1f}%\n", "(outside the stages)", "", other, 100 * other / row_seconds);
+  return stages;
+}
+
+}  // namespace
 
 int eval_command(const std::vector<std::string>& args) {
   std::string json_out, length_text;
   int64_t batch = 1;
-  bool resume = false;
+  bool resume = false, profile = false;
   ModelArgs model;
   DataArgs data;
   RuntimeArgs runtime;
@@ -29,7 +50,9 @@ int eval_command(const std::vector<std::string>& args) {
       ("batch", po::value(&batch)->default_value(batch), "documents per forward")
       ("json", po::value(&json_out), "also write the result as JSON to this file; until it is written, every scored window is "
                                      "journaled in FILE.journal")
-      ("resume", po::bool_switch(&resume), "continue a killed eval from FILE.journal (same model, documents and dtype)");
+      ("resume", po::bool_switch(&resume), "continue a killed eval from FILE.journal (same model, documents and dtype)")
+      ("profile", po::bool_switch(&profile), "after each method, where its forwards' time went: seconds, model FLOPs and GFLOP/s "
+                                             "per stage (projections, attention, MLP, LM head, loss, ...); CPU only");
   o.add(model_options(model)).add(data_options(data, "a document or a directory of them (.txt, .npy, .u16, .u32)"))
       .add(rope_options(rope, /*allow_list=*/true)).add(runtime_options(runtime));
   if (!parse_command_line("eval", "--model DIR --data PATH --length N [options]", args, o)) return 0;
@@ -40,6 +63,8 @@ int eval_command(const std::vector<std::string>& args) {
   const std::vector<RopeMethodSpec>& specs = rope_methods.specs;
   Comparison comparison{{length}, rope_methods.scalings, batch, "eval"};
   if (resume && json_out.empty()) throw UsageError("--resume needs --json: the journal it continues lies beside that file");
+  if (profile && runtime.device != "cpu")
+    throw UsageError("--profile times CPU forwards only: CUDA work runs asynchronously, its stages would time launches");
   // Before the evaluation, not after it.
   if (!json_out.empty())
     formats::check_output_files("--json", {json_out, journal_path(json_out)},
@@ -63,6 +88,9 @@ int eval_command(const std::vector<std::string>& args) {
   json results = json::array();
   size_t method_index = 0;
   std::vector<double> first_nlls;
+  ForwardProfile forward_profile;
+  std::optional<ProfilingScope> profiling;
+  if (profile) profiling.emplace(&forward_profile);
   compare_scalings(setup, comparison, documents, [&](const ComparisonRow& row) {
     const RopeMethodSpec& spec = specs[method_index++];
     const PerplexityResult& r = row.result;
@@ -88,6 +116,10 @@ int eval_command(const std::vector<std::string>& args) {
                        {"attention_factor", row.scaling.attention_factor}, {"documents", docs_json},
                        {"peak_device_bytes", row.peak_device_bytes ? json(*row.peak_device_bytes) : json(nullptr)},
                        {"versus_first", versus}});
+    if (profile) {
+      results.back()["profile"] = print_profile(row.method, forward_profile, r.seconds);
+      forward_profile = ForwardProfile{};
+    }
   });
   if (!json_out.empty()) {
     json j = {{"model", model.path}, {"data", data.path}, {"length", length}, {"original_length", original},

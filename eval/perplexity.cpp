@@ -10,6 +10,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "models/forward_profile.h"
 #include "util/errors.h"
 
 namespace longrope {
@@ -19,7 +20,12 @@ at::Tensor chunked_nll_sum(const at::Tensor& hidden, const at::Tensor& targets, 
   at::Tensor total = at::zeros({hidden.size(0)}, hidden.options().dtype(at::kDouble));
   for (int64_t begin = 0; begin < n; begin += chunk) {
     const int64_t end = std::min(n, begin + chunk);
-    at::Tensor logits = at::linear(hidden.slice(1, begin, end), head).to(at::promote_types(hidden.scalar_type(), at::kFloat));  // (B, c, V)
+    at::Tensor logits;
+    {
+      StageTimer timer("lm head", 2.0 * hidden.size(0) * (end - begin) * head.size(0) * head.size(1));
+      logits = at::linear(hidden.slice(1, begin, end), head).to(at::promote_types(hidden.scalar_type(), at::kFloat));  // (B, c, V)
+    }
+    StageTimer timer("loss", 0);
     at::Tensor logp = at::log_softmax(logits, -1);
     at::Tensor picked = logp.gather(-1, targets.slice(1, begin, end).unsqueeze(-1)).squeeze(-1);  // (B, c)
     total -= picked.sum(1).to(at::kDouble);

@@ -9,9 +9,21 @@
 #include <filesystem>
 
 #include "formats/gguf.h"
+#include "models/forward_profile.h"
 #include "models/gguf_checkpoint.h"
 
 namespace longrope {
+namespace {
+
+// Query-key pairs attended by t queries at positions start .. start+t−1 (causal, with an optional window).
+double attended_pairs(int64_t start, int64_t t, int64_t window) {
+  double pairs = 0;
+  if (window <= 0) return static_cast<double>(t) * static_cast<double>(start) + 0.5 * static_cast<double>(t) * static_cast<double>(t + 1);
+  for (int64_t i = 0; i < t; ++i) pairs += static_cast<double>(std::min(start + i + 1, window));
+  return pairs;
+}
+
+}  // namespace
 
 at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
   at::Tensor xf = x.to(at::promote_types(x.scalar_type(), at::kFloat));  // float32 at least
@@ -67,39 +79,66 @@ int64_t LlamaModel::parameter_count() const {
 at::Tensor LlamaModel::attention_block(const at::Tensor& x, const LlamaLayerWeights& l, const RopeTable& rope, KvCache* cache,
                                        size_t layer) const {
   const int64_t B = x.size(0), T = x.size(1), H = config_.num_attention_heads, KVH = config_.num_key_value_heads,
-                D = config_.head_dim;
-  at::Tensor h = rms_norm(x, l.attn_norm, config_.rms_norm_eps);
-  at::Tensor q = at::linear(h, l.wq, l.bq).view({B, T, H, D}).transpose(1, 2);    // (B, H, T, D)
-  at::Tensor k = at::linear(h, l.wk, l.bk).view({B, T, KVH, D}).transpose(1, 2);  // (B, KVH, T, D)
-  at::Tensor v = at::linear(h, l.wv, l.bv).view({B, T, KVH, D}).transpose(1, 2);  // (B, KVH, T, D)
-  if (cache == nullptr) {
-    q = apply_rope(q, rope);
-    k = apply_rope(k, rope);
-    return at::linear(causal_attention(q, k, v.contiguous(), attention_), l.wo, l.bo);  // (B, T, C)
+                D = config_.head_dim, C = config_.hidden_size;
+  at::Tensor h, q, k, v;
+  {
+    StageTimer timer("norms", 0);
+    h = rms_norm(x, l.attn_norm, config_.rms_norm_eps);
   }
-  // The rows of the table for positions start .. start+T−1.
-  const int64_t start = cache->length;
-  TORCH_CHECK(rope.cos.dim() == 2 && rope.length >= start + T, "rope table covers ", rope.length, " positions, decoding reaches ",
-              start + T);
-  const RopeTable here{rope.cos.slice(0, start, start + T), rope.sin.slice(0, start, start + T), T};
-  q = apply_rope(q, here);
-  k = apply_rope(k, here);
-  if (start > 0) {
-    k = at::cat({cache->keys[layer], k}, 2);
-    v = at::cat({cache->values[layer], v}, 2);
+  {
+    StageTimer timer("q/k/v projections", 2.0 * B * T * C * (H + 2 * KVH) * D);
+    q = at::linear(h, l.wq, l.bq).view({B, T, H, D}).transpose(1, 2);    // (B, H, T, D)
+    k = at::linear(h, l.wk, l.bk).view({B, T, KVH, D}).transpose(1, 2);  // (B, KVH, T, D)
+    v = at::linear(h, l.wv, l.bv).view({B, T, KVH, D}).transpose(1, 2);  // (B, KVH, T, D)
   }
-  cache->keys[layer] = k;
-  cache->values[layer] = v;
-  return at::linear(attention_after_prefix(q, k, v.contiguous(), start, attention_), l.wo, l.bo);
+  const int64_t start = cache == nullptr ? 0 : cache->length;
+  // Rotate queries and keys by their positions' rows of the table.
+  {
+    StageTimer timer("rope", 0);
+    if (cache == nullptr) {
+      q = apply_rope(q, rope);
+      k = apply_rope(k, rope);
+    } else {
+      TORCH_CHECK(rope.cos.dim() == 2 && rope.length >= start + T, "rope table covers ", rope.length, " positions, decoding reaches ",
+                  start + T);
+      const RopeTable here{rope.cos.slice(0, start, start + T), rope.sin.slice(0, start, start + T), T};
+      q = apply_rope(q, here);
+      k = apply_rope(k, here);
+    }
+  }
+  at::Tensor attended;
+  {
+    // Each attended pair costs a query-key dot product and a value accumulation: 4·D FLOPs per head.
+    StageTimer timer("attention", 4.0 * B * H * D * attended_pairs(start, T, attention_.sliding_window));
+    if (cache == nullptr) {
+      attended = causal_attention(q, k, v.contiguous(), attention_);  // (B, T, H·D)
+    } else {
+      if (start > 0) {
+        k = at::cat({cache->keys[layer], k}, 2);
+        v = at::cat({cache->values[layer], v}, 2);
+      }
+      cache->keys[layer] = k;
+      cache->values[layer] = v;
+      attended = attention_after_prefix(q, k, v.contiguous(), start, attention_);
+    }
+  }
+  StageTimer timer("output projection", 2.0 * B * T * H * D * C);
+  return at::linear(attended, l.wo, l.bo);  // (B, T, C)
 }
 
 at::Tensor LlamaModel::mlp_block(const at::Tensor& x, const LlamaLayerWeights& l) const {
   // down(silu(gate(h)) · up(h)), over token blocks so that (B, T, I) is never held whole.
-  const int64_t T = x.size(1), step = options_.mlp_chunk_tokens > 0 ? options_.mlp_chunk_tokens : T;
+  const int64_t B = x.size(0), T = x.size(1), C = config_.hidden_size, I = config_.intermediate_size;
+  const int64_t step = options_.mlp_chunk_tokens > 0 ? options_.mlp_chunk_tokens : T;
   at::Tensor out = at::empty_like(x);
   for (int64_t begin = 0; begin < T; begin += step) {
     const int64_t end = std::min(T, begin + step);
-    at::Tensor h = rms_norm(x.slice(1, begin, end), l.mlp_norm, config_.rms_norm_eps);
+    at::Tensor h;
+    {
+      StageTimer timer("norms", 0);
+      h = rms_norm(x.slice(1, begin, end), l.mlp_norm, config_.rms_norm_eps);
+    }
+    StageTimer timer("mlp", 2.0 * 3 * B * (end - begin) * C * I);
     at::Tensor inner = at::silu(at::linear(h, l.w_gate, l.b_gate)).mul_(at::linear(h, l.w_up, l.b_up));  // (B, t, I)
     out.slice(1, begin, end).copy_(at::linear(inner, l.w_down, l.b_down));
   }
@@ -114,16 +153,26 @@ at::Tensor LlamaModel::hidden_states(const at::Tensor& tokens, const RopeTable& 
 
 at::Tensor LlamaModel::embed(const at::Tensor& tokens) const {
   TORCH_CHECK(tokens.dim() == 2, "tokens must be (B, T)");
+  StageTimer timer("embedding", 0);
   return at::embedding(weights_.embed, tokens.to(device(), at::kLong));  // (B, T, C)
 }
 
 at::Tensor LlamaModel::layer(const at::Tensor& x, size_t i, const RopeTable& rope) const {
   const LlamaLayerWeights& l = weights_.layers.at(i);
-  const at::Tensor h = x + attention_block(x, l, rope);
-  return h + mlp_block(h, l);
+  at::Tensor h = attention_block(x, l, rope);
+  {
+    StageTimer timer("residual adds", 0);
+    h.add_(x);
+  }
+  at::Tensor out = mlp_block(h, l);
+  StageTimer timer("residual adds", 0);
+  return out.add_(h);
 }
 
-at::Tensor LlamaModel::final_norm(const at::Tensor& x) const { return rms_norm(x, weights_.final_norm, config_.rms_norm_eps); }
+at::Tensor LlamaModel::final_norm(const at::Tensor& x) const {
+  StageTimer timer("norms", 0);
+  return rms_norm(x, weights_.final_norm, config_.rms_norm_eps);
+}
 
 std::string LlamaModel::first_non_finite(const at::Tensor& tokens, const RopeTable& rope) const {
   c10::InferenceMode guard;

@@ -1,7 +1,5 @@
-// Tiny random models and temp directories for the tests.
+// Tiny random models for the tests.
 #pragma once
-
-#include <unistd.h>
 
 #include <filesystem>
 #include <string>

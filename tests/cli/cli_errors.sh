@@ -86,6 +86,8 @@ done
 # convert: a dtype round trip keeps the model loadable.
 expect convert-f16 0 "" -- "$longrope" convert --model "$work/model" --out "$work/model-f16" --dtype f16
 expect eval-f16-model 0 "" -- "$longrope" eval --model "$work/model-f16" --data "$work/data" --length 64
+expect eval-profile 0 "(outside the stages)" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --method none,yarn --profile
+expect eval-profile-cuda 2 "--profile times CPU forwards only" -- "$longrope" eval --model "$work/model" --data "$work/data" --length 64 --device cuda --profile
 
 # search: invalid requests write nothing.
 small=(--population 4 --generations 1 --mutants 2 --crossovers 2 --parents 2 --docs 1 --threads 1)

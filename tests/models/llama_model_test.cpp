@@ -13,6 +13,7 @@
 #include <fstream>
 
 #include "formats/safetensors.h"
+#include "models/forward_profile.h"
 #include "models/rope_methods.h"
 #include "tests/test_models.h"
 
@@ -71,6 +72,46 @@ TEST(LlamaModel, Bf16StaysCloseToF32) {
   const at::Tensor a = forward_logits(m32, tokens, s), b = forward_logits(m16, tokens, s);
   const double scale = a.abs().max().item<double>();
   EXPECT_LT((a - b).abs().max().item<double>(), 0.05 * scale + 1e-3);
+}
+
+// A profile counts each stage's calls and model FLOPs (causal attention: the pairs on and below the
+// diagonal, or inside a sliding window), leaves the output as it is, and records nothing outside its scope.
+TEST(ForwardProfile, CountsStagesAndTheirFlops) {
+  LlamaConfig c = tiny_config();
+  const LlamaModel m = tiny_model(c, 1);
+  c.sliding_window = 16;
+  const LlamaModel windowed = tiny_model(c, 1);
+  const at::Tensor tokens = random_tokens({2, 40}, 7);
+  const RopeScaling s = rope_none(m.rope_geometry());
+  const at::Tensor plain = forward_logits(m, tokens, s);
+  ForwardProfile profile, windowed_profile;
+  at::Tensor profiled;
+  {
+    ProfilingScope scope(&profile);
+    profiled = forward_logits(m, tokens, s);
+  }
+  {
+    ProfilingScope scope(&windowed_profile);
+    forward_logits(windowed, tokens, s);
+  }
+  EXPECT_TRUE(at::equal(plain, profiled));
+  const auto stage = [](const ForwardProfile& p, const std::string& name) {
+    for (const StageTotals& t : p.stages)
+      if (t.stage == name) return t;
+    ADD_FAILURE() << "no stage " << name;
+    return StageTotals{};
+  };
+  const double B = 2, T = 40, C = 32, H = 4, KVH = 2, D = 8, I = 64, layers = 2;
+  EXPECT_EQ(stage(profile, "attention").calls, 2);
+  EXPECT_DOUBLE_EQ(stage(profile, "attention").flops, layers * 4 * B * H * D * T * (T + 1) / 2);
+  EXPECT_DOUBLE_EQ(stage(windowed_profile, "attention").flops, layers * 4 * B * H * D * (16 * 17 / 2 + (T - 16) * 16));
+  EXPECT_DOUBLE_EQ(stage(profile, "q/k/v projections").flops, layers * 2 * B * T * C * (H + 2 * KVH) * D);
+  EXPECT_DOUBLE_EQ(stage(profile, "output projection").flops, layers * 2 * B * T * H * D * C);
+  EXPECT_DOUBLE_EQ(stage(profile, "mlp").flops, layers * 2 * 3 * B * T * C * I);
+  EXPECT_EQ(stage(profile, "norms").calls, 2 * layers + 1);
+  EXPECT_GT(profile.total_seconds(), 0);
+  forward_logits(m, tokens, s);
+  EXPECT_EQ(stage(profile, "attention").calls, 2);
 }
 
 TEST(LlamaModel, SaveLoadRoundTripAllDtypesAndShards) {
