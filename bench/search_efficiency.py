@@ -29,6 +29,7 @@ Configurations (all with --seed S; the reference is `evolution-paper`, the paper
   racing-longer-fifth  the same with 52 generations (racing cuts more there: near a fifth again)
   one-doc          one-doc-critical in the paper's whole space
   one-doc-critical  P64 T40 N1 16 N2 16, top 32 in LongRoPE2's space, one search document (a fifth of the forwards)
+  one-doc-longer   one search document, P32 T80 N1 8 N2 8, top 16: one-doc's forwards spent on generations
   two-doc-racing-critical  P16 T44 N 7+7 top 8, racing and LongRoPE2's space, two search documents
   racing-below-critical-longer  racing-critical-longer with --critical-dim auto-4 (4 pairs below the
                    theoretical value; on books-bytes-3m-l64 pair 19 of 23, where the paper-settings winners jump)
@@ -107,6 +108,10 @@ CONFIGS = {
     # validation windows are later windows of those documents only (8 in all, as the rule's minimum).
     "one-doc": ["--docs", "1"] + PAPER_SCHEDULE,
     "one-doc-critical": ["--docs", "1"] + PAPER_SCHEDULE + ["--critical-dim", "auto"],
+    # one-doc's best is still falling at generation 40 (and a seed that stalls early ends far off):
+    # half the children per generation buy twice the generations (32 + 80·16 = 1312 forwards).
+    "one-doc-longer": ["--docs", "1", "--population", "32", "--generations", "80", "--mutants", "8", "--crossovers", "8",
+                       "--parents", "16"],
     "two-doc-racing-critical": ["--docs", "2", "--population", "16", "--generations", "44", "--mutants", "7", "--crossovers", "7",
                                 "--parents", "8", "--race-margin", "0.005", "--critical-dim", "auto"],
     "piecewise": EVOLUTION + ["--space", "piecewise"],
