@@ -2,6 +2,7 @@
 #include "eval/perplexity.h"
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 #include <c10/core/InferenceMode.h>
 #include <fmt/format.h>
 
@@ -16,17 +17,38 @@
 namespace longrope {
 
 at::Tensor chunked_nll_sum(const at::Tensor& hidden, const at::Tensor& targets, const at::Tensor& head, int64_t chunk) {
-  const int64_t n = hidden.size(1);
-  at::Tensor total = at::zeros({hidden.size(0)}, hidden.options().dtype(at::kDouble));
+  const int64_t n = hidden.size(1), b = hidden.size(0), vocab = head.size(0);
+  const auto wide = at::promote_types(hidden.scalar_type(), at::kFloat);
+  at::Tensor total = at::zeros({b}, hidden.options().dtype(at::kDouble));
+  // Without autograd and in float32 or wider, the logits and log-probabilities of every block go to two
+  // buffers made once: a fresh (B, chunk, V) tensor per block comes as fresh pages from the kernel,
+  // faulted in and zeroed each time, which cost a fifth of the LM head and loss (results/performance.md, section 1).
+  const bool into_buffers = hidden.scalar_type() == wide && head.scalar_type() == wide &&
+                            !(at::GradMode::is_enabled() && (hidden.requires_grad() || head.requires_grad()));
+  at::Tensor logits_buffer, logp_buffer;
   for (int64_t begin = 0; begin < n; begin += chunk) {
     const int64_t end = std::min(n, begin + chunk);
-    at::Tensor logits;
+    at::Tensor logits, logp;
     {
-      StageTimer timer("lm head", 2.0 * hidden.size(0) * (end - begin) * head.size(0) * head.size(1));
-      logits = at::linear(hidden.slice(1, begin, end), head).to(at::promote_types(hidden.scalar_type(), at::kFloat));  // (B, c, V)
+      StageTimer timer("lm head", 2.0 * b * (end - begin) * head.size(0) * head.size(1));
+      if (into_buffers) {
+        if (!logits_buffer.defined() || logits_buffer.size(1) != end - begin) {  // the first block, and a shorter last one
+          logits_buffer = at::empty({b, end - begin, vocab}, hidden.options());
+          logp_buffer = at::empty_like(logits_buffer);
+        }
+        logits = logits_buffer;
+        at::linear_out(logits, hidden.slice(1, begin, end), head);
+      } else {
+        logits = at::linear(hidden.slice(1, begin, end), head).to(wide);  // (B, c, V)
+      }
     }
     StageTimer timer("loss", 0);
-    at::Tensor logp = at::log_softmax(logits, -1);
+    if (into_buffers) {
+      logp = logp_buffer;
+      at::log_softmax_out(logp, logits, -1);
+    } else {
+      logp = at::log_softmax(logits, -1);
+    }
     at::Tensor picked = logp.gather(-1, targets.slice(1, begin, end).unsqueeze(-1)).squeeze(-1);  // (B, c)
     total -= picked.sum(1).to(at::kDouble);
   }
