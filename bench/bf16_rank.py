@@ -68,13 +68,13 @@ def score(args, tables, dtype, work):
     """Each table's mean NLL over the search windows in `dtype`, and the eval's seconds per window."""
     out = os.path.join(work, f"{dtype}.json")
     methods = ",".join(f"table:{t}" for t in tables)
-    m = run_measured([args.longrope, "eval", "--model", args.model, "--data", args.data, "--docs", str(args.docs),
+    run_measured([args.longrope, "eval", "--model", args.model, "--data", args.data, "--docs", str(args.docs),
                       "--skip-tokens", str(args.skip_tokens), "--length", str(args.length), "--method", methods,
                       "--dtype", dtype, "--threads", str(args.threads), "--json", out]).check()
     with open(out) as f:
         results = json.load(f)["results"]
     seconds = sum(r["seconds"] for r in results) / sum(len(r["documents"]) for r in results)
-    return [r["mean_nll"] for r in results], seconds, m.wall_seconds
+    return [r["mean_nll"] for r in results], seconds
 
 
 def main():
@@ -108,14 +108,15 @@ def main():
                 with open(path, "w") as f:
                     json.dump(genome_table(table, line["key"], settings["step"]), f)
                 paths.append(path)
-            f32, f32_s, _ = score(args, paths, "f32", work)
-            bf16, bf16_s, _ = score(args, paths, "bf16", work)
+            f32, f32_s = score(args, paths, "f32", work)
+            bf16, bf16_s = score(args, paths, "bf16", work)
+            f32_best = min(range(len(f32)), key=lambda i: f32[i])
             journal = [sum(line["document_nll"]) / len(line["document_nll"]) for line in gen]
             best_quarter = sorted(range(len(f32)), key=lambda i: f32[i])[:max(4, len(f32) // 4)]
             g = {"candidates": len(gen), "spearman": spearman(f32, bf16),
                  "spearman_best_quarter": spearman([f32[i] for i in best_quarter], [bf16[i] for i in best_quarter]),
-                 "best_agrees": min(range(len(f32)), key=lambda i: f32[i]) == min(range(len(bf16)), key=lambda i: bf16[i]),
-                 "f32_best_rank_in_bf16": ranks(bf16)[min(range(len(f32)), key=lambda i: f32[i])],
+                 "best_agrees": f32_best == min(range(len(bf16)), key=lambda i: bf16[i]),
+                 "f32_best_rank_in_bf16": ranks(bf16)[f32_best],
                  "max_abs_f32_vs_journal": max(abs(a - b) for a, b in zip(f32, journal)),
                  "mean_abs_bf16_vs_f32": sum(abs(a - b) for a, b in zip(f32, bf16)) / len(f32),
                  "seconds_per_window": {"f32": f32_s, "bf16": bf16_s}, "f32_nll": f32, "bf16_nll": bf16}

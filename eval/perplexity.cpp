@@ -30,7 +30,7 @@ at::Tensor chunked_nll_sum(const at::Tensor& hidden, const at::Tensor& targets, 
     const int64_t end = std::min(n, begin + chunk);
     at::Tensor logits, logp;
     {
-      StageTimer timer("lm head", 2.0 * b * (end - begin) * head.size(0) * head.size(1));
+      StageTimer timer("lm head", 2.0 * b * (end - begin) * vocab * head.size(1));
       if (into_buffers) {
         if (!logits_buffer.defined() || logits_buffer.size(1) != end - begin) {  // the first block, and a shorter last one
           logits_buffer = at::empty({b, end - begin, vocab}, hidden.options());
