@@ -102,7 +102,7 @@ po::options_description runtime_options(RuntimeArgs& a, RuntimeOptionSet set) {
       ("device", po::value(&a.device)->default_value(a.device), "cpu, cuda or cuda:N")
       ("dtype", po::value(&a.dtype)->default_value(a.dtype), "weights and activations: f32, bf16 or f16 (RoPE angles are always computed in f64)")
       ("threads", po::value(&a.threads)->default_value(a.threads), "CPU threads for LibTorch (0: all cores)")
-      ("attention", po::value(&a.attention)->default_value(a.attention), "auto, chunked, sdpa (LibTorch >= 2) or full");
+      ("attention", po::value(&a.attention)->default_value(a.attention), "auto, chunked, sdpa (LibTorch >= 2), full or flash-cpu (the tool's AVX2 kernel; auto takes it for CPU f32)");
   if (set != RuntimeOptionSet::Training)
     d.add_options()("sliding-window", po::value(&a.sliding_window)->default_value(a.sliding_window),
                     "honour a Mistral sliding window (LongRoPE runs with it off)");

@@ -3,6 +3,8 @@
 #include "models/attention.h"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <ATen/core/grad_mode.h>
 #include <torch/version.h>
 
 #include <cmath>
@@ -10,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "models/flash_attention_cpu.h"
 #include "util/errors.h"
 
 namespace longrope {
@@ -57,6 +60,25 @@ at::Tensor chunked_attention(const at::Tensor& q, const at::Tensor& k, const at:
   return out.view({b, h, t, d}).transpose(1, 2).reshape({b, t, h * d});
 }
 
+at::Tensor flash_cpu_attention(const at::Tensor& q_in, const at::Tensor& k_in, const at::Tensor& v_in, int64_t window) {
+  // The kernel reads rows with any stride but each row contiguous.
+  const auto rows_contiguous = [](const at::Tensor& x) { return x.stride(3) == 1 ? x : x.contiguous(); };
+  const at::Tensor q = rows_contiguous(q_in), k = rows_contiguous(k_in), v = rows_contiguous(v_in);
+  const int64_t b = q.size(0), h = q.size(1), t = q.size(2), d = q.size(3);
+  at::Tensor out = at::empty({b, t, h * d}, q.options());
+  FlashAttentionProblem p;
+  p.batch = b, p.heads = h, p.kv_heads = k.size(1), p.tokens = t, p.head_dim = d, p.window = window;
+  p.q = q.data_ptr<float>(), p.q_batch = q.stride(0), p.q_head = q.stride(1), p.q_row = q.stride(2);
+  p.k = k.data_ptr<float>(), p.k_batch = k.stride(0), p.k_head = k.stride(1), p.k_row = k.stride(2);
+  p.v = v.data_ptr<float>(), p.v_batch = v.stride(0), p.v_head = v.stride(1), p.v_row = v.stride(2);
+  p.out = out.data_ptr<float>();
+  // LibTorch's intra-op threads (as --threads set them); a task is one head's block of queries.
+  flash_attention_cpu(p, [](int64_t count, const std::function<void(int64_t, int64_t)>& body) {
+    at::parallel_for(0, count, 1, [&](int64_t begin, int64_t end) { body(begin, end); });
+  });
+  return out;
+}
+
 #if TORCH_VERSION_MAJOR >= 2
 at::Tensor sdpa_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
   const int64_t b = q.size(0), h = q.size(1), t = q.size(2), d = q.size(3), kvh = k.size(1);
@@ -74,6 +96,12 @@ at::Tensor sdpa_attention(const at::Tensor& q, const at::Tensor& k, const at::Te
 
 bool sdpa_available() { return TORCH_VERSION_MAJOR >= 2; }
 
+bool flash_cpu_applies(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
+  const auto plain = [](const at::Tensor& x) { return x.device().is_cpu() && x.scalar_type() == at::kFloat; };
+  const bool needs_grad = at::GradMode::is_enabled() && (q.requires_grad() || k.requires_grad() || v.requires_grad());
+  return plain(q) && plain(k) && plain(v) && !needs_grad && flash_attention_cpu_supported(q.size(3));
+}
+
 AttentionBackend parse_attention_backend(const std::string& name) {
   if (name == "auto") return AttentionBackend::kAuto;
   if (name == "chunked") return AttentionBackend::kChunked;
@@ -82,7 +110,8 @@ AttentionBackend parse_attention_backend(const std::string& name) {
     return AttentionBackend::kSdpa;
   }
   if (name == "full") return AttentionBackend::kFull;
-  throw InvalidSetting("attention", "unknown attention backend '" + name + "' (auto, chunked, sdpa, full)");
+  if (name == "flash-cpu") return AttentionBackend::kFlashCpu;
+  throw InvalidSetting("attention", "unknown attention backend '" + name + "' (auto, chunked, sdpa, full, flash-cpu)");
 }
 
 at::Tensor attention_after_prefix(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t start,
@@ -109,8 +138,17 @@ at::Tensor causal_attention(const at::Tensor& q, const at::Tensor& k, const at::
   TORCH_CHECK(q.size(1) % k.size(1) == 0, "query heads ", q.size(1), " not a multiple of key heads ", k.size(1));
   const int64_t t = q.size(2);
   AttentionBackend backend = o.backend;
-  if (backend == AttentionBackend::kAuto)
-    backend = (sdpa_available() && o.sliding_window <= 0) ? AttentionBackend::kSdpa : AttentionBackend::kChunked;
+  if (backend == AttentionBackend::kAuto) {
+    if (flash_cpu_applies(q, k, v))
+      backend = AttentionBackend::kFlashCpu;
+    else
+      backend = (sdpa_available() && o.sliding_window <= 0) ? AttentionBackend::kSdpa : AttentionBackend::kChunked;
+  }
+  if (backend == AttentionBackend::kFlashCpu) {
+    TORCH_CHECK(flash_cpu_applies(q, k, v), "the flash-cpu attention backend needs CPU f32 tensors without gradients, a CPU "
+                "with AVX2 and FMA, and a head size that is a multiple of 16 (got ", q.size(3), "); use auto");
+    return flash_cpu_attention(q, k, v, o.sliding_window);
+  }
   if (backend == AttentionBackend::kSdpa) {
 #if TORCH_VERSION_MAJOR >= 2
     TORCH_CHECK(o.sliding_window <= 0, "the sdpa backend has no sliding window; use chunked");

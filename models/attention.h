@@ -8,10 +8,12 @@
 namespace longrope {
 
 enum class AttentionBackend {
-  kAuto,     // SDPA (flash / memory-efficient kernels) on LibTorch >= 2.0 when no sliding window; else chunked
+  kAuto,     // on a CPU with AVX2 and FMA, f32 without gradients: flash-cpu; else SDPA on LibTorch >= 2.0 when no
+             // sliding window; else chunked
   kChunked,  // query blocks against the causal prefix of keys; works on every LibTorch
   kSdpa,     // at::scaled_dot_product_attention; LibTorch >= 2.0 only
   kFull,     // one T×T matrix: the plain reference, for tests and short sequences
+  kFlashCpu, // the project's tiled f32 kernel (models/flash_attention_cpu.h): CPU, AVX2 + FMA, no autograd
 };
 
 struct AttentionOptions {
@@ -32,6 +34,8 @@ at::Tensor attention_after_prefix(const at::Tensor& q, const at::Tensor& k, cons
                                   const AttentionOptions& options);
 
 bool sdpa_available();
+// Whether the flash-cpu backend can take these inputs (CPU, f32, no gradient needed, AVX2 + FMA, D % 16 == 0).
+bool flash_cpu_applies(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v);
 AttentionBackend parse_attention_backend(const std::string& name);
 
 }  // namespace longrope

@@ -1,5 +1,7 @@
-// Chunked, full and (LibTorch >= 2) SDPA attention agree; GQA equals repeated heads.
+// Chunked, full, flash-cpu and (LibTorch >= 2) SDPA attention agree; GQA equals repeated heads.
 #include "models/attention.h"
+
+#include "models/flash_attention_cpu.h"
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
@@ -57,6 +59,56 @@ TEST(Attention, SdpaMatchesChunkedWhereAvailable) {
   chunked.backend = AttentionBackend::kChunked;
   sdpa.backend = AttentionBackend::kSdpa;
   EXPECT_TRUE(at::allclose(causal_attention(in.q, in.k, in.v, sdpa), causal_attention(in.q, in.k, in.v, chunked), 1e-5, 1e-5));
+}
+
+TEST(Attention, FlashCpuMatchesReference) {
+  if (!flash_attention_cpu_supported(16)) GTEST_SKIP() << "this CPU has no AVX2 and FMA";
+  AttentionOptions o;
+  o.backend = AttentionBackend::kFlashCpu;
+  // Lengths around the kernel's blocks (96 queries, 128 keys, 16-key panels, 6-row tiles), grouped
+  // heads, windows shorter and longer than a block.
+  for (const int64_t t : {1, 5, 17, 96, 97, 129, 300}) {
+    for (const int64_t d : {16, 64}) {
+      for (const int64_t window : {0, 7, 150}) {
+        const Inputs in = make_inputs(2, 6, 3, t, d);
+        o.sliding_window = window;
+        const at::Tensor got = causal_attention(in.q, in.k, in.v, o), expected = reference(in.q, in.k, in.v, window);
+        EXPECT_TRUE(at::allclose(got, expected, 1e-5, 1e-5)) << "t " << t << " d " << d << " window " << window << ": max diff "
+                                                             << (got - expected).abs().max().item<float>();
+      }
+    }
+  }
+}
+
+TEST(Attention, FlashCpuReadsStridedRowsAsTheModelPassesThem) {
+  if (!flash_attention_cpu_supported(32)) GTEST_SKIP() << "this CPU has no AVX2 and FMA";
+  // The model's q and k are (B, T, H, D) projections viewed as (B, H, T, D): rows strided by H·D.
+  at::manual_seed(9);
+  const at::Tensor q = at::randn({2, 250, 4, 32}).transpose(1, 2), k = at::randn({2, 250, 2, 32}).transpose(1, 2),
+                   v = at::randn({2, 250, 2, 32}).transpose(1, 2);
+  AttentionOptions o;
+  o.backend = AttentionBackend::kFlashCpu;
+  EXPECT_TRUE(at::allclose(causal_attention(q, k, v, o), reference(q.contiguous(), k.contiguous(), v.contiguous(), 0), 1e-5, 1e-5));
+}
+
+TEST(Attention, AutoLeavesFlashCpuWhereGradientsAreNeeded) {
+  const Inputs in = make_inputs(1, 2, 2, 40, 16);
+  const at::Tensor q = in.q.clone().requires_grad_(true);
+  EXPECT_FALSE(flash_cpu_applies(q, in.k, in.v));  // autograd needs a differentiable backend
+  const at::Tensor out = causal_attention(q, in.k, in.v, AttentionOptions{});
+  EXPECT_TRUE(out.requires_grad());
+  EXPECT_TRUE(at::allclose(out.detach(), reference(in.q, in.k, in.v, 0), 1e-5, 1e-5));
+  EXPECT_EQ(flash_cpu_applies(in.q, in.k, in.v), flash_attention_cpu_supported(16));
+  EXPECT_FALSE(flash_cpu_applies(in.q.to(at::kDouble), in.k.to(at::kDouble), in.v.to(at::kDouble)));
+}
+
+TEST(Attention, FlashCpuRefusesWhatItCannotRun) {
+  const Inputs in = make_inputs(1, 2, 2, 8, 12);  // head size 12: not a multiple of 16
+  AttentionOptions o;
+  o.backend = AttentionBackend::kFlashCpu;
+  EXPECT_THROW(causal_attention(in.q, in.k, in.v, o), c10::Error);
+  o.backend = AttentionBackend::kAuto;  // auto falls back instead
+  EXPECT_TRUE(at::allclose(causal_attention(in.q, in.k, in.v, o), reference(in.q, in.k, in.v, 0), 1e-5, 1e-5));
 }
 
 }  // namespace
