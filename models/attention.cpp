@@ -67,6 +67,8 @@ at::Tensor flash_cpu_attention(const at::Tensor& q_in, const at::Tensor& k_in, c
   const auto rows_contiguous = [](const at::Tensor& x) { return x.stride(3) == 1 ? x : x.contiguous(); };
   const at::Tensor q = rows_contiguous(q_in), k = rows_contiguous(k_in), v = rows_contiguous(v_in);
   const int64_t b = q.size(0), h = q.size(1), t = q.size(2), d = q.size(3);
+  TORCH_CHECK(k.sizes() == v.sizes() && k.size(0) == b && k.size(2) == t && k.size(3) == d,
+              "flash-cpu attention: keys ", k.sizes(), " and values ", v.sizes(), " do not fit queries ", q.sizes());
   at::Tensor out = at::empty({b, t, h * d}, q.options());
   FlashAttentionProblem p;
   p.batch = b, p.heads = h, p.kv_heads = k.size(1), p.tokens = t, p.head_dim = d, p.window = window;

@@ -161,9 +161,15 @@ LONGROPE_AVX2 void softmax_step(const FlashAttentionProblem& pr, int64_t q0, int
     if (first_visible > 0 || last_visible < width - 1)
       for (int64_t c = 0; c < width; ++c)
         if (c > last_visible || c < first_visible) row[c] = kNegativeInfinity;
-    __m256 mx = _mm256_set1_ps(kNegativeInfinity);
-    for (int64_t c = 0; c < width; c += 8) mx = _mm256_max_ps(mx, _mm256_loadu_ps(row + c));
-    const float old_max = s.row_max[r], new_max = std::max(old_max, horizontal_max(mx));
+    // AVX's max drops a NaN in one operand: track NaNs apart, so that they reach the output.
+    __m256 mx = _mm256_set1_ps(kNegativeInfinity), nan = _mm256_setzero_ps();
+    for (int64_t c = 0; c < width; c += 8) {
+      const __m256 x = _mm256_loadu_ps(row + c);
+      mx = _mm256_max_ps(mx, x);
+      nan = _mm256_or_ps(nan, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));
+    }
+    const float old_max = s.row_max[r];
+    const float new_max = _mm256_movemask_ps(nan) ? std::numeric_limits<float>::quiet_NaN() : std::max(old_max, horizontal_max(mx));
     if (new_max == kNegativeInfinity) {  // nothing visible yet: P = 0, nothing else changes
       std::fill(row, row + width, 0.0f);
       continue;

@@ -91,6 +91,20 @@ TEST(Attention, FlashCpuReadsStridedRowsAsTheModelPassesThem) {
   EXPECT_TRUE(at::allclose(causal_attention(q, k, v, o), reference(q.contiguous(), k.contiguous(), v.contiguous(), 0), 1e-5, 1e-5));
 }
 
+TEST(Attention, FlashCpuPassesANanOnAsTheReferenceDoes) {
+  if (!flash_attention_cpu_supported(16)) GTEST_SKIP() << "this CPU has no AVX2 and FMA";
+  // A NaN key in the last lane of a 128-key block: every query that sees it gets NaN, the others not.
+  const Inputs in = make_inputs(1, 2, 2, 200, 16);
+  at::Tensor k = in.k.clone();
+  k[0][1][127][3].fill_(NAN);
+  AttentionOptions o;
+  o.backend = AttentionBackend::kFlashCpu;
+  const at::Tensor got = causal_attention(in.q, k, in.v, o).view({200, 2, 16});
+  EXPECT_FALSE(at::isnan(got.slice(0, 0, 127)).any().item<bool>());
+  EXPECT_TRUE(at::isnan(got.slice(0, 127).select(1, 1)).all().item<bool>());
+  EXPECT_FALSE(at::isnan(got.select(1, 0)).any().item<bool>());
+}
+
 TEST(Attention, AutoLeavesFlashCpuWhereGradientsAreNeeded) {
   const Inputs in = make_inputs(1, 2, 2, 40, 16);
   const at::Tensor q = in.q.clone().requires_grad_(true);
