@@ -1,5 +1,5 @@
-// Chunked, full and SDPA causal attention. Shapes: B batch, H query heads, KVH key/value heads,
-// G = H/KVH queries per key head, T tokens, D head dim.
+// Chunked, full, SDPA and flash-cpu (models/flash_attention_cpu.h) causal attention. Shapes: B batch,
+// H query heads, KVH key/value heads, G = H/KVH queries per key head, T tokens, D head dim.
 #include "models/attention.h"
 
 #include <ATen/ATen.h>
