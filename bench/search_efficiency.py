@@ -118,6 +118,9 @@ CONFIGS = {
     "reference-ga": EVOLUTION,  # run by bench/reference_ga.py, not by longrope search
 }
 REFERENCE = "evolution-paper"
+# The issue's rule for a cheap configuration, against the reference's mean held out: the mean within
+# RULE_MEAN, the worst seed within RULE_WORST, at most RULE_COST of its forwards, over RULE_SEEDS seeds.
+RULE_MEAN, RULE_WORST, RULE_COST, RULE_SEEDS = 0.01, 0.03, 0.2, 5
 
 
 def original_length(model):
@@ -272,6 +275,19 @@ def summarise(records, base):
     return out
 
 
+def rule_verdict(row):
+    """Which parts of the rule a configuration's row misses ("meets" when none; "" for the reference)."""
+    if "vs_reference" not in row:
+        return ""
+    missed = [name for name, bad in (
+        (f"cost > {RULE_COST:g}", row["cost_fraction_of_reference"] > RULE_COST + 1e-9),
+        (f"mean > +{100 * RULE_MEAN:g} %", row["vs_reference"]["change"] > RULE_MEAN),
+        (f"worst > +{100 * RULE_WORST:g} %", row["worst_seed_vs_reference_mean"] > RULE_WORST)) if bad]
+    if len(row["seeds"]) < RULE_SEEDS:
+        missed.append(f"{len(row['seeds'])} < {RULE_SEEDS} seeds")
+    return "meets" if not missed else "; ".join(missed)
+
+
 def interval_text(change):
     """A bootstrap result as '+1.23 % [+0.45, +2.01]' ('' when there is none)."""
     return f"{100 * change['change']:+.2f} % [{100 * change['low']:+.2f}, {100 * change['high']:+.2f}]" if change else ""
@@ -320,6 +336,72 @@ def plot(summary, records, base, path):
             script.append(f"set arrow from {fifth:.1f}, graph 0 to {fifth:.1f}, graph 1 nohead dt 3 lc rgb 'gray'")
             title += "\\ndotted: a fifth of evolution-paper's forwards"
         script += [f'set title "{title}" font ",9"', "plot " + ", ".join(plots)]
+    script.append("unset multiplot")
+    with open(path + ".gp", "w") as f:
+        f.write("\n".join(script) + "\n")
+    subprocess.run(["gnuplot", path + ".gp"], check=True)
+    print(f"wrote {path}")
+
+
+def plot_frontier(summary, path):
+    """The rule's frontier: each configuration's worst seed and mean against the reference's mean, over its
+    cost as a fraction of the reference's forwards, a panel per ratio, with the rule's bounds drawn in.
+    The Pareto front joins the configurations no cheaper one beats on the worst seed."""
+    if not shutil.which("gnuplot"):
+        print("gnuplot not found: no frontier plot")
+        return
+    rows = [s for s in summary if "vs_reference" in s]
+    ratios = sorted({s["ratio"] for s in rows})
+    if not ratios:
+        return
+    data = path + ".dat"
+    with open(data, "w") as f:
+        for ratio in ratios:
+            here = sorted((s for s in rows if s["ratio"] == ratio), key=lambda s: s["cost_fraction_of_reference"])
+            front, best = [], math.inf
+            for s in here:  # cheapest first: on the front when its worst seed beats every cheaper one's
+                if s["worst_seed_vs_reference_mean"] < best:
+                    best = s["worst_seed_vs_reference_mean"]
+                    front.append(s)
+            f.write(f"# {ratio}x: cost worst% mean% low% high% label\n")
+            for s in here:
+                c = s["vs_reference"]
+                # Labels only where the rule is decided (the front, and worst seeds near the bound): the rest would overlap.
+                near = s in front or s["worst_seed_vs_reference_mean"] < RULE_WORST + 0.005
+                label = f"{s['config']} ({len(s['seeds'])})" if near else ""
+                f.write(f"{s['cost_fraction_of_reference']:.4f} {100 * s['worst_seed_vs_reference_mean']:.3f} {100 * c['change']:.3f} "
+                        f"{100 * c['low']:.3f} {100 * c['high']:.3f} \"{label}\"\n")
+            f.write("\n\n# front\n")
+            for s in front:
+                f.write(f"{s['cost_fraction_of_reference']:.4f} {100 * s['worst_seed_vs_reference_mean']:.3f}\n")
+            f.write(f"{1.3:.4f} {100 * front[-1]['worst_seed_vs_reference_mean']:.3f}\n\n\n")
+    script = [f"set terminal pngcairo size {600 * len(ratios)},520", f"set output '{path}'",
+              f"set multiplot layout 1,{len(ratios)}", "set logscale x", "set xrange [0.02:1.3]",
+              "set xlabel 'cost (fraction of the reference forwards)'",
+              "set ylabel 'held out, against the reference mean (%)'", "set key top right font ',8'", "set grid"]
+    for i, ratio in enumerate(ratios):
+        a, b = 2 * i, 2 * i + 1
+        here = [s for s in rows if s["ratio"] == ratio]
+        worst = [100 * s["worst_seed_vs_reference_mean"] for s in here]
+        # A far-off configuration would squeeze the rest flat: clip at 3x the rule's worst bound (or the
+        # 4th-worst point) and name what is off scale.
+        top = max(3 * 100 * RULE_WORST, sorted(worst)[-min(4, len(worst))] + 1)
+        off = [f"{s['config']} {100 * s['worst_seed_vs_reference_mean']:+.0f} %" for s in here
+               if 100 * s["worst_seed_vs_reference_mean"] > top]
+        title = (f"{ratio}x: the rule is cost < {RULE_COST:g}, worst seed < +{100 * RULE_WORST:g} %, mean < +{100 * RULE_MEAN:g} %"
+                 f"\\nlabels: configuration (seeds), on the front or with a worst seed under +{100 * RULE_WORST + 0.5:g} %")
+        if off:
+            title += "\\noff scale: " + ", ".join(off)
+        script += [f'set title "{title}" font ",9"', f"set yrange [{min(worst + [0]) - 2:.1f}:{top:.1f}]",
+                   "unset arrow",
+                   f"set arrow from first {RULE_COST}, graph 0 to first {RULE_COST}, graph 1 nohead dt 2 lc rgb '#222222'",
+                   f"set arrow from graph 0, first {100 * RULE_WORST} to graph 1, first {100 * RULE_WORST} nohead dt 3 lc rgb '#cc3311'",
+                   f"set arrow from graph 0, first {100 * RULE_MEAN} to graph 1, first {100 * RULE_MEAN} nohead dt 3 lc rgb '#4477aa'",
+                   "plot " + ", ".join([
+                       f"'{data}' index {a} using 1:3:4:5 with yerrorbars pt 7 ps 0.6 lc rgb '#4477aa' title 'mean (interval: seeds, books, windows)'",
+                       f"'{data}' index {a} using 1:2 with points pt 2 ps 1.2 lc rgb '#cc3311' title 'worst seed'",
+                       f"'{data}' index {b} using 1:2 with steps lw 1.5 lc rgb '#cc3311' dt 2 title 'front of the worst seed'",
+                       f"'{data}' index {a} using 1:2:6 with labels left offset 0.6,0 font ',7' notitle"])]
     script.append("unset multiplot")
     with open(path + ".gp", "w") as f:
         f.write("\n".join(script) + "\n")
@@ -378,9 +460,10 @@ def main():
         rows.append([f"{s['ratio']}x", s["config"], len(s["seeds"]), fmt(s["forward_equivalents"], ".0f"),
                      fmt(s.get("cost_fraction_of_reference"), ".3f"), fmt(s["search_seconds"], ".0f"), fmt(s["heldout_ppl_mean"], ".4f"),
                      f"{s['heldout_ppl_min']:.4f}..{s['heldout_ppl_max']:.4f}", interval_text(ref),
-                     "" if worst is None else f"{100 * worst:+.2f} %", interval_text(yarn)])
+                     "" if worst is None else f"{100 * worst:+.2f} %", rule_verdict(s), interval_text(yarn)])
+        s["rule"] = rule_verdict(s)
     headers = ["ratio", "config", "seeds", "fwd-eq", "of ref", "search s", "held-out ppl", "seed range", "vs evolution-paper",
-               "worst seed vs its mean", "vs YaRN"]
+               "worst seed vs ref mean", "rule", "vs YaRN"]
     if args.other_text:
         headers.append(f"vs evolution-paper on {os.path.basename(args.other_text)}")
         for row, s in zip(rows, summary):
@@ -399,6 +482,7 @@ def main():
                           "baselines": {str(k): {m: v["ppl"] for m, v in b.items()} for k, b in base.items()},
                           "summary": summary, "runs": records})
     plot(summary, records, base, os.path.splitext(args.out)[0] + ".png")
+    plot_frontier(summary, os.path.splitext(args.out)[0] + "_frontier.png")
 
 
 if __name__ == "__main__":
