@@ -151,10 +151,8 @@ at::Tensor causal_attention(const at::Tensor& q, const at::Tensor& k, const at::
   const int64_t t = q.size(2);
   AttentionBackend backend = o.backend;
   if (backend == AttentionBackend::kAuto) {
-    if (flash_cpu_applies(q, k, v))
-      backend = AttentionBackend::kFlashCpu;
-    else
-      backend = (sdpa_available() && o.sliding_window <= 0) ? AttentionBackend::kSdpa : AttentionBackend::kChunked;
+    if (flash_cpu_applies(q, k, v)) return flash_cpu_attention(q, k, v, o.sliding_window);
+    backend = (sdpa_available() && o.sliding_window <= 0) ? AttentionBackend::kSdpa : AttentionBackend::kChunked;
   }
   if (backend == AttentionBackend::kFlashCpu) {
     TORCH_CHECK(flash_cpu_applies(q, k, v), "the flash-cpu attention backend needs CPU f32 tensors without gradients, a CPU "

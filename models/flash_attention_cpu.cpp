@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <stdexcept>
 #include <vector>
 
@@ -249,11 +250,12 @@ void flash_attention_cpu(const FlashAttentionProblem& pr, const ParallelFor& par
   if (pr.tokens == 0 || pr.batch == 0) return;
   const int64_t d = pr.head_dim, panels = (pr.tokens + kPanel - 1) / kPanel, per_head = panels * kPanel * d;
   // Each key head packed once, then read by its G query heads and all their query blocks.
-  std::vector<float> packed(pr.batch * pr.kv_heads * per_head);
+  // Not zero-filled: pack_keys writes every element, the last panel's padding included.
+  const std::unique_ptr<float[]> packed(new float[pr.batch * pr.kv_heads * per_head]);
   parallel_for(pr.batch * pr.kv_heads, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i)
       pack_keys(pr.k + i / pr.kv_heads * pr.k_batch + i % pr.kv_heads * pr.k_head, pr.k_row, pr.tokens, d,
-                packed.data() + i * per_head);
+                packed.get() + i * per_head);
   });
   // A task is one key head's query block (its G query heads). Blocks late in the sequence cost more
   // than early ones, so the threads take tasks from a shared counter, dearest first, rather than a
@@ -266,7 +268,7 @@ void flash_attention_cpu(const FlashAttentionProblem& pr, const ParallelFor& par
     for (int64_t task = next++; task < tasks; task = next++) {
       const int64_t bk = task % kv_heads, block = blocks - 1 - task / kv_heads;
       const int64_t q0 = block * kQueryRows;
-      attend_query_block(pr, packed.data() + bk * per_head, bk / pr.kv_heads, bk % pr.kv_heads, q0,
+      attend_query_block(pr, packed.get() + bk * per_head, bk / pr.kv_heads, bk % pr.kv_heads, q0,
                          std::min(kQueryRows, pr.tokens - q0), scores, heads);
     }
   });
