@@ -55,6 +55,7 @@ json run_gradient_phase(const SearchRequest& r, const GradientSettings& settings
   std::vector<at::Tensor> windows;  // as the evaluator scores them: BOS first where the model has one
   for (const Document& d : p.documents) windows.push_back(evaluator.window(d));
   Progress progress("gradient " + name, static_cast<size_t>(settings.steps));
+  if (resume) progress.skip(static_cast<size_t>(resume->completed_steps));
   const GradientState refined = refine_lambda(
       evaluator.model(), windows, p.space, p.scorer, best.genome, settings, p.evolution.seed, std::move(resume),
       [&](const GradientState& s) {

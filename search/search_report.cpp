@@ -29,6 +29,8 @@ ScoresByMethod score_scalings(PerplexityEvaluator& evaluator, const std::vector<
       const PerplexityResult r = evaluator.evaluate(windows, scaling);
       score = MethodScore{r.ppl, window_nlls(r)};
       saved.put(name, *score);
+    } else {
+      progress.skip(1);
     }
     out[name] = *score;
     progress.update(i + 1, fmt::format("{} {:.4f}", name, score->ppl));

@@ -170,11 +170,13 @@ ScoresByMethod search_baselines(const TargetRun& t) {
 }
 
 // The evolution (or the seeds alone, for the gradient), each generation saved and logged as it ends.
-SearchState evolve(const TargetRun& t, const std::vector<GroupScorer>& scorers, const std::optional<SearchState>& resume) {
+SearchState evolve(const TargetRun& t, const std::vector<GroupScorer>& scorers, const std::optional<SearchState>& resume,
+                   size_t journal_answers) {
   const EvolutionSearch search(t.p.space, t.p.evolution, t.p.seeds);
   const fs::path state_file = t.file("state.json"), log_file = t.file("generations.jsonl");
   Progress progress("search " + t.name(), static_cast<size_t>(search.planned_evaluations()));
   int64_t evaluations_before = resume ? resume->evaluations : 0;
+  progress.skip(static_cast<size_t>(evaluations_before) + journal_answers);
   double best = resume && !resume->population.empty() ? resume->population.front().score : INFINITY;
   int generation = resume ? resume->completed_generations + 1 : 0;
   const BatchObjective objective = make_parallel_objective(scorers, static_cast<size_t>(t.r.batch_candidates),
@@ -381,7 +383,7 @@ FactorTable search_target(const EvaluationSetup& setup, const SearchRequest& r, 
   if (local_candidates)
     for (auto& evaluator : t.evaluators) scorers.push_back(journaled(make_perplexity_scorer(*evaluator, p.documents, p.space, p.scorer), journal));
   for (const GroupScorer& other : remote) scorers.push_back(journaled(other, journal));
-  SearchState final_state = evolve(t, scorers, resume);
+  SearchState final_state = evolve(t, scorers, resume, unsaved);
   json gradient_report;
   if (r.optimizer != Optimizer::Evolution) {
     GradientSettings gradient = r.gradient;

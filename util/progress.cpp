@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace longrope {
@@ -16,6 +17,11 @@ std::string format_duration(double s) {
   return fmt::format("{}s", total);
 }
 
+double eta_seconds(double elapsed, size_t done, size_t total, size_t free_units) {
+  if (done <= free_units) return -1;
+  return elapsed * static_cast<double>(total - std::min(done, total)) / static_cast<double>(done - free_units);
+}
+
 Progress::Progress(std::string label, size_t total)
     : label_(std::move(label)), total_(total), tty_(isatty(fileno(stderr)) != 0),
       start_(std::chrono::steady_clock::now()), last_log_(start_) {}
@@ -23,7 +29,7 @@ Progress::Progress(std::string label, size_t total)
 void Progress::update(size_t done, const std::string& note) {
   const auto now = std::chrono::steady_clock::now();
   const double elapsed = std::chrono::duration<double>(now - start_).count();
-  const double eta = done > 0 ? elapsed * static_cast<double>(total_ - std::min(done, total_)) / static_cast<double>(done) : -1;
+  const double eta = eta_seconds(elapsed, done, total_, free_);
   if (tty_) {
     const int width = 30;
     const int filled = total_ ? static_cast<int>(width * std::min(done, total_) / total_) : 0;
