@@ -11,9 +11,9 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "models/cpu_threads.h"
 #include "models/flash_attention_cpu.h"
 #include "util/errors.h"
 
@@ -76,18 +76,9 @@ at::Tensor flash_cpu_attention(const at::Tensor& q_in, const at::Tensor& k_in, c
   p.k = k.data_ptr<float>(), p.k_batch = k.stride(0), p.k_head = k.stride(1), p.k_row = k.stride(2);
   p.v = v.data_ptr<float>(), p.v_batch = v.stride(0), p.v_head = v.stride(1), p.v_row = v.stride(2);
   p.out = out.data_ptr<float>();
-  // As many threads as LibTorch's intra-op setting (--threads). Not at::parallel_for: its OpenMP
-  // loop is a header template, serial in a file built without -fopenmp (as this one is). A thread
-  // start costs tens of microseconds against a call's milliseconds.
+  // As many threads as LibTorch's intra-op setting (--threads), on std::threads (models/cpu_threads.h).
   const int64_t threads = at::in_parallel_region() ? 1 : std::max(1, at::get_num_threads());
-  flash_attention_cpu(p, [threads](int64_t count, const std::function<void(int64_t, int64_t)>& body) {
-    const int64_t workers = std::min(threads, count), chunk = (count + workers - 1) / std::max<int64_t>(workers, 1);
-    std::vector<std::thread> others;
-    for (int64_t w = 1; w < workers; ++w)
-      others.emplace_back([&body, w, chunk, count] { body(w * chunk, std::min(count, (w + 1) * chunk)); });
-    body(0, std::min(count, chunk));
-    for (std::thread& t : others) t.join();
-  });
+  flash_attention_cpu(p, [threads](int64_t count, const std::function<void(int64_t, int64_t)>& body) { run_on_threads(count, threads, body); });
   return out;
 }
 

@@ -3,12 +3,15 @@
 #include "models/llama_model.h"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <ATen/core/grad_mode.h>
 #include <c10/core/InferenceMode.h>
 #include <fmt/format.h>
 
 #include <filesystem>
 
 #include "formats/gguf.h"
+#include "models/cpu_row_kernels.h"
 #include "models/forward_profile.h"
 #include "models/gguf_checkpoint.h"
 
@@ -26,6 +29,16 @@ double attended_pairs(int64_t start, int64_t t, int64_t window) {
 }  // namespace
 
 at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
+  const bool needs_grad = at::GradMode::is_enabled() && (x.requires_grad() || weight.requires_grad());
+  if (!needs_grad && x.device().is_cpu() && x.scalar_type() == at::kFloat && weight.scalar_type() == at::kFloat &&
+      x.dim() >= 1 && x.stride(-1) == 1 && weight.is_contiguous() && weight.numel() == x.size(-1)) {
+    // One pass per row (models/cpu_row_kernels.h) where the composition below would make six.
+    const at::Tensor rows = x.reshape({-1, x.size(-1)});  // a view for the model's activations
+    at::Tensor out = at::empty(x.sizes(), x.options());
+    rms_norm_rows(rows.data_ptr<float>(), rows.stride(0), rows.size(0), rows.size(1), weight.data_ptr<float>(), static_cast<float>(eps),
+                  out.data_ptr<float>(), at::in_parallel_region() ? 1 : at::get_num_threads());
+    return out;
+  }
   at::Tensor xf = x.to(at::promote_types(x.scalar_type(), at::kFloat));  // float32 at least
   at::Tensor normed = xf * at::rsqrt(xf.pow(2).mean(-1, /*keepdim=*/true) + eps);
   return weight * normed.to(x.scalar_type());

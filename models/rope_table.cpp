@@ -2,7 +2,11 @@
 #include "models/rope_table.h"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <ATen/core/grad_mode.h>
 #include <fmt/format.h>
+
+#include "models/cpu_row_kernels.h"
 
 namespace longrope {
 
@@ -81,6 +85,21 @@ at::Tensor apply_rope(const at::Tensor& x, const RopeTable& table) {
   } else {
     cos = table.cos.slice(0, 0, t);  // (T, d/2), broadcast over (B, heads)
     sin = table.sin.slice(0, 0, t);
+  }
+  const bool needs_grad = at::GradMode::is_enabled() && (x.requires_grad() || cos.requires_grad() || sin.requires_grad());
+  if (!needs_grad && x.dim() == 4 && x.device().is_cpu() && x.scalar_type() == at::kFloat && cos.scalar_type() == at::kFloat &&
+      sin.scalar_type() == at::kFloat && x.stride(3) == 1 && cos.stride(-1) == 1 && sin.stride(-1) == 1 &&
+      cos.strides() == sin.strides() && 2 * half <= x.size(-1)) {
+    // One pass (models/cpu_row_kernels.h), equal bit for bit to the composition below.
+    at::Tensor out = at::empty(x.sizes(), x.options());  // contiguous (B, heads, T, D), as at::cat makes it
+    RotaryProblem p;
+    p.batch = x.size(0), p.heads = x.size(1), p.tokens = t, p.head_dim = x.size(3), p.half = half;
+    p.x = x.data_ptr<float>(), p.x_batch = x.stride(0), p.x_head = x.stride(1), p.x_row = x.stride(2);
+    p.cos = cos.data_ptr<float>(), p.sin = sin.data_ptr<float>();
+    p.table_batch = cos.dim() == 4 ? cos.stride(0) : 0, p.table_row = cos.stride(-2);
+    p.out = out.data_ptr<float>();
+    rotate_half_rows(p, at::in_parallel_region() ? 1 : at::get_num_threads());
+    return out;
   }
   at::Tensor x1 = x.narrow(-1, 0, half);
   at::Tensor x2 = x.narrow(-1, half, half);

@@ -34,6 +34,21 @@ at::Tensor forward_logits(const LlamaModel& m, const at::Tensor& tokens, const R
   return m.logits(m.hidden_states(tokens, t));
 }
 
+// rms_norm's one-pass CPU path (no gradient needed) against LibTorch's composition (taken when the input
+// requires grad): the same to float rounding (the mean of squares is summed in another order), on a
+// strided input too.
+TEST(LlamaModel, OnePassRmsNormMatchesTheComposition) {
+  at::manual_seed(11);
+  const at::Tensor weight = at::randn({48});
+  const at::Tensor wide = at::randn({2, 33, 96}) * 3;
+  for (const at::Tensor& x : {wide.narrow(-1, 0, 48).contiguous(), wide.narrow(-1, 48, 48)}) {
+    const at::Tensor fast = rms_norm(x, weight, 1e-5);
+    const at::Tensor reference = rms_norm(x.detach().clone().requires_grad_(true), weight, 1e-5).detach();
+    ASSERT_EQ(fast.sizes(), reference.sizes());
+    EXPECT_TRUE(at::allclose(fast, reference, /*rtol=*/1e-6, /*atol=*/1e-6)) << (fast - reference).abs().max().item<float>();
+  }
+}
+
 TEST(LlamaModel, BatchedForwardEqualsSingleRows) {
   const LlamaModel m = tiny_model(tiny_config(), 1);
   at::Tensor tokens = random_tokens({3, 50}, 101);

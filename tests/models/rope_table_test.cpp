@@ -51,6 +51,28 @@ TEST(RopeTable, RotationDependsOnlyOnRelativePosition) {
   EXPECT_NEAR(a, b, 1e-9);
 }
 
+// apply_rope's one-pass CPU path (no gradient needed) against LibTorch's composition (taken when the
+// input requires grad): equal bit for bit, for the model's strided (B, T, H, D) projections seen as
+// (B, H, T, D), a partial rotary (channels past 2·half pass through) and a stacked table per batch row.
+TEST(RopeTable, OnePassRotationEqualsTheComposition) {
+  at::manual_seed(7);
+  const RopeGeometry partial{16, 10000.0, 64};  // 8 pairs rotated of a 20-wide head
+  std::vector<double> lambda(8);
+  for (size_t i = 0; i < 8; ++i) lambda[i] = 1.0 + 0.5 * i;
+  const RopeTable one = build_rope_table(partial, rope_longrope(partial, lambda, 4, 2.0), 50, kCpu, at::kFloat);
+  const RopeTable other = build_rope_table(partial, rope_pi(partial, 3.0), 50, kCpu, at::kFloat);
+  const RopeTable stacked = stack_rope_tables({one, other});
+  const at::Tensor projected = at::randn({2, 37, 3, 20});  // (B, T, H, D) as the projection writes it
+  const at::Tensor x = projected.transpose(1, 2);           // (B, H, T, D), rows contiguous
+  for (const RopeTable* table : {&one, &stacked}) {
+    const at::Tensor fast = apply_rope(x, *table);
+    const at::Tensor reference = apply_rope(x.detach().clone().requires_grad_(true), *table).detach();
+    ASSERT_EQ(fast.sizes(), reference.sizes());
+    EXPECT_TRUE(at::equal(fast, reference));
+    EXPECT_TRUE(at::equal(fast.narrow(-1, 16, 4), x.narrow(-1, 16, 4)));  // passed through
+  }
+}
+
 TEST(RopeTable, CacheReturnsTheSameTableForTheSameKey) {
   RopeTableCache cache(kGeometry, 2);
   const RopeScaling pi = rope_pi(kGeometry, 2.0);
