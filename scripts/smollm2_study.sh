@@ -11,7 +11,9 @@
 #      windows; tinyshakespeare's 4 windows resampled), in heldout/compare.txt.
 # Every step resumes (search state, eval journals, finished files are kept): rerun to continue. The
 # run directory and journals are committed as they land (results/smollm2-135m/search-2x, heldout/).
-#   scripts/smollm2_study.sh [--longrope PATH] [--threads N] [--step search|heldout|shakespeare|passkey|report|all]
+# The baselines' parts (held-out scores and passkey of none, PI, NTK, YaRN) need no table: `--step
+# baselines` runs them on another core while the search goes on.
+#   scripts/smollm2_study.sh [--longrope PATH] [--threads N] [--step search|baselines|heldout|shakespeare|passkey|report|all]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 longrope=build-torch2/longrope threads=2 step=all
@@ -37,36 +39,46 @@ if [[ $step == all || $step == search ]]; then
     --docs 1 --skip-tokens 4096 --population 16 --generations 5 --mutants 8 --crossovers 8 --parents 8 \
     --validate-top 2 --search-start-tokens false --seed 42 --threads "$threads" | tee "$run.summary.txt"
 fi
-if [[ $step == all || $step == heldout ]]; then
-  [[ -f $out/heldout/books-test.json ]] ||
-    "$longrope" eval --model "$model" --data "$books/test" --docs 8 --skip-tokens 4096 --length 16k \
-      --method "none,pi,ntk,yarn,table:$table" --threads "$threads" --json "$out/heldout/books-test.json" --resume |
-    tee "$out/heldout/books-test.txt"
+# The baselines' held-out scores and passkey need no table: `--step baselines` runs them on another
+# core while the search goes on. The table's own scores go to files of their own beside them.
+heldout_eval() {  # NAME METHODS DATA-OPTIONS...: one held-out eval into heldout/NAME.json (resumable)
+  local name=$1 methods=$2; shift 2
+  [[ -f $out/heldout/$name.json ]] ||
+    "$longrope" eval --model "$model" "$@" --length 16k --method "$methods" --threads "$threads" \
+      --json "$out/heldout/$name.json" --resume | tee "$out/heldout/$name.txt"
+}
+passkey_run() {  # NAME LENGTHS METHODS
+  [[ -f $out/$1.json ]] ||
+    "$longrope" passkey --model "$model" --lengths "$2" --samples 10 --runtime transformers --scale 2 \
+      --method "$3" --threads "$threads" --out "$out/$1"
+}
+books_test=(--data "$books/test" --docs 8 --skip-tokens 4096)
+shakespeare=(--data ../shared/data/tinyshakespeare.txt --windows 4)
+if [[ $step == all || $step == baselines || $step == heldout ]]; then
+  heldout_eval books-test-baselines none,pi,ntk,yarn "${books_test[@]}"
 fi
-if [[ $step == all || $step == shakespeare ]]; then
-  [[ -f $out/heldout/tinyshakespeare.json ]] ||
-    "$longrope" eval --model "$model" --data ../shared/data/tinyshakespeare.txt --windows 4 --length 16k \
-      --method "none,pi,ntk,yarn,table:$table" --threads "$threads" --json "$out/heldout/tinyshakespeare.json" --resume |
-    tee "$out/heldout/tinyshakespeare.txt"
+if [[ $step == all || $step == baselines || $step == shakespeare ]]; then
+  heldout_eval tinyshakespeare-baselines none,pi,ntk,yarn "${shakespeare[@]}"
 fi
+if [[ $step == all || $step == baselines || $step == passkey ]]; then
+  passkey_run passkey-deployed-short-baselines 4k,8k none,yarn,ntk
+  passkey_run passkey-deployed-long-baselines 16k yarn,ntk
+fi
+if [[ $step == all || $step == heldout ]]; then heldout_eval books-test-table "table:$table" "${books_test[@]}"; fi
+if [[ $step == all || $step == shakespeare ]]; then heldout_eval tinyshakespeare-table "table:$table" "${shakespeare[@]}"; fi
 if [[ $step == all || $step == passkey ]]; then
-  [[ -f $out/passkey-deployed-short.json ]] ||
-    "$longrope" passkey --model "$model" --lengths 4k,8k --samples 10 --runtime transformers --scale 2 \
-      --method "none,yarn,ntk,table:$table" --threads "$threads" --out "$out/passkey-deployed-short"
-  [[ -f $out/passkey-deployed-long.json ]] ||
-    "$longrope" passkey --model "$model" --lengths 16k --samples 10 --runtime transformers --scale 2 \
-      --method "yarn,ntk,table:$table" --threads "$threads" --out "$out/passkey-deployed-long"
-  "$longrope" plot --passkey "$out/passkey-deployed-short.json,$out/passkey-deployed-long.json" \
+  passkey_run passkey-deployed-table 4k,8k,16k "table:$table"
+  "$longrope" plot --passkey "$out/passkey-deployed-short-baselines.json,$out/passkey-deployed-long-baselines.json,$out/passkey-deployed-table.json" \
     --out "$out/passkey-deployed.png,$out/passkey-deployed.svg"
 fi
 if [[ $step == all || $step == report ]]; then
   {
     for set in books-test:book tinyshakespeare:window; do
-      file=$out/heldout/${set%%:*}.json
-      [[ -f $file ]] || continue
+      a=$out/heldout/${set%%:*}-table.json b=$out/heldout/${set%%:*}-baselines.json
+      [[ -f $a && -f $b ]] || continue
       for baseline in yarn ntk pi none; do
         echo "${set%%:*}: A = the 2x table, B = $baseline"
-        "$longrope" compare --a "$file:table:$table" --b "$file:$baseline" --group-by "${set##*:}"
+        "$longrope" compare --a "$a:table:$table" --b "$b:$baseline" --group-by "${set##*:}"
       done
     done
   } | tee "$out/heldout/compare.txt"
