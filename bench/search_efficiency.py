@@ -457,11 +457,11 @@ def main():
     for s in summary:
         ref, yarn = s.get("vs_reference"), s.get("vs_yarn")
         worst = s.get("worst_seed_vs_reference_mean")
+        s["rule"] = rule_verdict(s)
         rows.append([f"{s['ratio']}x", s["config"], len(s["seeds"]), fmt(s["forward_equivalents"], ".0f"),
                      fmt(s.get("cost_fraction_of_reference"), ".3f"), fmt(s["search_seconds"], ".0f"), fmt(s["heldout_ppl_mean"], ".4f"),
                      f"{s['heldout_ppl_min']:.4f}..{s['heldout_ppl_max']:.4f}", interval_text(ref),
-                     "" if worst is None else f"{100 * worst:+.2f} %", rule_verdict(s), interval_text(yarn)])
-        s["rule"] = rule_verdict(s)
+                     "" if worst is None else f"{100 * worst:+.2f} %", s["rule"], interval_text(yarn)])
     headers = ["ratio", "config", "seeds", "fwd-eq", "of ref", "search s", "held-out ppl", "seed range", "vs evolution-paper",
                "worst seed vs ref mean", "rule", "vs YaRN"]
     if args.other_text:
