@@ -3,7 +3,6 @@
 #include "models/attention.h"
 
 #include <ATen/ATen.h>
-#include <ATen/Parallel.h>
 #include <ATen/core/grad_mode.h>
 #include <torch/version.h>
 
@@ -15,6 +14,7 @@
 
 #include "models/cpu_threads.h"
 #include "models/flash_attention_cpu.h"
+#include "models/kernel_threads.h"
 #include "util/errors.h"
 
 namespace longrope {
@@ -77,7 +77,7 @@ at::Tensor flash_cpu_attention(const at::Tensor& q_in, const at::Tensor& k_in, c
   p.v = v.data_ptr<float>(), p.v_batch = v.stride(0), p.v_head = v.stride(1), p.v_row = v.stride(2);
   p.out = out.data_ptr<float>();
   // As many threads as LibTorch's intra-op setting (--threads), on std::threads (models/cpu_threads.h).
-  const int64_t threads = at::in_parallel_region() ? 1 : std::max(1, at::get_num_threads());
+  const int64_t threads = kernel_threads();
   flash_attention_cpu(p, [threads](int64_t count, const std::function<void(int64_t, int64_t)>& body) { run_on_threads(count, threads, body); });
   return out;
 }

@@ -3,7 +3,6 @@
 #include "models/llama_model.h"
 
 #include <ATen/ATen.h>
-#include <ATen/Parallel.h>
 #include <ATen/core/grad_mode.h>
 #include <c10/core/InferenceMode.h>
 #include <fmt/format.h>
@@ -14,6 +13,7 @@
 #include "models/cpu_row_kernels.h"
 #include "models/forward_profile.h"
 #include "models/gguf_checkpoint.h"
+#include "models/kernel_threads.h"
 
 namespace longrope {
 namespace {
@@ -36,7 +36,7 @@ at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
     const at::Tensor rows = x.reshape({-1, x.size(-1)});  // a view for the model's activations
     at::Tensor out = at::empty(x.sizes(), x.options());
     rms_norm_rows(rows.data_ptr<float>(), rows.stride(0), rows.size(0), rows.size(1), weight.data_ptr<float>(), static_cast<float>(eps),
-                  out.data_ptr<float>(), at::in_parallel_region() ? 1 : at::get_num_threads());
+                  out.data_ptr<float>(), kernel_threads());
     return out;
   }
   at::Tensor xf = x.to(at::promote_types(x.scalar_type(), at::kFloat));  // float32 at least

@@ -2,11 +2,11 @@
 #include "models/rope_table.h"
 
 #include <ATen/ATen.h>
-#include <ATen/Parallel.h>
 #include <ATen/core/grad_mode.h>
 #include <fmt/format.h>
 
 #include "models/cpu_row_kernels.h"
+#include "models/kernel_threads.h"
 
 namespace longrope {
 
@@ -98,7 +98,7 @@ at::Tensor apply_rope(const at::Tensor& x, const RopeTable& table) {
     p.cos = cos.data_ptr<float>(), p.sin = sin.data_ptr<float>();
     p.table_batch = cos.dim() == 4 ? cos.stride(0) : 0, p.table_row = cos.stride(-2);
     p.out = out.data_ptr<float>();
-    rotate_half_rows(p, at::in_parallel_region() ? 1 : at::get_num_threads());
+    rotate_half_rows(p, kernel_threads());
     return out;
   }
   at::Tensor x1 = x.narrow(-1, 0, half);
