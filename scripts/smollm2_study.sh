@@ -12,8 +12,10 @@
 # Every step resumes (search state, eval journals, finished files are kept): rerun to continue. The
 # run directory and journals are committed as they land (results/smollm2-135m/search-2x, heldout/).
 # The baselines' parts (held-out scores and passkey of none, PI, NTK, YaRN) need no table: `--step
-# baselines` runs them on another core while the search goes on.
-#   scripts/smollm2_study.sh [--longrope PATH] [--threads N] [--step search|baselines|heldout|shakespeare|passkey|report|all]
+# baselines` runs them on another core while the search goes on; `--step table` runs only the table's
+# parts (held-out, tinyshakespeare, passkey), so the two never write the same journal.
+#   scripts/smollm2_study.sh [--longrope PATH] [--threads N]
+#                            [--step search|baselines|table|heldout|shakespeare|passkey|report|all]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 longrope=build-torch2/longrope threads=2 step=all
@@ -64,10 +66,14 @@ if [[ $step == all || $step == baselines || $step == passkey ]]; then
   passkey_run passkey-deployed-short-baselines 4k,8k none,yarn,ntk
   passkey_run passkey-deployed-long-baselines 16k yarn,ntk
 fi
-if [[ $step == all || $step == heldout ]]; then heldout_eval books-test-table "table:$table" "${books_test[@]}"; fi
-if [[ $step == all || $step == shakespeare ]]; then heldout_eval tinyshakespeare-table "table:$table" "${shakespeare[@]}"; fi
-if [[ $step == all || $step == passkey ]]; then
+table_step() { [[ $step == all || $step == table || $step == "$1" ]]; }
+if table_step heldout; then heldout_eval books-test-table "table:$table" "${books_test[@]}"; fi
+if table_step shakespeare; then heldout_eval tinyshakespeare-table "table:$table" "${shakespeare[@]}"; fi
+if table_step passkey; then
   passkey_run passkey-deployed-table 4k,8k,16k "table:$table"
+fi
+if [[ $step == all || $step == passkey || $step == report ]] &&
+   [[ -f $out/passkey-deployed-short-baselines.json && -f $out/passkey-deployed-long-baselines.json && -f $out/passkey-deployed-table.json ]]; then
   "$longrope" plot --passkey "$out/passkey-deployed-short-baselines.json,$out/passkey-deployed-long-baselines.json,$out/passkey-deployed-table.json" \
     --out "$out/passkey-deployed.png,$out/passkey-deployed.svg"
 fi
