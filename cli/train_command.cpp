@@ -158,17 +158,21 @@ int train_command(const std::vector<std::string>& args) {
   require_training_memory(trained, t.context, t.batch_size, eval_rows, runtime.device);
 
   const bool tty = isatty(fileno(stderr)) != 0;
-  std::unique_ptr<Progress> progress;  // created at the first step, so a resumed run's ETA counts this session only
+  // Created at this session's first step and counting from it, so a resumed run's ETA counts this
+  // session's steps only, each with its time.
+  std::unique_ptr<Progress> progress;
   int64_t first_step = -1;
   const TrainResult r = train_llama(t, data, valid, out, [&](const TrainProgress& p) {
-    if (first_step < 0) first_step = p.step;
+    if (first_step < 0) {
+      first_step = p.step;
+      progress = std::make_unique<Progress>("train", static_cast<size_t>(std::max<int64_t>(1, p.total_steps - first_step)));
+    }
     if (!p.log.empty()) {
-      if (tty && progress) fmt::print(stderr, "\r\033[K");
+      if (tty && p.step > first_step) fmt::print(stderr, "\r\033[K");
       fmt::print("{}\n", p.log);
       std::fflush(stdout);
     }
     if (p.step <= first_step) return;
-    if (!progress) progress = std::make_unique<Progress>("train", static_cast<size_t>(std::max<int64_t>(1, p.total_steps - first_step)));
     progress->update(static_cast<size_t>(p.step - first_step), fmt::format("loss {:.3f} lr {:.2e}", p.loss, p.lr));
   });
   if (progress) progress->finish();

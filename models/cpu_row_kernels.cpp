@@ -1,5 +1,6 @@
 // One pass per row; plain loops the compiler vectorises (the work is memory-bound: no intrinsics).
-// Products and sums stay separate statements so that no FMA contraction changes their rounding.
+// Products and sums stay separate statements, and the file is built with -ffp-contract=off
+// (models/CMakeLists.txt: GCC contracts across statements too), so no FMA changes their rounding.
 #include "models/cpu_row_kernels.h"
 
 #include <cmath>

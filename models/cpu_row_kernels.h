@@ -10,7 +10,7 @@ namespace longrope {
 
 // out[r] = weight · (x[r] / sqrt(mean(x[r]²) + eps)) for `rows` rows of `width` floats (row r of x at
 // x + r·x_row, of out at out + r·width). As transformers' LlamaRMSNorm in f32: the normalised row is
-// rounded before the weight multiplies it; the mean of squares is summed in double.
+// rounded before the weight multiplies it; the squares are summed in 16 float lanes, combined in double.
 void rms_norm_rows(const float* x, int64_t x_row, int64_t rows, int64_t width, const float* weight, float eps, float* out,
                    int64_t threads);
 

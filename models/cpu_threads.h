@@ -10,15 +10,18 @@
 
 namespace longrope {
 
-// body(begin, end) over `count` items in at most `threads` contiguous ranges, the first on the
-// calling thread. A thread start costs tens of microseconds: callers hand over milliseconds of work.
+// body(begin, end) over `count` items in min(threads, count) contiguous ranges of sizes differing by
+// at most one, the first on the calling thread. Every range is non-empty, so exactly that many workers
+// run: flash-cpu's body ignores its range and pulls tasks from a shared counter, and counts on them.
+// A thread start costs tens of microseconds: callers hand over milliseconds of work.
 inline void run_on_threads(int64_t count, int64_t threads, const std::function<void(int64_t, int64_t)>& body) {
   if (count <= 0) return;
-  const int64_t workers = std::max<int64_t>(1, std::min(threads, count)), chunk = (count + workers - 1) / workers;
+  const int64_t workers = std::max<int64_t>(1, std::min(threads, count));
+  const auto bound = [count, workers](int64_t w) { return w * count / workers; };
   std::vector<std::thread> others;
-  for (int64_t w = 1; w < workers && w * chunk < count; ++w)
-    others.emplace_back([&body, w, chunk, count] { body(w * chunk, std::min(count, (w + 1) * chunk)); });
-  body(0, std::min(count, chunk));
+  others.reserve(static_cast<size_t>(workers - 1));
+  for (int64_t w = 1; w < workers; ++w) others.emplace_back([&body, &bound, w] { body(bound(w), bound(w + 1)); });
+  body(0, bound(1));
   for (std::thread& t : others) t.join();
 }
 

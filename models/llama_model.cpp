@@ -30,7 +30,7 @@ double attended_pairs(int64_t start, int64_t t, int64_t window) {
 
 at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
   const bool needs_grad = at::GradMode::is_enabled() && (x.requires_grad() || weight.requires_grad());
-  if (!needs_grad && x.device().is_cpu() && x.scalar_type() == at::kFloat && weight.scalar_type() == at::kFloat &&
+  if (!needs_grad && x.device().is_cpu() && weight.device().is_cpu() && x.scalar_type() == at::kFloat && weight.scalar_type() == at::kFloat &&
       x.dim() >= 1 && x.stride(-1) == 1 && weight.is_contiguous() && weight.numel() == x.size(-1)) {
     // One pass per row (models/cpu_row_kernels.h) where the composition below would make six.
     const at::Tensor rows = x.reshape({-1, x.size(-1)});  // a view for the model's activations

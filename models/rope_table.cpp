@@ -87,7 +87,8 @@ at::Tensor apply_rope(const at::Tensor& x, const RopeTable& table) {
     sin = table.sin.slice(0, 0, t);
   }
   const bool needs_grad = at::GradMode::is_enabled() && (x.requires_grad() || cos.requires_grad() || sin.requires_grad());
-  if (!needs_grad && x.dim() == 4 && x.device().is_cpu() && x.scalar_type() == at::kFloat && cos.scalar_type() == at::kFloat &&
+  if (!needs_grad && x.dim() == 4 && x.device().is_cpu() && cos.device().is_cpu() && sin.device().is_cpu() &&
+      x.scalar_type() == at::kFloat && cos.scalar_type() == at::kFloat &&
       sin.scalar_type() == at::kFloat && x.stride(3) == 1 && cos.stride(-1) == 1 && sin.stride(-1) == 1 &&
       cos.strides() == sin.strides() && 2 * half <= x.size(-1)) {
     // One pass (models/cpu_row_kernels.h), equal bit for bit to the composition below.
