@@ -346,7 +346,8 @@ def plot(summary, records, base, path):
 def plot_frontier(summary, path):
     """The rule's frontier: each configuration's worst seed and mean against the reference's mean, over its
     cost as a fraction of the reference's forwards, a panel per ratio, with the rule's bounds drawn in.
-    The Pareto front joins the configurations no cheaper one beats on the worst seed."""
+    The Pareto front joins the configurations no cheaper one beats on the worst seed, among those with the
+    rule's seeds (one seed's "worst" is a single draw), or among all while none has them yet."""
     if not shutil.which("gnuplot"):
         print("gnuplot not found: no frontier plot")
         return
@@ -357,9 +358,11 @@ def plot_frontier(summary, path):
     data = path + ".dat"
     with open(data, "w") as f:
         for ratio in ratios:
-            here = sorted((s for s in rows if s["ratio"] == ratio), key=lambda s: s["cost_fraction_of_reference"])
+            here = sorted((s for s in rows if s["ratio"] == ratio),
+                          key=lambda s: (s["cost_fraction_of_reference"], s["worst_seed_vs_reference_mean"]))
+            seeded = [s for s in here if len(s["seeds"]) >= RULE_SEEDS]
             front, best = [], math.inf
-            for s in here:  # cheapest first: on the front when its worst seed beats every cheaper one's
+            for s in seeded or here:  # cheapest first: on the front when its worst seed beats every cheaper one's
                 if s["worst_seed_vs_reference_mean"] < best:
                     best = s["worst_seed_vs_reference_mean"]
                     front.append(s)
@@ -383,16 +386,20 @@ def plot_frontier(summary, path):
         a, b = 2 * i, 2 * i + 1
         here = [s for s in rows if s["ratio"] == ratio]
         worst = [100 * s["worst_seed_vs_reference_mean"] for s in here]
+        lows = [100 * s["vs_reference"]["low"] for s in here]
+        front_of = (f"configurations with {RULE_SEEDS}+ seeds" if any(len(s["seeds"]) >= RULE_SEEDS for s in here)
+                    else f"all (none has {RULE_SEEDS} seeds yet)")
         # A far-off configuration would squeeze the rest flat: clip at 3x the rule's worst bound (or the
         # 4th-worst point) and name what is off scale.
         top = max(3 * 100 * RULE_WORST, sorted(worst)[-min(4, len(worst))] + 1)
         off = [f"{s['config']} {100 * s['worst_seed_vs_reference_mean']:+.0f} %" for s in here
                if 100 * s["worst_seed_vs_reference_mean"] > top]
         title = (f"{ratio}x: the rule is cost < {RULE_COST:g}, worst seed < +{100 * RULE_WORST:g} %, mean < +{100 * RULE_MEAN:g} %"
-                 f"\\nlabels: configuration (seeds), on the front or with a worst seed under +{100 * RULE_WORST + 0.5:g} %")
+                 f"\\nlabels: configuration (seeds), on the front or with a worst seed under +{100 * RULE_WORST + 0.5:g} %"
+                 f"\\nfront over {front_of}")
         if off:
             title += "\\noff scale: " + ", ".join(off)
-        script += [f'set title "{title}" font ",9"', f"set yrange [{min(worst + [0]) - 2:.1f}:{top:.1f}]",
+        script += [f'set title "{title}" font ",9"', f"set yrange [{min(worst + lows + [0]) - 1:.1f}:{top:.1f}]",
                    "unset arrow",
                    f"set arrow from first {RULE_COST}, graph 0 to first {RULE_COST}, graph 1 nohead dt 2 lc rgb '#222222'",
                    f"set arrow from graph 0, first {100 * RULE_WORST} to graph 1, first {100 * RULE_WORST} nohead dt 3 lc rgb '#cc3311'",
@@ -469,6 +476,7 @@ def main():
         for row, s in zip(rows, summary):
             row.append(interval_text(s.get("vs_reference_other_text")))
     print_table(headers, rows)
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     # The same table in Markdown, for results/ (each row's numbers come from the JSON below).
     with open(os.path.splitext(args.out)[0] + ".md", "w") as f:
         f.write("| " + " | ".join(headers) + " |\n|" + "---|" * len(headers) + "\n")

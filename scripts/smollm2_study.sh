@@ -13,7 +13,9 @@
 # run directory and journals are committed as they land (results/smollm2-135m/search-2x, heldout/).
 # The baselines' parts (held-out scores and passkey of none, PI, NTK, YaRN) need no table: `--step
 # baselines` runs them on another core while the search goes on; `--step table` runs only the table's
-# parts (held-out, tinyshakespeare, passkey), so the two never write the same journal.
+# parts (held-out, tinyshakespeare, passkey), so the two never write the same journal (heldout,
+# shakespeare, passkey and all run both sides' parts: not beside --step baselines). `report` draws
+# the passkey plot and writes compare.txt once both sides have finished.
 #   scripts/smollm2_study.sh [--longrope PATH] [--threads N]
 #                            [--step search|baselines|table|heldout|shakespeare|passkey|report|all]
 set -euo pipefail
@@ -27,6 +29,10 @@ while (($#)); do
     *) echo "smollm2_study: unknown option $1" >&2; exit 2 ;;
   esac
 done
+case $step in
+  search|baselines|table|heldout|shakespeare|passkey|report|all) ;;
+  *) echo "smollm2_study: --step must be search, baselines, table, heldout, shakespeare, passkey, report or all, got '$step'" >&2; exit 2 ;;
+esac
 model=$(scripts/get-smollm2.sh)
 books=../shared/data/books
 out=results/smollm2-135m
