@@ -346,9 +346,11 @@ def plot(summary, records, base, path):
                     for r in runs:
                         f.write(f"{r['forward_equivalents']:.1f} {r['heldout_ppl']:.5f}\n")
                     f.write("\n\n")
-    script = [f"set terminal pngcairo size {480 * len(ratios) + 160},420", f"set output '{path}'",
+    # The key goes below the panels: two dozen configurations beside them would squeeze the first flat.
+    script = [f"set terminal pngcairo size {600 * len(ratios)},{480 + 14 * math.ceil(len({r['config'] for r in records}) / 3)}",
+              f"set output '{path}'",
               f"set multiplot layout 1,{len(ratios)}", "set logscale x", "set xlabel 'forward-equivalents'",
-              "set ylabel 'held-out perplexity'", "set key outside right font ',8'"]
+              "set ylabel 'held-out perplexity'", "set key below font ',8' maxcols 3"]
     for ratio in ratios:
         plots = [f"'{data}' index {blocks[(ratio, c)]} with points pt {j + 4} lc {j + 1} ps 1.3 title '{c}'"
                  for j, c in enumerate(configs) if (ratio, c) in blocks]
