@@ -393,10 +393,11 @@ def worst_seed_front(rows):
     return front
 
 
-def plot_frontier(summary, path):
+def plot_frontier(summary, best_of, path):
     """The rule's frontier: each configuration's worst seed and mean against the reference's mean, over its
     cost as a fraction of the reference's forwards, a panel per ratio, with the rule's bounds drawn in.
-    The worst seed's Pareto front (worst_seed_front) is drawn as a step line."""
+    The worst seed's Pareto front (worst_seed_front) is drawn as a step line; the best-of-seeds
+    emulation (best_of_seeds) as its own points at k times the cost."""
     if not shutil.which("gnuplot"):
         print("gnuplot not found: no frontier plot")
         return
@@ -421,12 +422,17 @@ def plot_frontier(summary, path):
             for s in front:
                 f.write(f"{s['cost_fraction_of_reference']:.4f} {100 * s['worst_seed_vs_reference_mean']:.3f}\n")
             f.write(f"{1.3:.4f} {100 * front[-1]['worst_seed_vs_reference_mean']:.3f}\n\n\n")
+            f.write("# best of k seeds: cost worst% mean% label\n")
+            for b in (b for b in best_of if b["ratio"] == ratio):
+                f.write(f"{b['cost_fraction_of_reference']:.4f} {100 * b['worst_vs_reference_mean']:.3f} "
+                        f"{100 * b['mean_vs_reference_mean']:.3f} \"{b['config']} x{b['k']}\"\n")
+            f.write("\n\n")
     script = [f"set terminal pngcairo size {600 * len(ratios)},520", f"set output '{path}'",
               f"set multiplot layout 1,{len(ratios)}", "set logscale x", "set xrange [0.02:1.3]",
               "set xlabel 'cost (fraction of the reference forwards)'",
-              "set ylabel 'held out, against the reference mean (%)'", "set key top right font ',8'", "set grid"]
+              "set ylabel 'held out, against the reference mean (%)'", "set key bottom left font ',8'", "set grid"]
     for i, ratio in enumerate(ratios):
-        a, b = 2 * i, 2 * i + 1
+        a, b, k = 3 * i, 3 * i + 1, 3 * i + 2
         here = [s for s in rows if s["ratio"] == ratio]
         worst = [100 * s["worst_seed_vs_reference_mean"] for s in here]
         lows = [100 * s["vs_reference"]["low"] for s in here]
@@ -451,7 +457,11 @@ def plot_frontier(summary, path):
                        f"'{data}' index {a} using 1:3:4:5 with yerrorbars pt 7 ps 0.6 lc rgb '#4477aa' title 'mean (interval: seeds, books, windows)'",
                        f"'{data}' index {a} using 1:2 with points pt 2 ps 1.2 lc rgb '#cc3311' title 'worst seed'",
                        f"'{data}' index {b} using 1:2 with steps lw 1.5 lc rgb '#cc3311' dt 2 title 'front of the worst seed'",
-                       f"'{data}' index {a} using 1:2:6 with labels left offset 0.6,0 font ',7' notitle"])]
+                       f"'{data}' index {a} using 1:2:6 with labels left offset 0.6,0 font ',7' notitle"] +
+                      ([f"'{data}' index {k} using 1:2 with points pt 6 ps 1.2 lc rgb '#ee7733' title 'best of k seeds on validation: worst subset'",
+                        f"'{data}' index {k} using 1:3 with points pt 7 ps 0.5 lc rgb '#ee7733' title 'best of k seeds: mean'",
+                        f"'{data}' index {k} using 1:2:4 with labels left offset 0.6,0 font ',6' tc rgb '#ee7733' notitle"]
+                       if any(b["ratio"] == ratio for b in best_of) else []))]
     script.append("unset multiplot")
     with open(path + ".gp", "w") as f:
         f.write("\n".join(script) + "\n")
@@ -547,7 +557,7 @@ def main():
                           "baselines": {str(k): {m: v["ppl"] for m, v in b.items()} for k, b in base.items()},
                           "summary": summary, "best_of_seeds": best_of, "runs": records})
     plot(summary, records, base, os.path.splitext(args.out)[0] + ".png")
-    plot_frontier(summary, os.path.splitext(args.out)[0] + "_frontier.png")
+    plot_frontier(summary, best_of, os.path.splitext(args.out)[0] + "_frontier.png")
 
 
 if __name__ == "__main__":
