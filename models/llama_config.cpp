@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -51,6 +52,35 @@ std::vector<double> factor_list(const json& j, const char* key, const std::strin
     out.push_back(v.get<double>());
   }
   return out;
+}
+
+// The window a config's attention slides over, as transformers' classes decide it: Llama has none;
+// Phi-3 uses sliding_window; Mistral too (4096 when the key is absent, none when null); Qwen2 only with
+// use_sliding_window (default false), and then on the layers from max_window_layers on (or as
+// layer_types says). The model has one window for every layer: a window on some layers only is refused.
+std::optional<int64_t> sliding_window_of(const json& j, const std::string& model_type, int64_t layers, const std::string& source) {
+  std::optional<int64_t> window;
+  if (j.contains("sliding_window") && !j["sliding_window"].is_null()) {
+    if (!j["sliding_window"].is_number_integer()) throw config_error(source, "sliding_window", "expected an integer or null");
+    window = j["sliding_window"].get<int64_t>();
+    if (*window <= 0) throw config_error(source, "sliding_window", fmt::format("must be positive (or null for none), got {}", *window));
+  } else if (!j.contains("sliding_window") && (model_type == "mistral" || model_type == "qwen2")) {
+    window = 4096;  // MistralConfig's and Qwen2Config's default
+  }
+  if (model_type == "llama") return std::nullopt;
+  if (model_type != "qwen2" || !window) return window;
+  if (!optional_value<bool>(j, "use_sliding_window", false, source)) return std::nullopt;
+  int64_t sliding = 0;  // layers with the window
+  if (j.contains("layer_types") && j["layer_types"].is_array()) {
+    for (const json& t : j["layer_types"]) sliding += t == "sliding_attention" ? 1 : 0;
+  } else {
+    sliding = layers - std::clamp<int64_t>(optional_value<int64_t>(j, "max_window_layers", 28, source), 0, layers);
+  }
+  if (sliding == 0) return std::nullopt;
+  if (sliding != layers)
+    throw config_error(source, j.contains("layer_types") ? "layer_types" : "max_window_layers",
+                       fmt::format("a sliding window on {} of {} layers is not supported (only on all or none)", sliding, layers));
+  return window;
 }
 
 ConfigRopeScaling parse_rope_scaling(const json& params, const std::string& model_type, const std::string& source) {
@@ -194,20 +224,18 @@ LlamaConfig parse_llama_config(const std::string& json_text, const std::string& 
   // Phi-3 has none, whatever the config says (transformers' Phi3 reads neither key).
   c.attention_bias = !phi3 && optional_value<bool>(j, "attention_bias", c.model_type == "qwen2", source);
   c.mlp_bias = !phi3 && optional_value<bool>(j, "mlp_bias", false, source);
-  if (j.contains("sliding_window") && !j["sliding_window"].is_null()) {
-    if (!j["sliding_window"].is_number_integer()) throw config_error(source, "sliding_window", "expected an integer or null");
-    if (optional_value<bool>(j, "use_sliding_window", true, source)) c.sliding_window = j["sliding_window"].get<int64_t>();
-  }
+  c.sliding_window = sliding_window_of(j, c.model_type, c.num_hidden_layers, source);
   if (j.contains("bos_token_id") && !j["bos_token_id"].is_null()) c.bos_token_id = require_int(j, "bos_token_id", source);
   if (j.contains("pad_token_id") && j["pad_token_id"].is_number_integer()) c.pad_token_id = j["pad_token_id"].get<int64_t>();
   // Several EOS ids (Llama 3) are a list; the tool uses none of them.
   if (j.contains("eos_token_id") && j["eos_token_id"].is_number_integer()) c.eos_token_id = j["eos_token_id"].get<int64_t>();
   c.torch_dtype = optional_value<std::string>(j, "torch_dtype", optional_value<std::string>(j, "dtype", "", source), source);
 
-  // transformers 5.x nests rope_theta and friends in rope_parameters; 4.x keeps them top level.
-  json rope = j.contains("rope_parameters") && j["rope_parameters"].is_object() ? j["rope_parameters"]
-              : j.contains("rope_scaling") && j["rope_scaling"].is_object()  ? j["rope_scaling"]
-                                                                             : json::object();
+  // transformers 5.x nests rope_theta and friends in rope_parameters; 4.x keeps them top level. Where a
+  // config has both, a non-empty rope_scaling wins (5.x: `rope_scaling or rope_parameters`; 4.x reads
+  // no other).
+  const auto object_at = [&](const char* key) { return j.contains(key) && j[key].is_object() && !j[key].empty(); };
+  json rope = object_at("rope_scaling") ? j["rope_scaling"] : object_at("rope_parameters") ? j["rope_parameters"] : json::object();
   c.rope_theta = optional_value<double>(rope, "rope_theta", optional_value<double>(j, "rope_theta", 10000.0, source), source);
   c.partial_rotary_factor = optional_value<double>(
       rope, "partial_rotary_factor", optional_value<double>(j, "partial_rotary_factor", 1.0, source), source);
@@ -216,6 +244,16 @@ LlamaConfig parse_llama_config(const std::string& json_text, const std::string& 
   // always has one (4096 unless given), and puts it into the rope dict in place of the dict's own.
   const int64_t in_rope = optional_value<int64_t>(rope, "original_max_position_embeddings", c.max_position_embeddings, source);
   c.original_max_position_embeddings = optional_value<int64_t>(j, "original_max_position_embeddings", phi3 ? 4096 : in_rope, source);
+  // YaRN with DeepSeek's mscale pair and no attention_factor: transformers takes their ratio (4.x and 5.x).
+  // Written as an explicit attention_factor, so that convert keeps what transformers runs.
+  const double mscale = optional_value<double>(rope, "mscale", 0.0, source);
+  const double mscale_all_dim = optional_value<double>(rope, "mscale_all_dim", 0.0, source);
+  if (c.rope_scaling.type == "yarn" && !c.rope_scaling.attention_factor && mscale != 0.0 && mscale_all_dim != 0.0) {
+    const double s = c.rope_scaling.factor ? *c.rope_scaling.factor
+                                           : static_cast<double>(c.max_position_embeddings) / c.original_max_position_embeddings;
+    const auto yarn_mscale = [s](double m) { return s <= 1 ? 1.0 : 0.1 * m * std::log(s) + 1.0; };
+    c.rope_scaling.attention_factor = yarn_mscale(mscale) / yarn_mscale(mscale_all_dim);
+  }
   c.validate(source);
   return c;
 }
@@ -257,7 +295,13 @@ std::string llama_config_to_json(const LlamaConfig& c) {
     j["attention_bias"] = c.attention_bias;
     j["mlp_bias"] = c.mlp_bias;
   }
-  if (c.sliding_window) j["sliding_window"] = *c.sliding_window;
+  // Written so that each config class reads back this window: MistralConfig and Qwen2Config would
+  // otherwise default to 4096, and Qwen2 slides only with use_sliding_window, from max_window_layers on.
+  if (c.sliding_window || c.model_type == "mistral") j["sliding_window"] = c.sliding_window ? json(*c.sliding_window) : json(nullptr);
+  if (c.model_type == "qwen2") {
+    j["use_sliding_window"] = c.sliding_window.has_value();
+    if (c.sliding_window) j["max_window_layers"] = 0;
+  }
   if (c.partial_rotary_factor != 1.0) j["partial_rotary_factor"] = c.partial_rotary_factor;
   // Phi3Config would read a missing one as 4096.
   if (c.original_max_position_embeddings != c.max_position_embeddings || phi3)

@@ -78,6 +78,17 @@ void add_seeds(TargetPlan& p, const std::optional<FactorTable>& init, const std:
   if (init) {
     p.seeds.push_back(genome_from_lambda(p.space, init->lambda, p.space.search_start_tokens ? init->start_tokens : 0));
     p.seed_names.push_back(init_name);
+    // The seed is the nearest table on the grid: a table off it (a model's own long factors past the
+    // bound, or not non-decreasing) is not itself a candidate. Said, so no one reads the search as
+    // having scored it; the "config" baseline is still scored exactly.
+    const std::vector<double> snapped = p.seeds.back().lambda(p.space);
+    size_t worst = 0;
+    for (size_t i = 0; i < snapped.size() && i < init->lambda.size(); ++i)
+      if (std::abs(snapped[i] - init->lambda[i]) > std::abs(snapped[worst] - init->lambda[worst])) worst = i;
+    if (!snapped.empty() && std::abs(snapped[worst] - init->lambda[worst]) > 1e-9)
+      fmt::print(stderr, "warning: [{}] the {} seed is the nearest table on the search grid (step {:g}, λ <= {:g}, non-decreasing), "
+                 "not the table itself: λ_{} {:g} became {:g}\n", p.target.name, init_name, p.space.step, p.space.upper_bound(), worst,
+                 init->lambda[worst], snapped[worst]);
   }
   for (const SeedTable& s : search_seeds(geometry, space_scale)) {
     p.seeds.push_back(genome_from_lambda(p.space, s.lambda));

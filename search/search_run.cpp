@@ -432,9 +432,11 @@ std::vector<FactorTable> search_planned(const EvaluationSetup& setup, const Sear
                e.crossovers, e.parents, r.optimizer == Optimizer::Both ? gradient : "", e.seed);
 
   std::vector<FactorTable> tables;
-  // The short factors every table keeps: a short search's, else the model's own at L when starting from it.
+  // The short factors every table keeps: a short search's, else those of the table it starts from (the
+  // model's own at L with --from config, an --init-table's own), so that the export keeps what the
+  // runtime ran below L.
   std::vector<double> short_lambda;
-  if (r.from_config && !plan.targets.empty() && plan.targets.front().init) short_lambda = plan.targets.front().init->short_lambda;
+  if (!plan.targets.empty() && plan.targets.front().init) short_lambda = plan.targets.front().init->short_lambda;
   for (size_t i = 0; i < plan.targets.size(); ++i) {
     const TargetPlan& p = plan.targets[i];
     const std::string validation_digest = p.validation.empty() ? "" : documents_digest(p.validation, setup.bos());

@@ -340,5 +340,50 @@ TEST(LlamaConfig, ReadsPhi3) {
   EXPECT_EQ(parse_llama_config(yarn, "y.json").rope_scaling.type, "longrope");
 }
 
+// Where transformers' config classes and the tool could read one config.json two ways: both rope
+// blocks present, YaRN's mscale pair, and each family's sliding window.
+TEST(LlamaConfig, ReadsWhatTransformersReadsWhereTwoReadingsArePossible) {
+  const std::string head = R"({"vocab_size":10,"hidden_size":32,"intermediate_size":16,"num_hidden_layers":2,
+    "num_attention_heads":2,"max_position_embeddings":256,)";
+  // 5.x takes `rope_scaling or rope_parameters`; 4.x reads rope_scaling only.
+  const LlamaConfig both = parse_llama_config(head + R"("rope_scaling":{"rope_type":"linear","factor":4.0},
+    "rope_parameters":{"rope_type":"linear","factor":2.0,"rope_theta":10000.0}})", "both.json");
+  EXPECT_EQ(both.rope_scaling.factor, 4.0);
+  EXPECT_EQ(parse_llama_config(head + R"("rope_scaling":{},"rope_parameters":{"rope_type":"linear","factor":2.0}})", "e.json")
+                .rope_scaling.factor, 2.0);  // an empty rope_scaling is falsy
+  // YaRN with mscale and mscale_all_dim and no attention_factor: their ratio, kept when written back.
+  const LlamaConfig yarn = parse_llama_config(head + R"("rope_scaling":{"rope_type":"yarn","factor":4.0,"mscale":1.0,
+    "mscale_all_dim":0.5,"original_max_position_embeddings":64}})", "yarn.json");
+  const double ratio = (0.1 * std::log(4.0) + 1) / (0.05 * std::log(4.0) + 1);
+  ASSERT_TRUE(yarn.rope_scaling.attention_factor.has_value());
+  EXPECT_NEAR(*yarn.rope_scaling.attention_factor, ratio, 1e-12);
+  EXPECT_NEAR(make_rope_scaling(yarn, RopeMethodSpec{}, 256).attention_factor, ratio, 1e-12);
+  EXPECT_NEAR(*parse_llama_config(llama_config_to_json(yarn), "again.json").rope_scaling.attention_factor, ratio, 1e-12);
+  const LlamaConfig one = parse_llama_config(head + R"("rope_scaling":{"rope_type":"yarn","factor":4.0,"mscale":1.0,
+    "original_max_position_embeddings":64}})", "one.json");
+  EXPECT_FALSE(one.rope_scaling.attention_factor.has_value());  // one of the pair: the default 0.1·ln s + 1
+  // Sliding windows: Llama has none; Mistral defaults to 4096; Qwen2 slides only with use_sliding_window,
+  // from max_window_layers on.
+  const auto window = [&](const std::string& members) { return parse_llama_config(head + members + "}", "w.json").sliding_window; };
+  EXPECT_EQ(window(R"("sliding_window":48)"), std::nullopt);
+  EXPECT_EQ(window(R"("model_type":"mistral")"), 4096);
+  EXPECT_EQ(window(R"("model_type":"mistral","sliding_window":null)"), std::nullopt);
+  EXPECT_EQ(window(R"("model_type":"qwen2","sliding_window":48)"), std::nullopt);
+  EXPECT_EQ(window(R"("model_type":"qwen2","sliding_window":48,"use_sliding_window":true,"max_window_layers":0)"), 48);
+  EXPECT_EQ(window(R"("model_type":"qwen2","sliding_window":48,"use_sliding_window":true,"max_window_layers":2)"), std::nullopt);
+  EXPECT_EQ(window(R"("model_type":"qwen2","sliding_window":48,"use_sliding_window":true,
+    "layer_types":["sliding_attention","sliding_attention"])"), 48);
+  EXPECT_THAT([&] { window(R"("model_type":"qwen2","sliding_window":48,"use_sliding_window":true,"max_window_layers":1)"); },
+              ::testing::ThrowsMessage<std::runtime_error>(HasSubstr(
+                  "w.json: field 'max_window_layers': a sliding window on 1 of 2 layers is not supported")));
+  // Written back, each family reads the same window.
+  for (const std::string& members : {std::string(R"("model_type":"mistral","sliding_window":null)"),
+                                     std::string(R"("model_type":"qwen2","sliding_window":48,"use_sliding_window":true,"max_window_layers":0)"),
+                                     std::string(R"("model_type":"qwen2","sliding_window":48)")}) {
+    const LlamaConfig c = parse_llama_config(head + members + "}", "w.json");
+    EXPECT_EQ(parse_llama_config(llama_config_to_json(c), "again.json").sliding_window, c.sliding_window) << members;
+  }
+}
+
 }  // namespace
 }  // namespace longrope

@@ -1,10 +1,11 @@
-"""Our logits and perplexity against transformers' LlamaForCausalLM and Phi3ForCausalLM on the same checkpoint.
+"""Our logits and perplexity against transformers' Llama, Phi-3 and Qwen2 causal LMs on the same checkpoint.
 
 For each case a tiny random model is saved with save_pretrained (float32 safetensors, the layout
 users have; sharded for one case), then `longrope forward` (logits) and `longrope eval` (perplexity)
 must agree with transformers to the tolerance below, including under the checkpoint's own
-rope_scaling (Llama 3.1's llama3, Phi-3's longrope on both sides of its original length) and Phi-3's
-fused qkv_proj/gate_up_proj and partial rotary embedding. Where a case says so, `longrope convert`
+rope_scaling (Llama 3.1's llama3, Phi-3's longrope on both sides of its original length, YaRN with
+DeepSeek's mscale pair), Phi-3's fused qkv_proj/gate_up_proj and partial rotary embedding, and Qwen2's
+sliding-window switch. Where a case says so, `longrope convert`
 writes the model back and transformers must load that copy and give the same logits.
 Usage: transformers_parity.py --longrope PATH/TO/longrope
 """
@@ -38,7 +39,8 @@ def longrope_tables(n, seed):
 
 
 FAMILIES = {"llama": (transformers.LlamaConfig, transformers.LlamaForCausalLM),
-            "phi3": (transformers.Phi3Config, transformers.Phi3ForCausalLM)}
+            "phi3": (transformers.Phi3Config, transformers.Phi3ForCausalLM),
+            "qwen2": (transformers.Qwen2Config, transformers.Qwen2ForCausalLM)}
 
 
 def cases():
@@ -54,6 +56,14 @@ def cases():
     yield "dynamic", "llama", dict(base, rope_scaling={"rope_type": "dynamic", "factor": 2.0}), [150], {}
     yield "yarn", "llama", dict(base, max_position_embeddings=256,
                                 rope_scaling={"rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 64}), [200], {}
+    # DeepSeek-style YaRN: mscale and mscale_all_dim without attention_factor set the attention factor.
+    yield "yarn-mscale", "llama", dict(base, max_position_embeddings=256,
+                                       rope_scaling={"rope_type": "yarn", "factor": 4.0, "mscale": 1.0, "mscale_all_dim": 0.5,
+                                                     "original_max_position_embeddings": 64}), [200], {"convert": True}
+    # Qwen2: q/k/v biases; a sliding_window without use_sliding_window does not slide, with it (and
+    # max_window_layers 0) every layer does.
+    yield "qwen2", "qwen2", dict(base, sliding_window=48), [96], {}
+    yield "qwen2-window", "qwen2", dict(base, sliding_window=48, use_sliding_window=True, max_window_layers=0), [96], {"convert": True}
     yield "longrope-long", "llama", dict(base, max_position_embeddings=512,
                                          rope_scaling={"rope_type": "longrope", "short_factor": short, "long_factor": long,
                                                        "original_max_position_embeddings": 64}), [160], {}

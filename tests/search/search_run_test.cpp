@@ -12,6 +12,7 @@
 
 #include "formats/directory_lock.h"
 #include "formats/json_file.h"
+#include "tables/factor_table.h"
 #include "tests/test_files.h"
 #include "tests/test_models.h"
 #include "util/errors.h"
@@ -311,6 +312,21 @@ TEST_F(SearchRunFixture, SearchFromTheModelsOwnScaling) {
   SearchRequest bad = request("from-config-plain");
   bad.from_config = true;
   EXPECT_THAT(message(bad), HasSubstr("carries no rope scaling to start from"));
+}
+
+// An --init-table's own short factors (a table deployed with them) travel with the new table, so its
+// export keeps what the runtime ran below L.
+TEST_F(SearchRunFixture, AnInitTablesShortFactorsTravelWithTheTable) {
+  FactorTable earlier = run_search(*setup, request("init-source")).front();
+  earlier.short_lambda.assign(earlier.lambda.size(), 1.0);
+  earlier.short_lambda.back() = 1.25;
+  write_factor_table((dir / "earlier.json").string(), earlier);
+  SearchRequest r = request("from-init");
+  r.init_table = (dir / "earlier.json").string();
+  r.evolution.population = 5;  // the init table joins the four seed tables
+  const FactorTable t = run_search(*setup, r).front();
+  EXPECT_EQ(t.short_lambda, earlier.short_lambda);
+  EXPECT_EQ(t.details["settings"]["seeds"][0], "init-table");
 }
 
 TEST_F(SearchRunFixture, SecondWriterIsRefused) {
