@@ -280,14 +280,19 @@ def summarise(records, base):
     return out
 
 
+def rule_misses(cost, mean, worst):
+    """The parts of the rule that a cost (fraction of the reference's forwards), a mean and a worst seed
+    (changes against the reference's mean) miss."""
+    return [name for name, bad in ((f"cost > {RULE_COST:g}", cost > RULE_COST + 1e-9),
+                                   (f"mean > +{100 * RULE_MEAN:g} %", mean > RULE_MEAN),
+                                   (f"worst > +{100 * RULE_WORST:g} %", worst > RULE_WORST)) if bad]
+
+
 def rule_verdict(row):
     """Which parts of the rule a configuration's row misses ("meets" when none; "" for the reference)."""
     if "vs_reference" not in row:
         return ""
-    missed = [name for name, bad in (
-        (f"cost > {RULE_COST:g}", row["cost_fraction_of_reference"] > RULE_COST + 1e-9),
-        (f"mean > +{100 * RULE_MEAN:g} %", row["vs_reference"]["change"] > RULE_MEAN),
-        (f"worst > +{100 * RULE_WORST:g} %", row["worst_seed_vs_reference_mean"] > RULE_WORST)) if bad]
+    missed = rule_misses(row["cost_fraction_of_reference"], row["vs_reference"]["change"], row["worst_seed_vs_reference_mean"])
     if len(row["seeds"]) < RULE_SEEDS:
         missed.append(f"{len(row['seeds'])} < {RULE_SEEDS} seeds")
     return "meets" if not missed else "; ".join(missed)
@@ -314,10 +319,7 @@ def best_of_seeds(records, summary):
                     "cost_fraction_of_reference": k * row["cost_fraction_of_reference"],
                     "mean_vs_reference_mean": sum(winners) / len(winners) / reference_ppl - 1,
                     "worst_vs_reference_mean": max(winners) / reference_ppl - 1}
-            missed = [name for name, bad in (
-                (f"cost > {RULE_COST:g}", best["cost_fraction_of_reference"] > RULE_COST + 1e-9),
-                (f"mean > +{100 * RULE_MEAN:g} %", best["mean_vs_reference_mean"] > RULE_MEAN),
-                (f"worst > +{100 * RULE_WORST:g} %", best["worst_vs_reference_mean"] > RULE_WORST)) if bad]
+            missed = rule_misses(best["cost_fraction_of_reference"], best["mean_vs_reference_mean"], best["worst_vs_reference_mean"])
             best["rule"] = "meets" if not missed else "; ".join(missed)
             out.append(best)
     return out
